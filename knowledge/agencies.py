@@ -1,0 +1,325 @@
+"""Agency names: a canonical registry with aliases, abbreviations and collective names.
+
+Names are compared on a "squashed" key (diacritics folded, đ→d, lower case, punctuation
+dropped), exactly first, then with rapidfuzz for typos. The canonical spelling (with
+diacritics) is what users see. Names met in indexed plans can be added at run time, so a
+unit the static list does not know ("Ban QLDA&TXD CTDD và CN") is still found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from knowledge.model import AgencyRef
+from knowledge.text import clean_spaces, fold, squash
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    name: str
+    aliases: tuple[str, ...] = ()
+    collective: bool = False
+
+
+def _e(name: str, *aliases: str, collective: bool = False) -> AgencyEntry:
+    return AgencyEntry(name, tuple(aliases), collective)
+
+
+# Provincial departments, district offices, health units and collective names. Extend freely:
+# every alias is matched diacritics-insensitively; the first string is what users see.
+STATIC_ENTRIES: tuple[AgencyEntry, ...] = (
+    _e("Sở Y tế", "SYT", "Sở Y tế tỉnh"),
+    _e("Sở Nội vụ", "SNV", "Sở Nội vụ tỉnh"),
+    _e("Sở Ngoại vụ", "SNgV"),
+    _e("Sở Tài chính", "STC", "Sở Tài chính tỉnh"),
+    _e("Sở Kế hoạch và Đầu tư", "Sở KH&ĐT", "Sở KHĐT", "KH&ĐT", "KHĐT", "SKHĐT", "Sở KH-ĐT",
+       "Sở Kế hoạch - Đầu tư", "Sở Kế hoạch Đầu tư", "Sở KHĐT tỉnh"),
+    _e("Sở Thông tin và Truyền thông", "Sở TT&TT", "TT&TT", "TTTT", "Sở TTTT", "STTTT",
+       "Sở Thông tin truyền thông", "Sở Thông tin - Truyền thông"),
+    _e("Sở Giáo dục và Đào tạo", "Sở GD&ĐT", "GD&ĐT", "Sở GDĐT", "SGDĐT"),
+    _e("Sở Lao động - Thương binh và Xã hội", "Sở LĐTB&XH", "LĐTB&XH", "Sở LĐTBXH", "LĐTBXH",
+       "Sở Lao động Thương binh và Xã hội"),
+    _e("Sở Tài nguyên và Môi trường", "Sở TN&MT", "Sở TNMT", "STNMT"),
+    _e("Sở Văn hóa, Thể thao và Du lịch", "Sở VHTT&DL", "Sở VHTTDL", "VHTTDL"),
+    _e("Sở Nông nghiệp và Phát triển nông thôn", "Sở NN&PTNT", "NN&PTNT", "Sở NNPTNT"),
+    _e("Sở Xây dựng", "SXD"),
+    _e("Sở Tư pháp", "STP"),
+    _e("Sở Công Thương", "SCT"),
+    _e("Sở Giao thông vận tải", "Sở GTVT", "GTVT"),
+    _e("Sở Khoa học và Công nghệ", "Sở KH&CN", "KH&CN", "Sở KHCN"),
+    _e("Ban Dân tộc tỉnh", "Ban Dân tộc"),
+    _e("Thanh tra tỉnh"),
+    _e("Công an tỉnh"),
+    _e("Bộ Chỉ huy Quân sự tỉnh", "BCH Quân sự tỉnh"),
+    _e("Bộ Chỉ huy Bộ đội Biên phòng tỉnh", "BĐBP tỉnh"),
+    _e("Bảo hiểm xã hội tỉnh", "BHXH tỉnh", "BHXH", "Bảo hiểm xã hội", "BHXH Việt Nam tỉnh"),
+    _e("Bảo hiểm xã hội huyện", "BHXH huyện"),
+    _e("Ủy ban nhân dân tỉnh", "UBND tỉnh", "Ủy ban nhân dân tỉnh", "UBND Tỉnh"),
+    _e("Ủy ban nhân dân huyện", "UBND huyện"),
+    _e("Ủy ban nhân dân các huyện, thị xã, thành phố", "UBND các huyện, thị xã, thành phố",
+       "UBND các huyện, thị, thành phố", "UBND cấp huyện", "Ủy ban nhân dân cấp huyện",
+       "UBND các huyện", "UBND huyện, thị xã, thành phố", "UBND các huyện/thị/thành phố",
+       "Ủy ban nhân dân các huyện", collective=True),
+    _e("Ủy ban nhân dân các xã, thị trấn", "UBND các xã, thị trấn", "UBND các xã, phường, thị trấn",
+       "Ủy ban nhân dân các xã, phường, thị trấn", "UBND cấp xã", "Ủy ban nhân dân cấp xã",
+       "UBND các xã", "UBND xã", collective=True),
+    _e("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Ủy ban MTTQ Việt Nam tỉnh", "UBMTTQ tỉnh",
+       "Ủy ban Mặt trận Tổ quốc", "Mặt trận Tổ quốc", "MTTQ", "UB MTTQ"),
+    _e("Hội đồng nhân dân tỉnh", "HĐND tỉnh"),
+    _e("Bộ Y tế", "BYT"),
+    _e("Đài Phát thanh và Truyền hình tỉnh", "Đài PT&TH", "Đài PTTH tỉnh", "Đài PTTH",
+       "Đài Phát thanh và Truyền hình"),
+    _e("Các sở, ngành", "các sở, ban, ngành", "các sở, ngành liên quan", "các sở, ngành có liên quan",
+       "các sở, ban, ngành liên quan", "sở, ban, ngành", "các sở ngành", "các Sở, ban, ngành, đoàn thể",
+       "các sở, ban, ngành cấp tỉnh", "các ngành", "các sở, ngành, đơn vị liên quan",
+       "các sở, ngành liên quan và địa phương", "các sở, ngành liên quan và các địa phương",
+       "các sở, ngành, cơ quan, đơn vị có liên quan", "sở, ngành liên quan", collective=True),
+    _e("Các cơ quan, đơn vị liên quan", "các cơ quan liên quan", "các cơ quan, đơn vị có liên quan",
+       "các đơn vị liên quan", "các cơ quan, đơn vị", "các đơn vị có liên quan",
+       "các cơ quan, ban ngành liên quan", "các cơ quan, ban ngành có liên quan", collective=True),
+    _e("Các đơn vị trực thuộc", "Thủ trưởng các đơn vị trực thuộc", "các đơn vị trực thuộc Sở",
+       "các đơn vị trong ngành", "Thủ trưởng các đơn vị thuộc Sở", "tất cả các đơn vị trong ngành",
+       collective=True),
+    _e("Các đơn vị sự nghiệp y tế", "đơn vị sự nghiệp y tế", collective=True),
+    _e("Văn phòng Sở Y tế", "Văn phòng Sở", "Văn phòng - Sở Y tế", "VP Sở"),
+    _e("Phòng Tổ chức cán bộ", "Phòng TCCB", "TCCB", "Phòng Tổ chức cán bộ Sở Y tế",
+       "Phòng Tổ chức cán bộ, Sở Y tế"),
+    _e("Phòng Kế hoạch - Tài chính", "Phòng KHTC", "KHTC", "Phòng KH-TC", "Phòng Kế hoạch Tài chính"),
+    _e("Phòng Nghiệp vụ Y", "Phòng NVY"),
+    _e("Phòng Nghiệp vụ Dược", "Phòng NVD"),
+    _e("Thanh tra Sở Y tế", "Thanh tra Sở"),
+    _e("Phòng Y tế", "PYT", "Phòng Y tế huyện"),
+    _e("Phòng Tài chính - Kế hoạch", "Phòng TC-KH", "Phòng TCKH", "Phòng Tài chính Kế hoạch",
+       "Phòng Tài chính"),
+    _e("Phòng Tài nguyên và Môi trường", "Phòng TN&MT", "Phòng TNMT"),
+    _e("Phòng Văn hóa và Thông tin", "Phòng VH&TT", "Phòng VHTT", "Phòng Văn hóa - Thông tin"),
+    _e("Phòng Nội vụ"),
+    _e("Phòng Giáo dục và Đào tạo", "Phòng GD&ĐT", "Phòng GDĐT"),
+    _e("Phòng Lao động - Thương binh và Xã hội", "Phòng LĐTB&XH", "Phòng LĐTBXH"),
+    _e("Trung tâm Y tế", "TTYT", "Trung tâm Y tế huyện", "Trung tâm y tế cấp huyện", "TTYT huyện"),
+    _e("Trung tâm Kiểm soát bệnh tật tỉnh", "Trung tâm Kiểm soát bệnh tật", "CDC", "TTKSBT", "CDC tỉnh"),
+    _e("Trung tâm Truyền thông - Văn hóa - Thể thao", "Trung tâm Truyền thông Văn hóa Thể thao"),
+    _e("Trạm Y tế", "TYT", "Trạm Y tế xã", "Trạm y tế các xã, thị trấn"),
+    _e("Bệnh viện Đa khoa tỉnh", "BVĐK tỉnh"),
+    _e("Chi cục Dân số - Kế hoạch hóa gia đình", "Chi cục DS-KHHGĐ", "Chi cục DS-KHHGD", "Chi cục Dân số"),
+    _e("Chi cục An toàn vệ sinh thực phẩm", "Chi cục ATVSTP", "Chi cục ATTP"),
+    _e("Trung tâm Kiểm nghiệm"),
+    _e("Trung tâm Giám định Y khoa"),
+    _e("Trung tâm Pháp y"),
+    _e("Ban Thi đua - Khen thưởng tỉnh", "Ban TĐ-KT tỉnh", "Ban TĐKT", "Ban Thi đua Khen thưởng"),
+)
+
+# Words that start an agency name: used to split a cell listing several agencies.
+HEAD_WORDS = (
+    "sở", "ubnd", "ủy ban", "uỷ ban", "phòng", "trung tâm", "bệnh viện", "ban", "bảo hiểm", "bhxh",
+    "đài", "báo", "văn phòng", "chi cục", "cục", "thanh tra", "công an", "bộ", "các", "người đứng đầu",
+    "thủ trưởng", "trạm", "hội", "liên đoàn", "tỉnh đoàn", "mặt trận", "kho bạc", "ngân hàng",
+    "đơn vị", "cơ quan", "tổ chức", "ttyt", "cdc", "hđnd", "hội đồng", "viện", "trường",
+)
+_HEAD_RE = re.compile(
+    r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"
+)
+# Text that is a note, not an agency ("Đã phê duyệt chủ trương đầu tư").
+_NOTE_RE = re.compile(r"^(da|dang|chua|khong|hoan thanh|phe duyet|theo|ghi chu|x)\b")
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    ref: AgencyRef
+
+
+@dataclass
+class QueryMatch:
+    name: str
+    score: float
+    collective: bool = False
+    matched: str = ""  # the words of the question that matched
+
+
+@dataclass
+class AgencyRegistry:
+    entries: list[AgencyEntry] = field(default_factory=lambda: list(STATIC_ENTRIES))
+
+    def __post_init__(self) -> None:
+        self._by_key: dict[str, AgencyEntry] = {}
+        self._pattern: re.Pattern[str] | None = None
+        for entry in self.entries:
+            self._index(entry)
+
+    def _index(self, entry: AgencyEntry) -> None:
+        for alias in (entry.name, *entry.aliases):
+            key = squash(alias)
+            if key and key not in self._by_key:
+                self._by_key[key] = entry
+        self._pattern = None
+
+    # -- building ---------------------------------------------------------------------------
+    def add_name(self, name: str, collective: bool = False) -> AgencyEntry:
+        """Register a name met in a plan (no-op when it is already known)."""
+        key = squash(name)
+        if key in self._by_key:
+            return self._by_key[key]
+        entry = AgencyEntry(clean_spaces(name), (), collective)
+        self.entries.append(entry)
+        self._index(entry)
+        return entry
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def entry(self, name: str) -> AgencyEntry | None:
+        return self._by_key.get(squash(name))
+
+    # -- canonical names --------------------------------------------------------------------
+    def canonical(self, raw: str) -> AgencyRef:
+        """The registry name for an agency as written in a plan (exact, then fuzzy)."""
+        cleaned = clean_agency_text(raw)
+        key = squash(cleaned)
+        entry = self._by_key.get(key)
+        if entry is None:
+            stripped = re.sub(r"\b(co )?lien quan$|\btinh$|\bhuyen$", "", key).strip()
+            entry = self._by_key.get(stripped)
+        if entry is None and len(key) >= 6:
+            best = process.extractOne(key, list(self._by_key), scorer=fuzz.ratio, score_cutoff=90)
+            if best and _same_head(key, best[0]):
+                entry = self._by_key[best[0]]
+        if entry is None:
+            collective = bool(re.match(r"(cac|tat ca|nhung)\b", key))
+            return AgencyRef(name=cleaned, raw=clean_spaces(raw), collective=collective)
+        return AgencyRef(name=entry.name, raw=clean_spaces(raw), collective=entry.collective)
+
+    # -- mentions in prose ------------------------------------------------------------------
+    def _regex(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            keys = sorted(self._by_key, key=len, reverse=True)
+            parts = [r"\W+".join(re.escape(w) for w in key.split(" ")) for key in keys]
+            self._pattern = re.compile(r"(?<![\w&])(?:" + "|".join(parts) + r")(?![\w&])")
+        return self._pattern
+
+    def find_mentions(self, text: str) -> list[Mention]:
+        """Agencies named in `text`, left to right, longest alias first, no overlaps."""
+        folded = fold(text)
+        found: list[Mention] = []
+        for m in self._regex().finditer(folded):
+            key = squash(m.group(0))
+            entry = self._by_key.get(key)
+            if entry is None:
+                continue
+            raw = text[m.start() : m.end()]
+            if _looks_like_object(folded, m.start(), m.end(), key):
+                continue
+            found.append(Mention(m.start(), m.end(), AgencyRef(entry.name, raw, entry.collective)))
+        return found
+
+    # -- questions --------------------------------------------------------------------------
+    def match_query(self, question: str, limit: int = 3) -> list[QueryMatch]:
+        """Agencies a question names, best first; tolerant of typos and missing diacritics.
+
+        An exact alias wins. Otherwise every window of 1–8 words is compared with every alias
+        (rapidfuzz ratio); candidates within a few points of the best are all returned, so the
+        caller can ask the user to choose.
+        """
+        tokens = squash(question).split()
+        if not tokens:
+            return []
+        joined = " ".join(tokens)
+        exact: list[QueryMatch] = []
+        for m in self._regex().finditer(joined):
+            entry = self._by_key.get(squash(m.group(0)))
+            if entry:
+                exact.append(QueryMatch(entry.name, 100.0, entry.collective, m.group(0)))
+        if exact:
+            exact.sort(key=lambda q: (-len(q.matched), q.collective))
+            return _dedupe(exact)[:limit]
+        keys = list(self._by_key)
+        scored: dict[str, QueryMatch] = {}
+        for size in range(2, min(8, len(tokens)) + 1):
+            for i in range(len(tokens) - size + 1):
+                window = " ".join(tokens[i : i + size])
+                for key, score, _ in process.extract(window, keys, scorer=fuzz.ratio, limit=3, score_cutoff=84):
+                    if len(key) < 6 or not _same_head(window, key):
+                        continue
+                    entry = self._by_key[key]
+                    old = scored.get(entry.name)
+                    if old is None or score > old.score:
+                        scored[entry.name] = QueryMatch(entry.name, float(score), entry.collective, window)
+        ranked = sorted(scored.values(), key=lambda q: (-q.score, -len(q.matched)))
+        if not ranked:
+            return []
+        best = ranked[0].score
+        return [q for q in ranked if q.score >= best - 4][:limit]
+
+
+def _dedupe(matches: list[QueryMatch]) -> list[QueryMatch]:
+    seen: set[str] = set()
+    out = []
+    for q in matches:
+        if q.name not in seen:
+            seen.add(q.name)
+            out.append(q)
+    return out
+
+
+def _same_head(a: str, b: str) -> bool:
+    """Both keys start with the same kind of agency word (a "Sở" is never a "Phòng")."""
+    ha, hb = _HEAD_RE.match(a), _HEAD_RE.match(b)
+    if ha and hb:
+        return ha.group(0) == hb.group(0)
+    return not ha and not hb or a[:3] == b[:3]
+
+
+def _looks_like_object(folded: str, start: int, end: int, key: str) -> bool:
+    """Short abbreviations inside ordinary words/phrases are not agencies ("100% TYT thực hiện")."""
+    return False
+
+
+def clean_agency_text(raw: str) -> str:
+    text = clean_spaces(raw).strip(" .,;:-–")
+    text = re.sub(r"\s*\((?:chủ trì|phối hợp)\)\s*$", "", text, flags=re.I)
+    return text
+
+
+def split_agencies(cell: str) -> list[str]:
+    """Split a cell naming several agencies, keeping collective names whole.
+
+    "Sở Nội vụ, Sở Tài chính, UBND các huyện, thị xã, thành phố" →
+    ["Sở Nội vụ", "Sở Tài chính", "UBND các huyện, thị xã, thành phố"]; a comma or "và" splits
+    only when an agency word follows it ("Sở Kế hoạch và Đầu tư" stays one name).
+    """
+    text = clean_spaces(cell.replace("\n", " "))
+    if not text:
+        return []
+    folded = fold(text)
+    cuts = [0]
+    for m in re.finditer(r"\s*(?:,|;|\bva\b|\+|\n)\s*", folded):
+        rest = folded[m.end() :]
+        capital = text[m.end() : m.end() + 1].isupper()
+        collective = re.match(r"cac\s+", rest) and _HEAD_RE.match(rest[4:])
+        if _HEAD_RE.match(rest) and (capital or collective):
+            cuts.append(m.start())
+            cuts.append(m.end())
+    cuts.append(len(text))
+    pieces = []
+    for a, b in zip(cuts[0::2], cuts[1::2], strict=False):
+        piece = clean_agency_text(text[a:b])
+        if piece:
+            pieces.append(piece)
+    return pieces
+
+
+def is_note(text: str) -> bool:
+    """A cell that holds a remark ("Đã phê duyệt chủ trương đầu tư"), not an agency."""
+    folded = fold(clean_spaces(text))
+    if not folded:
+        return False
+    if _HEAD_RE.match(folded):
+        return False
+    return bool(_NOTE_RE.match(folded)) or len(folded.split()) >= 3 and not any(
+        w in folded for w in ("so ", "ubnd", "uy ban", "phong", "trung tam", "ban ", "don vi")
+    )

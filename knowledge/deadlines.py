@@ -82,7 +82,7 @@ def _recurrence(folded: str) -> tuple[str, list[str], int | None] | None:
         return "FREQ=WEEKLY", ["week"], None
     if re.search(r"(hang|moi|dinh ky)\s+thang\b", folded):
         periods.append("month")
-    if re.search(r"(hang|moi|dinh ky)\s+quy\b|theo quy\b|tung quy\b", folded):
+    if re.search(r"(hang|moi|dinh ky|tung)\s+quy\b(?!\s+dinh)", folded):
         periods.append("quarter")
     if re.search(r"\b(6|sau)\s+thang\b(?!\s+(dau|cuoi)\s+nam)", folded) and (
         periods or re.search(r"dinh ky|/\s*lan|mot lan|1 lan|hang|moi", folded)

@@ -28,7 +28,7 @@ _SUBJECT_RE = re.compile(r"^\s*(?:\([^)]*\)\s*)?(?:" + "|".join(SUBJECT_VERBS) +
 _LEAD_BEFORE = re.compile(r"(?:\bgiao(?: cho)?|\bde nghi|\byeu cau|\bphan cong)\s+(?:cac\s+)?$")
 _SUPPORT_BEFORE = re.compile(r"phoi hop(?:\s+chat che)?(?:\s+voi)?\s+(?:cac\s+)?$|\bcung voi\s+$")
 _RECIPIENT_BEFORE = re.compile(
-    r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho)\s+(?:cac\s+)?$"
+    r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho|voi)\s+(?:cac\s+)?$"
 )
 
 
@@ -52,7 +52,17 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
             result.append(Assignment(ref, role))
 
     owner_names = {o.name for o in owners or []}
-    if owners:
+    first_segment_end = min([i for i in (folded.find(";"), folded.find(". ")) if i != -1] or [len(folded)])
+    own_subject = any(
+        m.ref.name not in owner_names
+        and m.start < first_segment_end
+        and (
+            _role_of(folded, m, None) == LEAD
+            or re.match(r"\s*(yeu cau|de nghi|giao)\b", folded[m.end :])
+        )
+        for m in mentions
+    )
+    if owners and not own_subject:
         owner_role = SUPPORT if re.match(r"\s*(?:-\s*)?phoi hop\b", folded) else LEAD
         for owner in owners:
             add(owner, owner_role)
@@ -98,9 +108,12 @@ def subject_of_title(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
     """Agencies a heading names when the heading is only agencies ("3. Sở Kế hoạch và Đầu tư")."""
     from knowledge.agencies import split_agencies
 
-    cleaned = re.sub(r"^(đề nghị|giao|đối với)\s+", "", title.strip(" :*"), flags=re.I)
+    if "…" in title or re.search(r"\d|%", title):
+        return []
+    cleaned = re.sub(r"\([^)]*\)?", "", title).strip(" :*")
+    cleaned = re.sub(r"^(đề nghị|giao|đối với)\s+", "", cleaned, flags=re.I)
     pieces = split_agencies(cleaned)
-    if not pieces or len(cleaned.split()) > 25:
+    if not pieces or len(cleaned.split()) > 25 or any(len(p.split()) > 12 for p in pieces):
         return []
     refs = []
     for piece in pieces:

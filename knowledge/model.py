@@ -112,7 +112,7 @@ class Clause:
     @property
     def citation(self) -> str:
         if not self.section:
-            return "Phần mở đầu"
+            return "Phần kết"
         if self.bullet:
             return f"{self.section}, ý {self.bullet}"
         return self.section

@@ -68,7 +68,8 @@ def _blocks(text: str) -> list[_Block]:
     after_signature = False
     for raw_line in text.split("\n"):
         line = strip_markdown(raw_line)
-        if "\t" in line and len(line.split("\t")) >= 3:
+        in_table = bool(blocks) and blocks[-1].kind == "table"
+        if "\t" in line and (len(line.split("\t")) >= 3 or in_table):
             cells = [clean_spaces(c) for c in line.split("\t")]
             if blocks and blocks[-1].kind == "table":
                 blocks[-1].rows.append(cells)
@@ -80,7 +81,7 @@ def _blocks(text: str) -> list[_Block]:
             if blocks and blocks[-1].kind == "para" and blocks[-1].text:
                 blocks.append(_Block("para", after_signature=after_signature))
             continue
-        if SIGNATURE_RE.match(stripped):
+        if SIGNATURE_RE.match(stripped) or re.match(r"^(TM|KT|Q)\.\s*[A-ZĐÀ-Ỹ]", stripped):
             after_signature = True
         if blocks and blocks[-1].kind == "para" and blocks[-1].text and not _starts_item(stripped):
             # A soft line break inside a paragraph (same block, no blank line).
@@ -112,6 +113,7 @@ def _join_page_breaks(blocks: list[_Block]) -> list[_Block]:
             and not _starts_item(block.text)
             and not APPENDIX_RE.match(block.text)
             and len(prev.text.split()) >= 8
+            and not (_starts_item(prev.text) and len(prev.text.split()) <= 15 and not block.text[:1].islower())
             and (
                 block.text[:1].islower()
                 or (in_body and not prev.text.rstrip("*_ ").endswith(TERMINAL) and block.text[:1].isalnum())
@@ -289,11 +291,20 @@ class _Builder:
         owners: list[AgencyRef] = []
         if implementation and parent is not None:
             owners = subject_of_title(title, self.registry)
+        target = re.search(r"\bđối với\s+(.{3,80})$", title, flags=re.I)
+        if not owners and target:
+            owners = subject_of_title(target.group(1), self.registry)
         frame = _Frame(kind, label, path, clean_spaces(title)[:160], owners, implementation)
         self.stack.append(frame)
         self.subheading = ""
         self.parent_bullet = ""
         self.sections.append(Section(path=path, label=label, title=frame.title, level=level, parent=parent.path if parent else None))
+
+    def close_all(self) -> None:
+        """Closing paragraphs ("Trên đây là Kế hoạch…") belong to no section."""
+        self.stack.clear()
+        self.subheading = ""
+        self.parent_bullet = ""
 
     def owners(self) -> list[AgencyRef]:
         for frame in reversed(self.stack):
@@ -313,7 +324,7 @@ class _Builder:
         if sub_bullet and self.parent_bullet:
             heading = f"{heading} › {self.parent_bullet[:120]}" if heading else self.parent_bullet[:120]
         implementation = bool(self.stack and self.stack[-1].implementation)
-        owners = self.owners() if implementation else []
+        owners = self.owners()
         clause = Clause(
             ordinal=len(self.clauses) + 1,
             section=self.path,
@@ -397,7 +408,10 @@ def parse_plan(text: str, registry: AgencyRegistry | None = None) -> Plan:
             if not started:
                 continue
             b = BULLET_RE.match(para)
-            if b:
+            if re.match(r"^(Trên đây là|Trong quá trình (tổ chức )?(triển khai )?thực hiện)", para):
+                builder.close_all()
+                builder.add_clause(para)
+            elif b:
                 builder.add_clause(b.group("rest"), bullet=True, sub_bullet=b.group("mark") == "+")
             elif len(para.split()) <= 10 and not para.endswith((".", ";")) and "\n" not in para:
                 builder.subheading = para.rstrip(":")
@@ -433,11 +447,11 @@ def _reporting_rules(clauses: list[Clause]) -> list[ReportingRule]:
         folded = fold(clause.text)
         if "bao cao" not in folded or not clause.deadline or clause.deadline.kind != RECURRING:
             continue
-        rec = _recurrence(folded)
+        rec = _recurrence(fold(clause.deadline.text))
         periods, due_day = (rec[1], rec[2]) if rec else ([], None)
         reporters = [a.agency for a in clause.assignments if a.role == LEAD]
         recipients = [a.agency for a in clause.assignments if a.role == RECIPIENT]
-        if not recipients and receivers:
+        if not recipients and receivers and reporters:
             recipients = list(receivers)
         rules.append(
             ReportingRule(

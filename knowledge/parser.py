@@ -291,7 +291,7 @@ class _Builder:
         owners: list[AgencyRef] = []
         if implementation and parent is not None:
             owners = subject_of_title(title, self.registry)
-        target = re.search(r"\bđối với\s+(.{3,80})$", title, flags=re.I)
+        target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
         if not owners and target:
             owners = subject_of_title(target.group(1), self.registry)
         frame = _Frame(kind, label, path, clean_spaces(title)[:160], owners, implementation)

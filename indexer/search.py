@@ -1,0 +1,378 @@
+"""Answering: structured lookups first (agency, period, reporting rules), then hybrid ranking.
+
+Hybrid = BM25 over diacritics-folded syllables + bigrams (SQLite FTS5) fused by reciprocal
+rank with e5 embeddings (cosine over float32 vectors). Questions typed without diacritics go
+lexical-only: the folded index handles them, the embedding model does not.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+import numpy as np
+
+from indexer.store import Store, lexical_terms
+from knowledge import intent as intents
+from knowledge.agencies import QueryMatch
+from knowledge.answer import Answer, PlanRef, Result, render_text
+from knowledge.deadlines import describe
+from knowledge.model import DATE, MONTH, QUARTER, RANGE, YEAR
+from knowledge.text import clean_spaces, fold, nfc, words
+
+log = logging.getLogger(__name__)
+
+DATED = (DATE, MONTH, QUARTER, YEAR, RANGE)
+ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}
+MAX_QUESTION = 500
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$"
+)
+_TITLE_STOP = {"ke_hoach", "thuc_hien", "trien_khai", "ve_viec", "tiep_tuc", "nang_cao", "tinh_hinh", "hinh_moi"}
+
+
+def polite(question: str, text: str, intent: str = "invalid") -> Answer:
+    return Answer(question=question, intent=intent, agency=None, answered=False, answer=text)
+
+
+class KnowledgeBase:
+    """The library behind `planbot ask`, the bot and the reminders."""
+
+    def __init__(self, store: Store, embedder=None, mode: str = "hybrid") -> None:
+        self.store = store
+        self.embedder = embedder
+        self.mode = mode  # "hybrid" | "lexical" | "dense"
+        self._version: int | None = None
+        self.reload()
+
+    # -- caches -----------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.registry = self.store.registry()
+        self.plan_refs = {
+            pid: PlanRef(r["id"], r["title"] or "", r["number"] or "", r["issuer"] or "", r["date"], r["file"])
+            for pid, r in self.store.plan_refs().items()
+        }
+        self._plan_terms = {
+            pid: set(lexical_terms(f"{p.title} {p.number} {p.issuer}")) for pid, p in self.plan_refs.items()
+        }
+        self.vec_ids = np.zeros(0, dtype=np.int64)
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        if self.embedder is not None and self.mode != "lexical":
+            self.vec_ids, self.matrix = self.store.vectors(self.embedder.name)
+        self._version = self.store.data_version()
+
+    def _fresh(self) -> None:
+        if self.store.data_version() != self._version:
+            self.reload()
+
+    def plans(self) -> list[dict]:
+        return self.store.plans()
+
+    # -- building results -------------------------------------------------------------------
+    def _results(self, scored: list[tuple[int, float]], agency: str | None = None) -> list[Result]:
+        rows = self.store.items([i for i, _ in scored])
+        out = []
+        for item_id, score in scored:
+            row = rows.get(item_id)
+            if row is None:
+                continue
+            out.append(self._result(row, score, agency))
+        return out
+
+    def _result(self, row: dict, score: float, agency: str | None = None) -> Result:
+        assignments = row["assignments"]
+        role = None
+        if agency:
+            roles = [a["role"] for a in assignments if a["agency"] == agency]
+            role = min(roles, key=lambda r: ROLE_ORDER[r]) if roles else None
+        return Result(
+            plan=self.plan_refs[row["plan_id"]],
+            kind=row["kind"],
+            section=row["citation"],
+            text=row["text"],
+            lead=[a["agency"] for a in assignments if a["role"] == "lead"],
+            support=[a["agency"] for a in assignments if a["role"] == "support"],
+            recipients=[a["agency"] for a in assignments if a["role"] == "recipient"],
+            deadline=row["deadline"],
+            score=score,
+            item_id=row["id"],
+            note=row["note"] or "",
+            role=role,
+        )
+
+    def item(self, item_id: int) -> Result | None:
+        rows = self.store.items([item_id])
+        return self._result(rows[item_id], 0.0) if item_id in rows else None
+
+    # -- structured queries -----------------------------------------------------------------
+    def resolve_agency(self, text: str) -> list[QueryMatch]:
+        self._fresh()
+        return self.registry.match_query(text)
+
+    def duties(self, agency: str, role: str | None = None, plan_first: int | None = None) -> list[Result]:
+        """Every assignment of `agency` (canonical name), grouped by plan, lead before support."""
+        self._fresh()
+        ids = self.store.assignment_item_ids(agency, role)
+        results = self._results([(i, 1.0) for i in dict.fromkeys(i for i, _ in ids)], agency)
+        results.sort(
+            key=lambda r: (
+                0 if r.plan.id == plan_first else 1,
+                r.plan.id,
+                ROLE_ORDER.get(r.role or "", 3),
+                0 if r.kind == "clause" else 1,
+                r.item_id or 0,
+            )
+        )
+        return results
+
+    def tasks(
+        self,
+        agency: str | None = None,
+        role: str | None = None,
+        due_before: date | None = None,
+        due_after: date | None = None,
+        plan_id: int | None = None,
+    ) -> list[Result]:
+        """Structured query of assignments (the `planbot tasks` command)."""
+        self._fresh()
+        if agency:
+            matches = self.registry.match_query(agency)
+            name = matches[0].name if matches else clean_spaces(agency)
+            results = self.duties(name, role)
+        else:
+            ids = [
+                r[0]
+                for r in self.store.db.execute(
+                    "SELECT DISTINCT item_id FROM assignments" + (" WHERE role = ?" if role else ""),
+                    [role] if role else [],
+                ).fetchall()
+            ]
+            ids = sorted(set(ids) | (set(self.store.dated_item_ids()) if not role else set()))
+            results = self._results([(i, 1.0) for i in ids])
+        if plan_id is not None:
+            results = [r for r in results if r.plan.id == plan_id]
+        if due_before is not None:
+            results = [r for r in results if r.deadline and r.deadline.kind in DATED and r.deadline.end and r.deadline.end <= due_before]
+        if due_after is not None:
+            results = [
+                r
+                for r in results
+                if r.deadline and (r.deadline.end or r.deadline.start) and (r.deadline.end or r.deadline.start) >= due_after
+            ]
+        return results
+
+    def due_between(self, start: date | None, end: date | None, contained: bool = False) -> list[Result]:
+        """Items with a dated deadline ending in [start, end] (or lying inside it when `contained`)."""
+        self._fresh()
+        results = self._results([(i, 1.0) for i in self.store.dated_item_ids()])
+        out = []
+        for r in results:
+            d = r.deadline
+            if not d or d.kind not in DATED or d.end is None:
+                continue
+            if end is not None and d.end > end:
+                continue
+            if start is not None and d.end < start:
+                continue
+            if contained and start is not None and d.start is not None and d.start < start:
+                continue
+            out.append(r)
+        out.sort(key=lambda r: (r.deadline.end, r.plan.id, r.item_id or 0))  # type: ignore[union-attr]
+        return out
+
+    def reporting(self, agencies: list[str] | None = None) -> list[Result]:
+        """Periodic reporting rules as results (who reports = lead, to whom = recipients)."""
+        self._fresh()
+        rows = self.store.reporting_rules()
+        items = self.store.items([r["item_id"] for r in rows if r["item_id"]])
+        out = []
+        for rule in rows:
+            if agencies and not set(agencies) & set(rule["reporters"] + rule["recipients"]):
+                continue
+            item = items.get(rule["item_id"])
+            out.append(
+                Result(
+                    plan=self.plan_refs[rule["plan_id"]],
+                    kind="reporting",
+                    section=rule["section"],
+                    text=rule["text"],
+                    lead=rule["reporters"],
+                    recipients=rule["recipients"],
+                    deadline=item["deadline"] if item else None,
+                    score=1.0,
+                    item_id=rule["item_id"],
+                    note=f"due_day={rule['due_day']}" if rule["due_day"] else "",
+                )
+            )
+        return out
+
+    # -- ranking ----------------------------------------------------------------------------
+    def rank(self, question: str, use_dense: bool = True, limit: int = 50) -> list[tuple[int, float]]:
+        """Hybrid ranking of all items for a free-text question: (item id, fused score)."""
+        self._fresh()
+        terms = [t for t in lexical_terms(question) if not _all_stop(t)]
+        lists: list[list[int]] = []
+        if self.mode in ("hybrid", "lexical"):
+            lists.append([i for i, _ in self.store.lexical(terms, limit=100)])
+        if self.mode in ("hybrid", "dense") and use_dense and self.embedder is not None and len(self.vec_ids):
+            query = self.embedder.encode_queries([question])[0]
+            sims = self.matrix @ np.asarray(query, dtype=np.float32)
+            top = np.argsort(-sims)[:100]
+            lists.append([int(self.vec_ids[i]) for i in top])
+        fused: dict[int, float] = {}
+        for ranked in lists:
+            for rank, item_id in enumerate(ranked):
+                fused[item_id] = fused.get(item_id, 0.0) + 1.0 / (60 + rank)
+        return sorted(fused.items(), key=lambda kv: -kv[1])[:limit]
+
+    def plan_hint(self, question: str) -> int | None:
+        """The plan a question clearly points at (its number, or words of its title)."""
+        q = set(t for t in lexical_terms(question) if "_" in t and t not in _TITLE_STOP)
+        numbers = set(re.findall(r"\b\d{2,5}\b", question))
+        scores = {}
+        for pid, ref in self.plan_refs.items():
+            score = len(q & self._plan_terms[pid])
+            if ref.number and ref.number.split("/")[0] in numbers:
+                score += 5
+            scores[pid] = score
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if not ranked or ranked[0][1] < 2:
+            return None
+        if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
+            return None
+        return ranked[0][0]
+
+    # -- answering --------------------------------------------------------------------------
+    def ask(self, question: str, limit: int = 10, today: date | None = None) -> Answer:
+        self._fresh()
+        raw = nfc(question or "")
+        q = clean_spaces(raw)
+        if not q:
+            return polite(raw, "Bạn chưa nhập câu hỏi. Ví dụ: “Sở Nội vụ chịu trách nhiệm gì, hạn khi nào?”")
+        if len(q) > MAX_QUESTION * 4:
+            return polite(raw, "Câu hỏi quá dài. Xin hỏi ngắn gọn (dưới 500 ký tự), ví dụ: “Ai chủ trì việc …?”")
+        tokens = words(q)
+        alpha = [t for t in tokens if t.isalpha()]
+        if not alpha:
+            return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
+        vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t) or t.isupper())
+        if vietnamese / len(alpha) < 0.6 and not self.registry.match_query(q):
+            return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")
+        matches = self.registry.match_query(q)
+        agency = matches[0].name if matches else None
+        candidates = [m.name for m in matches] if len(matches) > 1 and matches[0].score < 100 else []
+        intent = intents.detect(q, agency is not None)
+        hint = self.plan_hint(q)
+        if intent.name == intents.DUTIES and agency:
+            return self._answer_duties(q, agency, intent, hint, candidates)
+        if intent.name == intents.DUE and intent.period:
+            return self._answer_due(q, intent, agency, hint, limit)
+        if intent.name == intents.REPORTING:
+            answer = self._answer_reporting(q, intent, matches, hint, limit)
+            if answer:
+                return answer
+        return self._answer_search(q, intent, agency, hint, limit, candidates)
+
+    def _answer_duties(self, q, agency, intent, hint, candidates) -> Answer:
+        results = self.duties(agency, plan_first=hint)
+        if not results:
+            closest = self._results(self.rank(q, use_dense=intent.diacritics, limit=3))
+            text = render_text(
+                f"Không thấy nhiệm vụ nào giao cho {agency} trong các kế hoạch đã nạp. Nội dung gần nhất:",
+                closest,
+            )
+            return Answer(q, intent.name, agency, False, text, closest, candidates)
+        plans = len({r.plan.id for r in results})
+        header = f"{agency}: {len(results)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
+        return Answer(q, intent.name, agency, True, render_text(header, results, by_role=True), results, candidates)
+
+    def _answer_due(self, q, intent, agency, hint, limit) -> Answer:
+        period = intent.period
+        contained = period.mode == "within"
+        results = self.due_between(period.start, period.end, contained=contained)
+        if agency:
+            results = [r for r in results if agency in r.lead + r.support] or results
+        results.sort(
+            key=lambda r: (
+                0 if r.plan.id == hint else 1,
+                0 if r.kind == "task" else 1,
+                -(r.deadline.end.toordinal()) if period.mode == "before" else r.deadline.end.toordinal(),  # type: ignore[union-attr]
+                r.item_id or 0,
+            )
+        )
+        what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau"}[period.mode]
+        if not results:
+            return Answer(q, intent.name, agency, False, f"Không có nhiệm vụ nào {what} {period.text} trong các kế hoạch đã nạp.", [], period=(period.start, period.end))
+        shown = results[: max(limit, 1)]
+        header = f"Có {len(results)} nhiệm vụ {what} {period.text}:"
+        footer = f"(Còn {len(results) - len(shown)} nhiệm vụ nữa.)" if len(results) > len(shown) else ""
+        return Answer(q, intent.name, agency, True, render_text(header, shown, footer=footer), shown, period=(period.start, period.end))
+
+    def _answer_reporting(self, q, intent, matches, hint, limit) -> Answer | None:
+        names = [m.name for m in matches]
+        rules = self.reporting(names or None)
+        if not rules and names:
+            rules = []
+        if not rules:
+            return None
+        if hint is not None and any(r.plan.id == hint for r in rules):
+            rules = [r for r in rules if r.plan.id == hint] + [r for r in rules if r.plan.id != hint]
+        qterms = set(lexical_terms(q))
+        rules.sort(key=lambda r: (0 if r.plan.id == hint else 1, -len(qterms & set(lexical_terms(r.text)))))
+        rules = rules[:limit]
+        focus = [r for r in rules if hint is None or r.plan.id == hint]
+        if intent.asks_day and not any(r.note.startswith("due_day") for r in focus):
+            text = render_text(
+                "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo; chỉ có các quy định sau:", focus or rules
+            )
+            return Answer(q, intent.name, names[0] if names else None, False, text, focus or rules)
+        return Answer(q, intent.name, names[0] if names else None, True, render_text("Quy định báo cáo định kỳ:", rules), rules)
+
+    def _answer_search(self, q, intent, agency, hint, limit, candidates) -> Answer:
+        ranked = self.rank(q, use_dense=intent.diacritics)
+        results = self._results(ranked, agency)
+        if hint is not None:
+            for r in results:
+                if r.plan.id == hint:
+                    r.score *= 1.5
+        if agency:
+            for r in results:
+                if r.role:
+                    r.score *= 1.3
+        if intent.name == intents.WHO_LEADS:
+            for r in results[:8]:
+                if r.lead:
+                    r.score *= 1.2
+        results.sort(key=lambda r: -r.score)
+        results = results[:limit]
+        if not results:
+            return Answer(q, intent.name, agency, False, "Các kế hoạch đã nạp không có thông tin trả lời câu hỏi này.", [], candidates)
+        top = results[0]
+        coverage = _coverage(intent.terms, top.text + " " + top.section)
+        if coverage < 0.34:
+            text = render_text("Các kế hoạch đã nạp không có câu trả lời rõ cho câu hỏi này. Nội dung gần nhất:", results[:3])
+            return Answer(q, intent.name, agency, False, text, results, candidates)
+        if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
+            note = f" (ghi chú: {top.note})" if top.note else ""
+            text = render_text(f"Kế hoạch không nêu đơn vị chủ trì cho nội dung này{note}.", [top])
+            return Answer(q, intent.name, agency, False, text, results, candidates)
+        if intent.name == intents.WHO_LEADS and top.lead:
+            header = f"Chủ trì: {', '.join(top.lead)}" + (f"; phối hợp: {', '.join(top.support)}" if top.support else "")
+            header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
+        elif intent.name == intents.DEADLINE:
+            header = f"Thời hạn: {top.deadline.text} ({describe(top.deadline)})." if top.deadline else "Nội dung phù hợp nhất (không nêu thời hạn cụ thể):"
+        else:
+            header = "Nội dung phù hợp nhất:"
+        return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates)
+
+
+def _all_stop(term: str) -> bool:
+    return all(p in intents.STOPWORDS for p in term.split("_"))
+
+
+def _coverage(terms: list[str], text: str) -> float:
+    if not terms:
+        return 1.0
+    have = set(fold(text).split()) | set(words(text))
+    return sum(1 for t in terms if t in have) / len(terms)

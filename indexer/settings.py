@@ -1,0 +1,86 @@
+"""Settings, read once from the environment (and `.env`), passed inward as plain values."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def _ids(value: str) -> frozenset[int]:
+    out = set()
+    for part in value.replace(";", ",").split(","):
+        part = part.strip()
+        if part.lstrip("-").isdigit():
+            out.add(int(part))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    db_path: Path
+    plans_dir: Path
+    model: str  # hub name or local folder of a sentence-transformers model
+    telegram_token: str = field(default="", repr=False)
+    telegram_base_url: str = ""
+    admin_ids: frozenset[int] = frozenset()
+    max_upload_bytes: int = 20 * 1024 * 1024
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    timezone: str = TIMEZONE
+    report_day: int = 10
+    reminder_days_before: tuple[int, ...] = (3, 1)
+    task_days_before: tuple[int, ...] = (7, 1)
+    reminder_time: str = "08:00"
+    quiet_start: str = "07:30"
+    quiet_end: str = "17:30"
+    misfire_grace_seconds: int = 3600
+
+
+def _days(value: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    parts = [p.strip() for p in value.split(",") if p.strip().isdigit()]
+    return tuple(sorted({int(p) for p in parts}, reverse=True)) or default
+
+
+def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Settings:
+    """Build settings from `env` (default: os.environ, after loading `.env` if present)."""
+    if env is None:
+        if dotenv:
+            try:
+                from dotenv import load_dotenv
+
+                load_dotenv(PROJECT_ROOT / ".env", override=False)
+                load_dotenv(override=False)
+            except ImportError:  # pragma: no cover - python-dotenv is a dependency
+                pass
+        env = dict(os.environ)
+    data_dir = Path(env.get("PLANBOT_DATA_DIR") or PROJECT_ROOT / "data")
+    db_path = Path(env.get("PLANBOT_DB") or data_dir / "planbot.db")
+    model = env.get("PLANBOT_MODEL") or str(data_dir / "models" / "multilingual-e5-small")
+    return Settings(
+        data_dir=data_dir,
+        db_path=db_path,
+        plans_dir=Path(env.get("PLANBOT_PLANS_DIR") or PROJECT_ROOT / "sample_plans"),
+        model=model,
+        telegram_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+        telegram_base_url=env.get("TELEGRAM_API_BASE_URL", ""),
+        admin_ids=_ids(env.get("PLANBOT_ADMIN_IDS", "")),
+        max_upload_bytes=int(float(env.get("PLANBOT_MAX_UPLOAD_MB", "20")) * 1024 * 1024),
+        webhook_url=env.get("PLANBOT_WEBHOOK_URL", ""),
+        webhook_secret=env.get("PLANBOT_WEBHOOK_SECRET", ""),
+        webhook_listen=env.get("PLANBOT_WEBHOOK_LISTEN", "127.0.0.1"),
+        webhook_port=int(env.get("PLANBOT_WEBHOOK_PORT", "8443")),
+        report_day=int(env.get("PLANBOT_REPORT_DAY", "10")),
+        reminder_days_before=_days(env.get("PLANBOT_REMINDER_DAYS", ""), (3, 1)),
+        task_days_before=_days(env.get("PLANBOT_TASK_REMINDER_DAYS", ""), (7, 1)),
+        reminder_time=env.get("PLANBOT_REMINDER_TIME", "08:00"),
+        quiet_start=env.get("PLANBOT_QUIET_START", "07:30"),
+        quiet_end=env.get("PLANBOT_QUIET_END", "17:30"),
+        misfire_grace_seconds=int(env.get("PLANBOT_MISFIRE_GRACE", "3600")),
+    )

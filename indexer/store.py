@@ -1,0 +1,500 @@
+"""The SQLite store (through sqlite-utils): numbered migrations, atomic per-plan reindexing.
+
+A plan is replaced in one transaction: parse and embed first (outside it), then delete the
+old rows and insert the new ones. WAL mode lets readers keep answering from the old plan
+until the commit. Unchanged files (same content hash and parser version) cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from knowledge.agencies import AgencyRegistry
+from knowledge.errors import PlanbotError
+from knowledge.model import Deadline, Plan
+from knowledge.parser import parse_plan
+from knowledge.text import fold, words
+
+PARSER_VERSION = "1"
+
+
+# ---------------------------------------------------------------------------------------------
+# Migrations: append only; each runs once, in order, recorded in `_migrations`.
+
+
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE plans (
+            id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
+            parser_version TEXT NOT NULL, title TEXT, number TEXT, issuer TEXT, date TEXT,
+            place TEXT, implements TEXT, summary TEXT, text TEXT, indexed_at TEXT)"""
+    )
+    db.execute(
+        """CREATE TABLE sections (
+            plan_id INTEGER NOT NULL REFERENCES plans(id), path TEXT, label TEXT, title TEXT,
+            level INTEGER, parent TEXT)"""
+    )
+    db.execute(
+        """CREATE TABLE deadlines (
+            id INTEGER PRIMARY KEY, plan_id INTEGER NOT NULL REFERENCES plans(id), text TEXT NOT NULL,
+            kind TEXT NOT NULL, start TEXT, end TEXT, recurrence TEXT, before INTEGER DEFAULT 0)"""
+    )
+    db.execute(
+        """CREATE TABLE items (
+            id INTEGER PRIMARY KEY, plan_id INTEGER NOT NULL REFERENCES plans(id),
+            kind TEXT NOT NULL CHECK (kind IN ('task', 'clause')), ordinal INTEGER,
+            section TEXT, citation TEXT, heading TEXT, text TEXT NOT NULL,
+            lead_text TEXT, support_text TEXT, note TEXT, extra TEXT,
+            deadline_id INTEGER REFERENCES deadlines(id), in_implementation INTEGER DEFAULT 0,
+            search_text TEXT NOT NULL, content_hash TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE assignments (
+            plan_id INTEGER NOT NULL REFERENCES plans(id), item_id INTEGER NOT NULL REFERENCES items(id),
+            agency TEXT NOT NULL, agency_raw TEXT, agency_key TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('lead', 'support', 'recipient')), collective INTEGER DEFAULT 0)"""
+    )
+    db.execute(
+        """CREATE TABLE reporting_rules (
+            id INTEGER PRIMARY KEY, plan_id INTEGER NOT NULL REFERENCES plans(id),
+            item_id INTEGER REFERENCES items(id), section TEXT, text TEXT, reporters TEXT,
+            recipients TEXT, frequency TEXT, periods TEXT, due_day INTEGER,
+            deadline_id INTEGER REFERENCES deadlines(id))"""
+    )
+    db.execute(
+        """CREATE TABLE agencies (name TEXT PRIMARY KEY, collective INTEGER DEFAULT 0,
+            source TEXT NOT NULL DEFAULT 'static')"""
+    )
+    db.execute(
+        """CREATE TABLE agency_aliases (alias TEXT NOT NULL, alias_key TEXT NOT NULL,
+            agency TEXT NOT NULL REFERENCES agencies(name), PRIMARY KEY (alias_key, agency))"""
+    )
+    db.execute(
+        """CREATE TABLE embeddings (content_hash TEXT NOT NULL, model TEXT NOT NULL,
+            vector BLOB NOT NULL, PRIMARY KEY (content_hash, model))"""
+    )
+    db.execute(
+        """CREATE VIRTUAL TABLE items_fts USING fts5(body, tokenize="unicode61 tokenchars '_&'")"""
+    )
+    for sql in (
+        "CREATE INDEX idx_items_plan ON items(plan_id)",
+        "CREATE INDEX idx_assign_key ON assignments(agency_key)",
+        "CREATE INDEX idx_assign_item ON assignments(item_id)",
+        "CREATE INDEX idx_sections_plan ON sections(plan_id)",
+        "CREATE INDEX idx_deadlines_plan ON deadlines(plan_id)",
+        "CREATE INDEX idx_rules_plan ON reporting_rules(plan_id)",
+    ):
+        db.execute(sql)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.__name__ in done:
+            continue
+        with db.conn:
+            migration(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [migration.__name__, datetime.now(UTC).isoformat()],
+            )
+        applied.append(migration.__name__)
+    return applied
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def lexical_terms(text: str) -> list[str]:
+    """Folded syllables plus syllable bigrams ("so_noi", "noi_vu"): what BM25 indexes."""
+    tokens = [t.replace("&", "_") for t in words(text)]
+    bigrams = [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return tokens + bigrams
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class IndexReport:
+    file: str
+    status: str  # "indexed" | "unchanged" | "failed"
+    plan_id: int | None = None
+    summary: dict = field(default_factory=dict)
+    error: str = ""
+    embedded: int = 0
+    seconds: float = 0.0
+
+
+def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:
+    path = Path(path)
+    if not create and not path.exists():
+        raise PlanbotError(f"Chưa có chỉ mục tại {path}. Hãy chạy: planbot index <thư mục kế hoạch>.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA synchronous=NORMAL")
+    migrate(db)
+    return db
+
+
+def search_text_for_task(plan: Plan, task) -> str:
+    parts = [
+        f"{task.citation}. Nội dung nhiệm vụ: {task.text}",
+        f"Cơ quan chủ trì: {task.lead_text}" if task.lead_text else "",
+        f"Cơ quan phối hợp: {task.support_text}" if task.support_text else "",
+        f"Thời gian hoàn thành: {task.deadline.text}" if task.deadline else "",
+        f"Ghi chú: {task.note}" if task.note else "",
+    ]
+    parts += [f"{k}: {v}" for k, v in task.extra.items()]
+    return ". ".join(p for p in parts if p)
+
+
+def search_text_for_clause(clause) -> str:
+    return f"{clause.heading}: {clause.text}" if clause.heading else clause.text
+
+
+class Store:
+    """All reads and writes of the index. One instance per process (thread-safe for reads)."""
+
+    def __init__(self, path: Path | str, create: bool = True) -> None:
+        self.path = Path(path)
+        self.db = open_db(self.path, create=create)
+        self._seed_agencies()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- agencies ---------------------------------------------------------------------------
+    def _seed_agencies(self) -> None:
+        if self.db.execute("SELECT count(*) FROM agencies WHERE source = 'static'").fetchone()[0]:
+            return
+        registry = AgencyRegistry()
+        with self.db.conn:
+            for entry in registry.entries:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO agencies (name, collective, source) VALUES (?, ?, 'static')",
+                    [entry.name, int(entry.collective)],
+                )
+                for alias in (entry.name, *entry.aliases):
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO agency_aliases (alias, alias_key, agency) VALUES (?, ?, ?)",
+                        [alias, " ".join(words(alias)), entry.name],
+                    )
+
+    def registry(self) -> AgencyRegistry:
+        """The static registry plus every agency name met in indexed plans."""
+        registry = AgencyRegistry()
+        for name, collective in self.db.execute(
+            "SELECT name, collective FROM agencies WHERE source = 'plan'"
+        ).fetchall():
+            registry.add_name(name, bool(collective))
+        return registry
+
+    # -- indexing ---------------------------------------------------------------------------
+    def plan_row(self, file: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM plans WHERE file = ?", [file]))
+        return rows[0] if rows else None
+
+    def is_unchanged(self, file: str, text: str) -> bool:
+        row = self.plan_row(file)
+        return bool(row and row["content_hash"] == content_hash(text) and row["parser_version"] == PARSER_VERSION)
+
+    def index_text(self, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
+        """Parse `text` and replace the plan stored under `file` atomically."""
+        started = datetime.now(UTC)
+        if not force and self.is_unchanged(file, text):
+            row = self.plan_row(file)
+            assert row is not None
+            return IndexReport(file, "unchanged", row["id"], json.loads(row["summary"] or "{}"))
+        plan = parse_plan(text, self.registry())
+        embedded = self._embed_missing(plan, embedder) if embedder is not None else 0
+        plan_id = self._replace(file, text, plan)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        return IndexReport(file, "indexed", plan_id, plan.summary(), embedded=embedded, seconds=seconds)
+
+    def _docs(self, plan: Plan) -> list[tuple[str, object, str]]:
+        docs: list[tuple[str, object, str]] = []
+        for task in plan.tasks:
+            docs.append(("task", task, search_text_for_task(plan, task)))
+        for clause in plan.clauses:
+            docs.append(("clause", clause, search_text_for_clause(clause)))
+        return docs
+
+    def _embed_missing(self, plan: Plan, embedder) -> int:
+        texts = {content_hash(t): t for _, _, t in self._docs(plan)}
+        have = {
+            row[0]
+            for row in self.db.execute(
+                f"SELECT content_hash FROM embeddings WHERE model = ? AND content_hash IN ({','.join('?' * len(texts))})",
+                [embedder.name, *texts],
+            ).fetchall()
+        } if texts else set()
+        missing = [(h, t) for h, t in texts.items() if h not in have]
+        if not missing:
+            return 0
+        vectors = embedder.encode_documents([t for _, t in missing])
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)",
+                [(h, embedder.name, np.asarray(v, dtype="<f4").tobytes()) for (h, _), v in zip(missing, vectors, strict=True)],
+            )
+        return len(missing)
+
+    def _replace(self, file: str, text: str, plan: Plan) -> int:
+        meta = plan.meta
+        old = self.plan_row(file)
+        db = self.db
+        with db.conn:  # one transaction: readers see the old plan or the new one, never half
+            if old:
+                plan_id = old["id"]
+                self._delete_rows(plan_id)
+            else:
+                plan_id = None
+            values = {
+                "file": file,
+                "content_hash": content_hash(text),
+                "parser_version": PARSER_VERSION,
+                "title": meta.title,
+                "number": meta.number,
+                "issuer": meta.issuer,
+                "date": meta.date.isoformat() if meta.date else None,
+                "place": meta.place,
+                "implements": json.dumps(meta.implements, ensure_ascii=False),
+                "summary": json.dumps(plan.summary(), ensure_ascii=False),
+                "text": text,
+                "indexed_at": datetime.now(UTC).isoformat(),
+            }
+            if plan_id is None:
+                cur = db.execute(
+                    f"INSERT INTO plans ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                    list(values.values()),
+                )
+                plan_id = cur.lastrowid
+            else:
+                db.execute(
+                    f"UPDATE plans SET {', '.join(k + ' = ?' for k in values)} WHERE id = ?",
+                    [*values.values(), plan_id],
+                )
+            db.conn.executemany(
+                "INSERT INTO sections (plan_id, path, label, title, level, parent) VALUES (?, ?, ?, ?, ?, ?)",
+                [(plan_id, s.path, s.label, s.title, s.level, s.parent) for s in plan.sections],
+            )
+            clause_item: dict[int, int] = {}
+            for kind, obj, search_text in self._docs(plan):
+                deadline_id = self._insert_deadline(plan_id, obj.deadline)  # type: ignore[attr-defined]
+                if kind == "task":
+                    row = (
+                        plan_id, "task", obj.ordinal, obj.table, obj.citation, obj.group or "", obj.text,  # type: ignore[attr-defined]
+                        obj.lead_text, obj.support_text, obj.note, json.dumps(obj.extra, ensure_ascii=False),  # type: ignore[attr-defined]
+                        deadline_id, 0, search_text, content_hash(search_text),
+                    )
+                    assignments = [(a, "lead") for a in obj.lead] + [(a, "support") for a in obj.support]  # type: ignore[attr-defined]
+                else:
+                    row = (
+                        plan_id, "clause", obj.ordinal, obj.section, obj.citation, obj.heading, obj.text,  # type: ignore[attr-defined]
+                        "", "", "", "{}", deadline_id, int(obj.in_implementation),  # type: ignore[attr-defined]
+                        search_text, content_hash(search_text),
+                    )
+                    assignments = [(a.agency, a.role) for a in obj.assignments]  # type: ignore[attr-defined]
+                cur = db.execute(
+                    """INSERT INTO items (plan_id, kind, ordinal, section, citation, heading, text, lead_text,
+                       support_text, note, extra, deadline_id, in_implementation, search_text, content_hash)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    row,
+                )
+                item_id = cur.lastrowid
+                if kind == "clause":
+                    clause_item[obj.ordinal] = item_id  # type: ignore[attr-defined]
+                db.execute(
+                    "INSERT INTO items_fts (rowid, body) VALUES (?, ?)",
+                    [item_id, " ".join(lexical_terms(search_text))],
+                )
+                seen = set()
+                for ref, role in assignments:
+                    if (ref.name, role) in seen:
+                        continue
+                    seen.add((ref.name, role))
+                    db.execute(
+                        """INSERT INTO assignments (plan_id, item_id, agency, agency_raw, agency_key, role, collective)
+                           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                        [plan_id, item_id, ref.name, ref.raw, " ".join(words(ref.name)), role, int(ref.collective)],
+                    )
+                    db.execute(
+                        "INSERT OR IGNORE INTO agencies (name, collective, source) VALUES (?, ?, 'plan')",
+                        [ref.name, int(ref.collective)],
+                    )
+            for rule in plan.reporting_rules:
+                db.execute(
+                    """INSERT INTO reporting_rules (plan_id, item_id, section, text, reporters, recipients,
+                       frequency, periods, due_day, deadline_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [
+                        plan_id,
+                        clause_item.get(rule.clause_ordinal),
+                        rule.section,
+                        rule.text,
+                        json.dumps([r.name for r in rule.reporters], ensure_ascii=False),
+                        json.dumps([r.name for r in rule.recipients], ensure_ascii=False),
+                        rule.frequency,
+                        json.dumps(rule.periods),
+                        rule.due_day,
+                        self._insert_deadline(plan_id, rule.deadline),
+                    ],
+                )
+        return int(plan_id)
+
+    def _insert_deadline(self, plan_id: int, deadline: Deadline | None) -> int | None:
+        if deadline is None:
+            return None
+        cur = self.db.execute(
+            "INSERT INTO deadlines (plan_id, text, kind, start, end, recurrence, before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                plan_id,
+                deadline.text,
+                deadline.kind,
+                deadline.start.isoformat() if deadline.start else None,
+                deadline.end.isoformat() if deadline.end else None,
+                deadline.recurrence,
+                int(deadline.before),
+            ],
+        )
+        return cur.lastrowid
+
+    def _delete_rows(self, plan_id: int) -> None:
+        db = self.db
+        ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
+        db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+        for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
+            db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+
+    def delete_plan(self, plan_id: int) -> None:
+        with self.db.conn:
+            self._delete_rows(plan_id)
+            self.db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
+
+    # -- reading ----------------------------------------------------------------------------
+    def plans(self) -> list[dict]:
+        rows = []
+        for row in self.db.query("SELECT id, file, title, number, issuer, date, place, implements, summary, indexed_at FROM plans ORDER BY id"):
+            row["implements"] = json.loads(row["implements"] or "[]")
+            row["summary"] = json.loads(row["summary"] or "{}")
+            rows.append(row)
+        return rows
+
+    def items(self, ids: Iterable[int]) -> dict[int, dict]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = {
+            r["id"]: r
+            for r in self.db.query(
+                f"""SELECT i.*, d.text AS d_text, d.kind AS d_kind, d.start AS d_start, d.end AS d_end,
+                    d.recurrence AS d_recurrence, d.before AS d_before
+                    FROM items i LEFT JOIN deadlines d ON d.id = i.deadline_id WHERE i.id IN ({marks})""",
+                ids,
+            )
+        }
+        for row in self.db.query(
+            f"SELECT item_id, agency, role, collective FROM assignments WHERE item_id IN ({marks}) ORDER BY rowid", ids
+        ):
+            item = rows.get(row["item_id"])
+            if item is not None:
+                item.setdefault("assignments", []).append(row)
+        for item in rows.values():
+            item.setdefault("assignments", [])
+            item["deadline"] = (
+                Deadline.from_dict(
+                    {
+                        "text": item["d_text"],
+                        "kind": item["d_kind"],
+                        "start": item["d_start"],
+                        "end": item["d_end"],
+                        "recurrence": item["d_recurrence"],
+                        "before": item["d_before"],
+                    }
+                )
+                if item["d_text"]
+                else None
+            )
+        return rows
+
+    def plan_refs(self) -> dict[int, dict]:
+        return {
+            r["id"]: r
+            for r in self.db.query("SELECT id, title, number, issuer, date, file FROM plans")
+        }
+
+    def assignment_item_ids(self, agency: str, role: str | None = None) -> list[tuple[int, str]]:
+        key = " ".join(words(agency))
+        sql = "SELECT item_id, role FROM assignments WHERE agency_key = ?"
+        params: list = [key]
+        if role:
+            sql += " AND role = ?"
+            params.append(role)
+        return [(r[0], r[1]) for r in self.db.execute(sql, params).fetchall()]
+
+    def dated_item_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL").fetchall()]
+
+    def reporting_rules(self) -> list[dict]:
+        rows = []
+        for r in self.db.query(
+            """SELECT r.*, d.text AS d_text, d.kind AS d_kind, d.recurrence AS d_recurrence
+               FROM reporting_rules r LEFT JOIN deadlines d ON d.id = r.deadline_id ORDER BY r.plan_id, r.id"""
+        ):
+            for key in ("reporters", "recipients", "periods"):
+                r[key] = json.loads(r[key] or "[]")
+            rows.append(r)
+        return rows
+
+    def lexical(self, query_terms: list[str], limit: int = 50) -> list[tuple[int, float]]:
+        """BM25 over folded syllables + bigrams (FTS5). Returns (item id, score ≥ 0)."""
+        terms = [t for t in dict.fromkeys(query_terms) if t]
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        rows = self.db.execute(
+            "SELECT rowid, bm25(items_fts) FROM items_fts WHERE items_fts MATCH ? ORDER BY bm25(items_fts) LIMIT ?",
+            [match, limit],
+        ).fetchall()
+        return [(r[0], -r[1]) for r in rows]
+
+    def vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, matrix) of every item's embedding for `model`."""
+        rows = self.db.execute(
+            "SELECT i.id, e.vector FROM items i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ?",
+            [model],
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        matrix = np.vstack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+        return ids, matrix
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap cache invalidation)."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0]) * 1_000_003 + int(
+            self.db.execute("SELECT coalesce(max(id), 0) + count(*) FROM items").fetchone()[0]
+        )
+
+
+def fold_key(text: str) -> str:
+    return fold(text)

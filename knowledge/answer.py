@@ -1,0 +1,156 @@
+"""Answers: what search found, as data (for the bot and JSON) and as Vietnamese text (CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from knowledge.deadlines import describe
+from knowledge.model import Deadline
+
+MAX_TEXT = 600
+
+
+@dataclass
+class PlanRef:
+    id: int
+    title: str
+    number: str
+    issuer: str
+    date: str | None
+    file: str
+
+    @property
+    def label(self) -> str:
+        """How an answer cites the plan: number if any, else its title; issuer and year."""
+        year = (self.date or "")[:4]
+        name = f"Kế hoạch số {self.number}" if self.number else _short(self.title, 110)
+        tail = ", ".join(p for p in (self.issuer, year) if p)
+        return f"{name} ({tail})" if tail else name
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "number": self.number,
+            "issuer": self.issuer,
+            "date": self.date,
+            "file": self.file,
+        }
+
+
+@dataclass
+class Result:
+    plan: PlanRef
+    kind: str  # "task" | "clause" | "reporting"
+    section: str  # citation label
+    text: str
+    lead: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    deadline: Deadline | None = None
+    score: float = 0.0
+    item_id: int | None = None
+    note: str = ""
+    role: str | None = None  # role of the asked agency in this item, when one was asked
+
+    def to_dict(self) -> dict:
+        return {
+            "plan": self.plan.to_dict(),
+            "kind": self.kind,
+            "section": self.section,
+            "text": self.text,
+            "lead": self.lead,
+            "support": self.support,
+            "recipients": self.recipients,
+            "deadline": self.deadline.to_dict() if self.deadline else None,
+            "score": round(float(self.score), 4),
+            "item_id": self.item_id,
+            "note": self.note,
+            "role": self.role,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    intent: str
+    agency: str | None
+    answered: bool
+    answer: str
+    results: list[Result] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)  # agencies to choose from when ambiguous
+    period: tuple[date | None, date | None] | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "intent": self.intent,
+            "agency": self.agency,
+            "answered": self.answered,
+            "answer": self.answer,
+            "candidates": self.candidates,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+ROLE_LABEL = {"lead": "Chủ trì", "support": "Phối hợp", "recipient": "Nhận báo cáo"}
+
+
+def _short(text: str, limit: int = MAX_TEXT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def deadline_phrase(deadline: Deadline | None) -> str:
+    if deadline is None:
+        return "không nêu thời hạn"
+    reading = describe(deadline)
+    if reading and reading not in ("định kỳ", "thường xuyên") and deadline.kind not in ("unparsed", "conditional"):
+        return f"{deadline.text} ({reading})" if reading.lower() != deadline.text.lower() else deadline.text
+    return deadline.text
+
+
+def item_line(result: Result, show_agencies: bool = True) -> str:
+    """One answer item: citation, text, agencies (lead apart from support), deadline."""
+    parts = [f"[{result.section}] {_short(result.text)}"]
+    if show_agencies:
+        if result.lead:
+            parts.append("Chủ trì: " + ", ".join(result.lead))
+        if result.support:
+            parts.append("Phối hợp: " + ", ".join(result.support))
+        if result.recipients:
+            parts.append("Gửi/báo cáo: " + ", ".join(result.recipients))
+    if result.kind == "task" and not result.lead and result.note:
+        parts.append("Ghi chú: " + result.note)
+    parts.append("Thời hạn: " + deadline_phrase(result.deadline))
+    return "\n   ".join(parts)
+
+
+def group_by_plan(results: list[Result]) -> list[tuple[PlanRef, list[Result]]]:
+    groups: dict[int, tuple[PlanRef, list[Result]]] = {}
+    for r in results:
+        groups.setdefault(r.plan.id, (r.plan, []))[1].append(r)
+    return list(groups.values())
+
+
+def render_text(header: str, results: list[Result], by_role: bool = False, footer: str = "") -> str:
+    """Plain-text answer grouped by plan (and by role of the asked agency when `by_role`)."""
+    lines = [header]
+    for plan, items in group_by_plan(results):
+        lines.append("")
+        lines.append(f"📄 {plan.label}")
+        if by_role:
+            for role in ("lead", "support", "recipient"):
+                chosen = [r for r in items if r.role == role]
+                if not chosen:
+                    continue
+                lines.append(f"{ROLE_LABEL[role]}:")
+                for r in chosen:
+                    lines.append(" • " + item_line(r))
+        else:
+            for r in items:
+                lines.append(" • " + item_line(r))
+    if footer:
+        lines += ["", footer]
+    return "\n".join(lines)

@@ -698,6 +698,9 @@ def main(argv: list[str] | None = None) -> None:
             level=logging.DEBUG if verbose else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
         started = time.perf_counter()
         try:
             result = convert(out_dir, source, force=force)

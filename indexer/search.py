@@ -211,7 +211,7 @@ class KnowledgeBase:
     def rank(self, question: str, use_dense: bool = True, limit: int = 50) -> list[tuple[int, float]]:
         """Hybrid ranking of all items for a free-text question: (item id, fused score)."""
         self._fresh()
-        terms = [t for t in lexical_terms(question) if not _all_stop(t)]
+        terms = query_terms(question)
         lists: list[list[int]] = []
         if self.mode in ("hybrid", "lexical"):
             lists.append([i for i, _ in self.store.lexical(terms, limit=100)])
@@ -224,7 +224,22 @@ class KnowledgeBase:
         for ranked in lists:
             for rank, item_id in enumerate(ranked):
                 fused[item_id] = fused.get(item_id, 0.0) + 1.0 / (60 + rank)
-        return sorted(fused.items(), key=lambda kv: -kv[1])[:limit]
+        ranked_all = sorted(fused.items(), key=lambda kv: -kv[1])
+        # Re-rank the head by how many of the question's word pairs the item contains:
+        # extractive lookups ("Dự án mở rộng Bệnh viện Sản Nhi") name the row almost verbatim.
+        head = ranked_all[:40]
+        bigrams = {t for t in terms if "_" in t} or set(terms)
+        if head and bigrams and self.mode != "dense":
+            bodies = self.store.lexical_bodies([i for i, _ in head])
+            top = head[0][1]
+            rescored = []
+            for item_id, score in head:
+                body = set(bodies.get(item_id, "").split())
+                overlap = len(bigrams & body) / len(bigrams)
+                rescored.append((item_id, 0.5 * score / top + 0.5 * overlap))
+            head = sorted(rescored, key=lambda kv: -kv[1])
+            ranked_all = head + [(i, s * 0.5 / top) for i, s in ranked_all[40:]]
+        return ranked_all[:limit]
 
     def plan_hint(self, question: str) -> int | None:
         """The plan a question clearly points at (its number, or words of its title)."""
@@ -318,7 +333,7 @@ class KnowledgeBase:
             return None
         if hint is not None and any(r.plan.id == hint for r in rules):
             rules = [r for r in rules if r.plan.id == hint] + [r for r in rules if r.plan.id != hint]
-        qterms = set(lexical_terms(q))
+        qterms = set(query_terms(q))
         rules.sort(key=lambda r: (0 if r.plan.id == hint else 1, -len(qterms & set(lexical_terms(r.text)))))
         rules = rules[:limit]
         focus = [r for r in rules if hint is None or r.plan.id == hint]
@@ -365,6 +380,20 @@ class KnowledgeBase:
         else:
             header = "Nội dung phù hợp nhất:"
         return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates)
+
+
+# Words that frame a question rather than name its subject ("ai chủ trì", "phối hợp", "xong").
+FRAME = frozenset({"chu", "tri", "phoi", "hop", "xong", "lo", "nao"})
+
+
+def query_terms(question: str) -> list[str]:
+    terms = []
+    for t in lexical_terms(question):
+        parts = t.split("_")
+        if all(p in intents.STOPWORDS or p in FRAME for p in parts):
+            continue
+        terms.append(t)
+    return terms
 
 
 def _all_stop(term: str) -> bool:

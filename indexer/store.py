@@ -24,7 +24,7 @@ from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
 from knowledge.text import fold, words
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +165,13 @@ def search_text_for_task(plan: Plan, task) -> str:
     ]
     parts += [f"{k}: {v}" for k, v in task.extra.items()]
     return ". ".join(p for p in parts if p)
+
+
+def lexical_body_for_task(task) -> str:
+    """What BM25 sees for a row: its words, without column labels (they match every row)."""
+    parts = [task.text, task.lead_text, task.support_text, task.deadline.text if task.deadline else "", task.note]
+    parts += list(task.extra.values())
+    return " ".join(p for p in parts if p)
 
 
 def search_text_for_clause(clause) -> str:
@@ -323,9 +330,10 @@ class Store:
                 item_id = cur.lastrowid
                 if kind == "clause":
                     clause_item[obj.ordinal] = item_id  # type: ignore[attr-defined]
+                body = lexical_body_for_task(obj) if kind == "task" else search_text
                 db.execute(
                     "INSERT INTO items_fts (rowid, body) VALUES (?, ?)",
-                    [item_id, " ".join(lexical_terms(search_text))],
+                    [item_id, " ".join(lexical_terms(body))],
                 )
                 seen = set()
                 for ref, role in assignments:
@@ -476,6 +484,12 @@ class Store:
             [match, limit],
         ).fetchall()
         return [(r[0], -r[1]) for r in rows]
+
+    def lexical_bodies(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r[0]: r[1] for r in self.db.execute(f"SELECT rowid, body FROM items_fts WHERE rowid IN ({marks})", ids).fetchall()}
 
     def vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:
         """(item ids, matrix) of every item's embedding for `model`."""

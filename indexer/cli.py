@@ -32,6 +32,11 @@ def _store(settings: Settings, create: bool = False):
 
 
 def _embedder(settings: Settings, quiet: bool = False):
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from indexer.embedder import load_embedder
 
     return load_embedder(settings.model)

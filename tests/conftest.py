@@ -1,0 +1,38 @@
+"""Shared fixtures: the bundled sample plans indexed once into a temporary database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.indexing import index_paths
+from indexer.search import KnowledgeBase
+from indexer.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_plans"
+SEED = Path(__file__).resolve().parent / "data" / "seed_questions.jsonl"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "planbot.db"
+    store = Store(path)
+    reports = index_paths(store, [SAMPLES])
+    assert all(r.status == "indexed" for r in reports), [r.error for r in reports]
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def kb(sample_db) -> KnowledgeBase:
+    return KnowledgeBase(Store(sample_db), embedder=None)
+
+
+@pytest.fixture
+def plan_text():
+    def read(prefix: str) -> str:
+        return next(SAMPLES.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+    return read

@@ -1,0 +1,65 @@
+"""Agency registry: aliases, abbreviations, typos, missing diacritics, collective names."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.agencies import AgencyRegistry, is_note, split_agencies
+
+registry = AgencyRegistry()
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("so noi vu chiu trach nhiem gi", "Sở Nội vụ"),
+        ("SNV phải làm gì", "Sở Nội vụ"),
+        ("Sở Tài chín tỉnh Thanh Hóa phải làm gì", "Sở Tài chính"),
+        ("Sở KH&ĐT có nhiệm vụ gì", "Sở Kế hoạch và Đầu tư"),
+        ("so ke hoach va dau tu phai lam gi", "Sở Kế hoạch và Đầu tư"),
+        ("KHĐT", "Sở Kế hoạch và Đầu tư"),
+        ("Sở TT&TT", "Sở Thông tin và Truyền thông"),
+        ("BHXH huyện Sơn Hà", "Bảo hiểm xã hội huyện"),
+        ("BHXH tỉnh", "Bảo hiểm xã hội tỉnh"),
+        ("ubnd cac xa thi tran bao cao", "Ủy ban nhân dân các xã, thị trấn"),
+        ("UBND các huyện, thị xã, thành phố", "Ủy ban nhân dân các huyện, thị xã, thành phố"),
+        ("Phòng TCCB", "Phòng Tổ chức cán bộ"),
+        ("KHTC", "Phòng Kế hoạch - Tài chính"),
+        ("TTYT", "Trung tâm Y tế"),
+    ],
+)
+def test_match_query(query, name):
+    assert registry.match_query(query)[0].name == name
+
+
+def test_exact_beats_close_names_and_typos_offer_choices():
+    assert [m.name for m in registry.match_query("Sở Nội vụ")] == ["Sở Nội vụ"]
+    assert registry.match_query("Sở Ngoại vụ")[0].name == "Sở Ngoại vụ"
+    # A typo between two names returns both, best first, for the user to choose.
+    names = [m.name for m in registry.match_query("so ngoi vu")]
+    assert set(names[:2]) == {"Sở Nội vụ", "Sở Ngoại vụ"}
+
+
+def test_split_keeps_collective_names_and_compound_names_whole():
+    assert split_agencies("Sở Nội vụ, Sở Tài chính, UBND các huyện, thị xã, thành phố") == [
+        "Sở Nội vụ", "Sở Tài chính", "UBND các huyện, thị xã, thành phố",
+    ]
+    assert split_agencies("Sở Kế hoạch và Đầu tư, Sở Tài chính và các sở, ngành liên quan") == [
+        "Sở Kế hoạch và Đầu tư", "Sở Tài chính", "các sở, ngành liên quan",
+    ]
+    assert split_agencies("Các sở, ban, ngành, đơn vị liên quan") == ["Các sở, ban, ngành, đơn vị liên quan"]
+    assert split_agencies("Ban QLDA&TXD CTDD và CN") == ["Ban QLDA&TXD CTDD và CN"]
+
+
+def test_canonical_names_and_collectives():
+    assert registry.canonical("Sở Y tế.").name == "Sở Y tế"
+    assert registry.canonical("Sở Thông tin truyền thông").name == "Sở Thông tin và Truyền thông"
+    assert registry.canonical("Các sở, ngành liên quan").collective
+    unknown = registry.canonical("Ban QLDA&TXD CTDD và CN")
+    assert unknown.name == "Ban QLDA&TXD CTDD và CN" and not unknown.collective
+
+
+def test_notes_are_not_agencies():
+    assert is_note("Đã phê duyệt chủ trương đầu tư")
+    assert not is_note("Sở Y tế")
+    assert not is_note("Các sở, ngành liên quan")

@@ -1,0 +1,166 @@
+"""The parser on the real sample plans: tables row by row, sections, assignments, metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.parser import parse_plan
+
+# Plan 003 appendix: row → (lead, support, deadline text). Rows 5, 11 and 17 are split across
+# page breaks (continuation lines with an empty TT carry the rest of each cell).
+PLAN_003 = {
+    "1": (["Các sở, ngành", "Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Các cơ quan, đơn vị liên quan"], "Quý II, III năm 2024"),
+    "2": (["Người đứng đầu các cấp chính quyền, ngành y tế"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "3": (["Các sở, ngành", "Đài Phát thanh và Truyền hình tỉnh", "Báo Thanh Hóa", "Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "4": (["Các sở, ngành", "Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Sở Y tế", "Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "5": (["Sở Y tế"], ["Sở Nội vụ", "Sở Tài chính", "Ủy ban nhân dân các huyện, thị xã, thành phố"], "Trước 01/7/2025"),
+    "6": (["Sở Y tế"], ["Sở Nội vụ", "Sở Tài chính", "Ủy ban nhân dân các huyện, thị xã, thành phố"], "Trước ngày 01/7/2025"),
+    "7": (["Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Sở Y tế", "Các sở, ngành"], "Từ năm 2026"),
+    "8": (["Sở Y tế"], ["Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "9": (["Sở Y tế"], ["Các sở, ngành"], "Theo hướng dẫn của Bộ Y tế (từ năm 2026)"),
+    "10": (["Sở Y tế"], ["Các sở, ngành"], "Theo lộ trình do Chính phủ quy định"),
+    "11": (["Bảo hiểm xã hội tỉnh", "Sở Y tế"], ["Sở Tài chính", "Các sở, ngành"], "Theo tiến độ thực hiện Luật bảo hiểm y tế"),
+    "12": (["Sở Y tế", "Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Sở Nội vụ", "Sở Tài chính", "Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "13": (["Các đơn vị sự nghiệp y tế"], ["Sở Nội vụ", "Sở Y tế", "Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "14": (["Sở Y tế", "Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "15": (["Sở Y tế", "Ủy ban nhân dân các huyện, thị xã, thành phố"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "16": (["Sở Y tế"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "17": (["Sở Y tế"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "18": (["Sở Y tế"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+    "19": (["Sở Y tế"], ["Các sở, ngành"], "Nhiệm vụ thường xuyên"),
+}
+OTHERS = ["Các sở, ngành"]
+BAN = ["Ban QLDA&TXD CTDD và CN"]
+BAN2 = ["Ban QLDAĐT XD CTDD và CN"]
+PLAN_004 = {
+    "1": (["Sở Kế hoạch và Đầu tư"], OTHERS, "Hàng năm", ""),
+    "2": (["Sở Y tế"], ["Các sở, ngành"], "2018", ""),
+    "3": (["Sở Y tế"], ["Các sở, ngành"], "2018", ""),
+    "4": (["Sở Y tế"], ["Các sở, ngành"], "Hàng năm", ""),
+    "5": (["Sở Y tế"], ["Sở Thông tin và Truyền thông"], "2019", ""),
+    "6": (["Sở Y tế"], ["Các sở, ngành"], "2018", ""),
+    "7": ([], [], None, "Đã phê duyệt chủ trương đầu tư"),
+    "8": ([], [], None, "Đã phê duyệt chủ trương đầu tư"),
+    "9": ([], [], None, "Đã phê duyệt chủ trương đầu tư"),
+    "10": ([], [], None, "Đã phê duyệt chủ trương đầu tư"),
+    "11": (["Sở Y tế"], BAN, "2018-2020", ""),
+    "12": (["Sở Y tế"], BAN, "2020-2023", ""),
+    "13": (["Sở Y tế"], BAN2, "2021-2023", ""),
+    "14": (["Sở Y tế"], BAN2, "2022-2025", ""),
+    "15": (["Sở Y tế"], BAN2, "2020-2021", ""),
+    "16": (["Sở Nội vụ", "Sở Y tế"], OTHERS, "2027", ""),
+    "17": (["Sở Nội vụ", "Sở Y tế"], OTHERS, "2028", ""),
+}
+
+
+def test_plan_003_has_exactly_19_rows_with_their_cells(plan_text):
+    plan = parse_plan(plan_text("003"))
+    assert [t.row for t in plan.tasks] == [str(i) for i in range(1, 20)]
+    for task in plan.tasks:
+        lead, support, deadline = PLAN_003[task.row]
+        assert [a.name for a in task.lead] == lead, task.row
+        assert [a.name for a in task.support] == support, task.row
+        assert task.deadline is not None and task.deadline.text == deadline, task.row
+        assert task.citation == f"Phụ lục, TT {task.row}"
+
+
+def test_plan_003_rows_split_across_pages_are_rejoined(plan_text):
+    rows = {t.row: t for t in parse_plan(plan_text("003")).tasks}
+    assert rows["5"].text.endswith("bảo đảm y tế cơ sở giữ vai trò tuyến đầu trong bảo vệ, chăm sóc và nâng cao sức khỏe Nhân dân.")
+    assert rows["5"].support_text == "Sở Nội vụ, Sở Tài chính, UBND các huyện, thị xã, thành phố"
+    assert rows["11"].lead_text == "Bảo hiểm xã hội tỉnh, Sở Y tế"
+    assert rows["11"].text.startswith("Nghiên cứu tiếp tục tăng mức đóng bảo hiểm y tế theo lộ trình phù hợp với ngân sách")
+    assert "môn trong khám bệnh, chữa bệnh" in rows["17"].text
+
+
+def test_plan_004_has_exactly_17_rows_and_notes_leave_agency_columns(plan_text):
+    plan = parse_plan(plan_text("004"))
+    assert [t.row for t in plan.tasks] == [str(i) for i in range(1, 18)]
+    for task in plan.tasks:
+        lead, support, deadline, note = PLAN_004[task.row]
+        assert [a.name for a in task.lead] == lead, task.row
+        assert [a.name for a in task.support] == support, task.row
+        assert (task.deadline.text if task.deadline else None) == deadline, task.row
+        assert task.note == note, task.row
+        assert task.citation == f"Danh mục, TT {task.row}"
+
+
+def test_metadata(plan_text):
+    p004 = parse_plan(plan_text("004")).meta
+    assert p004.number == "220/KH-UBND"  # only in the appendix caption
+    assert p004.date.isoformat() == "2018-06-04"
+    assert p004.issuer == "UBND tỉnh Bắc Ninh"
+    assert "Nghị quyết số 20-NQ/TW ngày 25/10/2017" in p004.implements
+    p002 = parse_plan(plan_text("002")).meta
+    assert (p002.number, p002.date.isoformat(), p002.issuer) == ("1750/KH-SYT", "2021-05-31", "Sở Y tế tỉnh Hà Tĩnh")
+    p003 = parse_plan(plan_text("003")).meta
+    assert p003.number == ""  # "Số: /KH-UBND" left blank in the original
+    assert p003.title.startswith("Kế hoạch triển khai thực hiện Chỉ thị số 25")
+    assert p003.implements[0] == "Chỉ thị số 25-CT/TW ngày 25/10/2023"
+    assert parse_plan(plan_text("001")).meta.issuer == "UBND huyện Sơn Hà"
+
+
+def clauses_of(plan, section):
+    return [c for c in plan.clauses if c.section == section]
+
+
+def test_implementation_part_assigns_duties_with_roles(plan_text):
+    plan = parse_plan(plan_text("003"))
+    (iv4,) = clauses_of(plan, "IV.4")
+    assert iv4.text.startswith("Thẩm định, trình cấp có thẩm quyền")
+    assert [(a.agency.name, a.role) for a in iv4.assignments] == [("Sở Nội vụ", "lead")]
+    iv1 = clauses_of(plan, "IV.1")
+    roles = {(a.agency.name, a.role) for a in iv1[1].assignments}
+    assert {("Sở Y tế", "lead"), ("Sở Nội vụ", "support")} <= roles
+    (iv6,) = clauses_of(plan, "IV.6")  # "Phối hợp với Sở Y tế …": cooperating, not lead
+    assert ("Sở Thông tin và Truyền thông", "support") in {(a.agency.name, a.role) for a in iv6.assignments}
+    iv3 = clauses_of(plan, "IV.3")
+    assert [(a.agency.name, a.role) for a in iv3[0].assignments] == [("Sở Kế hoạch và Đầu tư", "lead")]
+
+
+def test_headings_per_agency_and_misformatted_numbers(plan_text):
+    plan = parse_plan(plan_text("001"))
+    bhxh = clauses_of(plan, "IV.6")
+    assert len(bhxh) == 2 and all(c.assignments[0].agency.name == "Bảo hiểm xã hội huyện" for c in bhxh)
+    assert all(c.assignments[0].role == "support" for c in bhxh)
+    xa = clauses_of(plan, "IV.7")  # heading written "## **7." like a top-level one
+    assert len(xa) == 4 and xa[0].assignments[0].agency.name == "Ủy ban nhân dân các xã, thị trấn"
+
+
+def test_duties_inside_sentences_and_page_break_joins(plan_text):
+    plan = parse_plan(plan_text("000"))
+    khtc = next(c for c in plan.clauses if "Giao Phòng KHTC chủ trì" in c.text)
+    assert khtc.section == "II.5"
+    assert "chi nhánh tại Thanh Hóa" in khtc.text  # rejoined across the page break
+    assert ("Phòng Kế hoạch - Tài chính", "lead") in {(a.agency.name, a.role) for a in khtc.assignments}
+    assert khtc.deadline.kind == "quarter" and khtc.deadline.end.isoformat() == "2021-12-31"
+    tccb = next(c for c in plan.clauses if "Phòng TCCB tham mưu" in c.text)
+    assert tccb.section == "II.3" and tccb.deadline.text == "Trong quý II năm 2021"
+    item = next(c for c in plan.clauses if c.section == "V.2.3")
+    assert ("Sở Y tế", "recipient") in {(a.agency.name, a.role) for a in item.assignments}
+
+
+def test_reporting_rules(plan_text):
+    rules = parse_plan(plan_text("000")).reporting_rules
+    quarterly = next(r for r in rules if r.section == "IV.3")
+    assert quarterly.due_day == 10
+    assert quarterly.periods == ["quarter", "half_year", "nine_months", "year"]
+    assert quarterly.deadline.recurrence == "FREQ=YEARLY;BYMONTH=1,4,7,10;BYMONTHDAY=10"
+    assert [a.name for a in quarterly.reporters] == ["Các đơn vị trực thuộc"]
+    assert [a.name for a in quarterly.recipients] == ["Văn phòng Sở Y tế"]  # "tiếp nhận báo cáo" (IV.4)
+    r004 = parse_plan(plan_text("004")).reporting_rules
+    assert {r.frequency for r in r004} == {"Định kỳ hằng năm", "định kỳ hằng quý"}
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_every_sample_plan_parses_without_unparsed_deadlines(plan_text, prefix):
+    summary = parse_plan(plan_text(prefix)).summary()
+    assert summary["sections"] > 10 and summary["clauses"] > 40
+    assert summary["deadlines_unparsed"] == 0, summary["unparsed"]
+    assert summary["reporting_rules"] >= 1
+
+
+def test_signature_block_is_not_content(plan_text):
+    plan = parse_plan(plan_text("003"))
+    assert not any("để báo cáo" in c.text for c in plan.clauses)
+    assert not any(c.text.startswith("Bộ Y tế") for c in plan.clauses)

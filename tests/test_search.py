@@ -1,0 +1,107 @@
+"""Answering on the sample corpus (lexical mode: no model needed)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import main
+from indexer.evaluate import aggregate, load_questions, score_one
+from tests.conftest import SEED
+
+
+@pytest.fixture(autouse=True)
+def lexical_cli(monkeypatch, tmp_path):
+    """CLI tests run without the embedding model (fast; the model has its own tests)."""
+    monkeypatch.setenv("PLANBOT_MODEL", str(tmp_path / "no-model"))
+
+
+def plan_file(result) -> str:
+    return result.plan.file[:3]
+
+
+def test_tasks_for_so_noi_vu_without_diacritics(kb):
+    results = kb.tasks(agency="so noi vu")
+    in_003 = {(r.section, r.role) for r in results if plan_file(r) == "003"}
+    assert ("IV.4", "lead") in in_003
+    for row in ("5", "6", "12", "13"):
+        assert (f"Phụ lục, TT {row}", "support") in in_003
+    assert any(r.section.startswith("IV.1") and r.role == "support" and "Sở Y tế" in r.lead for r in results)
+    for r in results:  # nothing that does not name Sở Nội vụ
+        assert "Sở Nội vụ" in r.lead + r.support + r.recipients
+
+
+def test_due_before(kb):
+    results = kb.tasks(due_before=date(2025, 7, 1))
+    rows = {r.section for r in results if plan_file(r) == "003"}
+    assert {"Phụ lục, TT 1", "Phụ lục, TT 5", "Phụ lục, TT 6"} <= rows
+    assert "Phụ lục, TT 7" not in rows  # "Từ năm 2026"
+
+
+def test_cli_tasks_json(sample_db):
+    out = CliRunner().invoke(main, ["tasks", "--db", str(sample_db), "--agency", "so noi vu", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    first = rows[0]
+    assert set(first) >= {"plan", "kind", "section", "text", "lead", "support", "deadline"}
+    assert set(first["plan"]) >= {"id", "title", "number", "issuer", "date", "file"}
+    assert {"Phụ lục, TT 5", "IV.4"} <= {r["section"] for r in rows}
+
+
+def test_seed_questions_meet_the_bar_lexical_only(kb):
+    rows = [score_one(q, kb.ask(q["q"])) for q in load_questions(SEED)]
+    overall = aggregate(rows)["overall"]
+    assert overall["recall@5"] >= 0.9
+    assert overall["mrr"] >= 0.8
+    assert overall["declined"] == 1.0
+
+
+def test_duties_answer_keeps_lead_apart_from_support(kb):
+    answer = kb.ask("Sở Nội vụ chịu trách nhiệm gì, hạn khi nào?")
+    assert answer.intent == "agency_duties" and answer.agency == "Sở Nội vụ" and answer.answered
+    assert answer.answer.index("Chủ trì:") < answer.answer.index("Phối hợp:")
+    assert "Trước 01/7/2025" in answer.answer and "[IV.4]" in answer.answer
+
+
+def test_unanswerable_questions_are_declined_plainly(kb):
+    a = kb.ask("Ai là đơn vị chủ trì Dự án mở rộng Bệnh viện Sản Nhi trong danh mục kèm Kế hoạch 220?")
+    assert not a.answered and "không nêu đơn vị chủ trì" in a.answer and "Đã phê duyệt" in a.answer
+    b = kb.ask("Theo kế hoạch y tế cơ sở của Thanh Hóa, các đơn vị phải gửi báo cáo định kỳ trước ngày mấy hằng tháng?")
+    assert not b.answered and "không quy định ngày cụ thể" in b.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "x" * 5000, "😀😀🎉", "What is the deadline for the health plan?", "请问截止日期是什么时候", "???", "\x00\x01"],
+)
+def test_malformed_questions_get_a_short_polite_answer(kb, question):
+    answer = kb.ask(question)
+    assert not answer.answered
+    assert 0 < len(answer.answer) < 200
+
+
+def test_cli_ask_json_and_stdin(sample_db):
+    runner = CliRunner()
+    out = runner.invoke(main, ["ask", "--db", str(sample_db), "--json", "Ai chủ trì Đề án thành lập Bệnh viện Lão khoa?"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert set(data) >= {"question", "intent", "agency", "answered", "answer", "results"}
+    assert data["results"][0]["lead"] == ["Sở Nội vụ", "Sở Y tế"]
+    out = runner.invoke(main, ["ask", "--db", str(sample_db), "--json", "-"], input="so noi vu lam gi\n\nBHXH huyện phối hợp gì?\n")
+    lines = [json.loads(x) for x in out.stdout.strip().splitlines()]
+    assert len(lines) == 3 and lines[0]["agency"] == "Sở Nội vụ" and not lines[1]["answered"]
+
+
+def test_cli_eval_prints_the_table(sample_db):
+    out = CliRunner().invoke(main, ["eval", "--db", str(sample_db), "--mode", "lexical", str(SEED)])
+    assert out.exit_code == 0, out.output
+    assert "overall" in out.output and "R@5" in out.output
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    out = CliRunner().invoke(main, ["plans", "--db", str(tmp_path / "missing.db")])
+    assert out.exit_code == 1
+    assert out.output.startswith("Error: Chưa có chỉ mục")

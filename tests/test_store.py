@@ -1,0 +1,142 @@
+"""Store and loaders: idempotent, atomic reindexing; bad input changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+from docx import Document
+
+from indexer.indexing import index_paths, index_upload
+from indexer.loaders import read_plan_bytes
+from indexer.store import Store
+from knowledge.errors import PlanbotError
+from tests.conftest import SAMPLES
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "t.db")
+    yield s
+    s.close()
+
+
+def counts(store):
+    return {
+        t: store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("plans", "items", "assignments", "deadlines", "reporting_rules", "items_fts")
+    }
+
+
+def test_migrations_are_numbered_and_run_once(store, tmp_path):
+    names = [r[0] for r in store.db.execute("SELECT name FROM _migrations ORDER BY name")]
+    assert names[0] == "m001_initial"
+    again = Store(tmp_path / "t.db")
+    assert [r[0] for r in again.db.execute("SELECT name FROM _migrations ORDER BY name")] == names
+
+
+def test_reindexing_unchanged_corpus_is_idempotent_and_fast(store):
+    first = index_paths(store, [SAMPLES])
+    assert [r.status for r in first] == ["indexed"] * 5
+    before = counts(store)
+    started = time.perf_counter()
+    second = index_paths(store, [SAMPLES])
+    elapsed = time.perf_counter() - started
+    assert [r.status for r in second] == ["unchanged"] * 5
+    assert counts(store) == before
+    assert elapsed < 1.0, elapsed
+
+
+def test_changed_plan_is_replaced_keeping_its_id(store, tmp_path):
+    folder = tmp_path / "plans"
+    shutil.copytree(SAMPLES, folder)
+    index_paths(store, [folder])
+    plan_id = store.plan_row("004_59a1719852ce6b3c.txt")["id"]
+    path = folder / "004_59a1719852ce6b3c.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("2027", "2029"), encoding="utf-8")
+    (report,) = [r for r in index_paths(store, [folder]) if r.status == "indexed"]
+    assert report.plan_id == plan_id
+    texts = [r[0] for r in store.db.execute("SELECT text FROM deadlines WHERE plan_id = ?", [plan_id])]
+    assert "2029" in texts and "2027" not in texts
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.txt", b"", "rỗng"),
+        ("blank.md", b"   \n\n", "rỗng"),
+        ("binary.txt", bytes(range(256)) * 4, "nhị phân"),
+        ("latin.txt", "Kế hoạch €‰ ¤¦§".encode("cp1252", errors="ignore") + b"\x81\x8d\x8f", "UTF-8"),
+        ("plan.exe", b"MZ\x90\x00", "Không hỗ trợ"),
+        ("broken.docx", b"PK\x03\x04 not really a zip", "không phải .docx"),
+        ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
+    ],
+)
+def test_bad_input_gives_one_clear_error_and_leaves_the_index_unchanged(store, name, data, message):
+    index_paths(store, [SAMPLES])
+    before = counts(store)
+    with pytest.raises(PlanbotError) as info:
+        index_upload(store, name, data)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+    assert counts(store) == before
+
+
+def test_parse_failure_inside_a_folder_is_reported_and_others_index(store, tmp_path):
+    (tmp_path / "good.txt").write_text((SAMPLES / "003_c46a33fedfcb2327.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01\x02")
+    reports = {r.file: r for r in index_paths(store, [tmp_path])}
+    assert reports["bad.txt"].status == "failed" and "nhị phân" in reports["bad.txt"].error
+    assert reports["good.txt"].status == "indexed"
+
+
+def test_legacy_vietnamese_encoding_is_detected():
+    text = "Kế hoạch số 12/KH-UBND. I. MỤC ĐÍCH\n1. Sở Y tế chủ trì."
+    data = text.encode("cp1258", errors="strict") if _cp1258_ok(text) else None
+    if data is None:
+        pytest.skip("text not representable in cp1258 precomposed form")
+    decoded, warnings = read_plan_bytes("old.txt", data)
+    assert "Sở Y tế" in decoded and "Windows-1258" in warnings[0]
+
+
+def _cp1258_ok(text: str) -> bool:
+    try:
+        text.encode("cp1258")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def test_plan_without_tables_indexes_with_a_warning(store):
+    text = "KẾ HOẠCH\n\nThử nghiệm\n\nI. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ: Thẩm định hồ sơ trước ngày 30/6/2026.\n"
+    report = index_upload(store, "no_table.txt", text.encode())
+    assert report.status == "indexed"
+    assert report.summary["tasks"] == 0
+    assert any("bảng nhiệm vụ" in w for w in report.summary["warnings"])
+    rows = store.assignment_item_ids("Sở Nội vụ")
+    assert len(rows) == 1
+
+
+def test_docx_table_cells_arrive_whole(store, tmp_path):
+    doc = Document()
+    doc.add_paragraph("KẾ HOẠCH")
+    doc.add_paragraph("Thử nghiệm bảng docx")
+    doc.add_paragraph("I. NHIỆM VỤ")
+    doc.add_paragraph("1. Triển khai")
+    doc.add_paragraph("Phụ lục")
+    table = doc.add_table(rows=3, cols=5)
+    header = ["TT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành"]
+    rows = [
+        ["1", "Rà soát hệ thống y tế cơ sở\ntrên địa bàn", "Sở Y tế", "Sở Nội vụ, Sở Tài chính", "Trước ngày 01/7/2025"],
+        ["2", "Bố trí kinh phí", "Sở Tài chính", "Sở Y tế", "Hàng năm"],
+    ]
+    for r, values in enumerate([header, *rows]):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    path = tmp_path / "plan.docx"
+    doc.save(path)
+    report = index_upload(store, "plan.docx", path.read_bytes())
+    assert report.summary["tasks"] == 2
+    row = store.db.execute("SELECT text, lead_text, support_text FROM items WHERE kind = 'task' ORDER BY ordinal").fetchone()
+    assert row == ("Rà soát hệ thống y tế cơ sở trên địa bàn", "Sở Y tế", "Sở Nội vụ, Sở Tài chính")

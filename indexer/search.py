@@ -50,7 +50,7 @@ class KnowledgeBase:
     def reload(self) -> None:
         self.registry = self.store.registry()
         self.plan_refs = {
-            pid: PlanRef(r["id"], r["title"] or "", r["number"] or "", r["issuer"] or "", r["date"], r["file"])
+            pid: PlanRef(r["id"], r["title"] or "", r["number"] or "", r["issuer"] or "", r["date"], r["file"], r["year"])
             for pid, r in self.store.plan_refs().items()
         }
         self._plan_terms = {
@@ -334,7 +334,14 @@ class KnowledgeBase:
         if hint is not None and any(r.plan.id == hint for r in rules):
             rules = [r for r in rules if r.plan.id == hint] + [r for r in rules if r.plan.id != hint]
         qterms = set(query_terms(q))
-        rules.sort(key=lambda r: (0 if r.plan.id == hint else 1, -len(qterms & set(lexical_terms(r.text)))))
+        rules.sort(
+            key=lambda r: (
+                0 if r.plan.id == hint else 1,
+                -len(qterms & set(lexical_terms(r.text))) if names or hint else 0,
+                0 if r.note.startswith("due_day") else 1,
+                0 if r.deadline and r.deadline.recurrence else 1,
+            )
+        )
         rules = rules[:limit]
         focus = [r for r in rules if hint is None or r.plan.id == hint]
         if intent.asks_day and not any(r.note.startswith("due_day") for r in focus):

@@ -24,7 +24,7 @@ from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
 from knowledge.text import fold, words
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.execute(
         """CREATE TABLE plans (
             id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
-            parser_version TEXT NOT NULL, title TEXT, number TEXT, issuer TEXT, date TEXT,
+            parser_version TEXT NOT NULL, title TEXT, number TEXT, issuer TEXT, date TEXT, year INTEGER,
             place TEXT, implements TEXT, summary TEXT, text TEXT, indexed_at TEXT)"""
     )
     db.execute(
@@ -283,6 +283,7 @@ class Store:
                 "number": meta.number,
                 "issuer": meta.issuer,
                 "date": meta.date.isoformat() if meta.date else None,
+                "year": meta.year,
                 "place": meta.place,
                 "implements": json.dumps(meta.implements, ensure_ascii=False),
                 "summary": json.dumps(plan.summary(), ensure_ascii=False),
@@ -400,7 +401,7 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
     def plans(self) -> list[dict]:
         rows = []
-        for row in self.db.query("SELECT id, file, title, number, issuer, date, place, implements, summary, indexed_at FROM plans ORDER BY id"):
+        for row in self.db.query("SELECT id, file, title, number, issuer, date, year, place, implements, summary, indexed_at FROM plans ORDER BY id"):
             row["implements"] = json.loads(row["implements"] or "[]")
             row["summary"] = json.loads(row["summary"] or "{}")
             rows.append(row)
@@ -447,7 +448,7 @@ class Store:
     def plan_refs(self) -> dict[int, dict]:
         return {
             r["id"]: r
-            for r in self.db.query("SELECT id, title, number, issuer, date, file FROM plans")
+            for r in self.db.query("SELECT id, title, number, issuer, date, year, file FROM plans")
         }
 
     def assignment_item_ids(self, agency: str, role: str | None = None) -> list[tuple[int, str]]:

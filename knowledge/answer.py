@@ -19,11 +19,12 @@ class PlanRef:
     issuer: str
     date: str | None
     file: str
+    year: int | None = None
 
     @property
     def label(self) -> str:
         """How an answer cites the plan: number if any, else its title; issuer and year."""
-        year = (self.date or "")[:4]
+        year = (self.date or "")[:4] or (str(self.year) if self.year else "")
         name = f"Kế hoạch số {self.number}" if self.number else _short(self.title, 110)
         tail = ", ".join(p for p in (self.issuer, year) if p)
         return f"{name} ({tail})" if tail else name
@@ -35,6 +36,7 @@ class PlanRef:
             "number": self.number,
             "issuer": self.issuer,
             "date": self.date,
+            "year": self.year,
             "file": self.file,
         }
 

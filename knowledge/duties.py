@@ -68,6 +68,21 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
             add(owner, owner_role)
     chain_role: str | None = None
     chain_end = -1
+    if owners and own_subject:
+        owner_names = set()
+    # A clause opening with a list of agencies ("Thủ trưởng các đơn vị …, Trưởng các phòng … căn
+    # cứ …, xây dựng …") names its subjects even when the verb comes after other words.
+    leading: list[Mention] = []
+    cursor = 0
+    for m in mentions:
+        gap = folded[cursor : m.start]
+        if (not leading and gap.strip(" -–+•*:")) or (leading and not re.fullmatch(r"\s*(?:,|va|;)\s*", gap)):
+            break
+        leading.append(m)
+        cursor = m.end
+    if leading and not owners and any(re.search(rf"\b{v}\b", folded[cursor:first_segment_end]) for v in SUBJECT_VERBS):
+        for m in leading:
+            add(m.ref, LEAD)
     for i, m in enumerate(mentions):
         if m.ref.name in owner_names:
             continue

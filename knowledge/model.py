@@ -171,6 +171,7 @@ class PlanMeta:
     title: str = ""
     implements: list[str] = field(default_factory=list)
     place: str = ""
+    year: int | None = None  # known even when the day is left blank ("ngày … tháng … năm 2024")
 
 
 @dataclass
@@ -200,6 +201,7 @@ class Plan:
             "number": self.meta.number,
             "issuer": self.meta.issuer,
             "date": self.meta.date.isoformat() if self.meta.date else None,
+            "year": self.meta.year,
             "sections": len(self.sections),
             "clauses": len(self.clauses),
             "tasks": len(self.tasks),

@@ -196,6 +196,10 @@ def parse_meta(blocks: list[_Block], full_text: str) -> PlanMeta:
                 title = "Kế hoạch " + title[0].lower() + title[1:]
             meta.title = title or "Kế hoạch"
             break
+    dated_lines = [p for p in head if re.search(r"ngày\b.*năm\s+\d{4}", p)] + [captions]
+    years = [int(y) for line in dated_lines for y in re.findall(r"năm\s+((?:19|20)\d\d)", line)]
+    meta.year = meta.date.year if meta.date else (years[0] if years else None)
+    meta.title = re.sub(r"(\d+)-\s+([A-ZĐ])", r"\1-\2", meta.title)
     if not meta.title:
         meta.title = next((clean_spaces(p) for p in head if len(p) > 30), "")[:200]
     if not meta.issuer:

@@ -120,7 +120,7 @@ HEAD_WORDS = (
     "sở", "ubnd", "ủy ban", "uỷ ban", "phòng", "trung tâm", "bệnh viện", "ban", "bảo hiểm", "bhxh",
     "đài", "báo", "văn phòng", "chi cục", "cục", "thanh tra", "công an", "bộ", "các", "người đứng đầu",
     "thủ trưởng", "trạm", "hội", "liên đoàn", "tỉnh đoàn", "mặt trận", "kho bạc", "ngân hàng",
-    "đơn vị", "cơ quan", "tổ chức", "ttyt", "cdc", "hđnd", "hội đồng", "viện", "trường",
+    "đơn vị", "cơ quan", "tổ chức", "ttyt", "cdc", "hđnd", "hội đồng", "viện", "trường", "cơ sở",
 )
 _HEAD_RE = re.compile(
     r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"
@@ -189,9 +189,11 @@ class AgencyRegistry:
             stripped = re.sub(r"\b(co )?lien quan$|\btinh$|\bhuyen$", "", key).strip()
             entry = self._by_key.get(stripped)
         if entry is None and len(key) >= 6:
-            best = process.extractOne(key, list(self._by_key), scorer=fuzz.ratio, score_cutoff=90)
-            if best and _same_head(key, best[0]):
-                entry = self._by_key[best[0]]
+            for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+                best = process.extractOne(key, list(self._by_key), scorer=scorer, score_cutoff=90)
+                if best and _same_head(key, best[0]):
+                    entry = self._by_key[best[0]]
+                    break
         if entry is None:
             collective = bool(re.match(r"(cac|tat ca|nhung)\b", key))
             return AgencyRef(name=cleaned, raw=clean_spaces(raw), collective=collective)

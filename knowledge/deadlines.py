@@ -101,6 +101,10 @@ def _recurrence(folded: str) -> tuple[str, list[str], int | None] | None:
             return "", [], None  # periodic, period unknown
         return None
     due_day = None
+    last_month = re.search(rf"ngay\s+(?P<n>{_DAY})\s+(?:cua\s+)?thang\s+cuoi\s+(?:ky|quy|nam|ky bao cao)", folded)
+    if last_month:
+        day = int(last_month.group("n"))
+        return _rrule(periods, day, offset=0), periods, day
     m = re.search(rf"ngay\s+(?P<n>{_DAY})\s+(?:cua\s+)?(?:thang|hang thang)\s+(?:ke tiep|tiep theo|sau|lien ke)", folded)
     if not m:
         m = re.search(rf"(?:truoc|cham nhat|vao)\s+(?:la\s+)?ngay\s+(?P<n>{_DAY})\s+(?:hang|hang|moi|cua)\s+thang", folded)
@@ -109,7 +113,7 @@ def _recurrence(folded: str) -> tuple[str, list[str], int | None] | None:
     return _rrule(periods, due_day), periods, due_day
 
 
-def _rrule(periods: list[str], due_day: int | None) -> str:
+def _rrule(periods: list[str], due_day: int | None, offset: int = 1) -> str:
     if due_day is None:
         shortest = min(PERIOD_MONTHS[p] for p in periods if p in PERIOD_MONTHS) if any(
             p in PERIOD_MONTHS for p in periods
@@ -121,34 +125,38 @@ def _rrule(periods: list[str], due_day: int | None) -> str:
         return f"FREQ=MONTHLY;INTERVAL={shortest}"
     if "month" in periods:
         return f"FREQ=MONTHLY;BYMONTHDAY={due_day}"
-    months: set[int] = set()
-    for period in periods:
-        step = PERIOD_MONTHS.get(period)
-        if step is None:
-            continue
-        if period == "nine_months":
-            months.add(10)
-            continue
-        for end_month in range(step, 13, step):
-            months.add(end_month % 12 + 1)
+    months = set(due_months(periods, offset))
     by_month = ",".join(str(m) for m in sorted(months))
     return f"FREQ=YEARLY;BYMONTH={by_month};BYMONTHDAY={due_day}"
 
 
-def due_months(periods: list[str]) -> dict[int, list[str]]:
-    """Month of the due day → the periods whose report falls due in it (report after period end)."""
+def due_months(periods: list[str], offset: int = 1) -> dict[int, list[str]]:
+    """Month of the due day → the periods whose report falls due in it.
+
+    `offset` 1: the report is due in the month after the period ends ("tháng kế tiếp");
+    0: in the last month of the period ("tháng cuối kỳ").
+    """
     result: dict[int, list[str]] = {}
     for period in periods:
         if period == "month":
             for month in range(1, 13):
                 result.setdefault(month, []).append(period)
         elif period == "nine_months":
-            result.setdefault(10, []).append(period)
+            result.setdefault((9 + offset - 1) % 12 + 1, []).append(period)
         elif period in PERIOD_MONTHS:
             step = PERIOD_MONTHS[period]
             for end_month in range(step, 13, step):
-                result.setdefault(end_month % 12 + 1, []).append(period)
+                result.setdefault((end_month + offset - 1) % 12 + 1, []).append(period)
     return result
+
+
+def due_offset(recurrence: str | None) -> int:
+    """0 when an RRULE's due months are the period's last months (see `due_months`), else 1."""
+    m = re.search(r"BYMONTH=([\d,]+)", recurrence or "")
+    if not m:
+        return 1
+    months = {int(x) for x in m.group(1).split(",")}
+    return 0 if months & {3, 6, 9, 12} and not months & {1, 4, 7, 10} else 1
 
 
 def parse_deadline(text: str | None) -> Deadline | None:

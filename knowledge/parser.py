@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from knowledge.agencies import AgencyRegistry
-from knowledge.deadlines import _recurrence, find_deadline
+from knowledge.deadlines import _recurrence, _sentence_window, find_deadline
 from knowledge.duties import classify, subject_of_title
 from knowledge.errors import PlanbotError
 from knowledge.model import (
@@ -451,9 +451,12 @@ def _reporting_rules(clauses: list[Clause]) -> list[ReportingRule]:
         folded = fold(clause.text)
         if "bao cao" not in folded or not clause.deadline or clause.deadline.kind != RECURRING:
             continue
-        rec = _recurrence(fold(clause.deadline.text))
+        at = folded.find(fold(clause.deadline.text))
+        rec = _recurrence(_sentence_window(folded, max(at, 0)))
         periods, due_day = (rec[1], rec[2]) if rec else ([], None)
         reporters = [a.agency for a in clause.assignments if a.role == LEAD]
+        if not reporters:  # the owner of a "Phối hợp …" duty still sends its own report
+            reporters = [a.agency for a in clause.assignments if a.role != RECIPIENT][:1]
         recipients = [a.agency for a in clause.assignments if a.role == RECIPIENT]
         if not recipients and receivers and reporters:
             recipients = list(receivers)

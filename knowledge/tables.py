@@ -121,7 +121,7 @@ def parse_table(rows: list[list[str]], label: str, registry: AgencyRegistry, fir
         cells = [c for c in cells]
         if not any(c.strip() for c in cells):
             continue
-        if _same_header(cells, header):
+        if _same_header(cells, header) or _header_fragment(cells):
             continue
         first = clean_spaces(cells[num_col]) if num_col < len(cells) else ""
         if first and _ROW_LABEL.match(first):
@@ -209,6 +209,12 @@ def _same_header(cells: list[str], header: list[str]) -> bool:
     a = [fold(clean_spaces(c)) for c in cells if c.strip()]
     b = [fold(h) for h in header if h]
     return bool(a) and (a == b[: len(a)] or is_task_header(cells))
+
+
+def _header_fragment(cells: list[str]) -> bool:
+    """The second line of a two-line header repeated after a page break ("| | CHỦ TRÌ | PHỐI HỢP")."""
+    filled = [c for c in cells if c.strip()]
+    return bool(filled) and all(len(c.split()) <= 3 and column_role(c) in (LEAD, SUPPORT, NUMBER, DEADLINE, NOTE) for c in filled)
 
 
 def _labelled_rows(header: list[str], body: list[list[str]]) -> list[str]:

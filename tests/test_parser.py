@@ -164,3 +164,31 @@ def test_signature_block_is_not_content(plan_text):
     plan = parse_plan(plan_text("003"))
     assert not any("để báo cáo" in c.text for c in plan.clauses)
     assert not any(c.text.startswith("Bộ Y tế") for c in plan.clauses)
+
+
+def test_other_layout_groups_subrows_two_line_headers_and_extra_columns():
+    """A plan from elsewhere: STT/NHIỆM VỤ headers on two lines, group rows, numbering restarting
+    per group, sub-rows with merged (empty) cells, Sản phẩm/Kinh phí columns, page-break header."""
+    from tests.conftest import ROOT
+
+    plan = parse_plan((ROOT / "tests" / "data" / "plan_other_layout.txt").read_text(encoding="utf-8"))
+    assert (plan.meta.number, plan.meta.issuer, plan.meta.date.isoformat()) == ("415/KH-UBND", "UBND tỉnh Nghệ An", "2025-03-12")
+    cites = [t.citation for t in plan.tasks]
+    assert cites == [
+        "Phụ lục I, Nhóm I, TT 1", "Phụ lục I, Nhóm I, TT 1.1", "Phụ lục I, Nhóm I, TT 1.2", "Phụ lục I, Nhóm I, TT 2",
+        "Phụ lục I, Nhóm II, TT 1", "Phụ lục I, Nhóm II, TT 2", "Phụ lục I, Nhóm II, TT 3",
+    ]
+    rows = {t.citation: t for t in plan.tasks}
+    sub = rows["Phụ lục I, Nhóm I, TT 1.1"]  # merged lead cell left empty: inherited from row 1
+    assert [a.name for a in sub.lead] == ["Sở Giáo dục và Đào tạo"] and sub.deadline.text == "6/2025"
+    assert [a.name for a in rows["Phụ lục I, Nhóm I, TT 1.2"].lead] == ["Các trường THPT"]
+    second = rows["Phụ lục I, Nhóm II, TT 2"]  # after the repeated two-line header
+    assert [a.name for a in second.lead] == ["Sở Giáo dục và Đào tạo"] and [a.name for a in second.support] == ["Công an tỉnh"]
+    assert rows["Phụ lục I, Nhóm I, TT 1"].extra == {"SẢN PHẨM": "Hệ thống đường truyền", "KINH PHÍ": "Ngân sách tỉnh"}
+    assert [a.name for a in rows["Phụ lục I, Nhóm II, TT 1"].lead] == ["Ủy ban nhân dân các huyện, thị xã, thành phố"]
+    rules = {r.section: r for r in plan.reporting_rules}
+    monthly = rules["III.1, ý 1"]
+    assert (monthly.due_day, monthly.periods, [a.name for a in monthly.recipients]) == (20, ["month"], ["Ủy ban nhân dân tỉnh"])
+    half = rules["III.3, ý 1"]  # due in the last month of each half-year
+    assert half.deadline.recurrence == "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=15"
+    assert [a.name for a in half.reporters] == ["Ủy ban nhân dân các huyện, thị xã, thành phố"]

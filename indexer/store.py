@@ -24,7 +24,7 @@ from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
 from knowledge.text import fold, words
 
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.execute(
         """CREATE TABLE plans (
             id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
-            parser_version TEXT NOT NULL, title TEXT, number TEXT, issuer TEXT, date TEXT, year INTEGER,
+            parser_version TEXT NOT NULL, title TEXT, number TEXT, issuer TEXT, date TEXT,
             place TEXT, implements TEXT, summary TEXT, text TEXT, indexed_at TEXT)"""
     )
     db.execute(
@@ -96,7 +96,18 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+def m002_plan_year(db: sqlite_utils.Database) -> None:
+    """The year of a plan whose day and month were left blank ("ngày … tháng … năm 2024")."""
+    db.execute("ALTER TABLE plans ADD COLUMN year INTEGER")
+
+
+def m003_generation(db: sqlite_utils.Database) -> None:
+    """A counter bumped by every committed change of the index: readers refresh caches on it."""
+    db.execute("CREATE TABLE index_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)")
+    db.execute("INSERT INTO index_state (id, generation) VALUES (1, 0)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_plan_year, m003_generation]
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -221,16 +232,17 @@ class Store:
         return rows[0] if rows else None
 
     def is_unchanged(self, file: str, text: str) -> bool:
-        row = self.plan_row(file)
-        return bool(row and row["content_hash"] == content_hash(text) and row["parser_version"] == PARSER_VERSION)
+        row = self.db.execute(
+            "SELECT content_hash, parser_version FROM plans WHERE file = ?", [file]
+        ).fetchone()
+        return bool(row and row[0] == content_hash(text) and row[1] == PARSER_VERSION)
 
     def index_text(self, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
         """Parse `text` and replace the plan stored under `file` atomically."""
         started = datetime.now(UTC)
         if not force and self.is_unchanged(file, text):
-            row = self.plan_row(file)
-            assert row is not None
-            return IndexReport(file, "unchanged", row["id"], json.loads(row["summary"] or "{}"))
+            plan_id, summary = self.db.execute("SELECT id, summary FROM plans WHERE file = ?", [file]).fetchone()
+            return IndexReport(file, "unchanged", plan_id, json.loads(summary or "{}"))
         plan = parse_plan(text, self.registry())
         embedded = self._embed_missing(plan, embedder) if embedder is not None else 0
         plan_id = self._replace(file, text, plan)
@@ -270,6 +282,7 @@ class Store:
         old = self.plan_row(file)
         db = self.db
         with db.conn:  # one transaction: readers see the old plan or the new one, never half
+            db.execute("UPDATE index_state SET generation = generation + 1")
             if old:
                 plan_id = old["id"]
                 self._delete_rows(plan_id)
@@ -395,6 +408,7 @@ class Store:
 
     def delete_plan(self, plan_id: int) -> None:
         with self.db.conn:
+            self.db.execute("UPDATE index_state SET generation = generation + 1")
             self._delete_rows(plan_id)
             self.db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
 
@@ -505,10 +519,8 @@ class Store:
         return ids, matrix
 
     def data_version(self) -> int:
-        """Changes whenever another connection commits (cheap cache invalidation)."""
-        return int(self.db.execute("PRAGMA data_version").fetchone()[0]) * 1_000_003 + int(
-            self.db.execute("SELECT coalesce(max(id), 0) + count(*) FROM items").fetchone()[0]
-        )
+        """Changes whenever a plan is added, replaced or deleted (by any connection)."""
+        return int(self.db.execute("SELECT generation FROM index_state").fetchone()[0])
 
 
 def fold_key(text: str) -> str:

@@ -262,18 +262,10 @@ def chat(db, questions) -> None:
 @click.option("--chat", "chat_id", type=int)
 def remind(db, dry_run, on, chat_id) -> None:
     """Show exactly what reminders would be sent at a moment."""
-    from reminders.cli import remind_dry_run
+    from reminders.cli import parse_on, remind_dry_run
 
     settings = _settings(db)
-    tz = ZoneInfo(settings.timezone)
-    try:
-        moment = datetime.fromisoformat(on)
-    except ValueError as exc:
-        raise click.BadParameter("dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM") from exc
-    if "T" not in on and " " not in on:
-        hour, minute = (int(x) for x in settings.reminder_time.split(":"))
-        moment = moment.replace(hour=hour, minute=minute)
-    moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+    moment = parse_on(on, settings)
     click.echo(remind_dry_run(settings, moment, chat_id))
 
 

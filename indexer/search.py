@@ -61,6 +61,20 @@ class KnowledgeBase:
         if self.embedder is not None and self.mode != "lexical":
             self.vec_ids, self.matrix = self.store.vectors(self.embedder.name)
         self._version = self.store.data_version()
+        self._item_count = self.store.item_count()
+        self._df: dict[str, int] = {}
+
+    def selective_terms(self, terms: list[str], cap: int = 16) -> list[str]:
+        """Drop terms found in most items (they cost time, not precision); keep the rarest."""
+        unknown = [t for t in dict.fromkeys(terms) if t not in self._df]
+        if unknown:
+            self._df.update(self.store.document_frequencies(unknown))
+        present = [t for t in dict.fromkeys(terms) if self._df.get(t, 0) > 0]
+        ceiling = max(0.05 * self._item_count, 50)
+        chosen = [t for t in present if self._df[t] <= ceiling]
+        if not chosen:
+            chosen = sorted(present, key=lambda t: self._df[t])[:3]
+        return sorted(chosen, key=lambda t: self._df[t])[:cap]
 
     def _fresh(self) -> None:
         if self.store.data_version() != self._version:
@@ -162,34 +176,42 @@ class KnowledgeBase:
             ]
         return results
 
-    def due_between(self, start: date | None, end: date | None, contained: bool = False) -> list[Result]:
+    def due_between(
+        self,
+        start: date | None,
+        end: date | None,
+        contained: bool = False,
+        agency: str | None = None,
+        plan_first: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Result]:
         """Items with a dated deadline ending in [start, end] (or lying inside it when `contained`)."""
-        self._fresh()
-        results = self._results([(i, 1.0) for i in self.store.dated_item_ids()])
-        out = []
-        for r in results:
-            d = r.deadline
-            if not d or d.kind not in DATED or d.end is None:
-                continue
-            if end is not None and d.end > end:
-                continue
-            if start is not None and d.end < start:
-                continue
-            if contained and start is not None and d.start is not None and d.start < start:
-                continue
-            out.append(r)
-        out.sort(key=lambda r: (r.deadline.end, r.plan.id, r.item_id or 0))  # type: ignore[union-attr]
-        return out
+        return self._due(start, end, contained, agency, plan_first, descending, limit)[0]
 
-    def reporting(self, agencies: list[str] | None = None) -> list[Result]:
+    def _due(self, start, end, contained=False, agency=None, plan_first=None, descending=False, limit=None):
+        self._fresh()
+        ids, total = self.store.due_item_ids(
+            start.isoformat() if start else None,
+            end.isoformat() if end else None,
+            contained,
+            agency,
+            plan_first,
+            descending,
+            limit,
+        )
+        return self._results([(i, 1.0) for i in ids]), total
+
+    def reporting(self, agencies: list[str] | None = None, plan_id: int | None = None) -> list[Result]:
         """Periodic reporting rules as results (who reports = lead, to whom = recipients)."""
         self._fresh()
-        rows = self.store.reporting_rules()
+        rows = self.store.reporting_rules(agencies, plan_id)
+        return self._rule_results(rows)
+
+    def _rule_results(self, rows: list[dict]) -> list[Result]:
         items = self.store.items([r["item_id"] for r in rows if r["item_id"]])
         out = []
         for rule in rows:
-            if agencies and not set(agencies) & set(rule["reporters"] + rule["recipients"]):
-                continue
             item = items.get(rule["item_id"])
             out.append(
                 Result(
@@ -214,11 +236,13 @@ class KnowledgeBase:
         terms = query_terms(question)
         lists: list[list[int]] = []
         if self.mode in ("hybrid", "lexical"):
-            lists.append([i for i, _ in self.store.lexical(terms, limit=100)])
+            lists.append([i for i, _ in self.store.lexical(self.selective_terms(terms), limit=100)])
         if self.mode in ("hybrid", "dense") and use_dense and self.embedder is not None and len(self.vec_ids):
             query = self.embedder.encode_queries([question])[0]
             sims = self.matrix @ np.asarray(query, dtype=np.float32)
-            top = np.argsort(-sims)[:100]
+            k = min(100, len(sims))
+            top = np.argpartition(-sims, k - 1)[:k]
+            top = top[np.argsort(-sims[top])]
             lists.append([int(self.vec_ids[i]) for i in top])
         fused: dict[int, float] = {}
         for ranked in lists:
@@ -304,45 +328,46 @@ class KnowledgeBase:
 
     def _answer_due(self, q, intent, agency, hint, limit) -> Answer:
         period = intent.period
-        contained = period.mode == "within"
-        results = self.due_between(period.start, period.end, contained=contained)
-        if agency:
-            results = [r for r in results if agency in r.lead + r.support] or results
-        results.sort(
-            key=lambda r: (
-                0 if r.plan.id == hint else 1,
-                0 if r.kind == "task" else 1,
-                -(r.deadline.end.toordinal()) if period.mode == "before" else r.deadline.end.toordinal(),  # type: ignore[union-attr]
-                r.item_id or 0,
-            )
+        shown, total = self._due(
+            period.start,
+            period.end,
+            contained=period.mode == "within",
+            agency=agency,
+            plan_first=hint,
+            descending=period.mode == "before",
+            limit=max(limit, 1),
         )
+        if agency and not shown:
+            shown, total = self._due(period.start, period.end, period.mode == "within", None, hint, period.mode == "before", max(limit, 1))
         what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau"}[period.mode]
-        if not results:
+        if not shown:
             return Answer(q, intent.name, agency, False, f"Không có nhiệm vụ nào {what} {period.text} trong các kế hoạch đã nạp.", [], period=(period.start, period.end))
-        shown = results[: max(limit, 1)]
-        header = f"Có {len(results)} nhiệm vụ {what} {period.text}:"
-        footer = f"(Còn {len(results) - len(shown)} nhiệm vụ nữa.)" if len(results) > len(shown) else ""
+        header = f"Có {total} nhiệm vụ {what} {period.text}:"
+        footer = f"(Còn {total - len(shown)} nhiệm vụ nữa.)" if total > len(shown) else ""
         return Answer(q, intent.name, agency, True, render_text(header, shown, footer=footer), shown, period=(period.start, period.end))
 
     def _answer_reporting(self, q, intent, matches, hint, limit) -> Answer | None:
         names = [m.name for m in matches]
-        rules = self.reporting(names or None)
-        if not rules and names:
-            rules = []
-        if not rules:
+        rows = self.store.reporting_rules(names or None)
+        if not rows:
             return None
-        if hint is not None and any(r.plan.id == hint for r in rules):
-            rules = [r for r in rules if r.plan.id == hint] + [r for r in rules if r.plan.id != hint]
         qterms = set(query_terms(q))
-        rules.sort(
-            key=lambda r: (
-                0 if r.plan.id == hint else 1,
-                -len(qterms & set(lexical_terms(r.text))) if names or hint else 0,
-                0 if r.note.startswith("due_day") else 1,
-                0 if r.deadline and r.deadline.recurrence else 1,
+
+        def key(rule: dict) -> tuple:
+            overlap = len(qterms & set(lexical_terms(rule["text"]))) if (names or hint) else 0
+            return (
+                0 if rule["plan_id"] == hint else 1,
+                -overlap,
+                0 if rule["due_day"] else 1,
+                0 if rule["d_recurrence"] else 1,
+                rule["plan_id"],
+                rule["id"],
             )
-        )
-        rules = rules[:limit]
+
+        if len(rows) > 300:  # large corpora: the hinted plan and specific rules first, then a sample
+            rows = sorted(rows, key=lambda r: (0 if r["plan_id"] == hint else 1, 0 if r["due_day"] else 1))[:300]
+        rows.sort(key=key)
+        rules = self._rule_results(rows[:limit])
         focus = [r for r in rules if hint is None or r.plan.id == hint]
         if intent.asks_day and not any(r.note.startswith("due_day") for r in focus):
             text = render_text(

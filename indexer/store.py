@@ -107,7 +107,50 @@ def m003_generation(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO index_state (id, generation) VALUES (1, 0)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_plan_year, m003_generation]
+def m004_reminders(db: sqlite_utils.Database) -> None:
+    """Reminders: chat subscriptions, sent reminder keys (idempotent delivery), tasks done per chat."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS subscriptions (
+            chat_id INTEGER PRIMARY KEY,
+            chat_type TEXT NOT NULL DEFAULT 'private',
+            title TEXT NOT NULL DEFAULT '',
+            agency TEXT,                -- canonical agency name; NULL: every agency
+            plan_file TEXT,             -- plans.file; NULL: every plan
+            report_days TEXT,           -- "3,1"; NULL: settings.reminder_days_before
+            task_days TEXT,             -- "7,1"; NULL: settings.task_days_before
+            remind_time TEXT,           -- "08:00"; NULL: settings.reminder_time
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            created_by INTEGER,
+            created_at TEXT NOT NULL,   -- ISO 8601 with offset
+            updated_at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS sent_reminders (
+            key TEXT PRIMARY KEY,       -- chat | target | due date | offset
+            chat_id INTEGER NOT NULL,
+            sent_at TEXT NOT NULL,
+            message_id INTEGER)"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS task_done (
+            chat_id INTEGER NOT NULL,
+            item_key TEXT NOT NULL,     -- stable across reindexing (plan file + citation + text)
+            item_id INTEGER,            -- items.id when it was marked
+            done_at TEXT NOT NULL,
+            by_user INTEGER,
+            PRIMARY KEY (chat_id, item_key))"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_sent_chat ON sent_reminders(chat_id)")
+
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    m001_initial,
+    m002_plan_year,
+    m003_generation,
+    m004_reminders,
+]
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -477,16 +520,79 @@ class Store:
     def dated_item_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL").fetchall()]
 
-    def reporting_rules(self) -> list[dict]:
+    def due_item_ids(
+        self,
+        start: str | None,
+        end: str | None,
+        contained: bool = False,
+        agency: str | None = None,
+        plan_first: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[int], int]:
+        """Items whose dated deadline ends in [start, end] (ISO dates), ordered; and their count."""
+        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
+        params: list = []
+        if end:
+            where.append("d.end <= ?")
+            params.append(end)
+        if start:
+            where.append("d.end >= ?")
+            params.append(start)
+            if contained:
+                where.append("(d.start IS NULL OR d.start >= ?)")
+                params.append(start)
+        if agency:
+            where.append(
+                "i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))"
+            )
+            params.append(" ".join(words(agency)))
+        sql_where = " AND ".join(where)
+        base = f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {sql_where}"
+        total = int(self.db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+        order = f"(i.plan_id = ?) DESC, (i.kind = 'task') DESC, d.end {'DESC' if descending else 'ASC'}, i.id"
+        sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
+        rows = self.db.execute(sql, [*params, plan_first or -1, *([limit] if limit else [])]).fetchall()
+        return [r[0] for r in rows], total
+
+    def reporting_rules(self, agencies: list[str] | None = None, plan_id: int | None = None) -> list[dict]:
+        where, params = [], []
+        if agencies:
+            marks = ",".join("?" * len(agencies))
+            where.append(
+                f"(EXISTS (SELECT 1 FROM json_each(r.reporters) WHERE value IN ({marks}))"
+                f" OR EXISTS (SELECT 1 FROM json_each(r.recipients) WHERE value IN ({marks})))"
+            )
+            params += [*agencies, *agencies]
+        if plan_id is not None:
+            where.append("r.plan_id = ?")
+            params.append(plan_id)
         rows = []
         for r in self.db.query(
             """SELECT r.*, d.text AS d_text, d.kind AS d_kind, d.recurrence AS d_recurrence
-               FROM reporting_rules r LEFT JOIN deadlines d ON d.id = r.deadline_id ORDER BY r.plan_id, r.id"""
+               FROM reporting_rules r LEFT JOIN deadlines d ON d.id = r.deadline_id"""
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY r.plan_id, r.id",
+            params,
         ):
             for key in ("reporters", "recipients", "periods"):
                 r[key] = json.loads(r[key] or "[]")
             rows.append(r)
         return rows
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many items contain each term (FTS5 vocabulary)."""
+        if not terms:
+            return {}
+        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.items_vocab USING fts5vocab(main, items_fts, 'row')")
+        marks = ",".join("?" * len(terms))
+        rows = self.db.execute(f"SELECT term, doc FROM temp.items_vocab WHERE term IN ({marks})", terms).fetchall()
+        found = {t: 0 for t in terms}
+        found.update({r[0]: r[1] for r in rows})
+        return found
+
+    def item_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
 
     def lexical(self, query_terms: list[str], limit: int = 50) -> list[tuple[int, float]]:
         """BM25 over folded syllables + bigrams (FTS5). Returns (item id, score ≥ 0)."""

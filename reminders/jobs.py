@@ -1,0 +1,283 @@
+"""Sending reminders: one named, timezone-aware daily job per subscribed chat.
+
+Jobs are rebuilt deterministically from the `subscriptions` table at start-up (no APScheduler
+job store: the table is the single source of truth, and which reminders are owed is recomputed
+from the sent keys, so nothing depends on the scheduler remembering anything). At start-up a
+catch-up run sends, once, whatever was missed while the bot was down and is still before its
+deadline.
+
+- `register_reminders(application, settings, store)`: call once from the app builder.
+- `ReminderService.run_chat(bot, chat_id, now)`: one run for one chat (what the job does), with
+  `now` injectable for tests; `ReminderService.clock` is the only clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, CallbackContext, JobQueue
+from telegram.warnings import PTBDeprecationWarning
+
+from indexer.settings import Settings
+from indexer.store import Store
+from reminders import storage
+from reminders.schedule import Digest, Knowledge, OutMessage, Policy, Subscription, due_now, render
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = "reminders"  # application.bot_data[SERVICE_KEY] -> ReminderService
+JOB_PREFIX = "nhacviec:"
+CATCHUP_JOB = "nhacviec:catchup"
+MAX_ATTEMPTS = 4
+RETRY_LATER = timedelta(minutes=5)
+GONE = (
+    "chat not found",
+    "bot was kicked",
+    "bot is not a member",
+    "user is deactivated",
+    "group chat was deleted",
+)
+
+
+def job_name(chat_id: int) -> str:
+    return f"{JOB_PREFIX}{chat_id}"
+
+
+def keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+@dataclass
+class RunResult:
+    chat_id: int
+    status: str  # "sent" | "nothing" | "deferred" | "inactive" | "gone" | "failed"
+    messages: list[int] = field(default_factory=list)  # Telegram message ids
+    keys: list[str] = field(default_factory=list)
+
+
+class ChatGone(Exception):
+    """The chat blocked the bot or no longer exists."""
+
+
+class ReminderService:
+    """Reminder state and sending for one application (kept in `bot_data[SERVICE_KEY]`)."""
+
+    def __init__(
+        self, settings: Settings, store: Store, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.db = store.db
+        self.policy = Policy.from_settings(settings)
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(self.policy.tz))
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._knowledge: tuple[int, Knowledge] | None = None
+        storage.ensure_schema(self.db)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.policy.tz)
+
+    def knowledge(self) -> Knowledge:
+        version = self.store.data_version()
+        if self._knowledge is None or self._knowledge[0] != version:
+            self._knowledge = (version, storage.load_knowledge(self.db))
+        return self._knowledge[1]
+
+    # -- what is due --------------------------------------------------------------------------
+    def digest(self, sub: Subscription, now: datetime) -> Digest:
+        return due_now(
+            sub,
+            self.knowledge(),
+            self.policy,
+            now,
+            sent=storage.sent_keys(self.db, sub.chat_id),
+            done=storage.done_keys(self.db, sub.chat_id),
+        )
+
+    def messages(self, sub: Subscription, now: datetime) -> tuple[Digest, list[OutMessage]]:
+        digest = self.digest(sub, now)
+        return digest, render(digest, sub, self.knowledge())
+
+    # -- sending ------------------------------------------------------------------------------
+    async def run_chat(
+        self, bot: Bot, chat_id: int, now: datetime | None = None, job_queue: JobQueue | None = None
+    ) -> RunResult:
+        """Send this chat what is due at `now` (one message, split if long) and record it."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            now = (now or self.now()).astimezone(self.policy.tz)
+            sub = storage.get_subscription(self.db, chat_id)
+            if sub is None or not sub.active:
+                return RunResult(chat_id, "inactive")
+            digest, messages = self.messages(sub, now)
+            if not digest.allowed:
+                return RunResult(chat_id, "deferred")
+            if not messages:
+                return RunResult(chat_id, "nothing")
+            result = RunResult(chat_id, "sent")
+            for message in messages:
+                try:
+                    sent = await send_with_retry(bot, chat_id, message)
+                except ChatMigrated as exc:
+                    log.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
+                    storage.move_chat(self.db, chat_id, exc.new_chat_id, now)
+                    if job_queue is not None:
+                        self.unschedule(job_queue, chat_id)
+                        moved = storage.get_subscription(self.db, exc.new_chat_id)
+                        if moved:
+                            self.schedule(job_queue, moved)
+                    result.status = "gone"
+                    return result
+                except ChatGone as exc:
+                    log.warning("chat %s unreachable (%s): subscription deactivated", chat_id, exc)
+                    storage.deactivate(self.db, chat_id, str(exc), now)
+                    if job_queue is not None:
+                        self.unschedule(job_queue, chat_id)
+                    result.status = "gone"
+                    return result
+                except BadRequest:
+                    log.exception("reminder to %s rejected by Telegram", chat_id)
+                    result.status = "failed"
+                    return result
+                except (TimedOut, NetworkError, RetryAfter) as exc:
+                    log.warning(
+                        "reminder to %s not sent (%s): retrying in %s", chat_id, exc, RETRY_LATER
+                    )
+                    if job_queue is not None:
+                        job_queue.run_once(
+                            reminder_job,
+                            RETRY_LATER,
+                            data=chat_id,
+                            name=job_name(chat_id) + ":retry",
+                        )
+                    result.status = "failed"
+                    return result
+                storage.record_sent(self.db, chat_id, message.keys, now, sent.message_id)
+                result.messages.append(sent.message_id)
+                result.keys.extend(message.keys)
+            return result
+
+    async def run_all(
+        self, bot: Bot, now: datetime | None = None, job_queue: JobQueue | None = None
+    ) -> list[RunResult]:
+        now = now or self.now()
+        results = []
+        for sub in storage.active_subscriptions(self.db):
+            results.append(await self.run_chat(bot, sub.chat_id, now, job_queue))
+        return results
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def schedule(self, job_queue: JobQueue, sub: Subscription) -> None:
+        """(Re)create the chat's daily job at its reminder time, in the configured timezone."""
+        self.unschedule(job_queue, sub.chat_id)
+        if not sub.active:
+            return
+        at = sub.time_of_day(self.policy).replace(tzinfo=self.policy.tz)
+        job_queue.run_daily(
+            reminder_job,
+            at,
+            data=sub.chat_id,
+            name=job_name(sub.chat_id),
+            job_kwargs={
+                "misfire_grace_time": self.settings.misfire_grace_seconds,
+                "coalesce": True,
+            },
+        )
+
+    @staticmethod
+    def unschedule(job_queue: JobQueue, chat_id: int) -> None:
+        for name in (job_name(chat_id), job_name(chat_id) + ":retry"):
+            for job in job_queue.get_jobs_by_name(name):
+                job.schedule_removal()
+
+    def rebuild_jobs(self, job_queue: JobQueue) -> int:
+        """One job per active subscription, from the table (deterministic)."""
+        subs = storage.active_subscriptions(self.db)
+        for sub in subs:
+            self.schedule(job_queue, sub)
+        return len(subs)
+
+
+async def send_with_retry(
+    bot: Bot, chat_id: int, message: OutMessage, attempts: int = MAX_ATTEMPTS
+):
+    """send_message, waiting out flood control (RetryAfter); unreachable chats raise ChatGone."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await bot.send_message(
+                chat_id,
+                message.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(message.buttons),
+            )
+        except RetryAfter as exc:
+            if attempt == attempts:
+                raise
+            with warnings.catch_warnings():  # PTB 22: int now, timedelta in a future version
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            log.info("flood control for chat %s: waiting %.0f s", chat_id, seconds)
+            await asyncio.sleep(seconds + 0.5)
+        except Forbidden as exc:
+            raise ChatGone(str(exc)) from exc
+        except BadRequest as exc:
+            if any(marker in exc.message.lower() for marker in GONE):
+                raise ChatGone(exc.message) from exc
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def service(context: CallbackContext) -> ReminderService:
+    return context.application.bot_data[SERVICE_KEY]
+
+
+async def reminder_job(context: CallbackContext) -> None:
+    """Daily job of one chat: send what is due now."""
+    svc = service(context)
+    await svc.run_chat(context.bot, context.job.data, job_queue=context.job_queue)
+
+
+async def catchup_job(context: CallbackContext) -> None:
+    """At start-up: send once what was missed while the bot was down (still before deadline)."""
+    svc = service(context)
+    results = await svc.run_all(context.bot, job_queue=context.job_queue)
+    sent = sum(1 for r in results if r.status == "sent")
+    log.info("reminder catch-up: %d chat(s), %d sent", len(results), sent)
+
+
+def register_reminders(
+    application: Application,
+    settings: Settings,
+    store: Store,
+    clock: Callable[[], datetime] | None = None,
+) -> ReminderService:
+    """Attach the reminder service and rebuild its jobs; call before the application starts."""
+    if application.job_queue is None:
+        raise RuntimeError(
+            'reminders need the job queue: pip install "python-telegram-bot[job-queue]"'
+        )
+    svc = ReminderService(settings, store, clock)
+    application.bot_data[SERVICE_KEY] = svc
+    count = svc.rebuild_jobs(application.job_queue)
+    application.job_queue.run_once(
+        catchup_job,
+        timedelta(seconds=5),
+        name=CATCHUP_JOB,
+        job_kwargs={"misfire_grace_time": settings.misfire_grace_seconds},
+    )
+    log.info("reminders: %d chat job(s) scheduled", count)
+    return svc

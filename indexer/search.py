@@ -301,7 +301,7 @@ class KnowledgeBase:
         matches = self.registry.match_query(q)
         agency = matches[0].name if matches else None
         candidates = [m.name for m in matches] if len(matches) > 1 and matches[0].score < 100 else []
-        intent = intents.detect(q, agency is not None)
+        intent = intents.detect(q, agency is not None, today)
         hint = self.plan_hint(q)
         if intent.name == intents.DUTIES and agency:
             return self._answer_duties(q, agency, intent, hint, candidates)
@@ -315,6 +315,22 @@ class KnowledgeBase:
 
     def _answer_duties(self, q, agency, intent, hint, candidates) -> Answer:
         results = self.duties(agency, plan_first=hint)
+        period = intent.period
+        if period and results:  # "Sở Y tế phải làm gì trước 31/12/2025?": only what falls due then
+            within = [
+                r
+                for r in results
+                if r.deadline
+                and r.deadline.kind in DATED
+                and r.deadline.end
+                and (period.end is None or r.deadline.end <= period.end)
+                and (period.start is None or r.deadline.end >= period.start)
+            ]
+            if not within:
+                text = f"{agency} không có nhiệm vụ nào có thời hạn {period.text} trong các kế hoạch đã nạp."
+                return Answer(q, intent.name, agency, False, text, [], candidates, (period.start, period.end))
+            header = f"{agency}: {len(within)} nội dung có thời hạn {period.text} (chủ trì trước, phối hợp sau)."
+            return Answer(q, intent.name, agency, True, render_text(header, within, by_role=True), within, candidates, (period.start, period.end))
         if not results:
             closest = self._results(self.rank(q, use_dense=intent.diacritics, limit=3))
             text = render_text(
@@ -331,14 +347,14 @@ class KnowledgeBase:
         shown, total = self._due(
             period.start,
             period.end,
-            contained=period.mode == "within",
+            contained=False,
             agency=agency,
             plan_first=hint,
             descending=period.mode == "before",
             limit=max(limit, 1),
         )
         if agency and not shown:
-            shown, total = self._due(period.start, period.end, period.mode == "within", None, hint, period.mode == "before", max(limit, 1))
+            shown, total = self._due(period.start, period.end, False, None, hint, period.mode == "before", max(limit, 1))
         what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau"}[period.mode]
         if not shown:
             return Answer(q, intent.name, agency, False, f"Không có nhiệm vụ nào {what} {period.text} trong các kế hoạch đã nạp.", [], period=(period.start, period.end))

@@ -65,9 +65,41 @@ def _date(y: str, m: str, d: str) -> date | None:
         return None
 
 
-def find_period(question: str) -> Period | None:
-    """A date, month, quarter or year the question asks about, and how (before/within/after)."""
+def _month_period(y: int, mo: int, text: str) -> Period:
+    return Period(date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), "within", text)
+
+
+def relative_period(question: str, today: date | None) -> Period | None:
+    """"sắp đến hạn", "tháng này", "tháng sau/tới", "quý này", "năm nay" relative to `today`."""
+    if today is None:
+        return None
     f = fold(question)
+    if re.search(r"sap (den|het) han|sap toi han|gan den han|sap phai", f):
+        return Period(today, date.fromordinal(today.toordinal() + 30), "within", "30 ngày tới")
+    if re.search(r"thang nay|trong thang\b(?!\s+\d)", f):
+        return _month_period(today.year, today.month, "tháng này")
+    if re.search(r"thang (sau|toi)", f):
+        y, mo = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return _month_period(y, mo, "tháng tới")
+    if re.search(r"quy nay", f):
+        q = (today.month - 1) // 3 + 1
+        end_month = 3 * q
+        return Period(date(today.year, end_month - 2, 1), date(today.year, end_month, calendar.monthrange(today.year, end_month)[1]), "within", "quý này")
+    if re.search(r"nam nay", f):
+        return Period(date(today.year, 1, 1), date(today.year, 12, 31), "within", "năm nay")
+    return None
+
+
+def find_period(question: str, today: date | None = None) -> Period | None:
+    """A date, month, quarter or year the question asks about, and how (before/within/after)."""
+    relative = relative_period(question, today)
+    if relative:
+        return relative
+    f = fold(question)
+
+    def original(m: re.Match[str]) -> str:
+        return question[m.start() : m.end()]
+
     mode = "within"
     if re.search(r"\b(truoc|cham nhat|den truoc|khong muon hon|han chot)\b", f):
         mode = "before"
@@ -77,37 +109,37 @@ def find_period(question: str) -> Period | None:
     if m:
         day = _date(m.group(3), m.group(2), m.group(1))
         if day:
-            return Period(None if mode == "before" else day, day, mode, m.group(0))
+            return Period(None if mode == "before" else day, day, mode, original(m))
     m = re.search(r"quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d)", f)
     if m:
         q, y = ROMAN[m.group(1)], int(m.group(2))
         start, end = date(y, 3 * q - 2, 1), date(y, 3 * q, calendar.monthrange(y, 3 * q)[1])
-        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, m.group(0))
+        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, original(m))
     m = re.search(r"thang\s+(\d{1,2})\s*(?:nam\s+|/\s*)((?:19|20)\d\d)", f) or re.search(
         r"\b(\d{1,2})\s*/\s*((?:19|20)\d\d)\b", f
     )
     if m and 1 <= int(m.group(1)) <= 12:
         mo, y = int(m.group(1)), int(m.group(2))
         start, end = date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1])
-        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, m.group(0))
+        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, original(m))
     m = re.search(r"(?:nam\s+)((?:19|20)\d\d)\b", f) or re.search(r"\b((?:19|20)\d\d)\b", f)
     if m and not re.search(r"\d\s*[-–]\s*" + m.group(1), f):
         y = int(m.group(1))
         start, end = date(y, 1, 1), date(y, 12, 31)
-        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, m.group(0))
+        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, original(m))
     return None
 
 
-def detect(question: str, has_agency: bool) -> Intent:
+def detect(question: str, has_agency: bool, today: date | None = None) -> Intent:
     f = fold(question)
     tokens = words(question)
     terms = [t for t in tokens if t not in STOPWORDS and len(t) > 1]
-    period = find_period(question)
+    period = find_period(question, today)
     asks_day = bool(re.search(r"ngay may|ngay nao|truoc ngay|ngay bao nhieu", f))
     diacritics = any(ch != fold(ch) for ch in question.lower() if ch.isalpha())
     if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _LIST.search(f):
         name = REPORTING
-    elif period and (_LIST.search(f) or re.search(r"\b(phai xong|hoan thanh|den han|het han)\b", f)) and not _WHO.search(f):
+    elif period and not has_agency and not _WHO.search(f):
         name = DUE
     elif has_agency and _DUTY.search(f) and not re.search(r"\bai\b|don vi nao|co quan nao", f):
         name = DUTIES

@@ -58,7 +58,8 @@ class _Hit:
     end: int
 
 
-def _d(y: str, m: str, d: str) -> date | None:
+def safe_date(y: str, m: str, d: str) -> date | None:
+    """The date for year/month/day strings, or None when they name no real day (31/02)."""
     try:
         return date(int(y), int(m), int(d))
     except ValueError:
@@ -237,7 +238,7 @@ def _scan(folded: str, raw: str, whole: bool) -> _Hit | None:
     for m in re.finditer(ANY_DATE, folded):
         if not whole and _is_reference_date(folded, m.start()):
             continue
-        day = _d(m.group("y") or m.group("y2"), m.group("m") or m.group("m2"), m.group("d") or m.group("d2"))
+        day = safe_date(m.group("y") or m.group("y2"), m.group("m") or m.group("m2"), m.group("d") or m.group("d2"))
         if day is None:
             continue
         cue = re.search(

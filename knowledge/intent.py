@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from knowledge.deadlines import ROMAN
+from knowledge.deadlines import ROMAN, safe_date
 from knowledge.text import fold, words
 
 DUTIES = "agency_duties"
@@ -58,13 +58,6 @@ class Intent:
     diacritics: bool
 
 
-def _date(y: str, m: str, d: str) -> date | None:
-    try:
-        return date(int(y), int(m), int(d))
-    except ValueError:
-        return None
-
-
 def _month_period(y: int, mo: int, text: str) -> Period:
     return Period(date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), "within", text)
 
@@ -107,7 +100,7 @@ def find_period(question: str, today: date | None = None) -> Period | None:
         mode = "after"
     m = re.search(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", f)
     if m:
-        day = _date(m.group(3), m.group(2), m.group(1))
+        day = safe_date(m.group(3), m.group(2), m.group(1))
         if day:
             return Period(None if mode == "before" else day, day, mode, original(m))
     m = re.search(r"quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d)", f)

@@ -444,9 +444,6 @@ def query_terms(question: str) -> list[str]:
     return terms
 
 
-def _all_stop(term: str) -> bool:
-    return all(p in intents.STOPWORDS for p in term.split("_"))
-
 
 def _coverage(terms: list[str], text: str) -> float:
     if not terms:

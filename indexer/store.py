@@ -22,7 +22,7 @@ from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
-from knowledge.text import fold, words
+from knowledge.text import words
 
 PARSER_VERSION = "4"
 
@@ -628,6 +628,3 @@ class Store:
         """Changes whenever a plan is added, replaced or deleted (by any connection)."""
         return int(self.db.execute("SELECT generation FROM index_state").fetchone()[0])
 
-
-def fold_key(text: str) -> str:
-    return fold(text)

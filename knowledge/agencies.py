@@ -217,8 +217,6 @@ class AgencyRegistry:
             if entry is None:
                 continue
             raw = text[m.start() : m.end()]
-            if _looks_like_object(folded, m.start(), m.end(), key):
-                continue
             found.append(Mention(m.start(), m.end(), AgencyRef(entry.name, raw, entry.collective)))
         return found
 
@@ -277,11 +275,6 @@ def _same_head(a: str, b: str) -> bool:
     if ha and hb:
         return ha.group(0) == hb.group(0)
     return not ha and not hb or a[:3] == b[:3]
-
-
-def _looks_like_object(folded: str, start: int, end: int, key: str) -> bool:
-    """Short abbreviations inside ordinary words/phrases are not agencies ("100% TYT thực hiện")."""
-    return False
 
 
 def clean_agency_text(raw: str) -> str:

@@ -153,9 +153,7 @@ def parse_table(rows: list[list[str]], label: str, registry: AgencyRegistry, fir
         if _GROUP_LABEL.match(row.label) and not (lead_text or support_text or deadline_text):
             group = f"{row.label}. {text}" if text else row.label
             group = group if len(group) < 80 else group[:77] + "…"
-            group_label = row.label
             parent = None
-            _ = group_label
             continue
         # Notes shifted into agency columns ("Đã phê duyệt chủ trương đầu tư").
         if lead_text and is_note(lead_text):

@@ -415,11 +415,11 @@ class KnowledgeBase:
         coverage = _coverage(intent.terms, top.text + " " + top.section)
         if coverage < 0.34:
             text = render_text("Các kế hoạch đã nạp không có câu trả lời rõ cho câu hỏi này. Nội dung gần nhất:", results[:3])
-            return Answer(q, intent.name, agency, False, text, results, candidates)
+            return Answer(q, intent.name, agency, False, text, results, candidates, shown=min(3, len(results)))
         if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
             note = f" (ghi chú: {top.note})" if top.note else ""
             text = render_text(f"Kế hoạch không nêu đơn vị chủ trì cho nội dung này{note}.", [top])
-            return Answer(q, intent.name, agency, False, text, results, candidates)
+            return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
         if intent.name == intents.WHO_LEADS and top.lead:
             header = f"Chủ trì: {', '.join(top.lead)}" + (f"; phối hợp: {', '.join(top.support)}" if top.support else "")
             header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
@@ -427,7 +427,7 @@ class KnowledgeBase:
             header = f"Thời hạn: {top.deadline.text} ({describe(top.deadline)})." if top.deadline else "Nội dung phù hợp nhất (không nêu thời hạn cụ thể):"
         else:
             header = "Nội dung phù hợp nhất:"
-        return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates)
+        return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates, shown=min(5, len(results)))
 
 
 # Words that frame a question rather than name its subject ("ai chủ trì", "phối hợp", "xong").

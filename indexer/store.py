@@ -98,7 +98,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 def m002_plan_year(db: sqlite_utils.Database) -> None:
     """The year of a plan whose day and month were left blank ("ngày … tháng … năm 2024")."""
-    db.execute("ALTER TABLE plans ADD COLUMN year INTEGER")
+    if "year" not in db["plans"].columns_dict:
+        db.execute("ALTER TABLE plans ADD COLUMN year INTEGER")
 
 
 def m003_generation(db: sqlite_utils.Database) -> None:
@@ -144,12 +145,28 @@ def m004_reminders(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_sent_chat ON sent_reminders(chat_id)")
 
 
+def m005_feedback(db: sqlite_utils.Database) -> None:
+    """Feedback on answers (votes stored with the question) and a log of plan uploads."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feedback (
+            id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, user_id INTEGER,
+            question TEXT NOT NULL, answer_intent TEXT, answered INTEGER,
+            vote INTEGER NOT NULL CHECK (vote IN (-1, 1)), created_at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_feedback_created ON feedback(created_at)")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS upload_log (
+            id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, user_id INTEGER, file TEXT NOT NULL,
+            size INTEGER, status TEXT NOT NULL, detail TEXT, created_at TEXT NOT NULL)"""
+    )
+
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_plan_year,
     m003_generation,
     m004_reminders,
+    m005_feedback,
 ]
 
 

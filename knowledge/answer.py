@@ -83,6 +83,12 @@ class Answer:
     results: list[Result] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)  # agencies to choose from when ambiguous
     period: tuple[date | None, date | None] | None = None
+    shown: int | None = None  # how many of `results` the text shows (None: all)
+
+    @property
+    def shown_results(self) -> list[Result]:
+        """The results the text answer lists, in order (the rest are further context)."""
+        return self.results if self.shown is None else self.results[: self.shown]
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +98,7 @@ class Answer:
             "answered": self.answered,
             "answer": self.answer,
             "candidates": self.candidates,
+            "shown": len(self.shown_results),
             "results": [r.to_dict() for r in self.results],
         }
 

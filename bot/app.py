@@ -1,0 +1,248 @@
+"""Build and run the Telegram application: every handler is wired here, in one place."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import httpx
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot import handlers
+from bot.storage import ensure_schema
+from indexer.search import KnowledgeBase
+from indexer.settings import Settings
+from indexer.store import Store
+from knowledge.errors import PlanbotError
+from reminders.handlers import handlers as reminder_handlers
+from reminders.jobs import register_reminders
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CONCURRENT_UPDATES = 32  # answer many users at once; indexing never blocks them
+CONNECT_RETRIES = 3  # transient connection failures (ConnectError/ConnectTimeout) are retried
+
+USER_COMMANDS = [
+    BotCommand("help", "Hướng dẫn, ví dụ câu hỏi, danh sách kế hoạch"),
+    BotCommand("nhiemvu", "Nhiệm vụ của một cơ quan: /nhiemvu Sở Nội vụ"),
+    BotCommand("hanchot", "Việc đến hạn: /hanchot 6/2025, quý III/2024, 01/7/2025"),
+    BotCommand("baocao", "Chế độ báo cáo định kỳ: ai báo cáo gì, cho ai, hạn nào"),
+    BotCommand("plans", "Các kế hoạch đã nạp"),
+    BotCommand("nhacviec", "Bật/chỉnh nhắc việc cho cuộc trò chuyện này"),
+    BotCommand("huynhac", "Tắt nhắc việc"),
+    BotCommand("start", "Bắt đầu"),
+]
+ADMIN_COMMANDS = [*USER_COMMANDS, BotCommand("reindex", "Quản trị: đọc lại thư mục kế hoạch")]
+
+TOKEN_HELP = (
+    "Chưa có token Telegram. Hãy đặt TELEGRAM_BOT_TOKEN=<token do @BotFather cấp> (trong .env "
+    "hoặc biến môi trường); nếu dùng máy chủ Bot API riêng hay trình giả lập, đặt thêm "
+    "TELEGRAM_API_BASE_URL (ví dụ http://127.0.0.1:8081/bot). Muốn thử ngay không cần token: "
+    'planbot chat "Sở Nội vụ chịu trách nhiệm gì?"'
+)
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Group messages meant for the bot: they mention it or reply to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        username = (bot.username or "").lower()
+        for entity, text in message.parse_entities(
+            [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        ).items():
+            if (
+                entity.type == MessageEntity.TEXT_MENTION
+                and entity.user
+                and entity.user.id == bot.id
+            ):
+                return True
+            if username and text.lower() == "@" + username:
+                return True
+        return False
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in log records (PTB logs its API URLs at DEBUG)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token and self.token in message:
+            record.msg, record.args = message.replace(self.token, "<TELEGRAM_BOT_TOKEN>"), None
+        return True
+
+
+def _http(pool_size: int) -> HTTPXRequest:
+    """HTTPX with connection-level retries (the rate limiter handles RetryAfter)."""
+    transport = httpx.AsyncHTTPTransport(
+        retries=CONNECT_RETRIES, limits=httpx.Limits(max_connections=pool_size)
+    )
+    return HTTPXRequest(
+        connection_pool_size=pool_size,
+        connect_timeout=10.0,
+        read_timeout=20.0,
+        write_timeout=20.0,
+        pool_timeout=5.0,
+        httpx_kwargs={"transport": transport},
+    )
+
+
+def file_base_url(base_url: str) -> str | None:
+    """Files URL of a Bot API server given its base URL (".../bot" → ".../file/bot")."""
+    if base_url.endswith("/bot"):
+        return base_url[: -len("/bot")] + "/file/bot"
+    return None
+
+
+def build_application(
+    settings: Settings,
+    kb: KnowledgeBase,
+    store: Store,
+    embedder: object | None,
+    *,
+    request: BaseRequest | None = None,
+) -> Application:
+    """The bot: defaults (Vietnam time, HTML), rate limiter, retries, handlers, error handler.
+
+    `request` replaces the HTTP layer (the console chat passes an in-process one; no updater)."""
+    ensure_schema(store.db)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .defaults(
+            Defaults(
+                tzinfo=ZoneInfo(settings.timezone),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(register_commands)
+    )
+    if request is None:
+        builder = builder.request(_http(64)).get_updates_request(_http(2))
+    else:
+        builder = builder.request(request).updater(None)
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+        files = file_base_url(settings.telegram_base_url)
+        if files:
+            builder = builder.base_file_url(files)
+    application = builder.build()
+    application.bot_data["deps"] = handlers.Deps(settings, kb, store, embedder)
+
+    message = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE & message
+    groups = filters.ChatType.GROUPS & message
+
+    application.add_handler(CommandHandler(["start", "help"], handlers.start, filters=message))
+    application.add_handler(CommandHandler("plans", handlers.plans, filters=message))
+    application.add_handler(CommandHandler("nhiemvu", handlers.nhiemvu, filters=message))
+    application.add_handler(CommandHandler("hanchot", handlers.hanchot, filters=message))
+    application.add_handler(CommandHandler("baocao", handlers.baocao, filters=message))
+    application.add_handler(CommandHandler("reindex", handlers.reindex, filters=message))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.document))
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.question)
+    )
+    application.add_handler(
+        MessageHandler(
+            groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), handlers.question
+        )
+    )
+    register_reminders(application, settings, store)  # /nhacviec, /huynhac and their jobs
+    for handler in reminder_handlers():
+        application.add_handler(handler)
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(
+        MessageHandler(
+            private & ~filters.TEXT & ~filters.Document.ALL & ~filters.StatusUpdate.ALL,
+            handlers.not_text,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(handlers.page, pattern=r"^p:"))
+    application.add_handler(CallbackQueryHandler(handlers.source, pattern=r"^s:"))
+    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^f:"))
+    application.add_handler(CallbackQueryHandler(handlers.pick, pattern=r"^a:"))
+    application.add_handler(CallbackQueryHandler(handlers.upload_choice, pattern=r"^u:"))
+    application.add_handler(CallbackQueryHandler(handlers.noop, pattern=r"^noop$"))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def register_commands(application: Application) -> None:
+    """Command menu: everyone's commands; admins also see /reindex in their own chat."""
+    deps: handlers.Deps = application.bot_data["deps"]
+    await application.bot.set_my_commands(USER_COMMANDS, scope=BotCommandScopeDefault())
+    for admin_id in sorted(deps.settings.admin_ids):
+        try:
+            await application.bot.set_my_commands(
+                ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
+            log.warning("could not set admin commands for chat %s: %s", admin_id, exc)
+
+
+def run(settings: Settings) -> None:
+    """`planbot run`: polling by default, a webhook when PLANBOT_WEBHOOK_URL is set."""
+    if not settings.telegram_token:
+        raise PlanbotError(TOKEN_HELP)
+    if settings.webhook_url and not settings.webhook_secret:
+        raise PlanbotError(
+            "Chế độ webhook cần PLANBOT_WEBHOOK_SECRET (chuỗi bí mật 1–256 ký tự A-Z, a-z, 0-9, _ và -)."
+        )
+    # Bot API URLs contain the token: httpx logs every request URL at INFO, PTB its URLs at DEBUG.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact = RedactToken(settings.telegram_token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+    from indexer.embedder import load_embedder
+
+    store = Store(settings.db_path)
+    embedder = load_embedder(settings.model)
+    kb = KnowledgeBase(store, embedder)
+    if not kb.plans():
+        log.warning("no plans indexed yet: run `planbot index` or send /reindex as an admin")
+    application = build_application(settings, kb, store, embedder)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)

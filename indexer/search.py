@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DATED = (DATE, MONTH, QUARTER, YEAR, RANGE)
 ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}
 MAX_QUESTION = 500
+MAX_LISTED = 40  # items an answer's text lists; `results` keeps all of them
 _SYLLABLE = re.compile(
     r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$"
 )
@@ -340,7 +341,15 @@ class KnowledgeBase:
             return Answer(q, intent.name, agency, False, text, closest, candidates)
         plans = len({r.plan.id for r in results})
         header = f"{agency}: {len(results)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
-        return Answer(q, intent.name, agency, True, render_text(header, results, by_role=True), results, candidates)
+        shown = results[:MAX_LISTED]
+        footer = (
+            f"(Còn {len(results) - len(shown)} nội dung nữa: xem đủ bằng /nhiemvu {agency} "
+            f"hoặc planbot tasks --agency \"{agency}\".)"
+            if len(results) > len(shown)
+            else ""
+        )
+        text = render_text(header, shown, by_role=True, footer=footer)
+        return Answer(q, intent.name, agency, True, text, results, candidates, shown=len(shown))
 
     def _answer_due(self, q, intent, agency, hint, limit) -> Answer:
         period = intent.period
@@ -364,7 +373,7 @@ class KnowledgeBase:
 
     def _answer_reporting(self, q, intent, matches, hint, limit) -> Answer | None:
         names = [m.name for m in matches]
-        rows = self.store.reporting_rules(names or None)
+        rows = self.store.reporting_rules(names or None, plan_first=hint, limit=300)
         if not rows:
             return None
         qterms = set(query_terms(q))
@@ -380,8 +389,6 @@ class KnowledgeBase:
                 rule["id"],
             )
 
-        if len(rows) > 300:  # large corpora: the hinted plan and specific rules first, then a sample
-            rows = sorted(rows, key=lambda r: (0 if r["plan_id"] == hint else 1, 0 if r["due_day"] else 1))[:300]
         rows.sort(key=key)
         rules = self._rule_results(rows[:limit])
         focus = [r for r in rules if hint is None or r.plan.id == hint]

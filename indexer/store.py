@@ -161,12 +161,19 @@ def m005_feedback(db: sqlite_utils.Database) -> None:
     )
 
 
+def m006_deadline_indexes(db: sqlite_utils.Database) -> None:
+    """Period questions ("trước 01/7/2025") scan deadlines by kind and end date, not every item."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_deadlines_kind_end ON deadlines(kind, end)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_items_deadline ON items(deadline_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_plan_year,
     m003_generation,
     m004_reminders,
     m005_feedback,
+    m006_deadline_indexes,
 ]
 
 
@@ -572,7 +579,15 @@ class Store:
         rows = self.db.execute(sql, [*params, plan_first or -1, *([limit] if limit else [])]).fetchall()
         return [r[0] for r in rows], total
 
-    def reporting_rules(self, agencies: list[str] | None = None, plan_id: int | None = None) -> list[dict]:
+    def reporting_rules(
+        self,
+        agencies: list[str] | None = None,
+        plan_id: int | None = None,
+        plan_first: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Reporting rules (filtered by reporter/recipient, plan); with `limit`, the hinted plan's
+        and the most specific rules (a due day, a recurrence) first."""
         where, params = [], []
         if agencies:
             marks = ",".join("?" * len(agencies))
@@ -589,8 +604,12 @@ class Store:
             """SELECT r.*, d.text AS d_text, d.kind AS d_kind, d.recurrence AS d_recurrence
                FROM reporting_rules r LEFT JOIN deadlines d ON d.id = r.deadline_id"""
             + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY r.plan_id, r.id",
-            params,
+            + (
+                " ORDER BY (r.plan_id = ?) DESC, (r.due_day IS NULL), (d.recurrence IS NULL), r.plan_id, r.id LIMIT ?"
+                if limit
+                else " ORDER BY r.plan_id, r.id"
+            ),
+            [*params, plan_first or -1, limit] if limit else params,
         ):
             for key in ("reporters", "recipients", "periods"):
                 r[key] = json.loads(r[key] or "[]")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -45,8 +45,10 @@ _PAGE_MARK_RESERVE = 40
 _CHUNK = 3500  # full source text: characters per message chunk
 
 OVERDUE, SOON, OPEN, ONGOING_STATUS, UNDATED = "overdue", "soon", "open", "ongoing", "undated"
-STATUS_ORDER = (OVERDUE, SOON, OPEN, ONGOING_STATUS, UNDATED)
+DONE = "done"
+STATUS_ORDER = (OVERDUE, SOON, OPEN, ONGOING_STATUS, UNDATED, DONE)
 STATUS_LABEL = {
+    DONE: "✅ Đã xong (nhóm này đã đánh dấu)",
     OVERDUE: "⛔ Quá hạn",
     SOON: f"⏰ Sắp đến hạn ({SOON_DAYS} ngày tới)",
     OPEN: "🟢 Còn hạn",
@@ -54,6 +56,7 @@ STATUS_LABEL = {
     UNDATED: "➖ Không thời hạn",
 }
 STATUS_WORD = {
+    DONE: "đã xong",
     OVERDUE: "quá hạn",
     SOON: "sắp đến hạn",
     OPEN: "còn hạn",
@@ -189,11 +192,17 @@ def status_of(deadline: Deadline | None, today: date, soon_days: int = SOON_DAYS
     return UNDATED  # conditional ("theo lộ trình") or unreadable wording
 
 
-def group_by_status(results: Iterable[Result], today: date) -> dict[str, list[Result]]:
-    """Results by status (in STATUS_ORDER; empty statuses omitted), soonest deadline first."""
+def group_by_status(
+    results: Iterable[Result], today: date, done: Collection[int] = frozenset()
+) -> dict[str, list[Result]]:
+    """Results by status (in STATUS_ORDER; empty statuses omitted), soonest deadline first.
+
+    Items whose id is in `done` (marked "Đã xong" by this chat) are grouped apart, last.
+    """
     groups: dict[str, list[Result]] = {s: [] for s in STATUS_ORDER}
     for r in results:
-        groups[status_of(r.deadline, today)].append(r)
+        status = DONE if r.item_id in done else status_of(r.deadline, today)
+        groups[status].append(r)
     for items in groups.values():
         items.sort(key=lambda r: (r.deadline.end or date.max) if r.deadline else date.max)
     return {s: items for s, items in groups.items() if items}
@@ -338,13 +347,15 @@ def answer_listing(answer: Answer) -> Listing:
     return results_listing(esc_clip(header, _HEADER_MAX), results, by_role=by_role, footer=footer)
 
 
-def duties_listing(agency: str, results: Sequence[Result], today: date) -> Listing:
+def duties_listing(
+    agency: str, results: Sequence[Result], today: date, done: Collection[int] = frozenset()
+) -> Listing:
     """`/nhiemvu`: an agency's duties by status, then plan, then role (chủ trì / phối hợp)."""
     if not results:
         return Listing(
             f"Không thấy nhiệm vụ nào giao cho <b>{esc(agency)}</b> trong các kế hoạch đã nạp."
         )
-    by_status = group_by_status(results, today)
+    by_status = group_by_status(results, today, done)
     counts = ", ".join(f"{STATUS_WORD[s]} {len(v)}" for s, v in by_status.items())
     plans = len({r.plan.id for r in results})
     header = (

@@ -57,6 +57,7 @@ from indexer.search import KnowledgeBase
 from indexer.settings import Settings
 from indexer.store import Store
 from knowledge.errors import PlanbotError
+from reminders.storage import done_item_ids
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +304,8 @@ async def nhiemvu(update: Update, context: Context) -> None:
 
 async def _send_duties(message: Message, context: Context, agency: str, edit: bool = False) -> None:
     deps = _deps(context)
-    listing = duties_listing(agency, deps.kb.duties(agency), _today(deps))
+    done = done_item_ids(deps.store.db, message.chat_id)  # tasks this chat marked "Đã xong"
+    listing = duties_listing(agency, deps.kb.duties(agency), _today(deps), done)
     await _send_listing(message, context, listing, edit=edit)
 
 

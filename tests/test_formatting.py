@@ -357,3 +357,15 @@ def test_period_labels() -> None:
     assert parse_period("quý III/2024", TODAY).label == "quý III/2024"
     assert parse_period("", TODAY).span == "15/06/2025 – 15/07/2025"
     assert parse_period("tháng sau", date(2025, 12, 5)).label == "tháng 1/2026"
+
+
+def test_duties_listing_groups_tasks_this_chat_marked_done(kb):
+    from bot.formatting import duties_listing, to_plain
+
+    results = kb.duties("Sở Nội vụ")
+    done_row = next(r for r in results if r.section == "Phụ lục, TT 5")
+    listing = duties_listing("Sở Nội vụ", results, date(2025, 6, 20), done={done_row.item_id})
+    assert "đã xong 1" in to_plain(listing.header)
+    done_blocks = [b for b in listing.blocks if "Đã xong" in b.groups[0]]
+    assert len(done_blocks) == 1 and "TT 5" in to_plain(done_blocks[0].html)
+    assert done_blocks[0] is listing.blocks[-1]  # done items come last

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,16 +220,21 @@ class IndexReport:
     seconds: float = 0.0
 
 
-def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:
-    path = Path(path)
-    if not create and not path.exists():
-        raise PlanbotError(f"Chưa có chỉ mục tại {path}. Hãy chạy: planbot index <thư mục kế hoạch>.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+def connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:
+    path = Path(path)
+    if not create and not path.exists():
+        raise PlanbotError(f"Chưa có chỉ mục tại {path}. Hãy chạy: planbot index <thư mục kế hoạch>.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
     migrate(db)
     return db
 
@@ -257,15 +263,33 @@ def search_text_for_clause(clause) -> str:
 
 
 class Store:
-    """All reads and writes of the index. One instance per process (thread-safe for reads)."""
+    """All reads and writes of the index. Safe to share between threads: each thread gets its
+    own SQLite connection (WAL lets them read while another writes)."""
 
     def __init__(self, path: Path | str, create: bool = True) -> None:
         self.path = Path(path)
-        self.db = open_db(self.path, create=create)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._local.db = open_db(self.path, create=create)
+        self._connections = [self._local.db]
         self._seed_agencies()
 
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (sqlite-utils' savepoints must not interleave across threads)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
     def close(self) -> None:
-        self.db.conn.close()
+        with self._lock:
+            for db in self._connections:
+                db.conn.close()
+            self._connections.clear()
 
     # -- agencies ---------------------------------------------------------------------------
     def _seed_agencies(self) -> None:

@@ -148,3 +148,18 @@ def test_docx_table_cells_arrive_whole(store, tmp_path):
     assert report.summary["tasks"] == 2
     row = store.db.execute("SELECT text, lead_text, support_text FROM items WHERE kind = 'task' ORDER BY ordinal").fetchone()
     assert row == ("Rà soát hệ thống y tế cơ sở trên địa bàn", "Sở Y tế", "Sở Nội vụ, Sở Tài chính")
+
+
+def test_store_is_safe_to_share_between_threads(sample_db):
+    """The bot answers in worker threads while the event loop reads and writes the same store."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indexer.search import KnowledgeBase
+
+    store = Store(sample_db)
+    kb = KnowledgeBase(store)
+    questions = ["Sở Nội vụ chịu trách nhiệm gì?", "Nhiệm vụ nào phải xong trước 01/7/2025?", "Báo cáo định kỳ gửi khi nào?"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda i: kb.ask(questions[i % 3]), range(48)))
+    assert all(a.answered for a in answers)
+    store.close()

@@ -151,7 +151,8 @@ def test_docx_table_cells_arrive_whole(store, tmp_path):
 
 
 def test_store_is_safe_to_share_between_threads(sample_db):
-    """The bot answers in worker threads while the event loop reads and writes the same store."""
+    """The bot answers in worker threads while the event loop uses the same store (smoke test;
+    the load benchmark through the emulator is what exposed interleaved savepoints)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from indexer.search import KnowledgeBase
@@ -159,7 +160,14 @@ def test_store_is_safe_to_share_between_threads(sample_db):
     store = Store(sample_db)
     kb = KnowledgeBase(store)
     questions = ["Sở Nội vụ chịu trách nhiệm gì?", "Nhiệm vụ nào phải xong trước 01/7/2025?", "Báo cáo định kỳ gửi khi nào?"]
+
+
+    def work(i: int) -> bool:
+        for _ in range(30):
+            store.plans()  # sqlite-utils query(): a savepoint per call
+        return kb.ask(questions[i % 3]).answered
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda i: kb.ask(questions[i % 3]), range(48)))
-    assert all(a.answered for a in answers)
+        answers = list(pool.map(work, range(32)))
+    assert all(answers)
     store.close()

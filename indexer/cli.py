@@ -147,7 +147,7 @@ def plans(db: str | None, as_json: bool) -> None:
     for row in rows:
         s = row["summary"]
         click.echo(
-            f"#{row['id']} {row['number'] or '(chưa số)'} — {row['title'][:90]} — {row['issuer']} {row['date'] or ''}\n"
+            f"#{row['id']} {row['number'] or '(chưa số)'} — {row['title'][:90]} — {row['issuer']} {row['date'] or row['year'] or ''}\n"
             f"    {row['file']}: {s.get('tasks', 0)} nhiệm vụ bảng, {s.get('assignments', 0)} phân công, "
             f"{s.get('reporting_rules', 0)} quy định báo cáo"
         )

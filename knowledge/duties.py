@@ -42,6 +42,10 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     """Assignments stated by one clause. `owners` are agencies whose heading the clause sits under."""
     folded = fold(text)
     mentions = registry.find_mentions(text)
+    if not owners and not (mentions and mentions[0].start <= 6):
+        unknown = unknown_subject(text, folded, registry)
+        if unknown:
+            mentions.insert(0, unknown)
     result: list[Assignment] = []
     seen: set[tuple[str, str]] = set()
 
@@ -117,6 +121,25 @@ def _role_of(folded: str, m: Mention, previous: Mention | None) -> str | None:
     if re.search(r"\bbao cao\b|\bgui\b", folded[seg : m.start]) and _RECIPIENT_BEFORE.search(before):
         return RECIPIENT
     return None
+
+
+# An agency the registry does not know, named as the subject of a duty at the start of a clause:
+# an agency word, a capitalised name of up to eight words, then a duty verb
+# ("Hội Người cao tuổi tỉnh chủ trì …", "Trường Cao đẳng Y tế tham mưu …"). Matched on the folded
+# text (offsets are shared with the original, where the capital letter is checked).
+_UNKNOWN_HEAD = re.compile(
+    r"^[\s\-–+•*]*(?:giao\s+)?((?:so|phong|trung tam|ban|hoi|cuc|chi cuc|van phong|benh vien|truong|vien|"
+    r"dai|bao|cong ty|quy|lien hiep|lien doan|doan|tong cuc|uy ban|ubnd|tram|doi)\s+(\S+)(?:\s+[^\s,;:.]+){0,7}?)"
+    r"\s+(?=(?:" + "|".join(SUBJECT_VERBS) + r")\b)"
+)
+
+
+def unknown_subject(text: str, folded: str, registry: AgencyRegistry) -> Mention | None:
+    found = _UNKNOWN_HEAD.match(folded)
+    if not found or not text[found.start(2) : found.start(2) + 1].isupper():
+        return None
+    raw = text[found.start(1) : found.end(1)]
+    return Mention(found.start(1), found.end(1), registry.canonical(raw))
 
 
 def subject_of_title(title: str, registry: AgencyRegistry) -> list[AgencyRef]:

@@ -63,3 +63,11 @@ def test_notes_are_not_agencies():
     assert is_note("Đã phê duyệt chủ trương đầu tư")
     assert not is_note("Sở Y tế")
     assert not is_note("Các sở, ngành liên quan")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Báo cáo định kỳ gửi khi nào?", "Nhiệm vụ nào phải xong trước 01/7/2025?", "Hội nghị tổng kết tổ chức khi nào?"],
+)
+def test_ordinary_words_are_not_agencies(question):
+    assert registry.match_query(question) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,18 @@ def sample_db(tmp_path_factory) -> Path:
     assert all(r.status == "indexed" for r in reports), [r.error for r in reports]
     store.close()
     return path
+
+
+@pytest.fixture
+def sample_db_copy(sample_db, tmp_path) -> Path:
+    """A private copy of the indexed sample database, for tests that write into it."""
+    target = tmp_path / "planbot.db"
+    src, dst = sqlite3.connect(sample_db), sqlite3.connect(target)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target
 
 
 @pytest.fixture(scope="session")

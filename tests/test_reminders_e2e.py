@@ -8,7 +8,6 @@ chat's real daily job is run with `Job.run` at the moved time.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,14 +28,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-def store(sample_db, tmp_path):
-    target = tmp_path / "planbot.db"
-    src, dst = sqlite3.connect(sample_db), sqlite3.connect(target)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    opened = Store(target)
+def store(sample_db_copy):
+    opened = Store(sample_db_copy)
     yield opened
     opened.close()
 

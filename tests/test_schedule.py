@@ -7,7 +7,6 @@ that a restart neither repeats nor loses a reminder.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -58,15 +57,9 @@ def knowledge(sample_db) -> Knowledge:
 
 
 @pytest.fixture
-def db_path(sample_db, tmp_path) -> Path:
+def db_path(sample_db_copy) -> Path:
     """A private copy of the indexed sample database (tests write subscriptions into it)."""
-    target = tmp_path / "planbot.db"
-    src, dst = sqlite3.connect(sample_db), sqlite3.connect(target)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
+    return sample_db_copy
 
 
 @pytest.fixture

@@ -497,12 +497,6 @@ class Store:
         for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
             db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
 
-    def delete_plan(self, plan_id: int) -> None:
-        with self.db.conn:
-            self.db.execute("UPDATE index_state SET generation = generation + 1")
-            self._delete_rows(plan_id)
-            self.db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
-
     # -- reading ----------------------------------------------------------------------------
     def plans(self) -> list[dict]:
         rows = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from knowledge.deadlines import ROMAN, safe_date
-from knowledge.text import fold, words
+from knowledge.text import fold, has_diacritics, words
 
 DUTIES = "agency_duties"
 WHO_LEADS = "who_leads"
@@ -129,7 +129,7 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     terms = [t for t in tokens if t not in STOPWORDS and len(t) > 1]
     period = find_period(question, today)
     asks_day = bool(re.search(r"ngay may|ngay nao|truoc ngay|ngay bao nhieu", f))
-    diacritics = any(ch != fold(ch) for ch in question.lower() if ch.isalpha())
+    diacritics = has_diacritics(question)
     if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _LIST.search(f):
         name = REPORTING
     elif period and not has_agency and not _WHO.search(f):

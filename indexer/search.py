@@ -130,9 +130,10 @@ class KnowledgeBase:
         self._fresh()
         ids = self.store.assignment_item_ids(agency, role)
         results = self._results([(i, 1.0) for i in dict.fromkeys(i for i, _ in ids)], agency)
-        results.sort(
+        results.sort(  # the plan asked about, else the newest plans first
             key=lambda r: (
                 0 if r.plan.id == plan_first else 1,
+                -(r.plan.year or int((r.plan.date or "0")[:4] or 0)),
                 r.plan.id,
                 ROLE_ORDER.get(r.role or "", 3),
                 0 if r.kind == "clause" else 1,
@@ -377,11 +378,19 @@ class KnowledgeBase:
         if not rows:
             return None
         qterms = set(query_terms(q))
+        folded = fold(q)
+        # "X gửi báo cáo …" asks about X's own reports; "báo cáo cho/về X" about reports X receives.
+        wants_received = bool(names) and any(
+            re.search(r"\b(cho|ve|toi|len|gui ve|nop ve)\s+" + re.escape(m.matched), folded) for m in matches
+        )
 
         def key(rule: dict) -> tuple:
             overlap = len(qterms & set(lexical_terms(rule["text"]))) if (names or hint) else 0
+            side = rule["recipients"] if wants_received else rule["reporters"]
             return (
                 0 if rule["plan_id"] == hint else 1,
+                0 if not names or set(names) & set(side) else 1,
+                0 if intent.asks_day and rule["due_day"] else 1,
                 -overlap,
                 0 if rule["due_day"] else 1,
                 0 if rule["d_recurrence"] else 1,

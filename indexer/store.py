@@ -592,9 +592,16 @@ class Store:
         sql_where = " AND ".join(where)
         base = f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {sql_where}"
         total = int(self.db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
-        order = f"(i.plan_id = ?) DESC, (i.kind = 'task') DESC, d.end {'DESC' if descending else 'ASC'}, i.id"
+        # The hinted plan first, then rows of task tables; deadlines lying wholly inside the period
+        # ("Quý IV năm 2025") before those merely ending in it ("Năm 2025"); then by date.
+        order = (
+            "(i.plan_id = ?) DESC, (i.kind = 'task') DESC, (d.start IS NULL OR d.start >= ?) DESC, "
+            f"d.end {'DESC' if descending else 'ASC'}, i.id"
+        )
         sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
-        rows = self.db.execute(sql, [*params, plan_first or -1, *([limit] if limit else [])]).fetchall()
+        rows = self.db.execute(
+            sql, [*params, plan_first or -1, start or "0000-00-00", *([limit] if limit else [])]
+        ).fetchall()
         return [r[0] for r in rows], total
 
     def reporting_rules(

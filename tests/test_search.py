@@ -122,3 +122,24 @@ def test_agency_duties_within_a_period(kb):
     assert answer.intent == "agency_duties" and answer.answered
     assert {r.section for r in answer.results} == {"Phụ lục, TT 5", "Phụ lục, TT 6"}
     assert all(r.role == "support" for r in answer.results)
+
+
+def test_the_same_kinds_of_questions_work_on_a_plan_from_elsewhere(tmp_path):
+    """A plan of another province, sector and table layout, with its own questions (not tuned on)."""
+    import shutil
+
+    from indexer.indexing import index_paths
+    from indexer.search import KnowledgeBase
+    from indexer.store import Store
+    from tests.conftest import ROOT, SAMPLES
+
+    folder = tmp_path / "plans"
+    shutil.copytree(SAMPLES, folder)
+    shutil.copy(ROOT / "tests" / "data" / "plan_other_layout.txt", folder)
+    store = Store(tmp_path / "x.db")
+    index_paths(store, [folder])
+    kb = KnowledgeBase(store)
+    questions = load_questions(ROOT / "tests" / "data" / "other_layout_questions.jsonl")
+    overall = aggregate([score_one(q, kb.ask(q["q"])) for q in questions])["overall"]
+    assert overall["recall@5"] >= 0.9 and overall["mrr"] >= 0.8 and overall["declined"] == 1.0
+    store.close()

@@ -379,17 +379,18 @@ class KnowledgeBase:
             return None
         qterms = set(query_terms(q))
         folded = fold(q)
-        # "X gửi báo cáo …" asks about X's own reports; "báo cáo cho/về X" about reports X receives.
-        wants_received = bool(names) and any(
-            re.search(r"\b(cho|ve|toi|len|gui ve|nop ve)\s+" + re.escape(m.matched), folded) for m in matches
-        )
+        # "X gửi báo cáo …" asks about X's own reports; "báo cáo cho/về Y" about reports Y receives.
+        receivers = {
+            m.name for m in matches if re.search(r"\b(cho|ve|toi|len)\s+" + re.escape(m.matched), folded)
+        }
+        senders = set(names) - receivers
 
         def key(rule: dict) -> tuple:
             overlap = len(qterms & set(lexical_terms(rule["text"]))) if (names or hint) else 0
-            side = rule["recipients"] if wants_received else rule["reporters"]
+            fit = bool(senders & set(rule["reporters"])) + bool(receivers & set(rule["recipients"]))
             return (
                 0 if rule["plan_id"] == hint else 1,
-                0 if not names or set(names) & set(side) else 1,
+                -fit,
                 0 if intent.asks_day and rule["due_day"] else 1,
                 -overlap,
                 0 if rule["due_day"] else 1,

@@ -317,6 +317,11 @@ class KnowledgeBase:
 
     def _answer_duties(self, q, agency, intent, hint, candidates) -> Answer:
         results = self.duties(agency, plan_first=hint)
+        folded = fold(q)
+        asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
+        if asks_lead != asks_support:  # "… chủ trì những việc gì?": that role first, the rest after
+            wanted = "lead" if asks_lead else "support"
+            results.sort(key=lambda r: r.role != wanted)
         period = intent.period
         if period and results:  # "Sở Y tế phải làm gì trước 31/12/2025?": only what falls due then
             within = [

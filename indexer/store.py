@@ -25,7 +25,7 @@ from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
 from knowledge.text import words
 
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -218,7 +218,9 @@ def _scan(folded: str, raw: str, whole: bool) -> _Hit | None:
             rrule, periods, due_day = rec
             end = rec_cue.end()
             more = re.match(
-                r"(?:\s*(?:,|va|/)?\s*(?:\d+|hang|sau|chin|ca|nam)?\s*(?:thang|quy|nam|lan)\b)*",
+                r"(?:\s*(?:,|va|/)?\s*(?:\d+|hang|sau|chin|ca|nam)?\s*(?:thang|quy|nam|lan)\b"
+                r"|\s*,?\s*(?:truoc|cham nhat|vao)\s+(?:la\s+)?ngay\s+\d{1,2}\s+(?:cua\s+)?(?:hang|moi|cua)?\s*thang"
+                r"(?:\s+(?:ke tiep|tiep theo|sau|cuoi ky|cuoi quy))?(?:\s+lien ke)?)*",
                 folded[end:],
             )
             end += more.end() if more else 0

@@ -8,6 +8,7 @@ lexical-only: the folded index handles them, the embedding model does not.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from datetime import date
 
@@ -267,18 +268,37 @@ class KnowledgeBase:
             ranked_all = head + [(i, s * 0.5 / top) for i, s in ranked_all[40:]]
         return ranked_all[:limit]
 
-    def plan_hint(self, question: str) -> int | None:
-        """The plan a question clearly points at (its number, or words of its title)."""
-        q = set(t for t in lexical_terms(question) if "_" in t and t not in _TITLE_STOP)
+    def plan_affinity(self, text: str, matches: list[QueryMatch] | None = None) -> dict[int, float]:
+        """How strongly `text` names each plan: idf-weighted word pairs shared with its title,
+        number and issuer. Words naming agencies are left out ("Sở Y tế" names no plan)."""
+        folded = fold(text)
+        for m in matches or []:
+            folded = folded.replace(m.matched, " ")
+        q = {t for t in lexical_terms(folded) if "_" in t and t not in _TITLE_STOP}
+        plans = len(self.plan_refs)
+        df: dict[str, int] = {}
+        for terms in self._plan_terms.values():
+            for t in q & terms:
+                df[t] = df.get(t, 0) + 1
+        return {
+            pid: sum(math.log(plans / df[t]) for t in q & terms) for pid, terms in self._plan_terms.items()
+        }
+
+    def plan_hint(self, question: str, matches: list[QueryMatch] | None = None) -> int | None:
+        """The plan a question clearly points at: its number, or distinctive words of its title
+        written after "kế hoạch" ("trong kế hoạch y tế cơ sở", "Kế hoạch 220")."""
+        folded = fold(question)
+        named = " ".join(
+            " ".join(m.group(1).split()[:12]) for m in re.finditer(r"\b(?:ke hoach|kh)\b([^?!.;]*)", folded)
+        )
+        scores = self.plan_affinity(named, matches) if named else {pid: 0.0 for pid in self.plan_refs}
         numbers = set(re.findall(r"\b\d{2,5}\b", question))
-        scores = {}
         for pid, ref in self.plan_refs.items():
-            score = len(q & self._plan_terms[pid])
             if ref.number and ref.number.split("/")[0] in numbers:
-                score += 5
-            scores[pid] = score
+                scores[pid] += 10.0
+        plans = len(self.plan_refs)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        if not ranked or ranked[0][1] < 2:
+        if plans < 2 or not ranked or ranked[0][1] < 1.5 * math.log(plans):
             return None
         if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
             return None
@@ -304,7 +324,7 @@ class KnowledgeBase:
         agency = matches[0].name if matches else None
         candidates = [m.name for m in matches] if len(matches) > 1 and matches[0].score < 100 else []
         intent = intents.detect(q, agency is not None, today)
-        hint = self.plan_hint(q)
+        hint = self.plan_hint(q, matches)
         if intent.name == intents.DUTIES and agency:
             return self._answer_duties(q, agency, intent, hint, candidates)
         if intent.name == intents.DUE and intent.period:
@@ -390,6 +410,8 @@ class KnowledgeBase:
         }
         senders = set(names) - receivers
 
+        affinity = self.plan_affinity(q, matches)
+
         def key(rule: dict) -> tuple:
             overlap = len(qterms & set(lexical_terms(rule["text"]))) if (names or hint) else 0
             fit = bool(senders & set(rule["reporters"])) + bool(receivers & set(rule["recipients"]))
@@ -397,6 +419,7 @@ class KnowledgeBase:
                 0 if rule["plan_id"] == hint else 1,
                 -fit,
                 0 if intent.asks_day and rule["due_day"] else 1,
+                -round(affinity.get(rule["plan_id"], 0.0), 3),
                 -overlap,
                 0 if rule["due_day"] else 1,
                 0 if rule["d_recurrence"] else 1,

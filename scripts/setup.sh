@@ -16,5 +16,5 @@ pip install -q -e ".[dev]"
 if command -v npm >/dev/null 2>&1 && [ ! -d tests/emulator/node_modules ]; then
   npm ci --prefix tests/emulator --no-audit --no-fund --loglevel=error
 fi
-export HF_HUB_OFFLINE=1
+export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TRANSFORMERS_VERBOSITY=error
 planbot convert-model

@@ -317,10 +317,10 @@ class KnowledgeBase:
         alpha = [t for t in tokens if t.isalpha()]
         if not alpha:
             return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
-        vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t) or t.isupper())
-        if vietnamese / len(alpha) < 0.6 and not self.registry.match_query(q):
-            return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")
         matches = self.registry.match_query(q)
+        vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t) or t.isupper())
+        if vietnamese / len(alpha) < 0.6 and not matches:
+            return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")
         agency = matches[0].name if matches else None
         candidates = [m.name for m in matches] if len(matches) > 1 and matches[0].score < 100 else []
         intent = intents.detect(q, agency is not None, today)

@@ -318,7 +318,7 @@ class KnowledgeBase:
         if not alpha:
             return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
         matches = self.registry.match_query(q)
-        vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t) or t.isupper())
+        vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t))
         if vietnamese / len(alpha) < 0.6 and not matches:
             return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")
         agency = matches[0].name if matches else None

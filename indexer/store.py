@@ -25,7 +25,7 @@ from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
 from knowledge.text import words
 
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +162,12 @@ def m005_feedback(db: sqlite_utils.Database) -> None:
     )
 
 
+def m007_plan_valid_until(db: sqlite_utils.Database) -> None:
+    """The last year a plan covers: reminders stop announcing its periodic reports after it."""
+    if "valid_until" not in db["plans"].columns_dict:
+        db.execute("ALTER TABLE plans ADD COLUMN valid_until INTEGER")
+
+
 def m006_deadline_indexes(db: sqlite_utils.Database) -> None:
     """Period questions ("trước 01/7/2025") scan deadlines by kind and end date, not every item."""
     db.execute("CREATE INDEX IF NOT EXISTS idx_deadlines_kind_end ON deadlines(kind, end)")
@@ -175,6 +181,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m004_reminders,
     m005_feedback,
     m006_deadline_indexes,
+    m007_plan_valid_until,
 ]
 
 
@@ -388,6 +395,7 @@ class Store:
                 "issuer": meta.issuer,
                 "date": meta.date.isoformat() if meta.date else None,
                 "year": meta.year,
+                "valid_until": meta.valid_until,
                 "place": meta.place,
                 "implements": json.dumps(meta.implements, ensure_ascii=False),
                 "summary": json.dumps(plan.summary(), ensure_ascii=False),
@@ -500,7 +508,7 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
     def plans(self) -> list[dict]:
         rows = []
-        for row in self.db.query("SELECT id, file, title, number, issuer, date, year, place, implements, summary, indexed_at FROM plans ORDER BY id"):
+        for row in self.db.query("SELECT id, file, title, number, issuer, date, year, valid_until, place, implements, summary, indexed_at FROM plans ORDER BY id"):
             row["implements"] = json.loads(row["implements"] or "[]")
             row["summary"] = json.loads(row["summary"] or "{}")
             rows.append(row)

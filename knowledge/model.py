@@ -172,6 +172,7 @@ class PlanMeta:
     implements: list[str] = field(default_factory=list)
     place: str = ""
     year: int | None = None  # known even when the day is left blank ("ngày … tháng … năm 2024")
+    valid_until: int | None = None  # last year the plan covers ("giai đoạn 2021-2025", "năm 2021")
 
 
 @dataclass
@@ -202,6 +203,7 @@ class Plan:
             "issuer": self.meta.issuer,
             "date": self.meta.date.isoformat() if self.meta.date else None,
             "year": self.meta.year,
+            "valid_until": self.meta.valid_until,
             "sections": len(self.sections),
             "clauses": len(self.clauses),
             "tasks": len(self.tasks),

@@ -427,10 +427,38 @@ def parse_plan(text: str, registry: AgencyRegistry | None = None) -> Plan:
                 "Không nhận ra cấu trúc kế hoạch (không có mục I., 1., … hay bảng nhiệm vụ)."
             )
     clauses = builder.clauses
+    meta.valid_until = valid_until(meta.title, [sec.title for sec in builder.sections if sec.level <= 2])
     rules = _reporting_rules(clauses)
     if not tasks:
         warnings.append("Không có bảng nhiệm vụ (phụ lục).")
     return Plan(meta=meta, sections=builder.sections, clauses=clauses, tasks=tasks, reporting_rules=rules, warnings=warnings)
+
+
+def valid_until(title: str, section_titles: list[str]) -> int | None:
+    """The last year a plan covers: a period in its title ("giai đoạn 2021 - 2025", "đến năm
+    2025", "năm 2021"), else what its section headings say ("… đến năm 2030", or the same single
+    year in several headings: "Nhiệm vụ … năm 2021"). None: open-ended."""
+    year = r"((?:19|20)\d\d)"
+
+    def horizon(text: str) -> int | None:
+        folded = fold(text)
+        spans = [int(m.group(2)) for m in re.finditer(year + r"\s*[-–]\s*" + year, folded)]
+        spans += [int(m.group(1)) for m in re.finditer(r"(?:den|toi)\s+nam\s+" + year, folded)]
+        return max(spans) if spans else None
+
+    found = horizon(title)
+    if found:
+        return found
+    single = re.findall(r"\bnam\s+" + year, fold(title))
+    if single:
+        return int(single[-1])
+    ends = [y for y in (horizon(t) for t in section_titles) if y]
+    if ends:
+        return max(ends)
+    years = [int(y) for t in section_titles for y in re.findall(r"\bnam\s+" + year, fold(t))]
+    if len(years) >= 2 and len(set(years)) == 1:
+        return years[0]
+    return None
 
 
 def _appendix_label(line: str) -> str:

@@ -148,6 +148,7 @@ class PlanInfo:
     label: str  # "Kế hoạch số 220/KH-UBND (UBND tỉnh Bắc Ninh, 2018)"
     date: date | None = None
     number: str = ""
+    valid_until: int | None = None  # last year the plan covers (None: open-ended)
 
     @classmethod
     def from_row(cls, row: dict) -> PlanInfo:
@@ -166,6 +167,7 @@ class PlanInfo:
             label=ref.label,
             date=day,
             number=row.get("number") or "",
+            valid_until=row.get("valid_until"),
         )
 
 
@@ -358,6 +360,8 @@ def report_reminders(
             due = _month_day(year, month, rule.due_day or policy.report_day)
             if rule.plan.date and _period_end(due) < rule.plan.date:
                 continue  # the period ended before the plan was issued
+            if rule.plan.valid_until and _period_end(due).year > rule.plan.valid_until:
+                continue  # the plan's years are over (its last yearly report was the final one)
             dues.append(
                 (
                     due,

@@ -207,7 +207,7 @@ def done_item_ids(db: sqlite_utils.Database, chat_id: int) -> set[int]:
 def load_knowledge(db: sqlite_utils.Database) -> Knowledge:
     plans = {
         r["id"]: PlanInfo.from_row(r)
-        for r in db.query("SELECT id, file, title, number, issuer, date FROM plans ORDER BY id")
+        for r in db.query("SELECT id, file, title, number, issuer, date, valid_until FROM plans ORDER BY id")
     }
     rules = []
     for r in db.query(

@@ -192,3 +192,13 @@ def test_other_layout_groups_subrows_two_line_headers_and_extra_columns():
     half = rules["III.3, ý 1"]  # due in the last month of each half-year
     assert half.deadline.recurrence == "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=15"
     assert [a.name for a in half.reporters] == ["Ủy ban nhân dân các huyện, thị xã, thành phố"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "year"),
+    [("000", 2021), ("001", 2025), ("002", 2025), ("003", 2030), ("004", None)],
+)
+def test_plan_horizon(plan_text, prefix, year):
+    """Last year a plan covers: its title ("đến năm 2025", "giai đoạn 2021 - 2025"), else its
+    headings ("… đến năm 2030", "… năm 2021" in several), else open-ended."""
+    assert parse_plan(plan_text(prefix)).meta.valid_until == year

@@ -592,3 +592,15 @@ def test_nhacviec_arguments_name_an_agency_and_or_a_plan(settings):
         assert "Không nhận ra cơ quan" in _parse_args(svc, "xyz abc")[1]
     finally:
         store.close()
+
+
+def test_a_plan_for_2021_stops_asking_for_reports_after_its_final_yearly_report(knowledge):
+    """Plan 000 covers 2021 ("nhiệm vụ … năm 2021"): its 2021 year report is due 10/01/2022,
+    and nothing of it is announced for April 2022 (only the general monthly report)."""
+    january = everything(-100, at(2021, 12, 20))
+    text = text_of(render(due_now(january, knowledge, POLICY, at(2022, 1, 7)), january, knowledge))
+    assert "Báo cáo quý IV năm 2021 và báo cáo năm 2021" in text
+    april = everything(-100, at(2022, 3, 20))
+    text = text_of(render(due_now(april, knowledge, POLICY, at(2022, 4, 7)), april, knowledge))
+    assert "Báo cáo tháng 3/2022" in text
+    assert "mục IV.3" not in text  # plan 000's quarterly rule is over

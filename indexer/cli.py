@@ -150,6 +150,7 @@ def plans(db: str | None, as_json: bool) -> None:
             f"#{row['id']} {row['number'] or '(chưa số)'} — {row['title'][:90]} — {row['issuer']} {row['date'] or row['year'] or ''}\n"
             f"    {row['file']}: {s.get('tasks', 0)} nhiệm vụ bảng, {s.get('assignments', 0)} phân công, "
             f"{s.get('reporting_rules', 0)} quy định báo cáo"
+            + (f", hiệu lực đến năm {row['valid_until']}" if row.get("valid_until") else "")
         )
 
 

@@ -31,7 +31,7 @@ def _store(settings: Settings, create: bool = False):
     return Store(settings.db_path, create=create)
 
 
-def _embedder(settings: Settings, quiet: bool = False):
+def _embedder(settings: Settings):
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -229,7 +229,7 @@ def convert_model(out: Path | None, force: bool) -> None:
 
     settings = load_settings()
     target = out or Path(settings.model)
-    path = convert(target, force=force) if "force" in convert.__code__.co_varnames else convert(target)
+    path = convert(target, force=force)
     click.echo(f"Mô hình: {path}")
 
 

@@ -329,18 +329,14 @@ class Store:
         rows = list(self.db.query("SELECT * FROM plans WHERE file = ?", [file]))
         return rows[0] if rows else None
 
-    def is_unchanged(self, file: str, text: str) -> bool:
-        row = self.db.execute(
-            "SELECT content_hash, parser_version FROM plans WHERE file = ?", [file]
-        ).fetchone()
-        return bool(row and row[0] == content_hash(text) and row[1] == PARSER_VERSION)
-
     def index_text(self, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
         """Parse `text` and replace the plan stored under `file` atomically."""
         started = datetime.now(UTC)
-        if not force and self.is_unchanged(file, text):
-            plan_id, summary = self.db.execute("SELECT id, summary FROM plans WHERE file = ?", [file]).fetchone()
-            return IndexReport(file, "unchanged", plan_id, json.loads(summary or "{}"))
+        stored = self.db.execute(
+            "SELECT id, summary, content_hash, parser_version FROM plans WHERE file = ?", [file]
+        ).fetchone()
+        if not force and stored and stored[2] == content_hash(text) and stored[3] == PARSER_VERSION:
+            return IndexReport(file, "unchanged", stored[0], json.loads(stored[1] or "{}"))
         plan = parse_plan(text, self.registry())
         embedded = self._embed_missing(plan, embedder) if embedder is not None else 0
         plan_id = self._replace(file, text, plan)

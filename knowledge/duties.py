@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.agencies import AgencyRegistry, Mention
+from knowledge.agencies import AgencyRegistry, Mention, split_agencies
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment
 from knowledge.text import fold
 
@@ -144,8 +144,6 @@ def unknown_subject(text: str, folded: str, registry: AgencyRegistry) -> Mention
 
 def subject_of_title(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
     """Agencies a heading names when the heading is only agencies ("3. Sở Kế hoạch và Đầu tư")."""
-    from knowledge.agencies import split_agencies
-
     if "…" in title or re.search(r"\d|%", title):
         return []
     cleaned = re.sub(r"\([^)]*\)?", "", title).strip(" :*")

@@ -18,13 +18,11 @@ from indexer.store import Store, lexical_terms
 from knowledge import intent as intents
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer, PlanRef, Result, render_text
-from knowledge.deadlines import describe
-from knowledge.model import DATE, MONTH, QUARTER, RANGE, YEAR
+from knowledge.deadlines import describe, ends_within
 from knowledge.text import clean_spaces, fold, nfc, words
 
 log = logging.getLogger(__name__)
 
-DATED = (DATE, MONTH, QUARTER, YEAR, RANGE)
 ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}
 MAX_QUESTION = 500
 MAX_LISTED = 40  # items an answer's text lists; `results` keeps all of them
@@ -170,7 +168,7 @@ class KnowledgeBase:
         if plan_id is not None:
             results = [r for r in results if r.plan.id == plan_id]
         if due_before is not None:
-            results = [r for r in results if r.deadline and r.deadline.kind in DATED and r.deadline.end and r.deadline.end <= due_before]
+            results = [r for r in results if ends_within(r.deadline, None, due_before)]
         if due_after is not None:
             results = [
                 r
@@ -344,15 +342,7 @@ class KnowledgeBase:
             results.sort(key=lambda r: r.role != wanted)
         period = intent.period
         if period and results:  # "Sở Y tế phải làm gì trước 31/12/2025?": only what falls due then
-            within = [
-                r
-                for r in results
-                if r.deadline
-                and r.deadline.kind in DATED
-                and r.deadline.end
-                and (period.end is None or r.deadline.end <= period.end)
-                and (period.start is None or r.deadline.end >= period.start)
-            ]
+            within = [r for r in results if ends_within(r.deadline, period.start, period.end)]
             if not within:
                 text = f"{agency} không có nhiệm vụ nào có thời hạn {period.text} trong các kế hoạch đã nạp."
                 return Answer(q, intent.name, agency, False, text, [], candidates, (period.start, period.end))

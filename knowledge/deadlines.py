@@ -354,6 +354,13 @@ def _sentence_window(folded: str, at: int) -> str:
     return folded[left + 1 : right + 1]
 
 
+def ends_within(deadline: Deadline | None, start: date | None, end: date | None) -> bool:
+    """A dated deadline (date, month, quarter, year, range) that ends in [start, end]."""
+    if deadline is None or not deadline.dated or deadline.end is None:
+        return False
+    return (end is None or deadline.end <= end) and (start is None or deadline.end >= start)
+
+
 def describe(deadline: Deadline | None) -> str:
     """Short Vietnamese normalised reading of a deadline, e.g. "đến 01/07/2025"."""
     if deadline is None:

@@ -14,6 +14,7 @@ from datetime import date
 
 from knowledge.agencies import AgencyRegistry
 from knowledge.deadlines import _recurrence, _sentence_window, find_deadline
+from knowledge.document import TEXT, Document, Table, from_text
 from knowledge.duties import classify, subject_of_title
 from knowledge.errors import PlanbotError
 from knowledge.model import (
@@ -62,33 +63,44 @@ def strip_markdown(line: str) -> str:
     return line.rstrip()
 
 
-def _blocks(text: str) -> list[_Block]:
-    """Paragraphs and tables; tables may be interrupted by blank lines (page breaks)."""
+def _blocks(document: Document) -> list[_Block]:
+    """Paragraphs and tables. A paragraph's soft line breaks stay inside one block unless the
+    next line starts a numbered item; container numbering (`Paragraph.label`) is kept in front.
+    In plain text a table is only a guess from tabs: a row that keeps fewer than three cells once
+    trailing tabs are dropped, outside a table, is a line of prose."""
     blocks: list[_Block] = []
     after_signature = False
-    for raw_line in text.split("\n"):
-        line = strip_markdown(raw_line)
-        in_table = bool(blocks) and blocks[-1].kind == "table"
-        if "\t" in line and (len(line.split("\t")) >= 3 or in_table):
-            cells = [clean_spaces(c) for c in line.split("\t")]
-            if blocks and blocks[-1].kind == "table":
-                blocks[-1].rows.append(cells)
-            else:
-                blocks.append(_Block("table", rows=[cells], after_signature=after_signature))
-            continue
-        stripped = clean_spaces(line)
-        if not stripped:
-            if blocks and blocks[-1].kind == "para" and blocks[-1].text:
-                blocks.append(_Block("para", after_signature=after_signature))
-            continue
-        if SIGNATURE_RE.match(stripped) or re.match(r"^(TM|KT|Q)\.\s*[A-ZĐÀ-Ỹ]", stripped):
-            after_signature = True
-        if blocks and blocks[-1].kind == "para" and blocks[-1].text and not _starts_item(stripped):
-            # A soft line break inside a paragraph (same block, no blank line).
-            blocks[-1].text += "\n" + stripped
+    for item in document.blocks:
+        fresh = True  # a new container block: never glued to the previous one
+        if isinstance(item, Table):
+            lines = ["\t".join(row) for row in item.grid()]
+            trusted = document.source != TEXT
         else:
-            blocks.append(_Block("para", text=stripped, after_signature=after_signature))
-    return [b for b in blocks if b.kind == "table" or b.text]
+            lines = nfc(item.full_text).split("\n")
+            trusted = False
+        for raw_line in lines:
+            line = strip_markdown(raw_line)
+            in_table = bool(blocks) and blocks[-1].kind == "table" and not (fresh and not isinstance(item, Table))
+            if isinstance(item, Table) and (trusted or ("\t" in line and (len(line.split("\t")) >= 3 or in_table))):
+                cells = [clean_spaces(c) for c in line.split("\t")]
+                if in_table and not (fresh and trusted):
+                    blocks[-1].rows.append(cells)
+                else:
+                    blocks.append(_Block("table", rows=[cells], after_signature=after_signature))
+                fresh = False
+                continue
+            stripped = clean_spaces(line)
+            if not stripped:
+                continue
+            if SIGNATURE_RE.match(stripped) or re.match(r"^(TM|KT|Q)\.\s*[A-ZĐÀ-Ỹ]", stripped):
+                after_signature = True
+            if not fresh and blocks and blocks[-1].kind == "para" and not _starts_item(stripped):
+                # A soft line break inside a paragraph.
+                blocks[-1].text += "\n" + stripped
+            else:
+                blocks.append(_Block("para", text=stripped, after_signature=after_signature))
+            fresh = False
+    return blocks
 
 
 def _starts_item(line: str) -> bool:
@@ -357,12 +369,17 @@ def _title_and_rest(rest: str) -> tuple[str, str]:
 
 
 def parse_plan(text: str, registry: AgencyRegistry | None = None) -> Plan:
-    """Parse a plan's text. Raises `PlanbotError` when it holds nothing recognisable."""
+    """Parse a plan's text (the plain-text model). Raises `PlanbotError` when it holds nothing."""
+    return parse_document(from_text(nfc(text)), registry)
+
+
+def parse_document(document: Document, registry: AgencyRegistry | None = None) -> Plan:
+    """Parse a loaded document. Raises `PlanbotError` when it holds nothing recognisable."""
     registry = registry or AgencyRegistry()
-    text = nfc(text)
-    if not text.strip():
+    blocks = _join_page_breaks(_blocks(document))
+    if not blocks:
         raise PlanbotError("Tệp rỗng: không có nội dung để đọc.")
-    blocks = _join_page_breaks(_blocks(text))
+    text = document.plain_text()
     meta = parse_meta(blocks, text)
     builder = _Builder(registry)
     tasks = []

@@ -199,25 +199,45 @@ def ask(db, as_json, limit, question) -> None:
 @main.command(name="eval")
 @db_option
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True)
+@click.option("--today", help="YYYY-MM-DD: the day relative questions ('tháng này') are asked on.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show each question's rank.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def eval_cmd(db, mode, as_json, verbose, file) -> None:
-    """Recall@1/@5, MRR, list recall and declines over a questions file (.jsonl)."""
-    from indexer.evaluate import aggregate, format_table, load_questions, score_one
+def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
+    """Recall@1/@5, MRR, list recall and declines over a questions file (.jsonl), beside a plain
+    BM25 over the same plans' paragraphs; exits 1 when the product's R@5 is below the baseline's."""
+    from indexer.evaluate import (
+        ParagraphBM25,
+        aggregate,
+        format_comparison,
+        load_questions,
+        score_one,
+    )
     from indexer.search import KnowledgeBase
 
     settings = _settings(db)
-    kb = KnowledgeBase(_store(settings), _embedder(settings) if mode != "lexical" else None, mode=mode)
-    rows = []
+    store = _store(settings)
+    kb = KnowledgeBase(store, _embedder(settings) if mode != "lexical" else None, mode=mode)
+    baseline = ParagraphBM25.from_store(store)
+    day = _date(today) or datetime.now(ZoneInfo(settings.timezone)).date()
+    rows, base_rows = [], []
     for q in load_questions(file):
-        answer = kb.ask(q["q"], limit=10)
+        answer = kb.ask(q["q"], limit=10, today=day)
         row = score_one(q, answer)
         rows.append(row)
+        base_rows.append(score_one(q, baseline.answer(q["q"], limit=10)))
         if verbose:
-            click.echo(f"{row.get('mrr', row.get('declined'))!s:>6} {q['kind']:<14} {answer.intent:<14} {q['q'][:70]}", err=True)
-    table = aggregate(rows)
-    click.echo(json.dumps(table, ensure_ascii=False, indent=2) if as_json else format_table(table))
+            mark = row.get("rank") if not row["unanswerable"] else ("declined" if row["declined"] else "ANSWERED")
+            click.echo(f"{mark!s:>8} {q.get('kind', '?'):<14} {answer.intent:<14} {q['q'][:70]}", err=True)
+    product, plain = aggregate(rows), aggregate(base_rows)
+    if as_json:
+        click.echo(json.dumps({"product": product, "baseline": plain}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_comparison(product, plain))
+    ours, theirs = product["overall"]["recall@5"], plain["overall"]["recall@5"]
+    if ours is not None and theirs is not None and ours < theirs:
+        click.echo(f"THẤP HƠN tìm kiếm thường: R@5 {ours:.3f} < {theirs:.3f}", err=True)
+        sys.exit(1)
 
 
 @main.command()

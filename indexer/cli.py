@@ -290,5 +290,35 @@ def remind(db, dry_run, on, chat_id) -> None:
     click.echo(remind_dry_run(settings, moment, chat_id))
 
 
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="The whole report as one JSON object.")
+@click.option("--expect", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Silver table rows (.jsonl) to score the task rows against.")
+@click.option("-v", "--verbose", "details", is_flag=True, help="Every warning, unparsed deadline and silver-row miss.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def check(db, as_json, expect, details, paths) -> None:
+    """Parse documents without indexing them and report what was found (exit 0 whatever the scores)."""
+    from indexer.check import check_files, load_expectations, run_check, score_reports, to_json
+    from indexer.check_format import format_report
+
+    try:
+        expectations = load_expectations(expect) if expect else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expect") from exc
+    if not check_files(list(paths)):
+        raise click.UsageError("Không tìm thấy tệp nào để kiểm tra ở đường dẫn đã cho.")
+    registry_factory = _store(_settings(db)).registry if db else None
+
+    def progress(i: int, n: int, name: str) -> None:
+        click.echo(f"[{i}/{n}] {name}", err=True)
+
+    reports = run_check(list(paths), registry_factory=registry_factory, progress=progress)
+    scores = score_reports(reports, expectations) if expectations is not None else None
+    if as_json:
+        click.echo(json.dumps(to_json(reports, scores), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(reports, scores, details))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -24,7 +24,8 @@ def _row(cells: list[tuple[object, int]]) -> str:
 
 def _doc_line(r: DocReport) -> str:
     if r.status != "ok":
-        return _row([(r.file, _FILE_WIDTH), ("✗", 4)]) + " BỊ TỪ CHỐI: " + one_line(r.error, 120)
+        what = "BỊ TỪ CHỐI" if r.status == "turned_away" else "LỖI CHƯƠNG TRÌNH"
+        return _row([(r.file, _FILE_WIDTH), ("✗", 4)]) + f" {what}: " + one_line(r.error, 120)
     non_task = "n/a" if r.non_task_tables is None else r.non_task_tables
     return _row(
         [
@@ -105,7 +106,9 @@ def format_totals(reports: list[DocReport]) -> str:
     return "\n".join(
         [
             "Tổng cộng:",
-            f"  văn bản {t['documents']}: đọc được {t['read']}, bị từ chối {t['turned_away']}; loại: {kinds}",
+            f"  văn bản {t['documents']}: đọc được {t['read']}, bị từ chối {t['turned_away']}"
+            + (f", lỗi chương trình {t['crashed']}" if t["crashed"] else "")
+            + f"; loại: {kinds}",
             f"  thiếu số hiệu {t['without_number']}, thiếu ngày {t['without_date']}, thiếu tiêu đề {t['without_title']}",
             f"  mục {t['sections']}, đoạn {t['clauses']}, dòng nhiệm vụ {t['tasks']} (có chủ trì {t['tasks_with_lead']}), "
             f"bảng {t['tables']} (không phải bảng nhiệm vụ: {non_task})",
@@ -134,6 +137,9 @@ def _score_row(name: str, s: dict, width: int = _FILE_WIDTH) -> str:
             (invented, 8),
         ]
     )
+
+
+_WHAT = {"lead": "chủ trì", "support": "phối hợp", "deadline": "thời hạn"}
 
 
 def format_scores(scores: dict, details: bool = False) -> str:
@@ -178,7 +184,7 @@ def format_scores(scores: dict, details: bool = False) -> str:
                     lines.append(f"{where}: không tìm thấy")
                 else:
                     lines.append(
-                        f"{where}: {miss['what']} cần «{one_line(miss['expected'], 70)}», có «{one_line(miss['got'], 70)}»"
+                        f"{where}: {_WHAT[miss['what']]} cần «{one_line(miss['expected'], 70)}», có «{one_line(miss['got'], 70)}»"
                     )
     return "\n".join(lines)
 

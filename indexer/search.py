@@ -14,10 +14,11 @@ from datetime import date
 
 import numpy as np
 
+from indexer.snapshot import SearchState, Snapshots, build_state, consistent
 from indexer.store import Store, lexical_terms
 from knowledge import intent as intents
 from knowledge.agencies import QueryMatch
-from knowledge.answer import Answer, PlanRef, Result, render_text
+from knowledge.answer import Answer, Result, render_text
 from knowledge.deadlines import describe, ends_within
 from knowledge.text import clean_spaces, fold, nfc, words
 
@@ -43,26 +44,24 @@ class KnowledgeBase:
         self.store = store
         self.embedder = embedder
         self.mode = mode  # "hybrid" | "lexical" | "dense"
-        self._version: int | None = None
+        self._snapshots = Snapshots(store, self._build_state)
         self.reload()
 
-    # -- caches -----------------------------------------------------------------------------
+    # -- caches: one immutable SearchState, swapped whole; each answer pins one (indexer.snapshot)
     def reload(self) -> None:
-        self.registry = self.store.registry()
-        self.plan_refs = {
-            pid: PlanRef(r["id"], r["title"] or "", r["number"] or "", r["issuer"] or "", r["date"], r["file"], r["year"])
-            for pid, r in self.store.plan_refs().items()
-        }
-        self._plan_terms = {
-            pid: set(lexical_terms(f"{p.title} {p.number} {p.issuer}")) for pid, p in self.plan_refs.items()
-        }
-        self.vec_ids = np.zeros(0, dtype=np.int64)
-        self.matrix = np.zeros((0, 0), dtype=np.float32)
-        if self.embedder is not None and self.mode != "lexical":
-            self.vec_ids, self.matrix = self.store.vectors(self.embedder.name)
-        self._version = self.store.data_version()
-        self._item_count = self.store.item_count()
-        self._df: dict[str, int] = {}
+        self._snapshots.reload()
+
+    def _build_state(self) -> SearchState:
+        model = self.embedder.name if self.embedder is not None and self.mode != "lexical" else None
+        return build_state(self.store, model, lexical_terms)
+
+    registry = property(lambda self: self._snapshots.current.registry)
+    plan_refs = property(lambda self: self._snapshots.current.plan_refs)
+    vec_ids = property(lambda self: self._snapshots.current.vec_ids)
+    matrix = property(lambda self: self._snapshots.current.matrix)
+    _plan_terms = property(lambda self: self._snapshots.current.plan_terms)
+    _item_count = property(lambda self: self._snapshots.current.item_count)
+    _df = property(lambda self: self._snapshots.current.df)
 
     def selective_terms(self, terms: list[str], cap: int = 16) -> list[str]:
         """Drop terms found in most items (they cost time, not precision); keep the rarest."""
@@ -76,10 +75,7 @@ class KnowledgeBase:
             chosen = sorted(present, key=lambda t: self._df[t])[:3]
         return sorted(chosen, key=lambda t: self._df[t])[:cap]
 
-    def _fresh(self) -> None:
-        if self.store.data_version() != self._version:
-            self.reload()
-
+    @consistent
     def plans(self) -> list[dict]:
         return self.store.plans()
 
@@ -115,18 +111,19 @@ class KnowledgeBase:
             role=role,
         )
 
+    @consistent
     def item(self, item_id: int) -> Result | None:
         rows = self.store.items([item_id])
         return self._result(rows[item_id], 0.0) if item_id in rows else None
 
     # -- structured queries -----------------------------------------------------------------
+    @consistent
     def resolve_agency(self, text: str) -> list[QueryMatch]:
-        self._fresh()
         return self.registry.match_query(text)
 
+    @consistent
     def duties(self, agency: str, role: str | None = None, plan_first: int | None = None) -> list[Result]:
         """Every assignment of `agency` (canonical name), grouped by plan, lead before support."""
-        self._fresh()
         ids = self.store.assignment_item_ids(agency, role)
         results = self._results([(i, 1.0) for i in dict.fromkeys(i for i, _ in ids)], agency)
         results.sort(  # the plan asked about, else the newest plans first
@@ -141,6 +138,7 @@ class KnowledgeBase:
         )
         return results
 
+    @consistent
     def tasks(
         self,
         agency: str | None = None,
@@ -150,7 +148,6 @@ class KnowledgeBase:
         plan_id: int | None = None,
     ) -> list[Result]:
         """Structured query of assignments (the `planbot tasks` command)."""
-        self._fresh()
         if agency:
             matches = self.registry.match_query(agency)
             name = matches[0].name if matches else clean_spaces(agency)
@@ -190,8 +187,8 @@ class KnowledgeBase:
         """Items with a dated deadline ending in [start, end] (or lying inside it when `contained`)."""
         return self._due(start, end, contained, agency, plan_first, descending, limit)[0]
 
+    @consistent
     def _due(self, start, end, contained=False, agency=None, plan_first=None, descending=False, limit=None):
-        self._fresh()
         ids, total = self.store.due_item_ids(
             start.isoformat() if start else None,
             end.isoformat() if end else None,
@@ -203,9 +200,9 @@ class KnowledgeBase:
         )
         return self._results([(i, 1.0) for i in ids]), total
 
+    @consistent
     def reporting(self, agencies: list[str] | None = None, plan_id: int | None = None) -> list[Result]:
         """Periodic reporting rules as results (who reports = lead, to whom = recipients)."""
-        self._fresh()
         rows = self.store.reporting_rules(agencies, plan_id)
         return self._rule_results(rows)
 
@@ -231,9 +228,9 @@ class KnowledgeBase:
         return out
 
     # -- ranking ----------------------------------------------------------------------------
+    @consistent
     def rank(self, question: str, use_dense: bool = True, limit: int = 50) -> list[tuple[int, float]]:
         """Hybrid ranking of all items for a free-text question: (item id, fused score)."""
-        self._fresh()
         terms = query_terms(question)
         lists: list[list[int]] = []
         if self.mode in ("hybrid", "lexical"):
@@ -266,6 +263,7 @@ class KnowledgeBase:
             ranked_all = head + [(i, s * 0.5 / top) for i, s in ranked_all[40:]]
         return ranked_all[:limit]
 
+    @consistent
     def plan_affinity(self, text: str, matches: list[QueryMatch] | None = None) -> dict[int, float]:
         """How strongly `text` names each plan: idf-weighted word pairs shared with its title,
         number and issuer. Words naming agencies are left out ("Sở Y tế" names no plan)."""
@@ -282,6 +280,7 @@ class KnowledgeBase:
             pid: sum(math.log(plans / df[t]) for t in q & terms) for pid, terms in self._plan_terms.items()
         }
 
+    @consistent
     def plan_hint(self, question: str, matches: list[QueryMatch] | None = None) -> int | None:
         """The plan a question clearly points at: its number, or distinctive words of its title
         written after "kế hoạch" ("trong kế hoạch y tế cơ sở", "Kế hoạch 220")."""
@@ -303,8 +302,8 @@ class KnowledgeBase:
         return ranked[0][0]
 
     # -- answering --------------------------------------------------------------------------
+    @consistent
     def ask(self, question: str, limit: int = 10, today: date | None = None) -> Answer:
-        self._fresh()
         raw = nfc(question or "")
         q = clean_spaces(raw)
         if not q:

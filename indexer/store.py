@@ -11,7 +11,8 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,6 +292,23 @@ class Store:
             with self._lock:
                 self._connections.append(db)
         return db
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction on this thread's connection: every SELECT inside sees the same
+        commit (WAL), however many statements an answer takes. Nested calls join the outer one."""
+        conn = self.db.conn
+        depth = getattr(self._local, "reads", 0)
+        begin = depth == 0 and not conn.in_transaction
+        if begin:
+            conn.execute("BEGIN")  # deferred: the snapshot is taken at the first SELECT
+        self._local.reads = depth + 1
+        try:
+            yield
+        finally:
+            self._local.reads = depth
+            if begin and conn.in_transaction:
+                conn.commit()  # ends the read (and keeps a temp table made inside, if any)
 
     def close(self) -> None:
         with self._lock:

@@ -337,6 +337,7 @@ def score_document(report: DocReport, exp: Expectation) -> dict:
         "lead": 0,
         "support": 0,
         "deadline": 0,
+        "all_cells": 0,
         "tasks": len(tasks),
         "unmatched_tasks": len(tasks) - sum(1 for m in matches if m is not None),
         "not_task_tables": len(exp.not_task_tables),
@@ -355,16 +356,20 @@ def score_document(report: DocReport, exp: Expectation) -> dict:
             ("lead", row.get("lead", ""), task.lead_text, [a.name for a in task.lead]),
             ("support", row.get("support", ""), task.support_text, [a.name for a in task.support]),
         )
+        right = 0
         for name, silver, got, names in checks:
             if same_agencies(silver, got, names, registry):
                 score[name] += 1
+                right += 1
             else:
                 score["misses"].append({**where, "what": name, "expected": silver, "got": got, "canonical": names})
         if same_deadline(row.get("deadline", ""), task):
             score["deadline"] += 1
+            right += 1
         else:
             got = task.deadline.text if task.deadline else ""
             score["misses"].append({**where, "what": "deadline", "expected": row.get("deadline", ""), "got": got})
+        score["all_cells"] += right == 3
     if exp.not_task_tables:
         if exp.rows:
             score["invented"] = score["unmatched_tasks"]
@@ -382,7 +387,7 @@ def _percent(part: int, whole: int) -> float | None:
 def _sum_scores(scores: list[dict]) -> dict:
     expected = sum(s["expected"] for s in scores)
     out = {"documents": len(scores), "expected": expected}
-    for name in ("found", "lead", "support", "deadline"):
+    for name in ("found", "lead", "support", "deadline", "all_cells"):
         out[name] = sum(s[name] for s in scores)
         out[f"{name}_pct"] = _percent(out[name], expected)
     out["invented"] = sum(s["invented"] or 0 for s in scores)
@@ -410,8 +415,41 @@ def score_reports(reports: list[DocReport], expectations: dict[str, Expectation]
     }
 
 
+def compare_containers(reports: list[DocReport]) -> list[dict]:
+    """The same document in several containers (same stem): each file's task rows scored
+    against those of the reference file (the .txt when there is one, else the first read)."""
+    groups: dict[str, list[DocReport]] = {}
+    for r in reports:
+        groups.setdefault(doc_key(r.file), []).append(r)
+    out = []
+    for key, group in groups.items():
+        read = [r for r in group if r.status == "ok"]
+        if len(group) < 2 or not read:
+            continue
+        ref = next((r for r in read if container(r.file) == "txt"), read[0])
+        rows = [
+            {
+                "tt": t.row,
+                "task": " ".join(t.text.split()[:12]),
+                "lead": t.lead_text,
+                "support": t.support_text,
+                "deadline": t.deadline.text if t.deadline else "",
+            }
+            for t in (ref.plan.tasks if ref.plan else [])
+        ]
+        exp = Expectation(ref.file, rows=rows)
+        files = [{k: v for k, v in score_document(r, exp).items() if k != "misses"} for r in group if r is not ref]
+        out.append({"doc": key, "reference": ref.file, "rows": len(rows), "files": files})
+    return out
+
+
 def to_json(reports: list[DocReport], scores: dict | None) -> dict:
-    return {"documents": [r.to_dict() for r in reports], "totals": totals(reports), "expect": scores}
+    return {
+        "documents": [r.to_dict() for r in reports],
+        "totals": totals(reports),
+        "containers": compare_containers(reports),
+        "expect": scores,
+    }
 
 
 _SPACE = re.compile(r"\s+")

@@ -165,7 +165,8 @@ def format_scores(scores: dict, details: bool = False) -> str:
     lines += [
         "",
         f"Tỉ lệ trên {t['expected']} dòng mẫu: tìm thấy {_pct(t['found_pct'])}, chủ trì đúng {_pct(t['lead_pct'])}, "
-        f"phối hợp đúng {_pct(t['support_pct'])}, thời hạn đúng {_pct(t['deadline_pct'])}; "
+        f"phối hợp đúng {_pct(t['support_pct'])}, thời hạn đúng {_pct(t['deadline_pct'])}, "
+        f"cả ba đúng {_pct(t['all_cells_pct'])}; "
         f"nhiệm vụ bịa từ bảng không phải bảng nhiệm vụ: {t['invented']}.",
     ]
     for name, s in scores["by_container"].items():
@@ -189,8 +190,29 @@ def format_scores(scores: dict, details: bool = False) -> str:
     return "\n".join(lines)
 
 
-def format_report(reports: list[DocReport], scores: dict | None, details: bool = False) -> str:
+def format_containers(groups: list[dict]) -> str:
+    lines = [
+        "Cùng văn bản, khác định dạng (so với dòng nhiệm vụ của tệp mẫu; đủ ô = chủ trì, phối hợp, thời hạn đều như tệp mẫu):"
+    ]
+    for g in groups:
+        lines.append(f"  {g['doc']}: {g['reference']} có {g['rows']} dòng nhiệm vụ")
+        for f in g["files"]:
+            if f["status"] != "ok":
+                lines.append(f"    {f['file']}: bị từ chối")
+                continue
+            lines.append(
+                f"    {f['file']}: {f['tasks']} dòng; cùng dòng {f['found']}/{f['expected']}, "
+                f"đủ ô {f['all_cells']}/{f['expected']} (chủ trì {f['lead']}, phối hợp {f['support']}, thời hạn {f['deadline']})"
+            )
+    return "\n".join(lines)
+
+
+def format_report(
+    reports: list[DocReport], scores: dict | None, details: bool = False, containers: list[dict] | None = None
+) -> str:
     parts = [format_documents(reports, details), format_totals(reports)]
+    if containers:
+        parts.append(format_containers(containers))
     if scores is not None:
         parts.append(format_scores(scores, details))
     return "\n\n".join(parts)

@@ -298,7 +298,14 @@ def remind(db, dry_run, on, chat_id) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def check(db, as_json, expect, details, paths) -> None:
     """Parse documents without indexing them and report what was found (exit 0 whatever the scores)."""
-    from indexer.check import check_files, load_expectations, run_check, score_reports, to_json
+    from indexer.check import (
+        check_files,
+        compare_containers,
+        load_expectations,
+        run_check,
+        score_reports,
+        to_json,
+    )
     from indexer.check_format import format_report
 
     try:
@@ -317,7 +324,7 @@ def check(db, as_json, expect, details, paths) -> None:
     if as_json:
         click.echo(json.dumps(to_json(reports, scores), ensure_ascii=False, indent=2))
     else:
-        click.echo(format_report(reports, scores, details))
+        click.echo(format_report(reports, scores, details, compare_containers(reports)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from indexer.check import (
     check_document,
+    compare_containers,
     doc_key,
     load_expectations,
     run_check,
@@ -80,7 +81,7 @@ def test_json_shape(folder):
     result = CliRunner().invoke(main, ["check", "--json", str(folder)])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert set(data) == {"documents", "totals", "expect"} and data["expect"] is None
+    assert set(data) == {"documents", "totals", "containers", "expect"} and data["expect"] is None
     doc = next(d for d in data["documents"] if d["file"] == PLAN_003.name)
     for key in ("kind", "number", "date", "issuer", "title", "sections", "clauses", "tasks", "tasks_with_lead",
                 "non_task_tables", "deadlines_parsed", "deadlines_unparsed", "reporting_rules", "warnings"):
@@ -128,6 +129,10 @@ def test_other_containers_are_scored_against_the_same_silver_rows():
     assert by_file["310-KH-UBND_31786b08.docx"]["expected"] == 6
     assert by_file["310-KH-UBND_31786b08.txt"]["found"] == 6
     assert set(scores["by_container"]) == {"txt", "docx"}
+    (group,) = compare_containers(reports)
+    assert group["reference"] == "310-KH-UBND_31786b08.txt" and group["rows"] == 6
+    (docx,) = group["files"]
+    assert docx["file"].endswith(".docx") and docx["found"] == 6
 
 
 def test_agency_lists_compare_tolerantly():

@@ -298,15 +298,9 @@ def remind(db, dry_run, on, chat_id) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def check(db, as_json, expect, details, paths) -> None:
     """Parse documents without indexing them and report what was found (exit 0 whatever the scores)."""
-    from indexer.check import (
-        check_files,
-        compare_containers,
-        load_expectations,
-        run_check,
-        score_reports,
-        to_json,
-    )
+    from indexer.check import check_files, run_check, to_json
     from indexer.check_format import format_report
+    from indexer.check_score import compare_containers, load_expectations, score_reports
 
     try:
         expectations = load_expectations(expect) if expect else None

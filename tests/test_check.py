@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer.check import (
-    check_document,
+from indexer.check import check_document, run_check
+from indexer.check_score import (
     compare_containers,
     doc_key,
     load_expectations,
-    run_check,
     same_agencies,
     score_reports,
 )

@@ -1,10 +1,17 @@
-"""Task tables: rebuild rows of "TT | nhiệm vụ | chủ trì | phối hợp | thời hạn | ghi chú" tables.
+"""Task tables: rebuild task rows ("TT | nhiệm vụ | chủ trì | phối hợp | thời hạn | …") by what
+each column means.
 
-Tables arrive as tab-separated lines (from text plans) or as lists of cells (from .docx). They
-break across pages: the header is repeated and a row continues on lines whose number cell is
-empty, each carrying the rest of its cells ("Trước" … "01/7/2025"). Other layouts add columns
-(Kết quả/Sản phẩm, Kinh phí), group heading rows ("I", "A"), sub-rows ("1.1", "a"), merged
-cells left empty below their first row, and notes shifted into an agency column.
+A table arrives as a `knowledge.document.Table` (cells with spans and vertical merges, from
+.docx and PDF) or as rows of cell texts (tab-separated lines of text plans). It is cut into
+segments, each under a header (`knowledge.table_layout`): a header may sit at the end of a line
+of junk cells, span two lines, repeat after a page break or lose its number cell; a segment
+without a header gets its column roles from what its cells hold. Rows are then rebuilt: a row
+continues on lines whose number cell is empty (page breaks), group rows ("I", "A", "5.1"
+followed by "5.1.1", "1. Nhóm …" across the row) name the group of the rows below, sub-rows
+("1.1", "a", "-") inherit their parent's agencies and deadline, and vertically merged agency
+or deadline cells mean "same as above". Tables that are not task tables (administrative
+procedures, indicators, budgets, schedules, letterheads) give no task; their rows come back
+as text with their column labels, so they stay searchable.
 """
 
 from __future__ import annotations
@@ -14,62 +21,44 @@ from dataclasses import dataclass, field
 
 from knowledge.agencies import AgencyRegistry, is_note, split_agencies
 from knowledge.deadlines import parse_deadline
-from knowledge.model import Task
+from knowledge.document import Table
+from knowledge.model import Deadline, Task
+from knowledge.table_layout import (
+    DEADLINE,
+    GROUP_LABEL_RE,
+    LEAD,
+    NOTE,
+    NUMBER,
+    OTHER,
+    SUPPORT,
+    TASK,
+    TASKS,
+    Grid,
+    column_role,
+    header_year,
+    is_label,
+    looks_agency,
+    to_grid,
+)
+from knowledge.table_segments import Segment, segments
 from knowledge.text import clean_spaces, fold
 
-NUMBER, TASK, LEAD, SUPPORT, DEADLINE, NOTE, OTHER = (
-    "number", "task", "lead", "support", "deadline", "note", "other",
-)
+__all__ = ["TableResult", "column_role", "parse_table"]
 
 
-def column_role(header: str) -> str:
-    h = fold(clean_spaces(header))
-    if re.fullmatch(r"(s\.?\s*)?tt\.?|stt|so tt|so thu tu|thu tu|tt\.", h):
-        return NUMBER
-    if "phoi hop" in h:
-        return SUPPORT
-    if "chu tri" in h or re.search(r"(co quan|don vi|bo phan)\s+(thuc hien|chiu trach nhiem|dam nhiem)", h) or h in (
-        "co quan",
-        "don vi",
-        "trach nhiem",
-    ):
-        return LEAD
-    if re.search(r"thoi (gian|han|diem)|tien do|han (hoan thanh|chot)|hoan thanh|moc", h):
-        return DEADLINE
-    if "ghi chu" in h:
-        return NOTE
-    if re.search(r"noi dung|nhiem vu|cong viec|ten (de an|du an|nhiem vu)|hoat dong|giai phap|chi tieu", h):
-        return TASK
-    return OTHER
-
-
-def _header_like(cells: list[str]) -> bool:
-    filled = [c for c in cells if c.strip()]
-    return bool(filled) and all(len(c.split()) <= 8 for c in filled)
-
-
-def is_task_header(cells: list[str]) -> bool:
-    roles = [column_role(c) for c in cells if c.strip()]
-    return _header_like(cells) and TASK in roles and (LEAD in roles or SUPPORT in roles)
-
-
-def is_any_header(cells: list[str]) -> bool:
-    roles = [column_role(c) for c in cells if c.strip()]
-    return (
-        _header_like(cells)
-        and TASK in roles
-        and (NUMBER in roles or roles.count(OTHER) <= len(roles) / 2)
-    )
-
-
-_ROW_LABEL = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[a-zđ]\)?|[A-Z]\.?|[IVX]{1,5}\.?|[-+•])$")
-_GROUP_LABEL = re.compile(r"^([IVX]{1,5}|[A-Z])\.?$")
+@dataclass
+class TableResult:
+    tasks: list[Task]
+    rows_text: list[str]  # rows of non-task tables, written with their column labels
+    warnings: list[str]
+    kinds: list[str] = field(default_factory=list)  # kind of each segment (tasks, procedures, …)
 
 
 @dataclass
 class _Row:
     label: str
     cells: dict[int, str] = field(default_factory=dict)
+    filled: dict[int, str] = field(default_factory=dict)  # merged-from-above texts
 
     def add(self, index: int, text: str) -> None:
         text = clean_spaces(text)
@@ -84,91 +73,139 @@ class _Row:
             self.cells[index] = old + " " + text
 
 
-@dataclass
-class TableResult:
-    tasks: list[Task]
-    rows_text: list[str]  # non-task tables: rows written with their column labels
-    warnings: list[str]
+def parse_table(
+    rows: Table | list[list[str]],
+    label: str,
+    registry: AgencyRegistry,
+    first_ordinal: int = 1,
+    plan_year: int | None = None,
+) -> TableResult:
+    """Rebuild a table. Task tables give tasks; other tables give rows written with labels.
+
+    `plan_year` completes deadline cells that give no year ("Quý I", "Tháng 6") when the
+    header gives none either ("Thời gian (Năm 2026)" does)."""
+    grid = to_grid(rows)
+    filled = rows.grid(fill_merged=True) if isinstance(rows, Table) else None
+    result = TableResult([], [], [])
+    for seg in segments(grid):
+        result.kinds.append(seg.kind)
+        if seg.kind != TASKS:
+            result.rows_text.extend(_labelled_rows(seg))
+            continue
+        tasks, warnings = _tasks(seg, grid, filled, label, registry, first_ordinal + len(result.tasks), plan_year)
+        result.tasks.extend(tasks)
+        result.warnings.extend(warnings)
+        result.rows_text.extend(seg.junk)
+    return result
 
 
-def parse_table(rows: list[list[str]], label: str, registry: AgencyRegistry, first_ordinal: int = 1) -> TableResult:
-    """Rebuild a table given as rows of cells. Task tables give tasks; others labelled rows."""
-    header_at = next((i for i, r in enumerate(rows) if is_any_header(r) or is_task_header(r)), None)
-    if header_at is None:
-        return TableResult([], [" | ".join(c for c in r if c.strip()) for r in rows if any(c.strip() for c in r)], [])
-    header = [clean_spaces(c) for c in rows[header_at]]
-    body = rows[header_at + 1 :]
-    # A second header line refining merged cells ("Cơ quan" over "Chủ trì | Phối hợp").
-    if body and not clean_spaces(body[0][0] if body[0] else "") and any(
-        column_role(c) in (LEAD, SUPPORT) for c in body[0] if c.strip()
-    ):
-        for i, c in enumerate(body[0]):
-            if c.strip():
-                if i < len(header):
-                    header[i] = c.strip()
-                else:
-                    header.append(c.strip())
-        body = body[1:]
-    roles = [column_role(h) for h in header]
-    if NUMBER not in roles:
-        roles[0] = NUMBER if not header[0] else roles[0]
-    if not is_task_header(header):
-        return TableResult([], _labelled_rows(header, body), [])
-    num_col = roles.index(NUMBER) if NUMBER in roles else 0
+# -- rows --------------------------------------------------------------------------------------
+_LABEL_AND_TEXT = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5}|[A-Z]|[a-zđ])[.)]\s+(\S.{8,})$")
+
+
+def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> list[_Row]:
+    num = seg.roles.index(NUMBER) if NUMBER in seg.roles else 0
+    task_col = seg.roles.index(TASK) if TASK in seg.roles else None
     built: list[_Row] = []
-    warnings: list[str] = []
-    for cells in body:
-        cells = [c for c in cells]
-        if not any(c.strip() for c in cells):
-            continue
-        if _same_header(cells, header) or _header_fragment(cells):
-            continue
-        first = clean_spaces(cells[num_col]) if num_col < len(cells) else ""
-        if first and _ROW_LABEL.match(first):
-            row = _Row(first.rstrip("."))
+    for index, cells in seg.body:
+        first = cells[num] if num < len(cells) else ""
+        others = [(i, c) for i, c in enumerate(cells) if i != num and c]
+        m = _LABEL_AND_TEXT.match(first)
+        if first and is_label(first):
+            row = _Row(first.rstrip(".)"))
             built.append(row)
-        elif first and not built:
+            if filled is not None and index < len(filled):
+                for i, role in enumerate(seg.roles):
+                    col = i + seg.offset
+                    if role in (LEAD, SUPPORT, DEADLINE) and _merged(grid, index, col) and col < len(filled[index]):
+                        row.filled[i] = filled[index][col]
+        elif first and m and task_col is not None and not cells[task_col]:
+            # Number and text in one cell ("1. Rà soát …"): a row whose number the text carries.
+            row = _Row(m.group(1))
+            built.append(row)
+            row.add(task_col, m.group(2))
+        elif first and not others:
+            # A line of one cell spanning the row: a group title, or the title of the row above
+            # whose number stood alone on its line ("5.1" then "Thương mại").
+            if built and not built[-1].cells:
+                built[-1].add(task_col if task_col is not None else num, first)
+            else:
+                built.append(_Row("", {task_col if task_col is not None else num: first}))
             continue
-        elif first:
-            # Text in the number column that is not a label: a continuation written oddly.
+        elif first and built:
             row = built[-1]
-            row.add(num_col, first)
-            cells = list(cells)
-            cells[num_col] = ""
+            row.add(task_col if task_col is not None else num, first)
         elif not built:
             continue
         row = built[-1]
-        for i, c in enumerate(cells):
-            if i != num_col:
-                row.add(i, c)
+        for i, c in others:
+            row.add(i, c)
+    return built
+
+
+def _merged(grid: Grid, r: int, c: int) -> bool:
+    return r < len(grid.merged) and c < len(grid.merged[r]) and grid.merged[r][c]
+
+
+def _is_group(row: _Row, nxt: _Row | None, text: str, has_duty: bool) -> bool:
+    if has_duty:
+        return False
+    if not row.label or GROUP_LABEL_RE.match(row.label) or re.match(r"^[IVX]{1,5}\.\d", row.label):
+        return True
+    if nxt is not None and nxt.label.startswith(row.label + "."):
+        return True
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) / len(letters) > 0.8
+
+
+def _tasks(
+    seg: Segment,
+    grid: Grid,
+    filled: list[list[str]] | None,
+    label: str,
+    registry: AgencyRegistry,
+    first_ordinal: int,
+    plan_year: int | None,
+) -> tuple[list[Task], list[str]]:
+    roles, header = seg.roles, seg.header
+    year = next((header_year(h) for h, r in zip(header, roles, strict=False) if r == DEADLINE and header_year(h)), None)
+    built = _build_rows(seg, grid, filled)
     tasks: list[Task] = []
+    warnings: list[str] = []
     group: str | None = None
     parent: Task | None = None
-    for row in built:
-        def cell(role: str, row: _Row = row) -> str:
-            return " ".join(row.cells.get(i, "") for i, r in enumerate(roles) if r == role).strip()
+    for n, row in enumerate(built):
 
-        text = cell(TASK)
+        def cell(role: str, row: _Row = row) -> str:
+            return " ".join(row.cells.get(i, "") or row.filled.get(i, "") for i, r in enumerate(roles) if r == role).strip()
+
+        text = _task_text(cell(TASK), row.label)
         lead_text, support_text, deadline_text, note = cell(LEAD), cell(SUPPORT), cell(DEADLINE), cell(NOTE)
-        if _GROUP_LABEL.match(row.label) and not (lead_text or support_text or deadline_text):
-            group = f"{row.label}. {text}" if text else row.label
-            group = group if len(group) < 80 else group[:77] + "…"
+        nxt = built[n + 1] if n + 1 < len(built) else None
+        if _is_group(row, nxt, text, bool(lead_text or support_text or deadline_text)):
+            title = f"{row.label}. {text}" if row.label and text else (row.label or text)
+            group = title if len(title) < 80 else title[:77] + "…"
             parent = None
             continue
         # Notes shifted into agency columns ("Đã phê duyệt chủ trương đầu tư").
-        if lead_text and is_note(lead_text):
+        if lead_text and is_note(lead_text) and not looks_agency(lead_text) and not _split_roles(lead_text):
             note, lead_text = _join(note, lead_text), ""
-        if support_text and is_note(support_text):
+        if support_text and is_note(support_text) and not looks_agency(support_text):
             note, support_text = _join(note, support_text), ""
-        is_sub = bool(re.match(r"^(\d+\.\d+|[a-zđ]\)?|[-+•])$", row.label)) and parent is not None
+        split = _split_roles(lead_text)
+        if split:
+            lead_text, support_text = split[0], _join(split[1], support_text) if split[1] != support_text else split[1]
+        is_sub = parent is not None and (
+            bool(re.match(r"^([a-zđ]\)?|[-+•–])$", row.label)) or row.label.startswith(parent.row + ".")
+        )
         if is_sub and parent is not None:
             lead_text = lead_text or parent.lead_text
             support_text = support_text or parent.support_text
             deadline_text = deadline_text or (parent.deadline.text if parent.deadline else "")
         extra = {
-            header[i]: row.cells[i]
+            (header[i] if i < len(header) and header[i] else f"Cột {i + 1}"): row.cells[i]
             for i, r in enumerate(roles)
-            if r == OTHER and row.cells.get(i) and i < len(header)
+            if r == OTHER and row.cells.get(i)
         }
         task = Task(
             ordinal=first_ordinal + len(tasks),
@@ -180,7 +217,7 @@ def parse_table(rows: list[list[str]], label: str, registry: AgencyRegistry, fir
             support=[registry.canonical(p) for p in split_agencies(support_text)],
             lead_text=lead_text,
             support_text=support_text,
-            deadline=parse_deadline(deadline_text),
+            deadline=_deadline(deadline_text, year or plan_year),
             note=note,
             extra=extra,
         )
@@ -189,7 +226,47 @@ def parse_table(rows: list[list[str]], label: str, registry: AgencyRegistry, fir
         tasks.append(task)
         if not is_sub:
             parent = task
-    return TableResult(tasks, [], warnings)
+    return tasks, warnings
+
+
+def _task_text(text: str, label: str) -> str:
+    """The task, not its number: "1.1. Rà soát …" in the task cell loses its "1.1."."""
+    if label:
+        text = re.sub(rf"^{re.escape(label)}[.)]?\s+", "", text)
+    return text
+
+
+_ROLE_SPLIT = re.compile(
+    r"^(?:(?:đơn vị |cơ quan )?chủ trì\s*[:,]?\s*)?(?P<lead>.+?)\s*(?:\(chủ trì\)|chủ trì)?\s*[,;.]?\s*"
+    r"(?:(?:đơn vị |cơ quan )?phối hợp(?: với)?\s*[:,]?\s*)(?P<support>.+)$",
+    re.I | re.S,
+)
+
+
+def _split_roles(cell: str) -> tuple[str, str] | None:
+    """One cell naming both roles: "Chủ trì: Sở Y tế; phối hợp: Sở Tài chính" or
+    "Sở Y tế chủ trì, Sở Tài chính phối hợp" → (lead, support)."""
+    if "phối hợp" not in cell.lower() or "chủ trì" not in cell.lower():
+        return None
+    m = _ROLE_SPLIT.match(clean_spaces(cell))
+    if not m:
+        return None
+    lead = m.group("lead").strip(" ,;:.")
+    lead = re.sub(r"\s*\(?chủ trì\)?$", "", lead, flags=re.I).strip(" ,;:.")
+    support = re.sub(r"\s*\(?phối hợp\)?\.?$", "", m.group("support"), flags=re.I).strip(" ,;:.")
+    return (lead, support) if lead and support else None
+
+
+def _deadline(text: str, year: int | None) -> Deadline | None:
+    deadline = parse_deadline(text)
+    if deadline is None or year is None or re.search(r"\b(19|20)\d\d\b", text):
+        return deadline
+    if deadline.parsed and deadline.kind not in ("unparsed",) and deadline.end is not None:
+        return deadline
+    if deadline.recurrence or deadline.kind in ("ongoing", "conditional"):
+        return deadline
+    completed = parse_deadline(f"{text} năm {year}")
+    return completed if completed is not None and completed.parsed else deadline
 
 
 def _short_group(group: str | None) -> str | None:
@@ -199,33 +276,19 @@ def _short_group(group: str | None) -> str | None:
 
 
 def _join(a: str, b: str) -> str:
-    return f"{a}; {b}" if a else b
+    return f"{a}; {b}" if a and b else a or b
 
 
-def _same_header(cells: list[str], header: list[str]) -> bool:
-    """A header repeated after a page break (same labels, or another task-table header)."""
-    a = [fold(clean_spaces(c)) for c in cells if c.strip()]
-    b = [fold(h) for h in header if h]
-    return bool(a) and (a == b[: len(a)] or is_task_header(cells))
-
-
-def _header_fragment(cells: list[str]) -> bool:
-    """The second line of a two-line header repeated after a page break ("| | CHỦ TRÌ | PHỐI HỢP")."""
-    filled = [c for c in cells if c.strip()]
-    return bool(filled) and all(len(c.split()) <= 3 and column_role(c) in (LEAD, SUPPORT, NUMBER, DEADLINE, NOTE) for c in filled)
-
-
-def _labelled_rows(header: list[str], body: list[list[str]]) -> list[str]:
+def _labelled_rows(seg: Segment) -> list[str]:
     out = []
-    for cells in body:
-        if not any(c.strip() for c in cells):
-            continue
+    for _, cells in seg.body:
         parts = []
         for i, c in enumerate(cells):
-            c = clean_spaces(c)
             if not c:
                 continue
-            name = header[i] if i < len(header) and header[i] else ""
-            parts.append(f"{name}: {c}" if name else c)
-        out.append("; ".join(parts))
-    return out
+            name = seg.header[i] if i < len(seg.header) and seg.header[i] else ""
+            parts.append(f"{name}: {c}" if name and fold(name) != fold(c) else c)
+        if parts:
+            out.append("; ".join(parts))
+    return out + seg.junk
+

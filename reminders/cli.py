@@ -96,9 +96,11 @@ def _body(digest: Digest, messages: list[OutMessage], sub: Subscription, policy:
     if not sub.active:
         return "Nhắc việc của chat này đang tắt: không gửi gì."
     if not digest.allowed or not policy.allowed(digest.now):
-        when = digest.deferred_to or policy.next_allowed(digest.now, sub.time_of_day(policy))
-        at = f"{fmt_day(when.date())} {when.strftime('%H:%M')}" if when else "?"
-        return f"Ngoài giờ gửi (ngày làm việc, {policy.quiet_start:%H:%M}–{policy.quiet_end:%H:%M}): không gửi gì lúc này; phần đến hạn sẽ gửi lúc {at}."
+        hours = f"Ngoài giờ gửi (ngày làm việc, {policy.quiet_start:%H:%M}–{policy.quiet_end:%H:%M}): không gửi gì lúc này"
+        when = digest.deferred_to
+        if when is None:
+            return hours + "."
+        return f"{hours}; phần đến hạn sẽ gửi lúc {fmt_day(when.date())} {when.strftime('%H:%M')}."
     if not messages:
         return "Không có nhắc việc nào được gửi vào lúc này."
     out = [f"Sẽ gửi {len(messages)} tin nhắn (HTML):"]

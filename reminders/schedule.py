@@ -320,6 +320,10 @@ def _make(
         fire_day = due - timedelta(days=offset)
         expires = _at(last_day + timedelta(days=1), time(0), policy.tz)
     fire_at = _at(fire_day, at, policy.tz)
+    send_from = policy.next_allowed(fire_at, at)
+    # A reminder pushed out of a weekend or the quiet hours is still sent when it was promised,
+    # even when that is after its deadline (the overdue notice of a task then takes its place).
+    expires = max(expires, send_from + timedelta(days=1))
     return Reminder(
         key=reminder_key(sub.chat_id, target, due, offset),
         chat_id=sub.chat_id,
@@ -328,7 +332,7 @@ def _make(
         due=due,
         offset=offset,
         fire_at=fire_at,
-        send_from=policy.next_allowed(fire_at, at),
+        send_from=send_from,
         expires=expires,
         **extra,
     )
@@ -439,8 +443,10 @@ class Digest:
         return bool(self.reminders)
 
     def keys_for(self, reminders: Iterable[Reminder]) -> list[str]:
-        """Keys settled by showing `reminders` (their superseded offsets included)."""
+        """Keys settled by showing `reminders` (their superseded offsets included; an overdue
+        notice also settles the late "due soon" reminder of the same task)."""
         wanted = {(r.target, r.due, r.kind == "overdue") for r in reminders}
+        wanted |= {(r.target, r.due, False) for r in reminders if r.kind == "overdue"}
         return [k for k in self.keys if _key_target(k) in wanted]
 
 
@@ -464,25 +470,28 @@ def due_now(
     digest = Digest(sub.chat_id, now)
     if not sub.active:
         return digest
-    pending = [
+    owed = [
         r
         for r in candidates(sub, knowledge, policy, now, done)
-        if r.fire_at >= sub.created_at
-        and r.send_from <= now < r.expires
-        and r.key not in sent
-        and not _later_one_sent(r, sent)
+        if r.fire_at >= sub.created_at and r.key not in sent and not _later_one_sent(r, sent)
     ]
-    if not pending:
-        return digest
     if not policy.allowed(now):
         digest.allowed = False
-        digest.deferred_to = policy.next_allowed(now, sub.time_of_day(policy))
+        later = policy.next_allowed(now, sub.time_of_day(policy))
+        if any(r.send_from <= later < r.expires for r in owed):  # promise only what will go then
+            digest.deferred_to = later
+        return digest
+    pending = [r for r in owed if r.send_from <= now < r.expires]
+    if not pending:
         return digest
     best: dict[tuple[str, date, bool], Reminder] = {}
     for r in pending:
         slot = (r.target, r.due, r.kind == "overdue")
         if slot not in best or r.offset < best[slot].offset:
             best[slot] = r
+    for target, due, overdue in list(best):
+        if overdue:  # the task is already late: its notice replaces a deferred "due soon"
+            best.pop((target, due, False), None)
     digest.keys = sorted({r.key for r in pending})
     digest.reminders = sorted(best.values(), key=_order)
     return digest
@@ -572,7 +581,9 @@ def _days_left(due: date, today: date, before: bool = False) -> str:
 def _report_block(due: date, items: list[Reminder], today: date) -> str:
     head = f"📅 <b>Hạn nộp báo cáo: {weekday(due)}, {fmt_day(due)}</b> — {_days_left(due, today)}"
     lines = [head]
-    if due.weekday() >= 5:
+    if due.weekday() >= 5 and due < today:
+        lines.append(f"⚠️ Hạn rơi vào {weekday(due)} (ngày nghỉ): nhắc việc được chuyển sang ngày làm việc.")
+    elif due.weekday() >= 5:
         lines.append(
             f"⚠️ Hạn rơi vào {weekday(due)}: hạn không lùi sang ngày làm việc (kế hoạch không quy định), nên gửi sớm."
         )

@@ -318,9 +318,13 @@ def test_quiet_hours_defer_to_the_next_allowed_time(knowledge):
     late_sub = replace(sub, remind_time=time(6, 0))  # outside the hours: moved to 07:30
     assert late_sub.time_of_day(POLICY) == time(7, 30)
     assert due_now(late_sub, knowledge, POLICY, at(2021, 4, 7, 7, 30))
-    # Down until the evening: nothing at 18:00, everything owed on the next working morning.
-    evening = due_now(sub, knowledge, POLICY, at(2021, 4, 9, 18, 0))
-    assert not evening and not evening.allowed and evening.deferred_to == at(2021, 4, 12, 8, 0)
+    # Down until the evening: nothing at 18:00, what is still owed goes the next working morning.
+    evening = due_now(sub, knowledge, POLICY, at(2021, 4, 7, 18, 0))
+    assert not evening and not evening.allowed and evening.deferred_to == at(2021, 4, 8, 8, 0)
+    assert due_now(sub, knowledge, POLICY, at(2021, 4, 8, 8, 0))
+    # Friday evening, deadline Saturday: Monday would be too late, so nothing is promised.
+    friday = due_now(sub, knowledge, POLICY, at(2021, 4, 9, 18, 0))
+    assert not friday and not friday.allowed and friday.deferred_to is None
 
 
 def test_weekend_reminder_goes_on_monday_and_is_dropped_after_the_deadline(knowledge):

@@ -9,6 +9,7 @@ Scoring lives in `indexer.check_score`, the text rendering in `indexer.check_for
 
 from __future__ import annotations
 
+import inspect
 import re
 import time
 import traceback
@@ -25,7 +26,8 @@ from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.tables import parse_table
 
-Progress = Callable[[int, int, str], None]
+Progress = Callable[[int, int, str], None]  # (file number, files, name)
+PageProgress = Callable[[int, int], None]  # (pages done, pages)
 
 
 @dataclass
@@ -86,9 +88,10 @@ def check_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _load(path: Path) -> Document:
+def _load(path: Path, pages: PageProgress | None = None) -> Document:
     """A loaded file as a Document, whichever shape the loader returns."""
-    loaded = read_plan_file(path)
+    takes_progress = "progress" in inspect.signature(read_plan_file).parameters
+    loaded = read_plan_file(path, progress=pages) if pages and takes_progress else read_plan_file(path)
     if isinstance(loaded, Document):
         return loaded
     text, warnings = loaded  # older loaders: (text, warnings)
@@ -134,12 +137,13 @@ def _where(exc: Exception) -> str:
     return f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
 
 
-def check_document(path: Path, registry: AgencyRegistry) -> DocReport:
-    """Load and parse one file; a `PlanbotError` gives a turned-away report, never raises."""
+def check_document(path: Path, registry: AgencyRegistry, pages: PageProgress | None = None) -> DocReport:
+    """Load and parse one file; a `PlanbotError` gives a turned-away report, never raises.
+    `pages(done, total)` follows OCR page by page when the loader reports it."""
     report = DocReport(file=path.name, path=str(path), status="ok")
     started = time.perf_counter()
     try:
-        document = _load(path)
+        document = _load(path, pages)
         report.load_seconds = time.perf_counter() - started
         report.source, report.pages = document.source, document.pages
         plan = _parse(document, registry)
@@ -176,6 +180,7 @@ def run_check(
     paths: list[Path],
     registry_factory: Callable[[], AgencyRegistry] | None = None,
     progress: Progress | None = None,
+    pages: Callable[[str], PageProgress] | None = None,
 ) -> list[DocReport]:
     """Check every file under `paths`; `registry_factory` gives each document a fresh registry
     (an index's registry with `--db`)."""
@@ -185,7 +190,7 @@ def run_check(
     for i, path in enumerate(files, 1):
         if progress:
             progress(i, len(files), path.name)
-        reports.append(check_document(path, registry_factory()))
+        reports.append(check_document(path, registry_factory(), pages(path.name) if pages else None))
     return reports
 
 

@@ -30,7 +30,7 @@ def _doc_line(r: DocReport) -> str:
     return _row(
         [
             (r.file, _FILE_WIDTH),
-            (r.kind, 4),
+            (r.kind, -11),
             (r.number, -20),
             (r.date or "-", -11),
             (r.sections, 4),
@@ -51,7 +51,7 @@ def _doc_line(r: DocReport) -> str:
 HEADER = _row(
     [
         ("tệp", _FILE_WIDTH),
-        ("loại", 4),
+        ("loại", -11),
         ("số", -20),
         ("ngày", -11),
         ("mục", 4),

@@ -313,7 +313,10 @@ def check(db, as_json, expect, details, paths) -> None:
     def progress(i: int, n: int, name: str) -> None:
         click.echo(f"[{i}/{n}] {name}", err=True)
 
-    reports = run_check(list(paths), registry_factory=registry_factory, progress=progress)
+    def pages(name: str):
+        return lambda done, total: click.echo(f"    {name}: OCR trang {done}/{total}", err=True)
+
+    reports = run_check(list(paths), registry_factory=registry_factory, progress=progress, pages=pages)
     scores = score_reports(reports, expectations) if expectations is not None else None
     if as_json:
         click.echo(json.dumps(to_json(reports, scores), ensure_ascii=False, indent=2))

@@ -142,3 +142,13 @@ def test_agency_lists_compare_tolerantly():
     assert not same_agencies("Sở Tài chính", "Sở Y tế", ["Sở Y tế"], registry)
     assert not same_agencies("Sở Tài chính", "", [], registry)
     assert same_agencies("", "", [], registry)
+
+
+def test_db_lends_its_agency_names_and_nothing_is_indexed(sample_db_copy):
+    from indexer.store import Store
+
+    plans_before = [p["file"] for p in Store(sample_db_copy, create=False).plans()]
+    result = CliRunner().invoke(main, ["check", "--db", str(sample_db_copy), str(CORPUS / "310-KH-UBND_31786b08.txt")])
+    assert result.exit_code == 0, result.output
+    assert "văn bản 1: đọc được 1, bị từ chối 0" in result.output
+    assert [p["file"] for p in Store(sample_db_copy, create=False).plans()] == plans_before

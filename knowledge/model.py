@@ -107,12 +107,13 @@ class Clause:
     bullet: int | None = None  # 1-based position among bullets of its section
     assignments: list[Assignment] = field(default_factory=list)
     deadline: Deadline | None = None
-    in_implementation: bool = False  # inside "Tổ chức thực hiện"
+    in_implementation: bool = False  # inside a part assigning duties ("Tổ chức thực hiện", …)
+    locator: str = ""  # where an unsectioned paragraph sits: "đoạn 12", "trang 3"
 
     @property
     def citation(self) -> str:
         if not self.section:
-            return "Phần kết"
+            return self.locator or "Phần kết"
         if self.bullet:
             return f"{self.section}, ý {self.bullet}"
         return self.section
@@ -163,6 +164,13 @@ class ReportingRule:
         return self.section or "Phần mở đầu"
 
 
+# Document kinds (PlanMeta.kind).
+DOCUMENT_KINDS = (
+    "ke_hoach", "quyet_dinh", "cong_van", "cong_dien", "thong_bao", "nghi_quyet", "nghi_dinh", "thong_tu",
+    "chi_thi", "khac",
+)
+
+
 @dataclass
 class PlanMeta:
     issuer: str = ""
@@ -173,6 +181,7 @@ class PlanMeta:
     place: str = ""
     year: int | None = None  # known even when the day is left blank ("ngày … tháng … năm 2024")
     valid_until: int | None = None  # last year the plan covers ("giai đoạn 2021-2025", "năm 2021")
+    kind: str = "khac"  # one of DOCUMENT_KINDS: the document that carries the plan
 
 
 @dataclass
@@ -198,6 +207,7 @@ class Plan:
         deadlines = self.deadlines()
         unparsed = [d.text for d in deadlines if not d.parsed]
         return {
+            "kind": self.meta.kind,
             "title": self.meta.title,
             "number": self.meta.number,
             "issuer": self.meta.issuer,

@@ -1,0 +1,321 @@
+"""Metadata from the header block of the document that carries the plan: kind, number, date,
+issuer, title, the documents it implements and the period it covers."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+
+from knowledge.agencies import AgencyRegistry
+from knowledge.model import PlanMeta
+from knowledge.structure import Block
+from knowledge.text import clean_spaces, fold
+from knowledge.wrapper import ATTACHED_TITLE, KIND_NAMES, Layout, type_line_kind
+
+_MOTTO = re.compile(r"CỘNG\s*HÒA\s+XÃ\s+HỘI|CỘNG\s*HOÀ\s+XÃ\s+HỘI|Độc lập\s*-\s*Tự do", re.I)
+# "2597/QĐ-TTg", "996/KH-TCTLNTW-C04", "170/2025/NĐ-CP", "1750/KH- SYT", "01814/QĐ-UBND"
+_NUMBER = r"(\d+[a-z]?)\s*/\s*((?:\d{4}\s*/\s*)?[A-ZĐ][A-Za-zĐđ0-9]*(?:\s*-\s*[A-ZĐ0-9][A-Za-zĐđ0-9]*)*)"
+_DOC_REF = re.compile(
+    r"(Chỉ thị|Nghị quyết|Quyết định|Kế hoạch|Chương trình hành động|Thông tư|Nghị định|Công văn)"
+    r"\s+số\s+(\d+(?:\s*[-/]\s*[0-9A-ZĐa-zđ]+)+)(?:\s+ngày\s+(\d{1,2}\s*/\s*\d{1,2}\s*/{1,2}\s*\d{4}))?"
+)
+_ORG_WORDS = [
+    (r"ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN|UBND", "UBND"),
+    (r"HỘI ĐỒNG NHÂN DÂN|HĐND", "HĐND"),
+]
+
+
+def parse_date(folded: str) -> date | None:
+    m = re.search(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})", folded)
+    if m:
+        try:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            return None
+    return None
+
+
+def _number(header: str, captions: str) -> str:
+    """Number from the letterhead ("Số: 1750/KH- SYT") or an appendix caption."""
+    for source in (header, captions):
+        m = re.search(r"(?:^|\n|\(|[_|]\s*|\s(?=Số\s*:))\s*(?:(?:Ban hành\s+)?[Kk]èm theo\s+)?(?:Kế hoạch\s+|Quyết định\s+)?[Ss]ố\s*:?\s*" + _NUMBER, source)
+        if m:
+            return m.group(1) + "/" + re.sub(r"\s+", "", m.group(2))
+    return ""
+
+
+def header_blocks(blocks: list[Block], regions: list[str]) -> list[Block]:
+    """The letterhead and title block: paragraphs of the main part up to the first 'Căn cứ' /
+    numbered part, at most 14."""
+    out: list[Block] = []
+    for block, region in zip(blocks, regions, strict=False):
+        if region != "main" or len(out) >= 14:
+            break
+        if block.kind == "para":
+            if out and re.match(r"^(Căn cứ|Xét|Theo đề nghị)\b", block.text):
+                break
+            out.append(block)
+    return out
+
+
+def _mostly_upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def _caps_word(token: str) -> bool:
+    letters = [c for c in token if c.isalpha()]
+    return len(letters) > 1 and all(c.isupper() for c in letters)
+
+
+def case_forms(paras: list[str]) -> tuple[dict[str, Counter], Counter]:
+    """How words are written mid-sentence in the body's mixed-case paragraphs: forms of each word
+    and (previous word, form) pairs."""
+    forms: dict[str, Counter] = {}
+    pairs: Counter = Counter()
+    for para in paras:
+        if _mostly_upper(para):
+            continue
+        prev = ""
+        tokens = para.split()
+        caps = [_caps_word(t) for t in tokens] + [False]
+        for i, raw in enumerate(tokens):
+            word = re.sub(r"^[^\wÀ-ỹ]+|[^\wÀ-ỹ]+$", "", raw)
+            in_caps_run = caps[i] and (caps[i + 1] or (i > 0 and caps[i - 1]))
+            if word and prev and not in_caps_run and not prev.endswith((".", ":", ";", "!", "?")):
+                forms.setdefault(word.lower(), Counter())[word] += 1
+                pairs[(re.sub(r"[^\wÀ-ỹ]+$", "", prev).lower(), word)] += 1
+            prev = raw
+    return forms, pairs
+
+
+def restore_case(title: str, cases: tuple[dict[str, Counter], Counter]) -> str:
+    """An all-caps title in sentence case, each word as the body usually writes it after the same
+    previous word ("PHÁT TRIỂN … TỈNH ĐỒNG NAI" → "phát triển … tỉnh Đồng Nai")."""
+    if not _mostly_upper(title):
+        return title
+    forms, pairs = cases
+    out: list[str] = []
+    prev = ""
+    for word in title.split():
+        core = re.sub(r"^[^\wÀ-ỹ]+|[^\wÀ-ỹ]+$", "", word)
+        if not core:
+            out.append(word)
+            continue
+        seen = forms.get(core.lower(), Counter())
+        choice = core.lower()
+        by_pair = {f: pairs[(prev, f)] for f in seen}
+        if prev and any(by_pair.values()):
+            choice = max(by_pair, key=lambda f: (by_pair[f], f == core.lower()))
+        elif seen:
+            top, count = seen.most_common(1)[0]
+            if count > 2 * seen[core.lower()]:
+                choice = top
+        if "/" in core or any(c.isdigit() for c in core) and not seen:
+            choice = core
+        out.append(word.replace(core, choice))
+        prev = choice.lower()
+    return " ".join(out)
+
+
+def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tuple[str, str] | None:
+    """(type word, subject) of a title block "KẾ HOẠCH" + subject lines, from blocks[start]."""
+    paras = [b for b in blocks[start : start + limit] if b.kind == "para"]
+    for i, block in enumerate(paras):
+        lines = block.text.split("\n")
+        kind_word = re.match(
+            r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|CHỈ THỊ|CÔNG ĐIỆN|THÔNG BÁO|CHƯƠNG TRÌNH|QUY CHẾ|QUY ĐỊNH|ĐỀ ÁN|PHƯƠNG ÁN)\b",
+            lines[0].strip(),
+        )
+        if not kind_word:
+            continue
+        extra = lines[0].strip()[len(kind_word.group(1)) :].strip(" :")
+        parts = [extra] if extra else []
+        parts += lines[1:]
+        if len(" ".join(parts)) > 300:
+            parts = [_flattened_title(" ".join(parts))]
+        if not parts and i + 1 < len(paras):
+            nxt = paras[i + 1].text
+            if len(nxt) < 500 and not nxt.rstrip().endswith((".", ";", ":")) and not re.match(r"^\(|^(Căn cứ|Thực hiện)\b", nxt):
+                parts.append(nxt)
+        subject = clean_spaces(" ".join(restore_case(clean_spaces(p), cases) for p in parts))
+        subject = re.sub(r"[\s*]*\bCăn cứ\b.*$", "", subject).strip(" *")
+        return kind_word.group(1), subject[:400]
+    return None
+
+
+def _flattened_title(text: str) -> str:
+    """The title inside a flattened page: the capitals before the first mixed-case sentence or
+    the signing authority's line, else the words before "Căn cứ"/"Thực hiện"."""
+    text = re.sub(r"(?<!\w)\*+(?!\w)|\*", " ", text)
+    caps = re.match(r"^((?:[^a-zà-ỹđ\s]+\s+){2,})(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])", text + " ")
+    if caps:
+        text = caps.group(1)
+        authority = re.search(r"(?<!CỦA)\s+(?:CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|ỦY BAN NHÂN DÂN|HỘI ĐỒNG NHÂN DÂN)\b", text)
+        return text[: authority.start()] if authority else text
+    return re.split(r"\s(?:Căn cứ|Thực hiện|Xét)\b", text)[0][:300]
+
+
+def _compose(type_word: str, subject: str) -> str:
+    name = type_word.capitalize()
+    if not subject:
+        return name
+    if fold(subject).startswith(fold(name)):
+        return subject[0].upper() + subject[1:]
+    return f"{name} {subject[0].lower()}{subject[1:]}"
+
+
+def _issuer_from_letterhead(lines: list[str], registry: AgencyRegistry) -> str:
+    """The organisation left of the national motto: "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ -------",
+    "UBND TỈNH HÀ TĨNH\\nSỞ Y TẾ", "THỦ TƯỚNG CHÍNH PHỦ", "BỘ QUỐC PHÒNG"."""
+    for line in lines:
+        m = _MOTTO.search(line)
+        if not m:
+            continue
+        org = re.sub(r"[-–_*\s]+$", "", re.sub(r"[-_]{3,}.*", "", line[: m.start()])).strip(" |*")
+        org = re.sub(r"\s*Số\s*:.*$", "", org)
+        if not org or len(org.split()) > 16:
+            return ""
+        words = org.split()
+        if sum(w.isupper() for w in words) < 0.7 * len(words):
+            return ""
+        parent = ""
+        sub = re.search(r"\b(SỞ|BAN|PHÒNG|CỤC|VĂN PHÒNG|TRUNG TÂM|BỆNH VIỆN)\b.*$", org)
+        place = re.search(r"\b(TỈNH|THÀNH PHỐ|HUYỆN|XÃ|PHƯỜNG|QUẬN|THỊ XÃ)\s+(.+?)(?=\s+(?:SỞ|BAN|PHÒNG|CỤC|VĂN PHÒNG)\b|$)", org)
+        if sub and place and sub.start() > place.start():
+            parent = f"{place.group(1).lower()} {place.group(2).title()}"
+            org = sub.group(0)
+        short = org
+        for pattern, abbr in _ORG_WORDS:
+            short = re.sub(rf"^(?:{pattern})\b", abbr, short)
+        place = re.search(r"\b(TỈNH|THÀNH PHỐ|HUYỆN|XÃ|PHƯỜNG|QUẬN|THỊ XÃ)\s+(.+)$", short)
+        if place and not parent:
+            head = short[: place.start()].strip()
+            head = head if head in ("UBND", "HĐND") else registry.canonical(head).name
+            return f"{head} {place.group(1).lower()} {place.group(2).title()}"
+        name = registry.canonical(short).name if registry.entry(registry.canonical(short).name) else short.capitalize()
+        if short.isupper():
+            name = name if registry.entry(name) else _sentence(short)
+        return f"{name} {parent}".strip()
+    return ""
+
+
+def _sentence(org: str) -> str:
+    """An upper-case organisation name as written in running text: "BỘ QUỐC PHÒNG" → "Bộ Quốc
+    phòng", "THỦ TƯỚNG CHÍNH PHỦ" → "Thủ tướng Chính phủ"."""
+    words = org.lower().split()
+    fixed = {"chính phủ": "Chính phủ", "quốc hội": "Quốc hội"}
+    text = " ".join(words)
+    for k, v in fixed.items():
+        text = text.replace(k, v)
+    words = text.split()
+    if words and words[0] in ("bộ", "sở", "cục", "tổng", "ban", "vụ") and len(words) > 1:
+        i = 2 if words[0] == "tổng" else 1
+        words[i] = words[i].capitalize()
+    return (words[0][:1].upper() + words[0][1:] + " " + " ".join(words[1:])).strip() if words else ""
+
+
+def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> PlanMeta:
+    meta = PlanMeta()
+    head = header_blocks(blocks, lay.regions)
+    paras = [b.text for b in blocks if b.kind == "para"]
+    cases = case_forms(paras)
+    near_starts = {i + k for i in lay.attached_starts for k in range(3)}
+    captions = "\n".join(
+        b.text
+        for i, b in enumerate(blocks)
+        if b.kind == "para" and (i in near_starts or re.match(r"^\(?\s*(?:Ban hành\s+)?[Kk]èm theo\b", b.text))
+    )
+    head_text = "\n".join(b.text for b in head)
+    meta.number = _number("\n".join(b.text for b in head[:6]), captions)
+    meta.kind = lay.kind if lay.kind != "khac" else _kind_from(meta.number, lay)
+    m = re.search(r"(?:^|\n|\s)([A-ZĐÀ-Ỹ][^\n,;:*]{1,30}),\s*ngày\b[^\n]*?năm\s+\d{4}", head_text)
+    if m:
+        meta.place = clean_spaces(m.group(1))
+        meta.date = parse_date(fold(m.group(0)))
+    if meta.date is None:
+        meta.date = parse_date(fold(captions))
+    meta.issuer = _issuer_from_letterhead(head_text.split("\n"), registry)
+    if not meta.issuer:
+        m = re.search(
+            r"của\s+(UBND|Ủy ban nhân dân|Sở [A-ZĐ][\wÀ-ỹ]*(?: [a-zà-ỹ]+)?)\s+((?:tỉnh|huyện|thành phố)(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,3})",
+            captions,
+        )
+        if m:
+            meta.issuer = f"{'UBND' if fold(m.group(1)) in ('ubnd', 'uy ban nhan dan') else m.group(1)} {m.group(2).strip()}"
+    meta.title = _title(blocks, lay, head, cases)
+    dated_lines = [b.text for b in head if re.search(r"ngày\b.*năm\s+\d{4}", b.text)] + [captions]
+    years = [int(y) for line in dated_lines for y in re.findall(r"năm\s+((?:19|20)\d\d)", line)]
+    meta.year = meta.date.year if meta.date else (years[0] if years else None)
+    meta.title = re.sub(r"(\d+)-\s+([A-ZĐ])", r"\1-\2", meta.title)
+    if not meta.title:
+        meta.title = next((clean_spaces(p) for p in paras[:12] if len(p) > 30), "")[:200]
+    if not meta.issuer:
+        meta.issuer = _issuer_in_text(paras, meta)
+    if not meta.issuer:
+        meta.issuer = _authority(head, registry)
+    intro = meta.title + " " + " ".join(p for p in paras[:12] if re.match(r"^(Thực hiện|Căn cứ|Triển khai)", p))
+    found: dict[str, str] = {}
+    for m in _DOC_REF.finditer(intro):
+        number = re.sub(r"\s+", "", m.group(2))
+        text = f"{m.group(1)} số {number}"
+        if m.group(3):
+            text += " ngày " + re.sub(r"\s+|/(?=/)", "", m.group(3))
+        if number not in found or len(text) > len(found[number]):
+            found[number] = text
+    meta.implements = list(found.values())[:8]
+    return meta
+
+
+def _authority(head: list[Block], registry: AgencyRegistry) -> str:
+    """The issuing authority's line above the preamble ("QUỐC HỘI", "CHỦ TỊCH ỦY BAN NHÂN DÂN …")."""
+    for block in reversed(head):
+        text = block.text.strip()
+        if _mostly_upper(text) and len(text.split()) <= 12 and not re.match(r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ|THÔNG|CHỈ THỊ|CÔNG)", text):
+            return _issuer_from_letterhead([text + " CỘNG HÒA XÃ HỘI"], registry)
+    return ""
+
+
+def _kind_from(number: str, lay: Layout) -> str:
+    return lay.kind
+
+
+def _title(blocks: list[Block], lay: Layout, head: list[Block], cases) -> str:
+    """The plan's title: the attached plan's for a decision that issues one, else the document's."""
+    own_start = blocks.index(head[0]) if head else 0
+    own = _title_after(blocks, own_start, cases, limit=max(len(head), 6) + 1)
+    if lay.kind == "quyet_dinh" and own and re.search(r"\b(ban hành|phê duyệt)\b", own[1], re.I):
+        for start in lay.attached_starts:
+            block = blocks[start]
+            if block.kind == "para" and ATTACHED_TITLE.match(block.text) and type_line_kind(block.text) in (None, "ke_hoach"):
+                attached = _title_after(blocks, start, cases, limit=3)
+                if attached and attached[0] in ("KẾ HOẠCH", "CHƯƠNG TRÌNH", "ĐỀ ÁN", "QUY CHẾ", "QUY ĐỊNH", "PHƯƠNG ÁN"):
+                    return _compose(*attached)
+    if own:
+        return _compose(*own)
+    name = KIND_NAMES.get(lay.kind, "")
+    return name
+
+
+def _issuer_in_text(paras: list[str], meta: PlanMeta) -> str:
+    text = "\n".join(paras[:6])
+    m = re.search(r"(?:UBND|ỦY BAN NHÂN DÂN)\s+(TỈNH|HUYỆN|THÀNH PHỐ)\s+([A-ZĐÀ-Ỹ ]+)\n\s*(SỞ [A-ZĐÀ-Ỹ ]+)", text)
+    if m:
+        org = AgencyRegistry().canonical(m.group(3).strip()).name
+        return f"{org} {m.group(1).lower()} {m.group(2).strip().title()}"
+    body = " ".join(paras[:14])
+    m = re.search(r"\b(Sở [A-ZĐ][\wÀ-ỹ]*(?: tế| vụ| chính)?|UBND (?:tỉnh|huyện)|Ủy ban nhân dân (?:tỉnh|huyện))\s+ban hành\b", body)
+    place = meta.place
+    if m:
+        org = re.sub(r"^Ủy ban nhân dân", "UBND", m.group(1))
+        if place and fold(place) not in fold(org):
+            return f"{org} tỉnh {place}" if org.startswith("Sở") else f"{org} {place}"
+        return org
+    if re.search(r"TM\.\s*ỦY BAN NHÂN DÂN", "\n".join(paras)):
+        return f"UBND {place}".strip()
+    suffix = re.search(r"/KH\s*-\s*([A-ZĐ]+)", text)
+    if suffix:
+        org = {"SYT": "Sở Y tế", "UBND": "UBND"}.get(suffix.group(1), suffix.group(1))
+        return f"{org} {place}".strip()
+    return place

@@ -115,12 +115,14 @@ def parse_file(path: Path) -> list[Task]:
             return parse_plan(text).tasks
         except PlanbotError:
             return tables_only(from_text(nfc(text)))
+    from indexer.loaders import read_plan_file
+    from knowledge.parser import parse_document
+
+    document = read_plan_file(path)
     try:
-        from indexer.loaders import load_document  # type: ignore[attr-defined]
-        from knowledge.parser import parse_document
-    except ImportError:
-        return []
-    return parse_document(load_document(path)).tasks
+        return parse_document(document).tasks
+    except PlanbotError:
+        return tables_only(document)
 
 
 def main() -> None:
@@ -128,6 +130,7 @@ def main() -> None:
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--expect", type=Path, default=ROOT.parent / "shared" / "eval" / "dev_tables.jsonl")
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--ocr", action="store_true", help="also scanned PDFs (slow: OCR)")
     args = ap.parse_args()
     paths = args.paths or [ROOT.parent / "shared" / "corpus" / d for d in ("plans", "other", "formats")] + [ROOT / "sample_plans"]
     silver: dict[str, list[dict]] = defaultdict(list)
@@ -143,6 +146,8 @@ def main() -> None:
     totals: dict[str, dict[str, int]] = {"text": defaultdict(int), "containers": defaultdict(int)}
     print(f"{'document':42s} {'tasks':>5s} {'exp':>4s} {'found':>5s} {'lead':>4s} {'supp':>4s} {'dl':>4s} {'inv':>4s}")
     for path in documents(paths):
+        if ".scan." in path.name and not args.ocr:
+            continue
         try:
             tasks = parse_file(path)
         except Exception as e:  # noqa: BLE001 - a measurement reports failures and goes on

@@ -40,6 +40,11 @@ _AGENCY_HEAD = re.compile(
     r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"
     r"|(doanh nghiep|tong cong ty|cong ty|thue|nha cung cap|bo chqs|bch|quan doi|bo doi|lanh dao|cac)\b"
 )
+# Header words of columns that are not roles but still say "this line is a header".
+_DESCRIPTOR = re.compile(
+    r"don vi tinh|\bdvt\b|kinh phi|nguon von|du toan|san pham|ket qua|ghi chu|\b20\d\d\b|ke hoach|uoc thuc hien"
+    r"|can cu|van ban|ma (so )?(tthc|thu tuc)|linh vuc|dia diem|thanh phan|theo doi|don doc"
+)
 LABEL_RE = re.compile(
     r"^(\d{1,3}(\.\d{1,3})*\.?|[IVX]{1,5}(\.\d{1,3})*\.?|[a-zđ]\)?|[A-Z]\.?|[-+•–])$"
 )
@@ -91,7 +96,7 @@ def table_kind(header: list[str]) -> str:
         return INDICATORS
     if TASK in roles and (LEAD in roles or SUPPORT in roles):
         return TASKS
-    if DEADLINE in roles and (TASK in roles or LEAD in roles):
+    if DEADLINE in roles:
         return SCHEDULE
     return PLAIN
 
@@ -121,11 +126,16 @@ def looks_header(cells: list[str]) -> bool:
         return False
     roles = [column_role(c) for c in filled]
     known = [r for r in roles if r != OTHER]
-    if any(r == OTHER and (looks_agency(c) or looks_deadline(c) or is_label(c)) for c, r in zip(filled, roles, strict=True)):
-        return False
-    if any(looks_deadline(c) and r != DEADLINE for c, r in zip(filled, roles, strict=True)):
-        return False
-    return len(known) >= 2 and len(known) >= len(roles) - len(known) and (TASK in roles or LEAD in roles or SUPPORT in roles)
+    for c, r in zip(filled, roles, strict=True):
+        f = fold(c)
+        generic = re.match(r"(don vi|co quan|to chuc|bo phan|cac|nguoi)\b", f)  # a column name, not a name
+        period = re.fullmatch(r"(nam\s+)?(hien hanh\s+)?20\d\d|ke hoach|uoc thuc hien", f)
+        if r == OTHER and (looks_agency(c) and not generic or is_label(c)):
+            return False
+        if looks_deadline(c) and r != DEADLINE and not period:
+            return False
+    described = [c for c, r in zip(filled, roles, strict=True) if r != OTHER or _DESCRIPTOR.search(fold(c))]
+    return len(known) >= 2 and 2 * len(described) >= len(roles)
 
 
 def is_fragment(cells: list[str]) -> bool:

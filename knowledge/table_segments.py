@@ -203,9 +203,10 @@ def _infer(grid: Grid, loose: list[int], body: list[tuple[int, list[str]]] | Non
     if dated:
         roles[dated[0]] = DEADLINE
     seg.roles = roles
-    seg.header = [{NUMBER: "TT", TASK: "Nội dung", LEAD: "Chủ trì", SUPPORT: "Phối hợp", DEADLINE: "Thời gian"}.get(r, "") for r in roles]
     if LEAD in roles and (SUPPORT in roles or DEADLINE in roles):
         seg.kind = TASKS
+        names = {NUMBER: "TT", TASK: "Nội dung", LEAD: "Chủ trì", SUPPORT: "Phối hợp", DEADLINE: "Thời gian"}
+        seg.header = [names.get(r, "") for r in roles]
     seg.body = [(i, c) for i, c in body if any(c)]
     return [seg]
 

@@ -173,6 +173,7 @@ def _tasks(
     tasks: list[Task] = []
     warnings: list[str] = []
     group: str | None = None
+    top: str | None = None  # the lettered part ("A", "B") above roman groups whose numbers restart
     parent: Task | None = None
     for n, row in enumerate(built):
 
@@ -183,8 +184,11 @@ def _tasks(
         lead_text, support_text, deadline_text, note = cell(LEAD), cell(SUPPORT), cell(DEADLINE), cell(NOTE)
         nxt = built[n + 1] if n + 1 < len(built) else None
         if _is_group(row, nxt, text, bool(lead_text or support_text or deadline_text)):
-            title = f"{row.label}. {text}" if row.label and text else (row.label or text)
-            group = title if len(title) < 80 else title[:77] + "…"
+            if re.fullmatch(r"[A-Z]", row.label):
+                top = row.label
+            elif not row.label and group is None:
+                top = None
+            group = _group_name(top, row.label, text)
             parent = None
             continue
         # Notes shifted into agency columns ("Đã phê duyệt chủ trương đầu tư").
@@ -269,10 +273,15 @@ def _deadline(text: str, year: int | None) -> Deadline | None:
     return completed if completed is not None and completed.parsed else deadline
 
 
+def _group_name(top: str | None, label: str, text: str) -> str:
+    """"B.IV" under lettered parts, else the row's own number, else its title (cut short)."""
+    if label:
+        return f"{top}.{label}" if top and top != label and re.fullmatch(r"[IVX]{1,5}", label) else label
+    return text if len(text) < 60 else text[:57] + "…"
+
+
 def _short_group(group: str | None) -> str | None:
-    if not group:
-        return None
-    return "Nhóm " + group.split(".")[0].strip()
+    return f"Nhóm {group}" if group else None
 
 
 def _join(a: str, b: str) -> str:

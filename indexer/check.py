@@ -25,6 +25,7 @@ from knowledge.document import Document, from_text
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.tables import parse_table
+from knowledge.text import fold
 
 Progress = Callable[[int, int, str], None]  # (file number, files, name)
 PageProgress = Callable[[int, int], None]  # (pages done, pages)
@@ -57,6 +58,7 @@ class DocReport:
     unparsed: list[str] = field(default_factory=list)
     reporting_rules: int = 0
     warnings: list[str] = field(default_factory=list)
+    meta_doubts: list[str] = field(default_factory=list)  # see `meta_doubts`
     plan: Plan | None = field(default=None, repr=False)
     registry: AgencyRegistry | None = field(default=None, repr=False)
 
@@ -173,7 +175,39 @@ def check_document(path: Path, registry: AgencyRegistry, pages: PageProgress | N
     report.reporting_rules = len(plan.reporting_rules)
     report.warnings = list(dict.fromkeys(list(document.warnings) + list(plan.warnings)))
     report.plan, report.registry = plan, registry
+    report.meta_doubts = meta_doubts(report)
     return report
+
+
+# The type code a document's number carries ("2597/QĐ-TTg", "35/2025/TT-BXD") by document kind.
+_KIND_CODES = {
+    "ke_hoach": "KH", "quyet_dinh": "QĐ", "cong_dien": "CĐ", "thong_bao": "TB", "nghi_quyet": "NQ",
+    "nghi_dinh": "NĐ", "thong_tu": "TT", "chi_thi": "CT",
+}
+# Words of a letterhead, a national motto or a crawler's watermark: never part of a title.
+_NOT_TITLE = ("cong hoa xa hoi chu nghia", "doc lap - tu do", "thu vien phap luat", "ban dich nay", "so:")
+
+
+def meta_doubts(report: DocReport) -> list[str]:
+    """Signs that metadata is wrong, whatever the document: a number whose type code belongs to
+    another kind of document (a referenced one), a title made of letterhead or watermark words,
+    a missing title, date or issuer."""
+    doubts = []
+    codes = set(_KIND_CODES.values())
+    number_codes = [t for t in re.split(r"[/\-\s]+", report.number.upper())[1:] if t in codes]
+    expected = _KIND_CODES.get(report.kind)
+    if expected and number_codes and number_codes[0] != expected:
+        doubts.append(f"số hiệu {report.number} không phải của văn bản loại {report.kind}")
+    folded = fold(report.title)
+    if not report.title.strip():
+        doubts.append("không có tiêu đề")
+    elif any(w in folded for w in _NOT_TITLE):
+        doubts.append("tiêu đề chứa quốc hiệu, tiêu ngữ hoặc dòng của trang web")
+    if not report.date:
+        doubts.append("không có ngày")
+    if not report.issuer.strip():
+        doubts.append("không rõ cơ quan ban hành")
+    return doubts
 
 
 def run_check(
@@ -224,6 +258,7 @@ def totals(reports: list[DocReport]) -> dict:
         "deadline_parse_rate": round(100 * parsed / (parsed + unparsed), 1) if parsed + unparsed else None,
         "reporting_rules": total("reporting_rules"),
         "with_warnings": sum(1 for r in ok if r.warnings),
+        "with_meta_doubts": sum(1 for r in ok if r.meta_doubts),
         "seconds": round(sum(r.seconds for r in reports), 2),
     }
 

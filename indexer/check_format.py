@@ -77,6 +77,8 @@ def format_documents(reports: list[DocReport], details: bool = False) -> str:
         if r.status == "ok":
             source = f" [{r.source}{f', {r.pages} trang' if r.pages else ''}]" if r.source else ""
             lines.append(f"  {one_line(r.file, _FILE_WIDTH):<{_FILE_WIDTH}} {one_line(r.issuer, 34) or '(không rõ)'} — {one_line(r.title, 110) or '(không có tiêu đề)'}{source}")
+            if r.meta_doubts:
+                lines.append(f"  {'':<{_FILE_WIDTH}}   ⚠ {'; '.join(r.meta_doubts)}")
     limit = None if details else 4
     noted = [r for r in reports if r.status == "ok" and (r.warnings or r.unparsed)]
     if noted:
@@ -109,7 +111,8 @@ def format_totals(reports: list[DocReport]) -> str:
             f"  văn bản {t['documents']}: đọc được {t['read']}, bị từ chối {t['turned_away']}"
             + (f", lỗi chương trình {t['crashed']}" if t["crashed"] else "")
             + f"; loại: {kinds}",
-            f"  thiếu số hiệu {t['without_number']}, thiếu ngày {t['without_date']}, thiếu tiêu đề {t['without_title']}",
+            f"  thiếu số hiệu {t['without_number']}, thiếu ngày {t['without_date']}, thiếu tiêu đề {t['without_title']}; "
+            f"siêu dữ liệu đáng ngờ (⚠) {t['with_meta_doubts']}",
             f"  mục {t['sections']}, đoạn {t['clauses']}, dòng nhiệm vụ {t['tasks']} (có chủ trì {t['tasks_with_lead']}), "
             f"bảng {t['tables']} (không phải bảng nhiệm vụ: {non_task})",
             f"  thời hạn đọc được {t['deadlines_parsed']}, chưa đọc được {t['deadlines_unparsed']} ({rate} đọc được), "

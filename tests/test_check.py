@@ -152,3 +152,16 @@ def test_db_lends_its_agency_names_and_nothing_is_indexed(sample_db_copy):
     assert result.exit_code == 0, result.output
     assert "văn bản 1: đọc được 1, bị từ chối 0" in result.output
     assert [p["file"] for p in Store(sample_db_copy, create=False).plans()] == plans_before
+
+
+def test_metadata_doubts():
+    from indexer.check import DocReport, meta_doubts
+
+    good = DocReport("a.txt", "a.txt", "ok", kind="quyet_dinh", number="2597/QĐ-TTg", date="2025-11-27",
+                     issuer="Thủ tướng Chính phủ", title="Quyết định phê duyệt Đề án chuyển đổi số")
+    assert meta_doubts(good) == []
+    referenced = DocReport("b.txt", "b.txt", "ok", kind="ke_hoach", number="139/NQ-CP", date="2018-06-04",
+                           issuer="UBND tỉnh Bắc Ninh", title="CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do")
+    doubts = meta_doubts(referenced)
+    assert len(doubts) == 2 and "139/NQ-CP" in doubts[0] and "tiêu đề" in doubts[1]
+    assert check_document(PLAN_003, AgencyRegistry()).meta_doubts == []

@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 import math
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 
+from indexer import answering
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
 from indexer.store import Store, lexical_terms
 from knowledge import intent as intents
+from knowledge import names
 from knowledge.agencies import QueryMatch
-from knowledge.answer import Answer, Result, render_text
-from knowledge.deadlines import describe, ends_within
+from knowledge.answer import Answer, Result
+from knowledge.deadlines import ends_within
 from knowledge.text import clean_spaces, fold, nfc, words
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,8 @@ class KnowledgeBase:
         self.embedder = embedder
         self.mode = mode  # "hybrid" | "lexical" | "dense"
         self._snapshots = Snapshots(store, self._build_state)
+        self._profile_cache: tuple[int, dict[int, PlanProfile]] | None = None
+        self._agency_cache: tuple[int, list[str]] | None = None
         self.reload()
 
     # -- caches: one immutable SearchState, swapped whole; each answer pins one (indexer.snapshot)
@@ -263,43 +268,122 @@ class KnowledgeBase:
             ranked_all = head + [(i, s * 0.5 / top) for i, s in ranked_all[40:]]
         return ranked_all[:limit]
 
-    @consistent
-    def plan_affinity(self, text: str, matches: list[QueryMatch] | None = None) -> dict[int, float]:
-        """How strongly `text` names each plan: idf-weighted word pairs shared with its title,
-        number and issuer. Words naming agencies are left out ("Sở Y tế" names no plan)."""
-        folded = fold(text)
-        for m in matches or []:
-            folded = folded.replace(m.matched, " ")
-        q = {t for t in lexical_terms(folded) if "_" in t and t not in _TITLE_STOP}
-        plans = len(self.plan_refs)
-        df: dict[str, int] = {}
-        for terms in self._plan_terms.values():
-            for t in q & terms:
-                df[t] = df.get(t, 0) + 1
-        return {
-            pid: sum(math.log(plans / df[t]) for t in q & terms) for pid, terms in self._plan_terms.items()
-        }
+    # -- the plan a question names ----------------------------------------------------------
+    def _profiles(self) -> dict[int, PlanProfile]:
+        """Per plan: number(s), province and title words (cached per index generation)."""
+        version = self._snapshots.current.version
+        cached = self._profile_cache
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        heads = {r[0]: r[1] or "" for r in self.store.db.execute("SELECT id, substr(text, 1, 2500) FROM plans")}
+        profiles = {}
+        for pid, ref in self.plan_refs.items():
+            head = heads.get(pid, "")
+            numbers = {n.lstrip("0") for n in re.findall(r"^\s*(\d{1,5})\s*/", ref.number or "")}
+            numbers |= {n.lstrip("0") for n in re.findall(r"\bs[oố]\s*:?\s*(\d{1,5})\s*/", head[:1500], flags=re.I)}
+            terms = frozenset(t for t in lexical_terms(f"{ref.title} {head[:800]}") if "_" in t and t not in _TITLE_STOP)
+            province = names.plan_province(f"{ref.issuer} {ref.title} {head}")
+            profiles[pid] = PlanProfile(frozenset(numbers), province, terms)
+        self._profile_cache = (version, profiles)
+        return profiles
 
     @consistent
-    def plan_hint(self, question: str, matches: list[QueryMatch] | None = None) -> int | None:
-        """The plan a question clearly points at: its number, or distinctive words of its title
-        written after "kế hoạch" ("trong kế hoạch y tế cơ sở", "Kế hoạch 220")."""
+    def plan_focus(self, question: str, matches: list[QueryMatch] | None = None) -> Focus:
+        """The plans a question names: by number ("KH 179", "Quyết định 2665"), else by the
+        words of its title, within the province it names ("ở Cần Thơ", "Sở Y tế Bắc Ninh")."""
+        profiles = self._profiles()
+        if len(profiles) < 2:
+            return Focus(frozenset(), 1.0)
         folded = fold(question)
-        named = " ".join(
-            " ".join(m.group(1).split()[:12]) for m in re.finditer(r"\b(?:ke hoach|kh)\b([^?!.;]*)", folded)
+        numbers = {(m.group(1) or m.group(2)).lstrip("0") for m in _PLAN_NUMBER.finditer(folded)}
+        provinces = set(names.find_provinces(question))
+        in_province = {pid for pid, p in profiles.items() if p.province in provinces}
+        by_number = {pid for pid, p in profiles.items() if numbers & p.numbers}
+        if by_number:
+            return Focus(frozenset(by_number & in_province or by_number), 2.0)
+        # Title words count only where the question names a plan: after "kế hoạch", "đề án", …
+        named = " ".join(" ".join(m.group(1).split()[:12]) for m in _NAMED_PLAN.finditer(folded))
+        for m in matches or []:
+            named = named.replace(m.matched, " ")
+        for p in provinces:
+            named = named.replace(fold(p), " ")
+        pool = in_province or set(profiles)
+        q = {t for t in lexical_terms(named) if "_" in t and t not in _TITLE_STOP}
+        df: dict[str, int] = {}
+        for p in profiles.values():
+            for t in q & p.terms:
+                df[t] = df.get(t, 0) + 1
+        n = len(profiles)
+        score = {pid: sum(math.log(n / df[t]) for t in q & profiles[pid].terms) for pid in pool}
+        top = max(score.values(), default=0.0)
+        if top >= 1.5 * math.log(n):
+            chosen = {pid for pid, s in score.items() if s >= 0.8 * top}
+            rest = max((s for pid, s in score.items() if pid not in chosen), default=0.0)
+            if len(chosen) <= max(3, n // 10) and top >= 1.5 * rest:
+                return Focus(frozenset(chosen), 2.0)
+        if in_province and len(in_province) < n:
+            return Focus(frozenset(in_province), 1.3)
+        return Focus(frozenset(), 1.0)
+
+    def plan_hint(self, question: str, matches: list[QueryMatch] | None = None) -> int | None:
+        """One plan the question clearly names (the lowest id among copies), else None."""
+        focus = self.plan_focus(question, matches)
+        return min(focus.plans) if focus.plans and focus.boost >= 2.0 else None
+
+    # -- helpers for the answering paths ----------------------------------------------------
+    def frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many items contain each folded word (cached per index generation)."""
+        unknown = [t for t in dict.fromkeys(terms) if t not in self._df]
+        if unknown:
+            self._df.update(self.store.document_frequencies(unknown))
+        return {t: self._df.get(t, 0) for t in terms}
+
+    def duty_agencies(self) -> list[str]:
+        """Every agency that has an assignment in the loaded plans."""
+        version = self._snapshots.current.version
+        cached = self._agency_cache
+        if cached is None or cached[0] != version:
+            rows = self.store.db.execute("SELECT DISTINCT agency FROM assignments").fetchall()
+            cached = (version, [r[0] for r in rows])
+            self._agency_cache = cached
+        return cached[1]
+
+    @staticmethod
+    def falls_due(deadline, period) -> bool:
+        """A dated deadline whose last day lies in the period ("Trước 01/7/2025" ends 30/6/2025)."""
+        end = effective_end(deadline)
+        if end is None:
+            return False
+        return (period.end is None or end <= period.end) and (period.start is None or end >= period.start)
+
+    @consistent
+    def due_in(self, start: date | None, end: date | None, agency: str | None = None) -> list[Result]:
+        """Items whose dated deadline's last day lies in [start, end] ("Trước 01/7/2025" is due in June)."""
+        ids, _ = self.store.due_item_ids(
+            (start - timedelta(days=1)).isoformat() if start else None,
+            (end + timedelta(days=1)).isoformat() if end else None,
+            agency=agency,
         )
-        scores = self.plan_affinity(named, matches) if named else {pid: 0.0 for pid in self.plan_refs}
-        numbers = set(re.findall(r"\b\d{2,5}\b", question))
-        for pid, ref in self.plan_refs.items():
-            if ref.number and ref.number.split("/")[0] in numbers:
-                scores[pid] += 10.0
-        plans = len(self.plan_refs)
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        if plans < 2 or not ranked or ranked[0][1] < 1.5 * math.log(plans):
-            return None
-        if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
-            return None
-        return ranked[0][0]
+        results = self._results([(i, 1.0) for i in ids], agency)
+        span = intents.Period(start, end, "within", "")
+        return [r for r in results if self.falls_due(r.deadline, span)]
+
+    def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:
+        """Reporting rules, best first: the named plan's, the asked sender's / receiver's, a due day."""
+        agencies = [m.name for m in matches]
+        rows = self.store.reporting_rules(agencies or None, plan_first=min(focus.plans) if focus.plans else None, limit=300)
+        if not rows and agencies:
+            rows = self.store.reporting_rules(None, plan_first=min(focus.plans) if focus.plans else None, limit=300)
+        folded = fold(q)
+        receivers = {m.name for m in matches if re.search(r"\b(cho|ve|toi|len)\s+" + re.escape(m.matched), folded)}
+        senders = set(agencies) - receivers
+
+        def key(rule: dict) -> tuple:
+            fit = bool(senders & set(rule["reporters"])) + bool(receivers & set(rule["recipients"]))
+            return (rule["plan_id"] not in focus.plans, -fit, not (intent.asks_day and rule["due_day"]), rule["plan_id"], rule["id"])
+
+        rows.sort(key=key)
+        return self._rule_results(rows[:50])
 
     # -- answering --------------------------------------------------------------------------
     @consistent
@@ -314,154 +398,64 @@ class KnowledgeBase:
         alpha = [t for t in tokens if t.isalpha()]
         if not alpha:
             return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
-        matches = self.registry.match_query(q)
+        matches = names.plausible(q, self.registry.match_query(q))
         vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t))
         if vietnamese / len(alpha) < 0.6 and not matches:
             return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")
-        agency = matches[0].name if matches else None
         candidates = [m.name for m in matches] if len(matches) > 1 and matches[0].score < 100 else []
+        bare = names.bare_level_head(q)
+        if bare:  # "UBND", "BHXH" without a level: offer the levels, do not pick one
+            levels = names.level_options(bare, self.duty_agencies())
+            matches = [m for m in matches if m.name not in levels and not names.level_options(bare, [m.name])]
+            candidates = levels[:6]
+        agency = matches[0].name if matches else None
         intent = intents.detect(q, agency is not None, today)
-        hint = self.plan_hint(q, matches)
+        focus = self.plan_focus(q, matches)
+        if agency is None and not bare and intent.name in (intents.DUTIES, intents.SEARCH) and names.named_agency(q):
+            if intents.DUTY_WORDS.search(fold(q)):  # "Sở Du lịch phải làm gì?" — no such agency in the plans
+                related = answering.search_hits(self, q, intent, focus, None)
+                return answering.decline(q, intents.DUTIES, None, answering.UNKNOWN_AGENCY, related)
         if intent.name == intents.DUTIES and agency:
-            return self._answer_duties(q, agency, intent, hint, candidates)
+            return answering.answer_duties(self, q, agency, intent, focus, candidates)
         if intent.name == intents.DUE and intent.period:
-            return self._answer_due(q, intent, agency, hint, limit)
+            return answering.answer_due(self, q, intent, agency, focus, limit)
         if intent.name == intents.REPORTING:
-            answer = self._answer_reporting(q, intent, matches, hint, limit)
+            answer = answering.answer_reporting(self, q, intent, matches, focus, limit)
             if answer:
                 return answer
-        return self._answer_search(q, intent, agency, hint, limit, candidates)
+        return answering.answer_search(self, q, intent, agency, focus, limit, candidates)
 
-    def _answer_duties(self, q, agency, intent, hint, candidates) -> Answer:
-        results = self.duties(agency, plan_first=hint)
-        folded = fold(q)
-        asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
-        if asks_lead != asks_support:  # "… chủ trì những việc gì?": that role first, the rest after
-            wanted = "lead" if asks_lead else "support"
-            results.sort(key=lambda r: r.role != wanted)
-        period = intent.period
-        if period and results:  # "Sở Y tế phải làm gì trước 31/12/2025?": only what falls due then
-            within = [r for r in results if ends_within(r.deadline, period.start, period.end)]
-            if not within:
-                text = f"{agency} không có nhiệm vụ nào có thời hạn {period.text} trong các kế hoạch đã nạp."
-                return Answer(q, intent.name, agency, False, text, [], candidates, (period.start, period.end))
-            header = f"{agency}: {len(within)} nội dung có thời hạn {period.text} (chủ trì trước, phối hợp sau)."
-            return Answer(q, intent.name, agency, True, render_text(header, within, by_role=True), within, candidates, (period.start, period.end))
-        if not results:
-            closest = self._results(self.rank(q, use_dense=intent.diacritics, limit=3))
-            text = render_text(
-                f"Không thấy nhiệm vụ nào giao cho {agency} trong các kế hoạch đã nạp. Nội dung gần nhất:",
-                closest,
-            )
-            return Answer(q, intent.name, agency, False, text, closest, candidates)
-        plans = len({r.plan.id for r in results})
-        header = f"{agency}: {len(results)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
-        shown = results[:MAX_LISTED]
-        footer = (
-            f"(Còn {len(results) - len(shown)} nội dung nữa: xem đủ bằng /nhiemvu {agency} "
-            f"hoặc planbot tasks --agency \"{agency}\".)"
-            if len(results) > len(shown)
-            else ""
-        )
-        text = render_text(header, shown, by_role=True, footer=footer)
-        return Answer(q, intent.name, agency, True, text, results, candidates, shown=len(shown))
 
-    def _answer_due(self, q, intent, agency, hint, limit) -> Answer:
-        period = intent.period
-        shown, total = self._due(
-            period.start,
-            period.end,
-            contained=False,
-            agency=agency,
-            plan_first=hint,
-            descending=period.mode == "before",
-            limit=max(limit, 1),
-        )
-        if agency and not shown:
-            shown, total = self._due(period.start, period.end, False, None, hint, period.mode == "before", max(limit, 1))
-        what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau"}[period.mode]
-        if not shown:
-            return Answer(q, intent.name, agency, False, f"Không có nhiệm vụ nào {what} {period.text} trong các kế hoạch đã nạp.", [], period=(period.start, period.end))
-        header = f"Có {total} nhiệm vụ {what} {period.text}:"
-        footer = f"(Còn {total - len(shown)} nhiệm vụ nữa.)" if total > len(shown) else ""
-        return Answer(q, intent.name, agency, True, render_text(header, shown, footer=footer), shown, period=(period.start, period.end))
+@dataclass(frozen=True)
+class Focus:
+    """The plans a question names (empty: none) and how much their items are boosted."""
 
-    def _answer_reporting(self, q, intent, matches, hint, limit) -> Answer | None:
-        names = [m.name for m in matches]
-        rows = self.store.reporting_rules(names or None, plan_first=hint, limit=300)
-        if not rows:
-            return None
-        qterms = set(query_terms(q))
-        folded = fold(q)
-        # "X gửi báo cáo …" asks about X's own reports; "báo cáo cho/về Y" about reports Y receives.
-        receivers = {
-            m.name for m in matches if re.search(r"\b(cho|ve|toi|len)\s+" + re.escape(m.matched), folded)
-        }
-        senders = set(names) - receivers
+    plans: frozenset[int]
+    boost: float
 
-        affinity = self.plan_affinity(q, matches)
 
-        def key(rule: dict) -> tuple:
-            overlap = len(qterms & set(lexical_terms(rule["text"]))) if (names or hint) else 0
-            fit = bool(senders & set(rule["reporters"])) + bool(receivers & set(rule["recipients"]))
-            return (
-                0 if rule["plan_id"] == hint else 1,
-                -fit,
-                0 if intent.asks_day and rule["due_day"] else 1,
-                -round(affinity.get(rule["plan_id"], 0.0), 3),
-                -overlap,
-                0 if rule["due_day"] else 1,
-                0 if rule["d_recurrence"] else 1,
-                rule["plan_id"],
-                rule["id"],
-            )
+@dataclass(frozen=True)
+class PlanProfile:
+    numbers: frozenset[str]
+    province: str | None
+    terms: frozenset[str]
 
-        rows.sort(key=key)
-        rules = self._rule_results(rows[:limit])
-        focus = [r for r in rules if hint is None or r.plan.id == hint]
-        if intent.asks_day and not any(r.note.startswith("due_day") for r in focus):
-            text = render_text(
-                "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo; chỉ có các quy định sau:", focus or rules
-            )
-            return Answer(q, intent.name, names[0] if names else None, False, text, focus or rules)
-        return Answer(q, intent.name, names[0] if names else None, True, render_text("Quy định báo cáo định kỳ:", rules), rules)
 
-    def _answer_search(self, q, intent, agency, hint, limit, candidates) -> Answer:
-        ranked = self.rank(q, use_dense=intent.diacritics)
-        results = self._results(ranked, agency)
-        if hint is not None:
-            for r in results:
-                if r.plan.id == hint:
-                    r.score *= 1.5
-        if agency:
-            for r in results:
-                if r.role:
-                    r.score *= 1.3
-        if intent.name == intents.WHO_LEADS:
-            for r in results[:8]:
-                if r.lead:
-                    r.score *= 1.2
-        results.sort(key=lambda r: -r.score)
-        results = results[:limit]
-        if not results:
-            return Answer(q, intent.name, agency, False, "Các kế hoạch đã nạp không có thông tin trả lời câu hỏi này.", [], candidates)
-        top = results[0]
-        coverage = _coverage(intent.terms, top.text + " " + top.section)
-        if coverage < 0.34:
-            text = render_text("Các kế hoạch đã nạp không có câu trả lời rõ cho câu hỏi này. Nội dung gần nhất:", results[:3])
-            return Answer(q, intent.name, agency, False, text, results, candidates, shown=min(3, len(results)))
-        if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
-            note = f" (ghi chú: {top.note})" if top.note else ""
-            text = render_text(f"Kế hoạch không nêu đơn vị chủ trì cho nội dung này{note}.", [top])
-            return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
-        if intent.name == intents.WHO_LEADS and top.lead:
-            header = f"Chủ trì: {', '.join(top.lead)}" + (f"; phối hợp: {', '.join(top.support)}" if top.support else "")
-            header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
-        elif intent.name == intents.DEADLINE:
-            header = f"Thời hạn: {top.deadline.text} ({describe(top.deadline)})." if top.deadline else "Nội dung phù hợp nhất (không nêu thời hạn cụ thể):"
-        else:
-            header = "Nội dung phù hợp nhất:"
-        return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates, shown=min(5, len(results)))
+_NAMED_PLAN = re.compile(
+    r"\b(?:ke hoach|kh|chuong trinh|de an|quyet dinh|nghi quyet|phuong an|chien luoc)\b([^?!.;:]*)"
+)
+# "Kế hoạch 179", "KH 179/KH-UBND", "Quyết định số 2665", "179/KH-UBND": a plan's number.
+_PLAN_NUMBER = re.compile(
+    r"\b(?:ke hoach|kh|quyet dinh|qd|nghi quyet|nq|chi thi|ct|cong van|de an|thong tu|van ban|so)\s*(?:so\s*)?:?\s*"
+    r"(\d{2,5})\b(?!\s*/\s*\d)|\b(\d{2,5})\s*/\s*(?:kh|qd|nq|ct|tt|bc|ubnd)\b"
+)
+
+
+def effective_end(deadline) -> date | None:
+    """The last day a dated deadline allows: "Trước 01/7/2025" → 30/6/2025."""
+    if deadline is None or not deadline.dated or deadline.end is None:
+        return None
+    return deadline.end - timedelta(days=1) if deadline.before else deadline.end
 
 
 # Words that frame a question rather than name its subject ("ai chủ trì", "phối hợp", "xong").
@@ -478,9 +472,3 @@ def query_terms(question: str) -> list[str]:
     return terms
 
 
-
-def _coverage(terms: list[str], text: str) -> float:
-    if not terms:
-        return 1.0
-    have = set(fold(text).split()) | set(words(text))
-    return sum(1 for t in terms if t in have) / len(terms)

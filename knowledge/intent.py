@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from knowledge.deadlines import ROMAN, safe_date
 from knowledge.text import fold, has_diacritics, words
@@ -34,18 +34,21 @@ _DUTY = re.compile(
     r"lam gi|trach nhiem gi|nhiem vu gi|nhung viec gi|viec gi|phai lam|co nhiem vu|chiu trach nhiem|"
     r"duoc giao|nhiem vu cua|trach nhiem cua|phu trach gi|lam nhung gi|can lam|phai thuc hien"
 )
+DUTY_WORDS = _DUTY
 _LIST = re.compile(r"\b(nhiem vu|viec|de an|du an|ke hoach|noi dung|hang muc)\b.{0,20}\bnao\b|\bnhung\b.{0,30}\bnao\b")
 _REPORT = re.compile(r"\bbao cao\b")
 _REPORT_WHEN = re.compile(
     r"dinh ky|bao lau|khi nao|han|hang (thang|quy|nam)|ngay may|ngay nao|cho ai|ve dau|gui|tan suat|ky nao|moi"
 )
 
+_TO_WHOM = re.compile(r"\b(cho|gui|ve|toi|len|qua)\s+(ai|co quan nao|don vi nao|dau|noi nao)\b")
+
 
 @dataclass
 class Period:
     start: date | None
     end: date | None
-    mode: str  # "before" | "within" | "after"
+    mode: str  # "before" (ends by `end`) | "within" | "after" | "overdue" (ended before today)
     text: str
 
 
@@ -62,64 +65,114 @@ def _month_period(y: int, mo: int, text: str) -> Period:
     return Period(date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), "within", text)
 
 
+def _quarter_period(y: int, q: int, text: str) -> Period:
+    return Period(date(y, 3 * q - 2, 1), date(y, 3 * q, calendar.monthrange(y, 3 * q)[1]), "within", text)
+
+
+def _shift_month(y: int, mo: int, by: int) -> tuple[int, int]:
+    n = y * 12 + mo - 1 + by
+    return n // 12, n % 12 + 1
+
+
 def relative_period(question: str, today: date | None) -> Period | None:
-    """"sắp đến hạn", "tháng này", "tháng sau/tới", "quý này", "năm nay" relative to `today`."""
+    """"đã quá hạn", "sắp đến hạn", "tuần này/sau", "tháng này/sau", "quý này/tới", "năm nay/sau"
+    relative to `today` (passed in: nothing here reads the clock)."""
     if today is None:
         return None
     f = fold(question)
-    if re.search(r"sap (den|het) han|sap toi han|gan den han|sap phai", f):
-        return Period(today, date.fromordinal(today.toordinal() + 30), "within", "30 ngày tới")
+    if re.search(r"\b(da )?(qua han|tre han|cham tien do|het han)\b", f) and not re.search(r"sap (qua|het) han", f):
+        return Period(None, today - timedelta(days=1), "overdue", "đã quá hạn")
+    if re.search(r"sap (den|het|toi|qua) han|gan den han|sap phai", f):
+        return Period(today, today + timedelta(days=30), "within", "30 ngày tới")
+    if re.search(r"\btuan (nay|hien tai)\b", f):
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, monday + timedelta(days=6), "within", "tuần này")
+    if re.search(r"\btuan (sau|toi)\b", f):
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+        return Period(monday, monday + timedelta(days=6), "within", "tuần sau")
     if re.search(r"thang nay|trong thang\b(?!\s+\d)", f):
         return _month_period(today.year, today.month, "tháng này")
     if re.search(r"thang (sau|toi)", f):
-        y, mo = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-        return _month_period(y, mo, "tháng tới")
+        return _month_period(*_shift_month(today.year, today.month, 1), "tháng tới")
+    q = (today.month - 1) // 3 + 1
     if re.search(r"quy nay", f):
-        q = (today.month - 1) // 3 + 1
-        end_month = 3 * q
-        return Period(date(today.year, end_month - 2, 1), date(today.year, end_month, calendar.monthrange(today.year, end_month)[1]), "within", "quý này")
+        return _quarter_period(today.year, q, "quý này")
+    if re.search(r"quy (sau|toi)", f):
+        return _quarter_period(today.year + (q == 4), q % 4 + 1, "quý tới")
     if re.search(r"nam nay", f):
         return Period(date(today.year, 1, 1), date(today.year, 12, 31), "within", "năm nay")
+    if re.search(r"nam (sau|toi)", f):
+        return Period(date(today.year + 1, 1, 1), date(today.year + 1, 12, 31), "within", "năm tới")
     return None
 
 
+# A date is a due-date filter only when the question asks about a due date near it.
+_CUE_BEFORE = re.compile(r"\b(truoc|truoc ngay)\s*$")
+_CUE_UNTIL = re.compile(r"\b(den het|cham nhat|khong muon hon|den truoc|han chot|han cuoi)\b[^,;?]{0,12}$")
+_CUE_AFTER = re.compile(r"\b(sau|ke tu sau)\s*(ngay)?\s*$")
+_CUE = re.compile(
+    r"\b(han|thoi han|den han|xong|hoan thanh|ket thuc|thoi gian thuc hien|thoi gian hoan thanh|trong|vao|"
+    r"den|tu|truoc|sau|cham nhat|nop|la)\b"
+)
+_CUE_LATER = re.compile(r"\b(den han|het han|phai xong|phai hoan thanh|hoan thanh|xong|can xong)\b")
+_NAMES_PLAN = re.compile(r"\b(giai doan|tam nhin|nhiem ky|khoa)\s*$|\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet)\b(?!.*\b(han|xong|hoan thanh)\b)[^?,;]{0,60}\b(den|toi|den nam|nam)\s*$")
+_DATE_RE = re.compile(
+    r"(?P<day>(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d))"
+    r"|(?P<quarter>quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d))"
+    r"|(?P<month>(?:thang\s+)?(\d{1,2})\s*(?:nam\s+|/\s*)((?:19|20)\d\d))"
+    r"|(?P<year>(?:nam\s+)?((?:19|20)\d\d))(?!\s*[-–/]\s*(?:19|20)?\d\d)"
+)
+
+
+def _span(m: re.Match[str]) -> tuple[date, date] | None:
+    g = m.groups()
+    if m.group("day"):
+        day = safe_date(g[3], g[2], g[1])
+        return (day, day) if day else None
+    if m.group("quarter"):
+        q, y = ROMAN[g[5]], int(g[6])
+        p = _quarter_period(y, q, "")
+        return p.start, p.end
+    if m.group("month"):
+        mo, y = int(g[8]), int(g[9])
+        if not 1 <= mo <= 12 or (not m.group("month").startswith("thang") and "/" not in m.group("month")):
+            return None
+        p = _month_period(y, mo, "")
+        return p.start, p.end
+    y = int(g[11])
+    return date(y, 1, 1), date(y, 12, 31)
+
+
 def find_period(question: str, today: date | None = None) -> Period | None:
-    """A date, month, quarter or year the question asks about, and how (before/within/after)."""
+    """The due-date window a question asks about, or None. A year or period that names the plan
+    ("kế hoạch … đến năm 2030", "giai đoạn 2026-2030", "năm 2025" in a plan's title) is no filter:
+    a date counts only when a due word comes before it ("hạn", "trước", "đến hết", "trong", "xong")."""
     relative = relative_period(question, today)
     if relative:
         return relative
     f = fold(question)
-
-    def original(m: re.Match[str]) -> str:
-        return question[m.start() : m.end()]
-
-    mode = "within"
-    if re.search(r"\b(truoc|cham nhat|den truoc|khong muon hon|han chot)\b", f):
-        mode = "before"
-    elif re.search(r"\b(sau|tu)\b\s+(ngay|thang|quy|nam)?\s*\d", f):
-        mode = "after"
-    m = re.search(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)", f)
-    if m:
-        day = safe_date(m.group(3), m.group(2), m.group(1))
-        if day:
-            return Period(None if mode == "before" else day, day, mode, original(m))
-    m = re.search(r"quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d)", f)
-    if m:
-        q, y = ROMAN[m.group(1)], int(m.group(2))
-        start, end = date(y, 3 * q - 2, 1), date(y, 3 * q, calendar.monthrange(y, 3 * q)[1])
-        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, original(m))
-    m = re.search(r"thang\s+(\d{1,2})\s*(?:nam\s+|/\s*)((?:19|20)\d\d)", f) or re.search(
-        r"\b(\d{1,2})\s*/\s*((?:19|20)\d\d)\b", f
-    )
-    if m and 1 <= int(m.group(1)) <= 12:
-        mo, y = int(m.group(1)), int(m.group(2))
-        start, end = date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1])
-        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, original(m))
-    m = re.search(r"(?:nam\s+)((?:19|20)\d\d)\b", f) or re.search(r"\b((?:19|20)\d\d)\b", f)
-    if m and not re.search(r"\d\s*[-–]\s*" + m.group(1), f):
-        y = int(m.group(1))
-        start, end = date(y, 1, 1), date(y, 12, 31)
-        return Period(None if mode == "before" else start, start if mode == "before" else end, mode, original(m))
+    found = [(m, _span(m)) for m in _DATE_RE.finditer(f)]
+    found = [(m, s) for m, s in found if s and not re.search(r"[\d\-–/]\s*$", f[: m.start()])]
+    # "từ 01/01/2024 đến 31/12/2024": a window
+    for (m1, s1), (m2, s2) in zip(found, found[1:], strict=False):
+        between = f[m1.end() : m2.start()]
+        if re.fullmatch(r"\s*(den|toi|[-–])\s*(het\s+)?(ngay\s+)?", between) and re.search(r"\b(tu|trong khoang|giua)\s*(ngay\s+)?$", f[: m1.start()]):
+            return Period(s1[0], s2[1], "within", question[m1.start() : m2.end()])
+    for m, (start, end) in found:
+        before = f[: m.start()]
+        text = question[m.start() : m.end()]
+        if _NAMES_PLAN.search(before):
+            continue
+        if _CUE_BEFORE.search(before):
+            return Period(None, start - timedelta(days=1), "before", text)
+        if _CUE_UNTIL.search(before):
+            return Period(None, end, "before", text)
+        if _CUE_AFTER.search(before):
+            return Period(end + timedelta(days=1), None, "after", text)
+        window = " ".join(before.split()[-6:])
+        after = " ".join(f[m.end() :].split()[:6])
+        if _CUE.search(window) or _CUE_LATER.search(after):
+            return Period(start, end, "within", text)
     return None
 
 
@@ -130,13 +183,16 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     period = find_period(question, today)
     asks_day = bool(re.search(r"ngay may|ngay nao|truoc ngay|ngay bao nhieu", f))
     diacritics = has_diacritics(question)
-    if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _LIST.search(f):
+    who = bool(_WHO.search(f))
+    # "báo cáo" asked about (to whom, how often, by when) — not "ai chủ trì … báo cáo"
+    asks_leader = bool(re.search(r"chu tri|\b(ai|co quan nao|don vi nao)\b", f)) and not _TO_WHOM.search(f)
+    if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _LIST.search(f) and not asks_leader:
         name = REPORTING
-    elif period and not has_agency and not _WHO.search(f):
+    elif period and (not has_agency or _LIST.search(f)) and not who:
         name = DUE
-    elif has_agency and _DUTY.search(f) and not re.search(r"\bai\b|don vi nao|co quan nao", f):
+    elif has_agency and (_DUTY.search(f) or _LIST.search(f)) and not re.search(r"\bai\b|don vi nao|co quan nao", f):
         name = DUTIES
-    elif _WHO.search(f):
+    elif who:
         name = WHO_LEADS
     elif _DEADLINE.search(f):
         name = DEADLINE

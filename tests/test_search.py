@@ -109,10 +109,10 @@ def test_cli_errors_are_one_line(tmp_path):
 
 def test_periods_in_questions(kb):
     q3 = kb.ask("Quý III/2024 có việc gì đến hạn?")
-    assert q3.intent == "due" and [r.section for r in q3.results] == ["Phụ lục, TT 1"]
+    assert q3.intent == "due" and [r.section for r in q3.shown_results] == ["Phụ lục, TT 1"]
     assert "Quý III/2024" in q3.answer  # the user's own words, not a folded form
     y2018 = kb.ask("Những đề án, kế hoạch nào trong danh mục phải xong trong năm 2018?")
-    assert {r.section for r in y2018.results} == {"Danh mục, TT 2", "Danh mục, TT 3", "Danh mục, TT 6"}
+    assert {r.section for r in y2018.shown_results} == {"Danh mục, TT 2", "Danh mục, TT 3", "Danh mục, TT 6"}
     soon = kb.ask("Việc gì sắp đến hạn?", today=date(2025, 6, 15))
     assert {"Phụ lục, TT 5", "Phụ lục, TT 6"} <= {r.section for r in soon.results}
 
@@ -120,8 +120,8 @@ def test_periods_in_questions(kb):
 def test_agency_duties_within_a_period(kb):
     answer = kb.ask("Sở Nội vụ phải làm gì trước 01/7/2025?")
     assert answer.intent == "agency_duties" and answer.answered
-    assert {r.section for r in answer.results} == {"Phụ lục, TT 5", "Phụ lục, TT 6"}
-    assert all(r.role == "support" for r in answer.results)
+    assert {r.section for r in answer.shown_results} == {"Phụ lục, TT 5", "Phụ lục, TT 6"}
+    assert all(r.role == "support" for r in answer.shown_results)
 
 
 def test_the_same_kinds_of_questions_work_on_a_plan_from_elsewhere(tmp_path):

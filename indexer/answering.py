@@ -1,0 +1,239 @@
+"""From a question to an answer: structured paths (an agency's duties, what falls due, reporting
+rules) fused with plain search, never in place of it.
+
+Every path ends the same way: its structured hits first when they are strong, then the search
+hits (BM25 + vectors) that are not already listed, so structure adds recall and never hides the
+lexical/semantic evidence. A question names a plan (number, topic, province) → that plan's
+items come first and structured paths keep to it. When nothing answers, the answer says so
+("không có trong các kế hoạch đã nạp") and lists at most the closest items, labelled as related.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from knowledge import intent as intents
+from knowledge import names
+from knowledge.answer import Answer, Result, render_text
+from knowledge.deadlines import describe
+from knowledge.text import fold, squash, words
+
+if TYPE_CHECKING:
+    from indexer.search import Focus, KnowledgeBase
+
+NOT_IN_PLANS = "Không có trong các kế hoạch đã nạp"
+UNKNOWN_AGENCY = "Không có cơ quan này trong các kế hoạch đã nạp"
+RELATED = "Nội dung liên quan (không phải câu trả lời):"
+MAX_LISTED = 40
+MIN_COVERAGE = 0.2  # idf-weighted share of the question's words the first hit must contain
+
+
+def merge(first: list[Result], then: list[Result]) -> list[Result]:
+    """`first`, then the items of `then` not already in it."""
+    seen = {r.item_id for r in first if r.item_id is not None}
+    seen_text = {squash(r.text)[:200] for r in first}
+    out = list(first)
+    for r in then:
+        key = squash(r.text)[:200]
+        if (r.item_id is not None and r.item_id in seen) or key in seen_text:
+            continue
+        seen.add(r.item_id)
+        seen_text.add(key)
+        out.append(r)
+    return out
+
+
+_LEVEL_WORDS = ("tinh", "thanh pho", "tp")
+
+
+def _agency_key(agency: str) -> str:
+    """An agency's name without its level word ("Sở Y tế tỉnh" → "so y te")."""
+    key = squash(agency)
+    return re.sub(r"\s+(tinh|thanh pho|tp)$", "", key)
+
+
+def _variants(agency: str, known: list[str]) -> list[str]:
+    """The agency and its same-level spellings met in the plans ("… tỉnh" / "… Thành phố")."""
+    key = _agency_key(agency)
+    same = [n for n in known if _agency_key(n) == key]
+    return list(dict.fromkeys([agency, *same]))
+
+
+def decline(q: str, intent: str, agency: str | None, reason: str, related: list[Result], candidates=None) -> Answer:
+    shown = related[:3]
+    text = render_text(f"{reason}. {RELATED}", shown) if shown else reason + "."
+    return Answer(q, intent, agency, False, text, related, list(candidates or []), shown=len(shown))
+
+
+def search_hits(kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | None, limit: int = 40) -> list[Result]:
+    """Plain search (BM25 + vectors), the named plan's items first, the asked agency's next."""
+    results = kb._results(kb.rank(q, use_dense=intent.diacritics, limit=limit), agency)
+    key_agency = squash(agency) if agency else ""
+    for r in results:
+        if r.plan.id in focus.plans:
+            r.score *= focus.boost
+        if agency and (r.role or key_agency in squash(r.text)):
+            r.score *= 1.3
+        if intent.name == intents.WHO_LEADS and r.lead:
+            r.score *= 1.15
+    results.sort(key=lambda r: -r.score)
+    return results
+
+
+def coverage(kb: KnowledgeBase, q: str, result: Result) -> float:
+    """Idf-weighted share of the question's content words found in a result (words found in no
+    item, and province names, carry no weight)."""
+    terms = [t for t in dict.fromkeys(words(q)) if t not in intents.STOPWORDS and len(t) > 1 and not t.isdigit()]
+    place = set(" ".join(fold(p) for p in names.find_provinces(q)).split())
+    terms = [t for t in terms if t not in place]
+    if not terms:
+        return 1.0
+    df = kb.frequencies(terms)
+    n = max(kb._item_count, 1)
+    weights = {t: _idf(df.get(t, 0), n) for t in terms if df.get(t, 0) > 0}
+    if not weights:
+        return 1.0
+    hay = set(words(" ".join([result.text, result.section, *result.lead, *result.support, *result.recipients])))
+    return sum(w for t, w in weights.items() if t in hay) / sum(weights.values())
+
+
+def _idf(df: int, n: int) -> float:
+    import math
+
+    return math.log(1 + n / (df + 0.5))
+
+
+_QUANTITY = re.compile(r"bao nhieu\s+(\w+)")
+_ASKS_DATE = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu|thoi diem nao)\b")
+_HAS_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
+_HAS_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\bngay\s+\d{1,2}\b|\bthang\s+\d{1,2}\b")
+
+
+def lacks_asked_fact(q: str, result: Result) -> bool:
+    """The question asks for a number or a date the result does not give."""
+    f = fold(q)
+    text = fold(result.text + " " + (result.deadline.text if result.deadline else ""))
+    m = _QUANTITY.search(f)
+    if m and not re.search(r"\d+\s*(\(\w+\)\s*)?" + re.escape(m.group(1)), text):
+        return True
+    return bool(_ASKS_DATE.search(f)) and not (result.deadline and result.deadline.end) and not _HAS_DATE.search(text)
+
+
+def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
+    """The first hit may be given as the answer: from the plan the question names (when it names
+    one), on its subject, and holding the number or date asked for."""
+    if focus.plans and focus.boost >= 2.0 and top.plan.id not in focus.plans:
+        return False
+    return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(q, top)
+
+
+def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
+    results = search_hits(kb, q, intent, focus, agency)[: max(limit, 10)]
+    if not results:
+        return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
+    top = results[0]
+    if not confident(kb, q, top, focus):
+        return decline(q, intent.name, agency, NOT_IN_PLANS, results, candidates)
+    if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
+        note = f" (ghi chú: {top.note})" if top.note else ""
+        text = render_text(f"Kế hoạch không nêu đơn vị chủ trì cho nội dung này{note}.", [top])
+        return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
+    if intent.name == intents.WHO_LEADS and top.lead:
+        header = f"Chủ trì: {', '.join(top.lead)}" + (f"; phối hợp: {', '.join(top.support)}" if top.support else "")
+        header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
+    elif intent.name == intents.DEADLINE:
+        header = (
+            f"Thời hạn: {top.deadline.text} ({describe(top.deadline)})."
+            if top.deadline
+            else "Nội dung phù hợp nhất (không nêu thời hạn cụ thể):"
+        )
+    else:
+        header = "Nội dung phù hợp nhất:"
+    return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates, shown=min(5, len(results)))
+
+
+def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, candidates) -> Answer:
+    """An agency's duties, in the named plan when one is named; then search hits."""
+    everywhere: list[Result] = []
+    for name in _variants(agency, kb.duty_agencies()):
+        everywhere = merge(everywhere, kb.duties(name, plan_first=min(focus.plans) if focus.plans else None))
+    results = [r for r in everywhere if r.plan.id in focus.plans] if focus.plans else everywhere
+    evidence = search_hits(kb, q, intent, focus, agency)
+    folded = fold(q)
+    asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
+    position = {r.item_id: i for i, r in enumerate(evidence)}
+    wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
+    plan_order = {pid: i for i, pid in enumerate(dict.fromkeys(r.plan.id for r in results))}
+    role_order = {"lead": 0, "support": 1, "recipient": 2}
+    results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
+        key=lambda r: (
+            wanted is not None and r.role != wanted,
+            plan_order[r.plan.id],
+            role_order.get(r.role or "", 3),
+            position.get(r.item_id, len(position)) if focus.plans else 0,
+        )
+    )
+    period = intent.period
+    if period and results:
+        results = [r for r in results if kb.falls_due(r.deadline, period)]
+    if not results:
+        key = _agency_key(agency)
+        mentioned = [r for r in evidence[:10] if key in squash(r.text) and coverage(kb, q, r) >= 0.4]
+        if mentioned and confident(kb, q, mentioned[0], focus):
+            text = render_text(f"Nội dung nhắc đến {agency}:", mentioned[:5])
+            return Answer(q, intent.name, agency, True, text, merge(mentioned, evidence), candidates, shown=min(5, len(mentioned)))
+        where = " trong kế hoạch này" if focus.plans else ""
+        when = f" có thời hạn {period.text}" if period else ""
+        reason = f"Không thấy nhiệm vụ nào giao cho {agency}{when}{where}: {NOT_IN_PLANS.lower()}"
+        return decline(q, intent.name, agency, reason, evidence, candidates)
+    plans = len({r.plan.id for r in results})
+    header = f"{agency}: {len(results)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
+    shown = results[:MAX_LISTED]
+    footer = (
+        f"(Còn {len(results) - len(shown)} nội dung nữa: xem đủ bằng /nhiemvu {agency} "
+        f'hoặc planbot tasks --agency "{agency}".)'
+        if len(results) > len(shown)
+        else ""
+    )
+    text = render_text(header, shown, by_role=True, footer=footer)
+    return Answer(q, intent.name, agency, True, text, merge(results, evidence), candidates, shown=len(shown))
+
+
+def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:
+    period = intent.period
+    span = (period.start, period.end)
+    found = kb.due_in(period.start, period.end, agency=agency)
+    if focus.plans and any(r.plan.id in focus.plans for r in found):
+        found = [r for r in found if r.plan.id in focus.plans]
+    evidence = search_hits(kb, q, intent, focus, agency)
+    position = {r.item_id: i for i, r in enumerate(evidence)}
+    found.sort(key=lambda r: (r.kind != "task", position.get(r.item_id, len(position))))
+    what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau", "overdue": "đã quá hạn"}[period.mode]
+    label = "" if period.mode == "overdue" else f" {period.text}"
+    if not found:
+        reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}"
+        return Answer(q, intent.name, agency, False, reason + ".", evidence[:3], period=span, shown=0)
+    shown = found[: max(limit, 1)]
+    header = f"Có {len(found)} nhiệm vụ {what}{label}:"
+    footer = f"(Còn {len(found) - len(shown)} nhiệm vụ nữa.)" if len(found) > len(shown) else ""
+    text = render_text(header, shown, footer=footer)
+    return Answer(q, intent.name, agency, True, text, merge(found, evidence), period=span, shown=len(shown))
+
+
+def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, limit: int) -> Answer | None:
+    names_ = [m.name for m in matches]
+    rules = kb.reporting_ranked(q, intent, matches, focus)
+    if focus.plans:
+        rules = [r for r in rules if r.plan.id in focus.plans]
+    evidence = search_hits(kb, q, intent, focus, names_[0] if names_ else None)
+    if not rules:
+        return None
+    agency = names_[0] if names_ else None
+    # A rule the question's own words match well goes first; search hits fill in after.
+    rules.sort(key=lambda r: -coverage(kb, q, r))
+    if intent.asks_day and not any(r.note.startswith("due_day") or _HAS_DAY.search(fold(r.text)) for r in rules[:3]):
+        return decline(q, intent.name, agency, "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo", rules + evidence)
+    best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
+    ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
+    return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))

@@ -1,0 +1,163 @@
+"""Names in questions, as officials write them: provinces, agency levels, agencies we do not know.
+
+Pure helpers on top of `knowledge.agencies`: which province a question or a plan is about
+("Sở Y tế Bắc Ninh", "ở TP.HCM"), whether "UBND" or "BHXH" was written without its level (then
+the levels are offered, not guessed), whether a registry match is a real agency or a common word
+("tỉnh" is not Tỉnh Đoàn), and whether the question names an agency the plans never mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from knowledge.agencies import QueryMatch
+from knowledge.text import fold, squash
+
+# Provinces and centrally run cities, before and after the 2025 merger; aliases are folded.
+_PROVINCES: dict[str, tuple[str, ...]] = {
+    "Hà Nội": ("ha noi",),
+    "TP. Hồ Chí Minh": ("ho chi minh", "tp hcm", "tphcm", "tp ho chi minh", "sai gon"),
+    "Hải Phòng": ("hai phong",), "Đà Nẵng": ("da nang",), "Cần Thơ": ("can tho",), "Huế": ("thua thien hue", "hue"),
+    "An Giang": ("an giang",), "Bà Rịa - Vũng Tàu": ("ba ria vung tau", "vung tau"), "Bắc Giang": ("bac giang",),
+    "Bắc Kạn": ("bac kan",), "Bạc Liêu": ("bac lieu",), "Bắc Ninh": ("bac ninh",), "Bến Tre": ("ben tre",),
+    "Bình Định": ("binh dinh",), "Bình Dương": ("binh duong",), "Bình Phước": ("binh phuoc",),
+    "Bình Thuận": ("binh thuan",), "Cà Mau": ("ca mau",), "Cao Bằng": ("cao bang",), "Đắk Lắk": ("dak lak", "dac lac"),
+    "Đắk Nông": ("dak nong",), "Điện Biên": ("dien bien",), "Đồng Nai": ("dong nai",), "Đồng Tháp": ("dong thap",),
+    "Gia Lai": ("gia lai",), "Hà Giang": ("ha giang",), "Hà Nam": ("ha nam",), "Hà Tĩnh": ("ha tinh",),
+    "Hải Dương": ("hai duong",), "Hậu Giang": ("hau giang",), "Hòa Bình": ("hoa binh",), "Hưng Yên": ("hung yen",),
+    "Khánh Hòa": ("khanh hoa",), "Kiên Giang": ("kien giang",), "Kon Tum": ("kon tum",), "Lai Châu": ("lai chau",),
+    "Lâm Đồng": ("lam dong",), "Lạng Sơn": ("lang son",), "Lào Cai": ("lao cai",), "Long An": ("long an",),
+    "Nam Định": ("nam dinh",), "Nghệ An": ("nghe an",), "Ninh Bình": ("ninh binh",), "Ninh Thuận": ("ninh thuan",),
+    "Phú Thọ": ("phu tho",), "Phú Yên": ("phu yen",), "Quảng Bình": ("quang binh",), "Quảng Nam": ("quang nam",),
+    "Quảng Ngãi": ("quang ngai",), "Quảng Ninh": ("quang ninh",), "Quảng Trị": ("quang tri",),
+    "Sóc Trăng": ("soc trang",), "Sơn La": ("son la",), "Tây Ninh": ("tay ninh",), "Thái Bình": ("thai binh",),
+    "Thái Nguyên": ("thai nguyen",), "Thanh Hóa": ("thanh hoa",), "Tiền Giang": ("tien giang",),
+    "Trà Vinh": ("tra vinh",), "Tuyên Quang": ("tuyen quang",), "Vĩnh Long": ("vinh long",),
+    "Vĩnh Phúc": ("vinh phuc",), "Yên Bái": ("yen bai",),
+}
+_ALIAS = {alias: name for name, aliases in _PROVINCES.items() for alias in aliases}
+_PROVINCE_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(sorted(map(re.escape, _ALIAS), key=len, reverse=True)) + r")(?![a-z0-9])")
+# Words that, written just before a province, make it part of another name ("Bệnh viện Hà Nội"
+# still names Hà Nội; "Nam Định" inside "Hà Nam Định" does not occur) — kept small on purpose.
+_NATIONAL = re.compile(r"^\W*(thu tuong|chinh phu|quoc hoi|bo [a-z]|ban chap hanh trung uong|van phong chinh phu)")
+
+
+def _squashed(text: str) -> str:
+    return squash(text.replace(".", " "))
+
+
+def find_provinces(text: str) -> list[str]:
+    """Provinces named in `text`, in order of first mention."""
+    return list(dict.fromkeys(_ALIAS[m.group(1)] for m in _PROVINCE_RE.finditer(_squashed(text))))
+
+
+def plan_province(head: str) -> str | None:
+    """The province a plan belongs to, from the start of its text (issuer, title, place line);
+    None for national documents (Thủ tướng, Chính phủ, a Bộ) and when no province is named."""
+    folded = _squashed(head[:3000])
+    if _NATIONAL.match(folded):
+        return None
+    counts = Counter(_ALIAS[m.group(1)] for m in _PROVINCE_RE.finditer(folded))
+    if not counts:
+        return None
+    return counts.most_common(1)[0][0]
+
+
+# -- agency levels ----------------------------------------------------------------------------
+# "UBND", "BHXH" written alone: the question has not said which level.
+_BARE_HEADS = {
+    "uy ban nhan dan": re.compile(r"(?<![a-z])(ubnd|uy ban nhan dan)(?!\s+(tinh|huyen|xa|thanh pho|tp|cap|cac|quan|phuong|thi xa|thi tran|dac khu|\w+ \w+ (tinh|huyen)))(?![a-z])"),
+    "bao hiem xa hoi": re.compile(r"(?<![a-z])(bhxh|bao hiem xa hoi)(?!\s+(tinh|huyen|xa|thanh pho|tp|cap|cac|quan|viet nam|khu vuc|co so))(?![a-z])"),
+}
+_LEVEL_ORDER = ("tinh", "thanh pho", "huyen", "quan", "thi xa", "xa", "phuong")
+_HEAD_KEYS = {"uy ban nhan dan": ("uy ban nhan dan", "ubnd"), "bao hiem xa hoi": ("bao hiem xa hoi", "bhxh")}
+
+
+def bare_level_head(question: str) -> str | None:
+    """'uy ban nhan dan' / 'bao hiem xa hoi' when the question names it without a level."""
+    folded = _squashed(question)
+    for head, pattern in _BARE_HEADS.items():
+        m = pattern.search(folded)
+        if m and not find_provinces(folded[m.end() : m.end() + 25]):
+            return head
+    return None
+
+
+def level_options(head: str, names: list[str]) -> list[str]:
+    """Agency names (from the plans) of every level of `head`, province level first."""
+    keys = _HEAD_KEYS.get(head, (head,))
+    found = [n for n in names if any(_squashed(n).startswith(k + " ") for k in keys)]
+
+    def level(name: str) -> int:
+        rest = _squashed(name).split(" ", 4)[-1]
+        return next((i for i, w in enumerate(_LEVEL_ORDER) if re.search(rf"\b{w}\b", rest)), len(_LEVEL_ORDER))
+
+    return sorted(dict.fromkeys(found), key=lambda n: (level(n), len(n)))
+
+
+# -- is a registry match a real agency? -------------------------------------------------------
+_COMMON = frozenset({"tinh", "huyen", "xa", "thanh pho", "doan", "ban", "so", "phong", "bo", "cuc", "hoi", "vien", "nganh"})
+_HEAD_WORDS = ("so", "bo", "ban", "cuc", "chi cuc", "phong", "vien", "trung tam", "van phong", "uy ban", "hoi", "doan", "cong an", "thanh tra")
+
+
+def plausible(question: str, matches: list[QueryMatch]) -> list[QueryMatch]:
+    """Drop matches that are common words ("tỉnh") or whose kind of agency differs from the word
+    written just before them ("Bộ KH&CN" is not "Sở KH&CN")."""
+    folded = _squashed(question)
+    kept = []
+    for m in matches:
+        matched = _squashed(m.matched)
+        if matched in _COMMON:
+            continue
+        at = folded.find(matched)
+        before = folded[:at].split()[-2:] if at > 0 else []
+        name_head = _squashed(m.name).split()[:1]
+        if before and name_head and before[-1] in ("bo", "so", "cuc", "ban", "vien") and before[-1] != name_head[0] and not matched.startswith(before[-1]):
+            continue
+        kept.append(m)
+    return kept
+
+
+_AGENCY_HEAD = re.compile(
+    r"(?<![a-z])(so|bo|cuc|chi cuc|tong cuc|ban|phong|vien|trung tam|van phong|hoi|lien doan|cong an|thanh tra)\s+(?=[a-z])"
+)
+_STOP_AFTER = frozenset(
+    """phai lam co chu tri phoi hop duoc trong o cua gi nao thi la tai theo ve voi cho se da dang can
+    nhiem vu trach nhiem tinh thanh huyen xa tp giao thuc hien lo""".split()
+)
+
+
+def named_agency(question: str) -> str | None:
+    """An agency-shaped name in the question ("Sở Du lịch", "Cục Hàng hải"): an agency word and
+    the words after it up to the question's own words; None when there is none."""
+    folded = fold(question)
+    m = _AGENCY_HEAD.search(folded)
+    if not m or (m.start() > 0 and not question[m.start()].isupper()):
+        return None
+    tail = []
+    for w in re.findall(r"[\w&]+", folded[m.end() :])[:6]:
+        if w in _STOP_AFTER or find_provinces(w):
+            break
+        tail.append(w)
+    if not tail:
+        return None
+    end = m.end()
+    for w in tail:
+        end = folded.index(w, end) + len(w)
+    return question[m.start() : end]
+
+
+@lru_cache(maxsize=512)
+def without_province(name: str) -> str:
+    """'Sở Y tế Bắc Ninh' → 'Sở Y tế' (the registry's name has no province)."""
+    folded = _squashed(name)
+    found = list(_PROVINCE_RE.finditer(folded))
+    m = found[-1] if found else None
+    if not m or m.end() != len(folded):
+        return name
+    words = name.replace(".", ". ").split()[: len(folded[: m.start()].split())]
+    while len(words) > 1 and fold(words[-1]).strip(".") in ("tinh", "thanh", "pho", "tp", "o", "cua"):
+        words.pop()
+    return " ".join(words) or name

@@ -53,6 +53,7 @@ class DocReport:
     tables: int = 0
     non_task_tables: int | None = None  # None: not known
     non_task_tables_basis: str = ""
+    table_kinds: dict[str, int] = field(default_factory=dict)  # tables/segments by kind
     deadlines_parsed: int = 0
     deadlines_unparsed: int = 0
     unparsed: list[str] = field(default_factory=list)
@@ -111,25 +112,31 @@ def _parse(document: Document, registry: AgencyRegistry) -> Plan:
     return plan_parser.parse_plan(text, registry)
 
 
-def _non_task_tables(plan: Plan, document: Document) -> tuple[int | None, str]:
-    """Tables that yield no task. From the plan when the parser records its tables, else each
-    table of the document run alone through `knowledge.tables.parse_table`."""
+def _non_task_tables(plan: Plan, document: Document) -> tuple[int | None, str, dict[str, int]]:
+    """Tables (or, when the tables module reports them, table segments) that are not task
+    tables, how that was counted, and the count of each kind. From the plan when the parser
+    records its tables, else each table of the document run alone through `parse_table`."""
     recorded = getattr(plan, "tables", None)
-    if isinstance(recorded, list):
+    if isinstance(recorded, list) and recorded:
         kinds = [getattr(t, "kind", None) or getattr(t, "role", None) for t in recorded]
-        if recorded and all(isinstance(k, str) for k in kinds):
-            return sum(1 for k in kinds if k != "task"), "plan.tables"
-        flags = [getattr(t, "is_task", None) for t in recorded]
-        if all(isinstance(f, bool) for f in flags):
-            return sum(1 for f in flags if not f), "plan.tables"
-    count = 0
+        if all(isinstance(k, str) for k in kinds):
+            counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
+            return sum(1 for k in kinds if k not in ("task", "tasks")), "plan.tables", counts
+    counts: dict[str, int] = {}
+    segmented = False
+    takes_table = "Table" in str(inspect.signature(parse_table).parameters["rows"].annotation)
     try:
         for table in document.tables:
-            if not parse_table(table.grid(), "", AgencyRegistry()).tasks:
-                count += 1
+            result = parse_table(table if takes_table else table.grid(), "", AgencyRegistry())
+            segmented = segmented or hasattr(result, "kinds")
+            kinds = getattr(result, "kinds", None) or (["tasks"] if result.tasks else ["other"])
+            for kind in kinds:
+                counts[kind] = counts.get(kind, 0) + 1
     except Exception as exc:  # the tables module is changing under us: say so, do not stop
-        return None, f"n/a: knowledge.tables.parse_table failed ({type(exc).__name__})"
-    return count, "each table alone through knowledge.tables.parse_table"
+        return None, f"n/a: knowledge.tables.parse_table failed ({type(exc).__name__})", {}
+    basis = "table segments by kind" if segmented else "tables"
+    non_task = sum(n for k, n in counts.items() if k != "tasks")
+    return non_task, f"{basis}, each table alone through knowledge.tables.parse_table", counts
 
 
 def _where(exc: Exception) -> str:
@@ -167,7 +174,7 @@ def check_document(path: Path, registry: AgencyRegistry, pages: PageProgress | N
     report.tasks = len(plan.tasks)
     report.tasks_with_lead = sum(1 for t in plan.tasks if t.lead)
     report.tables = len(document.tables)
-    report.non_task_tables, report.non_task_tables_basis = _non_task_tables(plan, document)
+    report.non_task_tables, report.non_task_tables_basis, report.table_kinds = _non_task_tables(plan, document)
     deadlines = plan.deadlines()
     report.unparsed = [d.text for d in deadlines if not d.parsed]
     report.deadlines_unparsed = len(report.unparsed)

@@ -8,7 +8,7 @@ _FILE_WIDTH = 36
 
 LEGEND = (
     "Cột: mục = mục có số; đoạn = đoạn văn; NV = dòng nhiệm vụ trong bảng; CT = dòng có cơ quan chủ trì; "
-    "bảng/khác = bảng trong tệp / bảng không phải bảng nhiệm vụ; hạn+/hạn- = thời hạn đọc được / chưa đọc được; "
+    "bảng = bảng trong tệp; khác = bảng (hoặc phần bảng) không phải bảng nhiệm vụ, loại của từng phần ở dòng thông tin; hạn+/hạn- = thời hạn đọc được / chưa đọc được; "
     "BC = quy định báo cáo định kỳ; lưu ý = số cảnh báo; giây = đọc + phân tích."
 )
 
@@ -75,7 +75,9 @@ def format_documents(reports: list[DocReport], details: bool = False) -> str:
     lines += ["", "Thông tin văn bản (cơ quan ban hành — tiêu đề):"]
     for r in reports:
         if r.status == "ok":
-            source = f" [{r.source}{f', {r.pages} trang' if r.pages else ''}]" if r.source else ""
+            kinds = ", ".join(f"{k} {n}" for k, n in r.table_kinds.items())
+            where = [x for x in (r.source, f"{r.pages} trang" if r.pages else "", f"bảng: {kinds}" if kinds else "") if x]
+            source = f" [{'; '.join(where)}]" if where else ""
             lines.append(f"  {one_line(r.file, _FILE_WIDTH):<{_FILE_WIDTH}} {one_line(r.issuer, 34) or '(không rõ)'} — {one_line(r.title, 110) or '(không có tiêu đề)'}{source}")
             if r.meta_doubts:
                 lines.append(f"  {'':<{_FILE_WIDTH}}   ⚠ {'; '.join(r.meta_doubts)}")

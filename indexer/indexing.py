@@ -1,17 +1,61 @@
-"""Index plan files into the store: files or folders, progress, one report per file."""
+"""Index plan files: load → parse → embed → store, one report per file.
+
+A plan is known by its path relative to the folder it was indexed from ("sub/ke-hoach.docx"; a
+file given on its own by its name), in NFC. Its source (absolute path) is stored too: indexing
+the same file again, from another root, updates the same plan; a different file whose name is
+already taken by another existing file is stored under a longer name (its folder added) with
+a warning, never replacing the other plan. A file's raw bytes are hashed before anything is
+loaded, so an unchanged file (even a scanned PDF needing OCR) costs one hash.
+"""
 
 from __future__ import annotations
 
 import logging
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.loaders import plan_files, read_plan_bytes, read_plan_file
-from indexer.store import IndexReport, Store
+from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
+from indexer.store import IndexReport, Store, file_hash
+from knowledge.document import Document
 from knowledge.errors import PlanbotError
-from knowledge.parser import parse_plan
+from knowledge.model import Plan
+from knowledge.parser import parse_document
 
 log = logging.getLogger(__name__)
+
+_LOADED: OrderedDict[str, Document] = OrderedDict()  # file hash → document (preview, then import)
+_LOADED_MAX = 4
+
+
+def nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
+def load(name: str, data: bytes, progress: PageProgress | None = None) -> Document:
+    """The document in a file's bytes; the last few are kept, so a previewed upload (perhaps
+    OCRed) is not read again when the admin confirms it."""
+    digest = file_hash(data)
+    if digest in _LOADED:
+        _LOADED.move_to_end(digest)
+        return _LOADED[digest]
+    document = read_plan_bytes(name, data, progress)
+    _LOADED[digest] = document
+    while len(_LOADED) > _LOADED_MAX:
+        _LOADED.popitem(last=False)
+    return document
+
+
+def parse(document: Document, store: Store | None) -> tuple[Plan, dict]:
+    """The plan and its summary, with the loader's warnings first."""
+    plan = parse_document(document, store.registry() if store else None)
+    summary = plan.summary()
+    summary["warnings"] = list(document.warnings) + list(summary.get("warnings", []))
+    summary["source"] = document.source  # "ocr": answers can say the text was recognised
+    if document.pages:
+        summary["pages"] = document.pages
+    return plan, summary
 
 
 def index_paths(
@@ -20,41 +64,84 @@ def index_paths(
     embedder=None,
     progress: Callable[[str], None] | None = None,
     force: bool = False,
+    pages: PageProgress | None = None,
 ) -> list[IndexReport]:
-    """Index every plan file under `paths`. A failing file is reported and changes nothing."""
+    """Index every plan file under `paths`. A failing file is reported and changes nothing.
+    `progress(name)` is called per file, `pages(done, total)` per OCR page."""
+    targets = [(path, key) for root in paths for path, key in _keys(root)]
+    if not targets:
+        raise PlanbotError(
+            f"Không tìm thấy tệp kế hoạch ({', '.join(SUPPORTED)}) ở đường dẫn đã cho."
+        )
     reports: list[IndexReport] = []
-    files = plan_files(paths)
-    if not files:
-        raise PlanbotError("Không tìm thấy tệp kế hoạch (.txt, .md, .docx, .pdf) ở đường dẫn đã cho.")
-    for path in files:
+    for path, key in targets:
         if progress:
             progress(path.name)
         try:
-            text, warnings = read_plan_file(path)
-            report = store.index_text(path.name, text, embedder=embedder, force=force)
-            if warnings:
-                report.summary.setdefault("warnings", []).extend(warnings)
+            report = _index_file(store, path, key, embedder, force, pages)
         except PlanbotError as exc:
-            report = IndexReport(path.name, "failed", error=str(exc))
+            report = IndexReport(key, "failed", error=str(exc))
         reports.append(report)
     return reports
 
 
+def _keys(root: Path) -> list[tuple[Path, str]]:
+    if root.is_dir():
+        return [(path, nfc(path.relative_to(root).as_posix())) for path in plan_files([root])]
+    return [(root, nfc(root.name))]
+
+
+def _index_file(
+    store: Store, path: Path, key: str, embedder, force: bool, pages: PageProgress | None
+) -> IndexReport:
+    data = read_bytes(path)
+    digest = file_hash(data)
+    source = nfc(str(path.resolve()))
+    key, warning = _identity(store, key, source, path)
+    if not force and (report := store.unchanged(key, digest)):
+        return report
+    document = read_plan_bytes(path.name, data, pages)
+    plan, summary = parse(document, store)
+    if warning:
+        summary["warnings"].insert(0, warning)
+    return store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary)
+
+
+def _identity(store: Store, key: str, source: str, path: Path) -> tuple[str, str]:
+    """The name to store a file under, and a warning when it had to differ from `key`."""
+    known = store.file_of_source(source)
+    if known:
+        return known, ""
+    candidate, parents = key, list(path.resolve().parents)[key.count("/") :]
+    while True:
+        row = store.plan_row(candidate)
+        other = row.get("source") if row else None
+        if row is None or not other or other == source or not Path(other).is_file():
+            break  # free, an upload, or the same file; a plan whose file is gone is replaced
+        if not parents or parents[0].name == "":
+            raise PlanbotError(f"Tên '{key}' đã dùng cho kế hoạch đọc từ '{other}'; hãy đổi tên tệp.")
+        candidate = nfc(f"{parents.pop(0).name}/{candidate}")
+    if candidate != key:
+        return candidate, (
+            f"Đã có kế hoạch khác tên '{key}' (từ '{store.plan_row(key)['source']}'); "
+            f"tệp này được lưu với tên '{candidate}'."
+        )
+    return candidate, ""
+
+
 def index_upload(store: Store, name: str, data: bytes, embedder=None) -> IndexReport:
     """Index one uploaded file (bytes). Raises `PlanbotError` on bad input; index unchanged."""
-    text, warnings = read_plan_bytes(name, data)
-    report = store.index_text(name, text, embedder=embedder)
-    if warnings:
-        report.summary.setdefault("warnings", []).extend(warnings)
-    return report
+    name = nfc(Path(name).name)
+    digest = file_hash(data)
+    document = load(name, data)
+    plan, summary = parse(document, store)
+    return store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary)
 
 
 def preview_upload(name: str, data: bytes, store: Store | None = None) -> dict:
     """Parse without indexing: what the admin sees before confirming. Raises `PlanbotError`."""
-    text, warnings = read_plan_bytes(name, data)
-    plan = parse_plan(text, store.registry() if store else None)
-    summary = plan.summary()
-    summary["warnings"] = warnings + summary["warnings"]
+    name = nfc(Path(name).name)
+    _, summary = parse(load(name, data), store)
     summary["file"] = name
     summary["replaces"] = bool(store and store.plan_row(name))
     return summary

@@ -24,9 +24,11 @@ from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
-from knowledge.text import words
+from knowledge.text import nfc, words
 
 PARSER_VERSION = "6"
+# Bumped when the loaders read a file differently: its stored plan is then rebuilt.
+LOADER_VERSION = "2"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,6 +177,24 @@ def m006_deadline_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_items_deadline ON items(deadline_id)")
 
 
+def m009_plan_source(db: sqlite_utils.Database) -> None:
+    """Where a plan was read from (absolute path; NULL for uploads), so two files with the same
+    name never replace each other; plan names in NFC, so NFC and NFD spellings are one plan."""
+    if "source" not in db["plans"].columns_dict:
+        db.execute("ALTER TABLE plans ADD COLUMN source TEXT")
+    rows = db.execute("SELECT id, file FROM plans ORDER BY id").fetchall()
+    kept = {file for _, file in rows}
+    for plan_id, file in rows:
+        if nfc(file) == file:
+            continue
+        if nfc(file) in kept:  # a second copy of the same plan: drop it
+            delete_plan_rows(db, plan_id)
+            db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
+        else:
+            db.execute("UPDATE plans SET file = ? WHERE id = ?", [nfc(file), plan_id])
+            kept.add(nfc(file))
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_plan_year,
@@ -183,6 +203,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m005_feedback,
     m006_deadline_indexes,
     m007_plan_valid_until,
+    m009_plan_source,
 ]
 
 
@@ -215,6 +236,20 @@ def lexical_terms(text: str) -> list[str]:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_hash(data: bytes) -> str:
+    """Identity of a plan file's content: its raw bytes (hashed before anything is loaded, so an
+    unchanged scanned PDF is not read by OCR again) and the loader version."""
+    return hashlib.sha256(f"loader {LOADER_VERSION}\n".encode() + data).hexdigest()
+
+
+def delete_plan_rows(db: sqlite_utils.Database, plan_id: int) -> None:
+    """Every row of a plan but its `plans` row."""
+    ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
+    db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+    for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
+        db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
 
 
 @dataclass
@@ -344,22 +379,49 @@ class Store:
 
     # -- indexing ---------------------------------------------------------------------------
     def plan_row(self, file: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM plans WHERE file = ?", [file]))
+        rows = list(self.db.query("SELECT * FROM plans WHERE file = ?", [nfc(file)]))
         return rows[0] if rows else None
 
-    def index_text(self, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
-        """Parse `text` and replace the plan stored under `file` atomically."""
-        started = datetime.now(UTC)
+    def file_of_source(self, source: str) -> str | None:
+        """The name a plan read from `source` (an absolute path) is stored under, if any."""
+        row = self.db.execute("SELECT file FROM plans WHERE source = ?", [source]).fetchone()
+        return row[0] if row else None
+
+    def unchanged(self, file: str, digest: str) -> IndexReport | None:
+        """The stored report when the plan under `file` was built from the same content by this
+        parser version; else None."""
         stored = self.db.execute(
             "SELECT id, summary, content_hash, parser_version FROM plans WHERE file = ?", [file]
         ).fetchone()
-        if not force and stored and stored[2] == content_hash(text) and stored[3] == PARSER_VERSION:
+        if stored and stored[2] == digest and stored[3] == PARSER_VERSION:
             return IndexReport(file, "unchanged", stored[0], json.loads(stored[1] or "{}"))
-        plan = parse_plan(text, self.registry())
+        return None
+
+    def save_plan(
+        self,
+        file: str,
+        plan: Plan,
+        text: str,
+        digest: str,
+        embedder=None,
+        source: str | None = None,
+        summary: dict | None = None,
+    ) -> IndexReport:
+        """Store a parsed plan under `file`, replacing the previous one atomically (vectors of
+        new texts computed first, outside the transaction)."""
+        started = datetime.now(UTC)
         embedded = self._embed_missing(plan, embedder) if embedder is not None else 0
-        plan_id = self._replace(file, text, plan)
+        summary = summary if summary is not None else plan.summary()
+        plan_id = self._replace(nfc(file), text, plan, digest, source, summary)
         seconds = (datetime.now(UTC) - started).total_seconds()
-        return IndexReport(file, "indexed", plan_id, plan.summary(), embedded=embedded, seconds=seconds)
+        return IndexReport(nfc(file), "indexed", plan_id, summary, embedded=embedded, seconds=seconds)
+
+    def index_text(self, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
+        """Parse plain `text` and store it under `file` (files go through `indexer.indexing`)."""
+        digest = file_hash(text.encode("utf-8"))
+        if not force and (report := self.unchanged(nfc(file), digest)):
+            return report
+        return self.save_plan(file, parse_plan(text, self.registry()), text, digest, embedder)
 
     def _docs(self, plan: Plan) -> list[tuple[str, object, str]]:
         docs: list[tuple[str, object, str]] = []
@@ -389,7 +451,9 @@ class Store:
             )
         return len(missing)
 
-    def _replace(self, file: str, text: str, plan: Plan) -> int:
+    def _replace(
+        self, file: str, text: str, plan: Plan, digest: str, source: str | None, summary: dict
+    ) -> int:
         meta = plan.meta
         old = self.plan_row(file)
         db = self.db
@@ -402,8 +466,9 @@ class Store:
                 plan_id = None
             values = {
                 "file": file,
-                "content_hash": content_hash(text),
+                "content_hash": digest,
                 "parser_version": PARSER_VERSION,
+                "source": source,
                 "title": meta.title,
                 "number": meta.number,
                 "issuer": meta.issuer,
@@ -412,7 +477,7 @@ class Store:
                 "valid_until": meta.valid_until,
                 "place": meta.place,
                 "implements": json.dumps(meta.implements, ensure_ascii=False),
-                "summary": json.dumps(plan.summary(), ensure_ascii=False),
+                "summary": json.dumps(summary, ensure_ascii=False),
                 "text": text,
                 "indexed_at": datetime.now(UTC).isoformat(),
             }
@@ -513,11 +578,7 @@ class Store:
         return cur.lastrowid
 
     def _delete_rows(self, plan_id: int) -> None:
-        db = self.db
-        ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
-        db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
-        for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
-            db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+        delete_plan_rows(self.db, plan_id)
 
     # -- reading ----------------------------------------------------------------------------
     def plans(self) -> list[dict]:

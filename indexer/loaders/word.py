@@ -1,0 +1,228 @@
+""".docx → Document: paragraphs with Word's list numbering, real tables with their spans.
+
+Headers and footers are not read (they live in other parts of the package). Tables drawn
+without borders, with few rows and at most three columns (letterhead: issuer | motto,
+signature block) are layout, not data: their cells are read as paragraphs. A table nested in a cell is flattened into the
+cell's text, one nested row per line.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph as DocxParagraph
+
+from indexer.loaders.layout import cell_text
+from indexer.loaders.numbering import Numbering
+from knowledge.document import DOCX, Cell, Document, Paragraph, Table
+from knowledge.errors import PlanbotError
+from knowledge.text import nfc
+
+_LAYOUT_MAX_ROWS = 4
+
+
+def load_docx(name: str, data: bytes) -> Document:
+    try:
+        import docx  # python-docx
+
+        source = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise PlanbotError(f"Tệp '{name}' không phải .docx hợp lệ.") from exc
+    except Exception as exc:  # lxml and python-docx raise more types for damaged packages
+        raise PlanbotError(f"Tệp '{name}' không phải .docx hợp lệ.") from exc
+    reader = _Reader(source)
+    reader.read_container(source.element.body)
+    document = Document(blocks=reader.blocks, source=DOCX)
+    if reader.nested:
+        document.warnings.append(
+            f"Có {reader.nested} bảng lồng trong ô bảng: nội dung đã được ghép vào ô chứa nó."
+        )
+    return document
+
+
+class _Reader:
+    def __init__(self, source) -> None:
+        self.source = source
+        self.numbering = Numbering(source)
+        self.blocks: list[Paragraph | Table] = []
+        self.nested = 0
+
+    # -- body ------------------------------------------------------------------------------
+    def read_container(self, element) -> None:
+        for child in element.iterchildren():
+            tag = child.tag
+            if tag == qn("w:p"):
+                paragraph = self.paragraph(child)
+                if paragraph is not None:
+                    self.blocks.append(paragraph)
+            elif tag == qn("w:tbl"):
+                self.table(child)
+            elif tag in (qn("w:sdt"), qn("w:customXml")):
+                content = child.find(qn("w:sdtContent"))
+                self.read_container(content if content is not None else child)
+
+    def paragraph(self, p) -> Paragraph | None:
+        para = DocxParagraph(p, self.source)
+        text = nfc(para.text).replace("\t", " ").strip()
+        num_id, ilvl = _numbering_of(para)
+        label = self.numbering.label(num_id, ilvl) if num_id else ""
+        if not text:
+            return None  # an empty numbered paragraph still advanced its counter above
+        style = para.style.name if para.style is not None else ""
+        return Paragraph(
+            text=text,
+            label=label,
+            style=style or "",
+            level=ilvl if num_id else None,
+            bold=_bold(para),
+            centered=_centered(para),
+        )
+
+    # -- tables ----------------------------------------------------------------------------
+    def table(self, tbl) -> None:
+        rows = tbl.findall(qn("w:tr"))
+        columns = max((len(tr.findall(qn("w:tc"))) for tr in rows), default=0)
+        if len(rows) <= _LAYOUT_MAX_ROWS and columns <= 3 and not _has_borders(tbl, self.source):
+            for tr in rows:
+                for tc in tr.findall(qn("w:tc")):
+                    self.read_container(tc)
+            return
+        self.blocks.append(Table(rows=self.rows(tbl)))
+
+    def rows(self, tbl) -> list[list[Cell]]:
+        out: list[list[Cell]] = []
+        origin: dict[int, Cell] = {}  # grid column → the cell a vertical merge continues
+        for tr in tbl.findall(qn("w:tr")):
+            row: list[Cell] = []
+            column = 0
+            before = _int(_row_prop(tr, "w:gridBefore"))
+            if before:
+                row.append(Cell("", col_span=before))
+                column += before
+            for tc in tr.findall(qn("w:tc")):
+                tc_pr = tc.find(qn("w:tcPr"))
+                span = _int(_prop(tc_pr, "w:gridSpan")) or 1
+                merge = tc_pr.find(qn("w:vMerge")) if tc_pr is not None else None
+                if merge is not None and merge.get(qn("w:val")) in (None, "continue") and column in origin:
+                    origin[column].row_span += 1
+                    row.append(Cell("", col_span=span, merged_from_above=True))
+                else:
+                    cell = Cell(self.cell_text(tc), col_span=span)
+                    row.append(cell)
+                    origin[column] = cell
+                column += span
+            after = _int(_row_prop(tr, "w:gridAfter"))
+            if after:
+                row.append(Cell("", col_span=after))
+            out.append(row)
+        return out
+
+    def cell_text(self, tc) -> str:
+        lines: list[str] = []
+        for child in tc.iterchildren():
+            if child.tag == qn("w:p"):
+                paragraph = self.paragraph(child)
+                if paragraph is not None:
+                    lines.append(paragraph.full_text)
+            elif child.tag == qn("w:tbl"):
+                self.nested += 1
+                for row in self.rows(child):
+                    texts = [c.text.replace("\n", " ") for c in row if c.text]
+                    if texts:
+                        lines.append(" | ".join(texts))
+            elif child.tag == qn("w:sdt"):
+                content = child.find(qn("w:sdtContent"))
+                if content is not None:
+                    lines.extend(
+                        t for t in (DocxParagraph(p, self.source).text.strip() for p in content.iter(qn("w:p"))) if t
+                    )
+        return cell_text("\n".join(lines))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _prop(parent, tag: str) -> str | None:
+    child = parent.find(qn(tag)) if parent is not None else None
+    return child.get(qn("w:val")) if child is not None else None
+
+
+def _row_prop(tr, tag: str) -> str | None:
+    return _prop(tr.find(qn("w:trPr")), tag)
+
+
+def _numbering_of(para: DocxParagraph) -> tuple[str | None, int]:
+    """(numId, level) from the paragraph's own properties, else from its style chain."""
+    p_pr = para._p.pPr
+    num_pr = p_pr.numPr if p_pr is not None else None
+    num_id = ilvl = None
+    if num_pr is not None:
+        num_id = num_pr.numId.val if num_pr.numId is not None else None
+        ilvl = num_pr.ilvl.val if num_pr.ilvl is not None else None
+    style = para.style
+    depth = 0
+    while num_id is None and style is not None and depth < 10:
+        s_pr = style.element.pPr
+        s_num = s_pr.numPr if s_pr is not None else None
+        if s_num is not None and s_num.numId is not None:
+            num_id = s_num.numId.val
+            if ilvl is None and s_num.ilvl is not None:
+                ilvl = s_num.ilvl.val
+        style = style.base_style
+        depth += 1
+    return (str(num_id) if num_id is not None else None), int(ilvl or 0)
+
+
+def _bold(para: DocxParagraph) -> bool:
+    style_bold = bool(para.style is not None and para.style.font.bold)
+    runs = [r for r in para.runs if r.text.strip()]
+    return bool(runs) and all(r.bold if r.bold is not None else style_bold for r in runs)
+
+
+def _centered(para: DocxParagraph) -> bool:
+    alignment = para.alignment
+    style = para.style
+    while alignment is None and style is not None:
+        alignment = style.paragraph_format.alignment
+        style = style.base_style
+    return alignment == WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _has_borders(tbl, source) -> bool:
+    """Whether the table draws lines: its own borders, its cells' borders, or its style's."""
+
+    def visible(borders) -> bool:
+        return borders is not None and any(
+            (b.get(qn("w:val")) or "nil") not in ("nil", "none") for b in borders.iterchildren()
+        )
+
+    tbl_pr = tbl.find(qn("w:tblPr"))
+    if tbl_pr is not None and visible(tbl_pr.find(qn("w:tblBorders"))):
+        return True
+    if any(visible(b) for b in tbl.iter(qn("w:tcBorders"))):
+        return True
+    style_id = _prop(tbl_pr, "w:tblStyle")
+    return bool(style_id) and _style_has_borders(source.styles.element, style_id)
+
+
+def _style_has_borders(styles, style_id: str, depth: int = 0) -> bool:
+    if depth > 5:
+        return False
+    for style in styles.findall(qn("w:style")):
+        if style.get(qn("w:styleId")) == style_id:
+            s_pr = style.find(qn("w:tblPr"))
+            borders = s_pr.find(qn("w:tblBorders")) if s_pr is not None else None
+            if borders is not None and any(
+                (b.get(qn("w:val")) or "nil") not in ("nil", "none") for b in borders.iterchildren()
+            ):
+                return True
+            based = _prop(style, "w:basedOn")
+            return bool(based) and _style_has_borders(styles, based, depth + 1)
+    return False

@@ -14,7 +14,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from indexer.check_score import compare_containers
@@ -23,7 +23,7 @@ from knowledge import parser as plan_parser
 from knowledge.agencies import AgencyRegistry
 from knowledge.document import Document, from_text
 from knowledge.errors import PlanbotError
-from knowledge.model import Plan
+from knowledge.model import Plan, Task
 from knowledge.tables import parse_table
 from knowledge.text import fold
 
@@ -64,10 +64,27 @@ class DocReport:
     registry: AgencyRegistry | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k not in ("plan", "registry")}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("plan", "registry")}
         out["seconds"] = round(self.seconds, 3)
         out["load_seconds"] = round(self.load_seconds, 3)
+        out["task_rows"] = [_task_row(t) for t in self.plan.tasks] if self.plan else []
         return out
+
+
+def _task_row(task: Task) -> dict:
+    """One task row as the report shows it (text cut to 160 characters)."""
+    return {
+        "row": task.row,
+        "table": task.table,
+        "group": task.group,
+        "text": one_line(task.text, 160),
+        "lead_text": task.lead_text,
+        "lead": [a.name for a in task.lead],
+        "support_text": task.support_text,
+        "support": [a.name for a in task.support],
+        "deadline": task.deadline.text if task.deadline else None,
+        "deadline_kind": task.deadline.kind if task.deadline else None,
+    }
 
 
 def check_files(paths: list[Path]) -> list[Path]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from indexer.check import DocReport, one_line, totals
+import json
+
+from indexer.check import DocReport, one_line, to_json, totals
+from indexer.check_diff import diff_runs, format_diff
+from indexer.check_score import Expectation, score_reports
 
 _FILE_WIDTH = 36
 
@@ -221,3 +225,23 @@ def format_report(
     if scores is not None:
         parts.append(format_scores(scores, details))
     return "\n\n".join(parts)
+
+
+def render(
+    reports: list[DocReport],
+    expectations: dict[str, Expectation] | None,
+    previous: dict | None = None,
+    previous_name: str = "",
+    as_json: bool = False,
+    details: bool = False,
+) -> str:
+    """The whole report: JSON (`--json`) or text, with scores and the diff when asked for."""
+    scores = score_reports(reports, expectations) if expectations is not None else None
+    data = to_json(reports, scores)
+    diff = diff_runs(previous, data) if previous is not None else None
+    if as_json:
+        if diff is not None:
+            data["diff"] = diff
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    text = format_report(reports, scores, details, data["containers"])
+    return text + ("\n\n" + format_diff(diff, previous_name) if diff is not None else "")

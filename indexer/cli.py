@@ -294,18 +294,21 @@ def remind(db, dry_run, on, chat_id) -> None:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="The whole report as one JSON object.")
 @click.option("--expect", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Silver table rows (.jsonl) to score the task rows against.")
+@click.option("--diff", "previous", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A previous --json report: show what changed.")
 @click.option("-v", "--verbose", "details", is_flag=True, help="Every warning, unparsed deadline and silver-row miss.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def check(db, as_json, expect, details, paths) -> None:
+def check(db, as_json, expect, previous, details, paths) -> None:
     """Parse documents without indexing them and report what was found (exit 0 whatever the scores)."""
-    from indexer.check import check_files, run_check, to_json
-    from indexer.check_format import format_report
-    from indexer.check_score import compare_containers, load_expectations, score_reports
+    from indexer.check import check_files, run_check
+    from indexer.check_diff import load_run
+    from indexer.check_format import render
+    from indexer.check_score import load_expectations
 
     try:
         expectations = load_expectations(expect) if expect else None
+        before = load_run(previous) if previous else None
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--expect") from exc
+        raise click.UsageError(str(exc)) from exc
     if not check_files(list(paths)):
         raise click.UsageError("Không tìm thấy tệp nào để kiểm tra ở đường dẫn đã cho.")
     registry_factory = _store(_settings(db)).registry if db else None
@@ -317,12 +320,7 @@ def check(db, as_json, expect, details, paths) -> None:
         return lambda done, total: click.echo(f"    {name}: OCR trang {done}/{total}", err=True)
 
     reports = run_check(list(paths), registry_factory=registry_factory, progress=progress, pages=pages)
-    scores = score_reports(reports, expectations) if expectations is not None else None
-    if as_json:
-        click.echo(json.dumps(to_json(reports, scores), ensure_ascii=False, indent=2))
-    else:
-        click.echo(format_report(reports, scores, details, compare_containers(reports)))
-
+    click.echo(render(reports, expectations, before, previous.name if previous else "", as_json, details))
 
 if __name__ == "__main__":  # pragma: no cover
     main()

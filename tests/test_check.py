@@ -165,3 +165,22 @@ def test_metadata_doubts():
     doubts = meta_doubts(referenced)
     assert len(doubts) == 2 and "139/NQ-CP" in doubts[0] and "tiêu đề" in doubts[1]
     assert check_document(PLAN_003, AgencyRegistry()).meta_doubts == []
+
+
+def test_diff_against_a_previous_run(folder, tmp_path):
+    first = CliRunner().invoke(main, ["check", "--json", "--expect", str(SILVER), str(folder)])
+    previous = json.loads(first.stdout)
+    doc = next(d for d in previous["documents"] if d["file"] == PLAN_003.name)
+    number = doc["number"]
+    doc["tasks"], doc["number"] = 18, "1/KH-UBND"
+    next(s for s in previous["expect"]["documents"] if s["file"] == PLAN_003.name)["lead"] = 3
+    saved = tmp_path / "before.json"
+    saved.write_text(json.dumps(previous, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--expect", str(SILVER), "--diff", str(saved), str(folder)])
+    assert result.exit_code == 0, result.output
+    diff_text = result.stdout.split("So với lần chạy trước (before.json):")[1]
+    assert f"{PLAN_003.name}: number 1/KH-UBND → {number or '-'}, tasks 18 → 19" in diff_text
+    assert "lead 3 → 2" in diff_text and "3 tệp không đổi" in diff_text
+    data = json.loads(CliRunner().invoke(main, ["check", "--json", "--diff", str(saved), str(folder)]).stdout)
+    assert data["diff"]["documents"] == [{"file": PLAN_003.name, "changes": {"number": ["1/KH-UBND", number], "tasks": [18, 19]}}]
+    assert CliRunner().invoke(main, ["check", "--diff", str(SILVER), str(folder)]).exit_code == 2

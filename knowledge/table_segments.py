@@ -21,6 +21,7 @@ from knowledge.table_layout import (
     NUMBER,
     OTHER,
     PLAIN,
+    SCHEDULE,
     SUPPORT,
     TASK,
     TASKS,
@@ -81,7 +82,23 @@ def segments(grid: Grid) -> list[Segment]:
     final: list[Segment] = []
     for seg in out:
         final.extend(_settle(grid, seg))
+    for seg in final:
+        if seg.kind == TASKS and _agenda(seg):
+            seg.kind = SCHEDULE
     return final
+
+
+_CLOCK = re.compile(r"\b\d{1,2}\s*(h|giờ|:)\s*\d{0,2}\b|^(sáng|chiều|tối|trưa)\b", re.I)
+
+
+def _agenda(seg: Segment) -> bool:
+    """A meeting programme ("07h45 - 08h00 | Tiếp đón đại biểu | Bộ Công an"): hours of one
+    day, not deadlines; its rows are a schedule, not duties."""
+    if DEADLINE not in seg.roles:
+        return False
+    col = seg.roles.index(DEADLINE)
+    cells = [c[col] for _, c in seg.body if col < len(c) and c[col]]
+    return bool(cells) and 2 * sum(bool(_CLOCK.search(c)) for c in cells) > len(cells)
 
 
 def _labelled(cells: list[str]) -> bool:
@@ -148,9 +165,13 @@ def _settle(grid: Grid, seg: Segment) -> list[Segment]:
     for index, cells in seg.body:
         for part in _split_glued(_align(cells, num, width), width):
             body.append((index, part))
+    width = _widen(seg, body, width)
     seg.body = []
+    fitted = False
     for pos, (index, cells) in enumerate(body):
-        if len(cells) > width and _labelled(cells) and _misfits_ahead(body[pos:], width):
+        if _labelled(cells) and len(cells) <= width:
+            fitted = True
+        if len(cells) > width and _labelled(cells) and fitted and _misfits_ahead(body[pos:], width):
             rest = _infer(grid, [], body[pos:])
             return [seg, *[s for r in rest for s in _settle(grid, r)]]
         if len(cells) > width and _labelled(cells):
@@ -165,6 +186,27 @@ def _settle(grid: Grid, seg: Segment) -> list[Segment]:
             continue
         seg.body.append((index, cells + [""] * (width - len(cells))))
     return [seg]
+
+
+def _widen(seg: Segment, body: list[tuple[int, list[str]]], width: int) -> int:
+    """A header narrower than all its rows lost cells: the sub-columns of its last cell sit on
+    the next line ("Điểm tiếp nhận" over "Trung tâm tỉnh | Trung tâm xã"), or were dropped."""
+    labelled = [cells for _, cells in body if _labelled(cells)][:6]
+    if not labelled or min(len(c) for c in labelled) <= width:
+        return width
+    wide = min(len(c) for c in labelled)
+    first = next((pos for pos, (_, cells) in enumerate(body) if any(cells)), None)
+    if first is not None and not _labelled(body[first][1]):
+        sub = [c for c in body[first][1] if c]
+        if sub and all(len(c.split()) <= 12 for c in sub) and width - 1 + len(sub) == wide:
+            last = seg.header[width - 1]
+            seg.header[width - 1 :] = [f"{last}: {c}" if last else c for c in sub]
+            seg.roles[width - 1 :] = [column_role(seg.header[width - 1])] * len(sub)
+            del body[first]
+            return wide
+    seg.header.extend([""] * (wide - width))
+    seg.roles.extend([OTHER] * (wide - width))
+    return wide
 
 
 def _misfits_ahead(body: list[tuple[int, list[str]]], width: int) -> bool:

@@ -104,8 +104,10 @@ _LABEL_AND_TEXT = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*|[IVX]{1,5}|[A-Z]|[a-zđ])
 
 
 def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> list[_Row]:
-    num = seg.roles.index(NUMBER) if NUMBER in seg.roles else 0
     task_col = seg.roles.index(TASK) if TASK in seg.roles else None
+    if NUMBER not in seg.roles and task_col is not None:
+        return _build_unnumbered(seg, task_col)
+    num = seg.roles.index(NUMBER) if NUMBER in seg.roles else 0
     built: list[_Row] = []
     for index, cells in seg.body:
         first = cells[num] if num < len(cells) else ""
@@ -140,6 +142,25 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
         row = built[-1]
         for i, c in others:
             row.add(i, c)
+    return built
+
+
+def _build_unnumbered(seg: Segment, task_col: int) -> list[_Row]:
+    """A table without a number column: each line with task text is a row, numbered by the
+    label its text starts with ("1.1. Số hóa …"); a line without task text continues the row."""
+    built: list[_Row] = []
+    for _, cells in seg.body:
+        text = cells[task_col] if task_col < len(cells) else ""
+        if text:
+            m = _LABEL_AND_TEXT.match(text)
+            row = _Row(m.group(1) if m else "")
+            built.append(row)
+            row.add(task_col, m.group(2) if m else text)
+        elif not built:
+            continue
+        for i, c in enumerate(cells):
+            if i != task_col and c:
+                built[-1].add(i, c)
     return built
 
 
@@ -184,7 +205,7 @@ def _tasks(
         lead_text, support_text, deadline_text, note = cell(LEAD), cell(SUPPORT), cell(DEADLINE), cell(NOTE)
         nxt = built[n + 1] if n + 1 < len(built) else None
         if _is_group(row, nxt, text, bool(lead_text or support_text or deadline_text)):
-            if re.fullmatch(r"[A-Z]", row.label):
+            if re.fullmatch(r"[A-HJ-UWYZ]", row.label):  # a lettered part, not a roman number
                 top = row.label
             elif not row.label and group is None:
                 top = None

@@ -97,11 +97,13 @@ def restore_case(title: str, cases: tuple[dict[str, Counter], Counter]) -> str:
         return title
     forms, pairs = cases
     out: list[str] = []
+    unknown: list[bool] = []
     prev = ""
     for word in title.split():
         core = re.sub(r"^[^\wÀ-ỹ]+|[^\wÀ-ỹ]+$", "", word)
         if not core:
             out.append(word)
+            unknown.append(False)
             continue
         seen = forms.get(core.lower(), Counter())
         choice = core.lower()
@@ -115,7 +117,15 @@ def restore_case(title: str, cases: tuple[dict[str, Counter], Counter]) -> str:
         if "/" in core or any(c.isdigit() for c in core) and not seen:
             choice = core
         out.append(word.replace(core, choice))
+        unknown.append(not seen)
         prev = choice.lower()
+    # Words never seen mid-sentence take a capital next to a word the body capitalises ("Lạng Sơn").
+    for i, word in enumerate(out):
+        if unknown[i] and word[:1].islower() and word.isalpha():
+            after = out[i + 1] if i + 1 < len(out) and not unknown[i + 1] else ""
+            before = out[i - 1].lower() if i > 0 else ""
+            if (after[:1].isupper() and not after.isupper()) or before in ("tỉnh", "phố", "huyện", "xã", "phường", "quận"):
+                out[i] = word.capitalize()
     return " ".join(out)
 
 
@@ -148,12 +158,18 @@ def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tupl
 def _flattened_title(text: str) -> str:
     """The title inside a flattened page: the capitals before the first mixed-case sentence or
     the signing authority's line, else the words before "Căn cứ"/"Thực hiện"."""
-    text = re.sub(r"(?<!\w)\*+(?!\w)|\*", " ", text)
-    caps = re.match(r"^((?:[^a-zà-ỹđ\s]+\s+){2,})(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])", text + " ")
-    if caps:
-        text = caps.group(1)
-        authority = re.search(r"(?<!CỦA)\s+(?:CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|ỦY BAN NHÂN DÂN|HỘI ĐỒNG NHÂN DÂN)\b", text)
-        return text[: authority.start()] if authority else text
+    text = clean_spaces(text.replace("*", " "))
+    tokens = text.split()
+    caps = 0
+    while caps < len(tokens) and (tokens[caps] == tokens[caps].upper()):
+        caps += 1
+    if caps >= 3:
+        head = " ".join(tokens[:caps])
+        for authority in re.finditer(r"(?<![,;])\s+(?:CHỦ TỊCH|BỘ TRƯỞNG|THỦ TƯỚNG|ỦY BAN NHÂN DÂN|HỘI ĐỒNG NHÂN DÂN)\s", head + " "):
+            before = head[: authority.start()].split()
+            if len(before) >= 4 and before[-1] not in ("CỦA", "VÀ", "CHO", "VỚI"):
+                return head[: authority.start()]
+        return head
     return re.split(r"\s(?:Căn cứ|Thực hiện|Xét)\b", text)[0][:300]
 
 
@@ -169,11 +185,14 @@ def _compose(type_word: str, subject: str) -> str:
 def _issuer_from_letterhead(lines: list[str], registry: AgencyRegistry) -> str:
     """The organisation left of the national motto: "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ -------",
     "UBND TỈNH HÀ TĨNH\\nSỞ Y TẾ", "THỦ TƯỚNG CHÍNH PHỦ", "BỘ QUỐC PHÒNG"."""
-    for line in lines:
+    for i, line in enumerate(lines):
         m = _MOTTO.search(line)
         if not m:
             continue
         org = re.sub(r"[-–_*\s]+$", "", re.sub(r"[-_]{3,}.*", "", line[: m.start()])).strip(" |*")
+        if not org:  # letterhead written on lines of its own, above the motto
+            above = [x.strip(" -–_*|") for x in lines[max(0, i - 3) : i]]
+            org = " ".join(x for x in above if x and _mostly_upper(x) and not re.match(r"^Số\b", x, re.I))
         org = re.sub(r"\s*Số\s*:.*$", "", org)
         if not org or len(org.split()) > 16:
             return ""
@@ -295,6 +314,10 @@ def _title(blocks: list[Block], lay: Layout, head: list[Block], cases) -> str:
     if own:
         return _compose(*own)
     name = KIND_NAMES.get(lay.kind, "")
+    for block in head:
+        subject = re.match(r"^(?:V/v|Về việc)\s*:?\s*(.+)", block.text, re.I)
+        if subject:  # a letter's subject line: "V/v triển khai …"
+            return clean_spaces(f"{name} về việc {subject.group(1)}")
     return name
 
 

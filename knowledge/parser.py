@@ -66,7 +66,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         lay.kind = meta.kind
     lay = layout(blocks, meta.number) if lay.kind == "khac" else lay
     meta.kind = lay.kind
-    builder = Builder(registry, meta.date)
+    builder = Builder(registry, meta.date, meta.year)
     tasks = []
     warnings: list[str] = list(document.warnings)
     table_label = ""
@@ -130,11 +130,26 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         _paragraphs_only(blocks, lay.regions, builder)
         warnings.append("Không nhận ra cấu trúc mục (I., 1., Điều …): văn bản được lưu theo từng đoạn.")
     clauses = builder.clauses
+    _drop_title_periods(clauses, meta.title)
     meta.valid_until = valid_until(meta.title, [sec.title for sec in builder.sections if sec.level <= 2])
     rules = _reporting_rules(clauses)
     if not tasks:
         warnings.append("Không có bảng nhiệm vụ (phụ lục).")
     return Plan(meta=meta, sections=builder.sections, clauses=clauses, tasks=tasks, reporting_rules=rules, warnings=warnings)
+
+
+def _drop_title_periods(clauses: list[Clause], title: str) -> None:
+    """A year or period quoted with the plan's own title ("Kế hoạch … năm 2026") is the plan's
+    horizon (meta.valid_until), not the deadline of the sentence that names the plan."""
+    folded_title = fold(title)
+    for clause in clauses:
+        if clause.deadline is None or len(clause.deadline.text) < 4:
+            continue
+        period = fold(clause.deadline.text)
+        folded = fold(clause.text)
+        at = folded.find(period)
+        if period in folded_title and at >= 0 and re.search(r"\b(ke hoach|chuong trinh|de an|nghi quyet|quyet dinh)\b", folded[max(0, at - 120) : at]):
+            clause.deadline = None
 
 
 def _paragraphs_only(blocks: list[Block], regions: list[str], builder: Builder) -> None:

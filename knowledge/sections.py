@@ -7,6 +7,7 @@ agency), whatever the title of the part it belongs to.
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,34 @@ _IMPLEMENTATION = re.compile(
 )
 
 
+_TIME_LINE = re.compile(r"^(?:[-–+•]\s*)?(?:Thời gian|Thời hạn|Tiến độ)(?:\s+[\wÀ-ỹ]+){0,3}\s*:\s*\S", re.I)
+_OWNER_PREFIX = re.compile(r"^(?:trách nhiệm|nhiệm vụ|phân công)(?:\s+(?:thực hiện|cụ thể))?(?:\s+của)?\s+", re.I)
+
+
+_AGENCY_HEAD = re.compile(
+    r"(?:giao\s+|de nghi\s+)?(?:cac\s+)?(?:so|bo|ubnd|uy ban|phong|ban|trung tam|benh vien|cong an|bo chi huy|van phong|"
+    r"chi cuc|cuc|thanh tra|hoi|doan|mat tran|bao hiem|dai|bao|truong|vien|tram|giam doc|chu tich|thu truong|nguoi dung dau)\b"
+    r"|cac (?:co quan|don vi|dia phuong|to chuc)\b"
+)
+
+
+def heading_owners(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
+    """Agencies a heading names, trying the heading as written, then without "Trách nhiệm của",
+    a trailing description ("Sở Tài chính - Cơ quan thường trực …") or a parenthesis."""
+    title = title.strip().rstrip(":. ")
+    candidates = [title]
+    bare = _OWNER_PREFIX.sub("", title)
+    candidates.append(bare)
+    for text in (title, bare):
+        candidates.append(re.split(r"\s+[-–]\s+|\s*\(|:", text)[0])
+    for text in candidates:
+        if text and len(text.split()) <= 25 and (registry.find_mentions(text) or _AGENCY_HEAD.match(fold(text))):
+            found = subject_of_title(text, registry)
+            if found:
+                return found
+    return []
+
+
 @dataclass
 class _Frame:
     kind: str
@@ -35,20 +64,25 @@ class _Frame:
     implementation: bool
 
 
-def _deadline(text: str, issued: date | None):
-    """find_deadline, given the plan's date when the deadlines module accepts one."""
-    if issued is not None:
-        try:
-            return find_deadline(text, issued)  # type: ignore[call-arg]
-        except TypeError:
-            pass
-    return find_deadline(text)
+_DEADLINE_PARAMS = set(inspect.signature(find_deadline).parameters)
+
+
+def _deadline(text: str, issued: date | None, year: int | None = None):
+    """find_deadline, given the plan's date (for "trong vòng 30 ngày kể từ ngày ban hành") and year
+    when the deadlines module accepts them."""
+    extra: dict = {}
+    if "issued" in _DEADLINE_PARAMS:
+        extra["issued"] = issued
+    if "default_year" in _DEADLINE_PARAMS and year:
+        extra["default_year"] = year
+    return find_deadline(text, **extra)
 
 
 class Builder:
-    def __init__(self, registry: AgencyRegistry, issued: date | None = None) -> None:
+    def __init__(self, registry: AgencyRegistry, issued: date | None = None, year: int | None = None) -> None:
         self.registry = registry
         self.issued = issued
+        self.year = year
         self.sections: list[Section] = []
         self.clauses: list[Clause] = []
         self.stack: list[_Frame] = []
@@ -77,12 +111,14 @@ class Builder:
             path = f"{parent.path}{label[len(parent.label):]}"
         elif kind == "dotted" and parent and parent.kind == "arabic":
             path = f"{parent.path.rsplit('.', 1)[0] if '.' in parent.path else parent.path}.{label}"
+        elif kind == "article" or not parent:
+            path = label  # articles are numbered through the whole document: "Điều 5", not "Chương II.Điều 5"
         else:
-            path = f"{parent.path}.{label}" if parent else label
+            path = f"{parent.path}.{label}"
         if not parent and self.prefix:
             path = f"{self.prefix} {path}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))
-        owners = subject_of_title(title, self.registry) if parent is not None or kind not in PLAN_LEVELS else []
+        owners = heading_owners(title, self.registry) if parent is not None or kind not in PLAN_LEVELS else []
         target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
         if not owners and target:
             owners = subject_of_title(target.group(1), self.registry)
@@ -96,7 +132,7 @@ class Builder:
 
     def set_subheading(self, text: str) -> None:
         self.subheading = text.rstrip(":")
-        self.subheading_owners = subject_of_title(self.subheading, self.registry)
+        self.subheading_owners = heading_owners(self.subheading, self.registry)
 
     def close_all(self) -> None:
         """Closing paragraphs ("Trên đây là Kế hoạch…") belong to no section."""
@@ -116,13 +152,25 @@ class Builder:
     def is_duty_line(self, title: str) -> bool:
         """A numbered line without a final period that states a duty ("6. Sở Y tế thường xuyên
         kiểm tra …"): an agency as subject of a duty verb, not a heading."""
-        if len(title.split()) < 6 or subject_of_title(title, self.registry):
+        if len(title.split()) < 6 or heading_owners(title, self.registry):
             return False
         return any(a.role == LEAD for a in classify(title, self.registry, []))
 
     def add_clause(self, text: str, bullet: bool = False, sub_bullet: bool = False, locator: str = "") -> None:
         text = clean_spaces(text.replace("\n", " "))
         if not text:
+            return
+        previous = self.clauses[-1] if self.clauses else None
+        if (
+            _TIME_LINE.match(text)
+            and previous is not None
+            and previous.section == self.path
+            and previous.deadline is None
+            and not locator
+        ):
+            # "Thời gian hoàn thành: Tháng 12/2025." under a duty: that duty's deadline.
+            previous.text = f"{previous.text} {text}"
+            previous.deadline = _deadline(text, self.issued, self.year)
             return
         bullet_no = None
         if bullet:
@@ -139,7 +187,7 @@ class Builder:
             text=text,
             bullet=bullet_no,
             assignments=classify(text, self.registry, self.owners()),
-            deadline=_deadline(text, self.issued),
+            deadline=_deadline(text, self.issued, self.year),
             in_implementation=implementation,
             locator=locator,
         )

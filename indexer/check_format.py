@@ -86,15 +86,28 @@ def format_documents(reports: list[DocReport], details: bool = False) -> str:
             if r.meta_doubts:
                 lines.append(f"  {'':<{_FILE_WIDTH}}   ⚠ {'; '.join(r.meta_doubts)}")
     limit = None if details else 4
-    noted = [r for r in reports if r.status == "ok" and (r.warnings or r.unparsed)]
+    ok = [r for r in reports if r.status == "ok"]
+    seen: dict[str, list[str]] = {}
+    for r in ok:
+        for warning in dict.fromkeys(r.warnings):
+            seen.setdefault(warning, []).append(r.file)
+    common = {w: files for w, files in seen.items() if len(files) >= 3}
+    if common:
+        lines += ["", "Lưu ý chung (cùng một câu ở nhiều tệp):"]
+        for warning, files in sorted(common.items(), key=lambda item: -len(item[1])):
+            lines.append(f"  {len(files)} tệp: {one_line(warning, 120)}")
+            if details:
+                lines.append(f"    {', '.join(files)}")
+    noted = [r for r in ok if any(w not in common for w in r.warnings) or r.unparsed]
     if noted:
-        lines += ["", "Lưu ý và thời hạn chưa đọc được" + ("" if details else " (tối đa 4 mỗi tệp; -v: tất cả)") + ":"]
+        lines += ["", "Lưu ý khác và thời hạn chưa đọc được" + ("" if details else " (tối đa 4 mỗi tệp; -v: tất cả)") + ":"]
     for r in noted:
+        own = [w for w in r.warnings if w not in common]
         lines.append(f"  {r.file}:")
-        for warning in r.warnings[:limit]:
+        for warning in own[:limit]:
             lines.append(f"    lưu ý: {one_line(warning, 150)}")
-        if limit is not None and len(r.warnings) > limit:
-            lines.append(f"    … và {len(r.warnings) - limit} lưu ý khác")
+        if limit is not None and len(own) > limit:
+            lines.append(f"    … và {len(own) - limit} lưu ý khác")
         for text in r.unparsed[:limit]:
             lines.append(f"    thời hạn chưa đọc được: {one_line(text, 130)}")
         if limit is not None and len(r.unparsed) > limit:

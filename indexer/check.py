@@ -99,7 +99,7 @@ def check_files(paths: list[Path]) -> list[Path]:
                 p
                 for p in path.rglob("*")
                 if p.is_file()
-                and not p.name.startswith(".")
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 and p.stem.lower() != "readme"
                 and p.suffix.lower() not in (*SUPPORTED, ".md", ".py", ".json", ".jsonl")
             ]

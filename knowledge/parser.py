@@ -23,7 +23,7 @@ from knowledge.structure import APPENDIX_RE, Block, join_page_breaks, numbering
 from knowledge.structure import blocks as blocks_of
 from knowledge.tables import parse_table
 from knowledge.text import fold, nfc
-from knowledge.wrapper import layout
+from knowledge.wrapper import ATTACHED_TITLE, layout
 
 STARTERS = ("part", "chapter", "lsection", "article", "roman")
 _CLOSING = re.compile(r"^(Trên đây là|Trong quá trình (tổ chức )?(triển khai )?thực hiện)")
@@ -72,15 +72,14 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
     table_label = ""
     started = False
     starts = _starts(blocks, lay.regions, lay.attached_starts)
-    had_sections = False
+    untitled = False  # the last heading had no title: it may stand on the next line
     for i, block in enumerate(blocks):
         region = lay.regions[i]
         if i in lay.attached_starts:
             started = False
             builder.close_all()
-            had_sections = had_sections or bool(builder.sections)
             first_line = block.text.split("\n")[0] if block.kind == "para" else ""
-            builder.prefix = _appendix_label(first_line) if first_line and APPENDIX_RE.match(first_line) and had_sections else ""
+            builder.prefix = _attached_name(first_line) if had_articles(builder) else ""
             if first_line and APPENDIX_RE.match(first_line):
                 table_label = _appendix_label(first_line)
         if i in starts:
@@ -110,9 +109,15 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
             continue
         found = numbering(block)
         kind = found[0] if found else ""
+        if not found and untitled and len(para.split()) <= 25 and para.upper() == para:
+            builder.retitle(para)
+            untitled = False
+            continue
+        untitled = False
         if kind and kind != "bullet":
             title, rest = title_and_rest(found[2])
             builder.open_section(kind, found[1], title)
+            untitled = not title.strip()
             if rest:
                 builder.add_clause(rest if kind != "dotted" else found[2])
             elif builder.is_duty_line(title):
@@ -136,6 +141,18 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
     if not tasks:
         warnings.append("Không có bảng nhiệm vụ (phụ lục).")
     return Plan(meta=meta, sections=builder.sections, clauses=clauses, tasks=tasks, reporting_rules=rules, warnings=warnings)
+
+
+def had_articles(builder: Builder) -> bool:
+    return any(s.label.startswith("Điều") for s in builder.sections)
+
+
+def _attached_name(first_line: str) -> str:
+    """How an attached document's own articles are cited: "Quy chế", "Phụ lục II"."""
+    if APPENDIX_RE.match(first_line):
+        return _appendix_label(first_line)
+    m = ATTACHED_TITLE.match(first_line)
+    return m.group(1).capitalize() if m else "Văn bản kèm theo"
 
 
 def _drop_title_periods(clauses: list[Clause], title: str) -> None:

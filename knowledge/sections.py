@@ -44,7 +44,11 @@ def heading_owners(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
     candidates = [title]
     bare = _OWNER_PREFIX.sub("", title)
     candidates.append(bare)
-    for text in (title, bare):
+    # people for their office: "Giám đốc Sở X, Chủ tịch Ủy ban nhân dân cấp xã" → the agencies
+    offices = re.sub(r"(^|[,;]\s*|\s+và\s+)(?:Giám đốc|Chủ tịch|Thủ trưởng|Chánh Văn phòng|Người đứng đầu|Trưởng)\s+(?=[A-ZĐÀ-Ỹ])", r"\1", bare)
+    if offices != bare:
+        candidates.insert(0, offices)
+    for text in (title, bare, offices):
         candidates.append(re.split(r"\s+[-–]\s+|\s*\(|:", text)[0])
     for text in candidates:
         if text and len(text.split()) <= 25 and (registry.find_mentions(text) or _AGENCY_HEAD.match(fold(text))):
@@ -112,11 +116,11 @@ class Builder:
         elif kind == "dotted" and parent and parent.kind == "arabic":
             path = f"{parent.path.rsplit('.', 1)[0] if '.' in parent.path else parent.path}.{label}"
         elif kind == "article" or not parent:
-            path = label  # articles are numbered through the whole document: "Điều 5", not "Chương II.Điều 5"
+            # articles are numbered through the whole document: "Điều 5", not "Chương II.Điều 5";
+            # an attached document's own articles carry its name ("Quy chế Điều 5")
+            path = f"{self.prefix} {label}" if self.prefix else label
         else:
             path = f"{parent.path}.{label}"
-        if not parent and self.prefix:
-            path = f"{self.prefix} {path}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))
         owners = heading_owners(title, self.registry) if parent is not None or kind not in PLAN_LEVELS else []
         target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
@@ -129,6 +133,15 @@ class Builder:
         self.parent_bullet = ""
         level = PLAN_LEVELS.get(kind, len(self.stack))
         self.sections.append(Section(path=path, label=label, title=frame.title, level=level, parent=parent.path if parent else None))
+
+    def retitle(self, title: str) -> None:
+        """A heading whose title stands on the next line ("Chương I" / "QUY ĐỊNH CHUNG")."""
+        frame = self.stack[-1]
+        frame.title = clean_spaces(title)[:160]
+        self.sections[-1].title = frame.title
+        if not frame.owners:
+            frame.owners = heading_owners(title, self.registry)
+        frame.implementation = frame.implementation or bool(_IMPLEMENTATION.search(fold(title)))
 
     def set_subheading(self, text: str) -> None:
         self.subheading = text.rstrip(":")
@@ -163,15 +176,18 @@ class Builder:
         previous = self.clauses[-1] if self.clauses else None
         if (
             _TIME_LINE.match(text)
+            and len(text) < 200
             and previous is not None
             and previous.section == self.path
             and previous.deadline is None
             and not locator
         ):
             # "Thời gian hoàn thành: Tháng 12/2025." under a duty: that duty's deadline.
-            previous.text = f"{previous.text} {text}"
-            previous.deadline = _deadline(text, self.issued, self.year)
-            return
+            found = _deadline(text, self.issued, self.year)
+            if found is not None:
+                previous.text = f"{previous.text} {text}"
+                previous.deadline = found
+                return
         bullet_no = None
         if bullet:
             bullet_no = self.bullets.get(self.path, 0) + 1

@@ -120,10 +120,9 @@ def _label_kind(label: str) -> str:
 # Website noise
 
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:vn|com|net|org|gov)\b|@\w+\.\w+|\[email", re.I)
-_NOISE_WORDS = (
-    "ban quyen", "copyright", "quyen so huu", "dang nhap", "dang xuat", "tai khoan", "mat khau",
-    "dang tai van ban", "ma so thue", "dien thoai:", "e-mail:", "click", "ra chuot", "tai ve",
-    "luoc do", "thanh vien", "quy khach", "da biet", "dang cap nhat",
+_NOISE_WORDS = re.compile(
+    r"\b(?:ban quyen|copyright|quyen so huu|dang nhap|dang xuat|dang tai van ban|ma so thue|dien thoai:|e-mail:|"
+    r"click|ra chuot|quy khach|da biet|dang cap nhat|noi dung tieng anh|tai ve)\b"
 )
 _SITE_FIELDS = re.compile(
     r"\b(?:so hieu|loai van ban|noi ban hanh|nguoi ky|ngay ban hanh|ngay hieu luc|ngay cong bao|so cong bao|"
@@ -131,15 +130,20 @@ _SITE_FIELDS = re.compile(
 )
 
 
-def is_noise(text: str, repeats: int = 1) -> bool:
-    """Lines a website or viewer added: URLs and contacts, copyright and login notices, the
-    site's own field list (Số hiệu: / Tình trạng: …), or a line repeated on many pages."""
+def noise_signals(text: str) -> int:
+    """How many website signals a line carries: URLs and contacts, copyright and login notices,
+    the site's own field list (Số hiệu: / Tình trạng: …)."""
     folded = fold(text)
+    signals = (1 if _URL.search(text) else 0) + len(set(_NOISE_WORDS.findall(folded)))
+    fields = len(_SITE_FIELDS.findall(folded))
+    return signals + (2 if fields >= 2 else fields)
+
+
+def is_noise(text: str, repeats: int = 1) -> bool:
+    """Lines a website or viewer added (see `noise_signals`), or a short line repeated on many pages."""
     if repeats >= 4 and len(text) < 200:
         return True
-    signals = len(_URL.findall(text)) + sum(1 for w in _NOISE_WORDS if w in folded)
-    fields = len(_SITE_FIELDS.findall(folded))
-    signals += 2 if fields >= 2 else fields
+    signals = noise_signals(text)
     return signals >= 2 or (signals == 1 and len(text) < 160 and bool(_URL.search(text)))
 
 
@@ -273,6 +277,7 @@ def blocks(document: Document) -> list[Block]:
     trailing tabs are dropped, outside a table, is a line of prose."""
     out: list[Block] = []
     after_signature = False
+    ended = False
     units = _expand(document)
     counts: dict[str, int] = {}
     for kind, lines, _ in units:
@@ -287,11 +292,16 @@ def blocks(document: Document) -> list[Block]:
         page = getattr(item, "page", None)
         if kind == "para" and len(lines) == 1 and len(lines[0]) >= LONG_PARAGRAPH:
             lines = split_run_in(lines[0])
+        if ended:
+            continue
         for raw_line in lines:
             line = strip_markdown(raw_line)
             in_table = bool(out) and out[-1].kind == "table" and kind == "table"
-            if kind == "table" and is_noise(clean_spaces(line.replace("\t", " | "))):
-                continue
+            if kind == "table":
+                if len(line) < 300 and is_noise(clean_spaces(line.replace("\t", " | "))):
+                    continue
+                # a long row whose last cell swallowed the site's trailer keeps its other cells
+                line = "\t".join("" if len(c) > 300 and noise_signals(c) >= 2 else c for c in line.split("\t"))
             if kind == "table" and (trusted or ("\t" in line and (len(line.split("\t")) >= 3 or in_table))):
                 cells = [clean_spaces(c) for c in line.split("\t")]
                 if in_table and not (fresh and trusted):
@@ -302,6 +312,11 @@ def blocks(document: Document) -> list[Block]:
                 continue
             stripped = clean_spaces(line)
             if not stripped or is_noise(stripped, counts.get(clean_spaces(raw_line), 1)):
+                # Past the signature, a website's notice marks the end of the document: what
+                # follows is the site's trailer (related documents, login notices).
+                ended = ended or (after_signature and noise_signals(stripped) >= 2)
+                continue
+            if ended:
                 continue
             if SIGNATURE_RE.match(stripped) or SIGNER_RE.match(stripped):
                 after_signature = True

@@ -51,7 +51,8 @@ def parse(document: Document, store: Store | None) -> tuple[Plan, dict]:
     """The plan and its summary, with the loader's warnings first."""
     plan = parse_document(document, store.registry() if store else None)
     summary = plan.summary()
-    summary["warnings"] = list(document.warnings) + list(summary.get("warnings", []))
+    later = list(summary.get("warnings", []))
+    summary["warnings"] = [w for w in document.warnings if w not in later] + later
     summary["source"] = document.source  # "ocr": answers can say the text was recognised
     if document.pages:
         summary["pages"] = document.pages

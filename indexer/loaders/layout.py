@@ -33,3 +33,11 @@ def cell_text(text: str | None) -> str:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+_PAGE_NUMBER_RE = re.compile(r"^(?:[-–\s]*\d{1,3}[-–\s]*|(?:Trang|trang)\s*\d{1,3}(?:\s*/\s*\d{1,3})?)$")
+
+
+def is_page_number(text: str, top: float, height: float) -> bool:
+    """A running page number: a bare number ("3", "- 3 -", "Trang 3") in the top or bottom margin."""
+    return (top < height * 0.1 or top > height * 0.88) and bool(_PAGE_NUMBER_RE.match(text.strip()))

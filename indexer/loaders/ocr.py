@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.loaders.layout import Line, cell_text
+from indexer.loaders.layout import Line, cell_text, is_page_number
 from knowledge.document import Cell, Table
 from knowledge.errors import PlanbotError
 from knowledge.text import nfc
@@ -113,7 +113,7 @@ def read_image(name: str, gray: np.ndarray) -> PageContent:
     lines = []
     for group in _group_lines(free):
         text = nfc(" ".join(w["text"] for w in group)).strip()
-        if text:
+        if text and not is_page_number(text, min(w["top"] for w in group), gray.shape[0]):
             lines.append(
                 Line(
                     text,
@@ -178,11 +178,24 @@ def _tesseract_words(name: str, gray: np.ndarray, psm: int = 3) -> list[dict]:
 
 
 def _group_lines(words: list[dict]) -> list[list[dict]]:
-    """Words → lines: Tesseract's own line numbers, then lines on the same height merged."""
+    """Words → lines by Tesseract's line numbers; a line is cut where a wide gap separates two
+    columns (a letterhead read across: "BỘ CÔNG AN      CỘNG HÒA XÃ HỘI …")."""
     by_line: dict[tuple, list[dict]] = {}
     for word in words:
         by_line.setdefault(word["line"], []).append(word)
-    return [sorted(group, key=lambda w: w["left"]) for group in by_line.values()]
+    out: list[list[dict]] = []
+    for group in by_line.values():
+        group.sort(key=lambda w: w["left"])
+        height = max(w["height"] for w in group)
+        current = [group[0]]
+        for word in group[1:]:
+            previous = current[-1]
+            if word["left"] - (previous["left"] + previous["width"]) > 3 * height:
+                out.append(current)
+                current = []
+            current.append(word)
+        out.append(current)
+    return out
 
 
 def _text(words: list[dict]) -> str:

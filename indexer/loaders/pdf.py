@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from indexer.loaders import ocr
-from indexer.loaders.layout import Line, cell_text
+from indexer.loaders.layout import Line, cell_text, is_page_number
 from knowledge.document import OCR, PDF, Cell, Document, Paragraph, Table
 from knowledge.errors import PlanbotError
 from knowledge.text import nfc
@@ -25,10 +25,9 @@ PageProgress = Callable[[int, int], None]  # (pages done, pages in total)
 
 # A line starting one of these begins a new paragraph (numbered item, bullet, article).
 ITEM_RE = re.compile(
-    r"^(?:[IVXLC]{1,6}\s*[.:/)]|\d{1,2}(?:\.\d{1,2})*\s*[.):/]|\d{1,2}(?:\.\d{1,2})+\s|[a-zđ]\s*[)]"
+    r"^(?:[IVXLC]{1,6}\s*[.:/)](?!\d)|\d{1,2}(?:\.\d{1,2})*\s*(?:[.)](?!\d)|/\s)|\d{1,2}(?:\.\d{1,2})+\s|[a-zđ]\s*[)]"
     r"|[-–•+*▪●■◦]\s|(?:Điều|Chương|Phần|Mục|Phụ lục|PHỤ LỤC|Nơi nhận)\b)"
 )
-_PAGE_NUMBER_RE = re.compile(r"^(?:[-–\s]*\d{1,3}[-–\s]*|(?:Trang|trang)\s*\d{1,3}(?:\s*/\s*\d{1,3})?)$")
 _SENTENCE_END = (".", ";", ":", "!", "?", "…")
 _MIN_CHARS = 20  # fewer characters than this on a page: treat it as a scanned page
 
@@ -97,7 +96,7 @@ def _page_content(page, repeated: set[tuple[int, str]]) -> tuple[list[Line], lis
 def _running(text: str, top: float, height: float, repeated: set[tuple[int, str]]) -> bool:
     """Page numbers and lines repeated at the same place on most pages (headers, footers)."""
     margin = top < height * 0.1 or top > height * 0.88
-    return margin and (bool(_PAGE_NUMBER_RE.match(text)) or (round(top / 6), text) in repeated)
+    return is_page_number(text, top, height) or margin and (round(top / 6), text) in repeated
 
 
 def _repeated_lines(pages) -> set[tuple[int, str]]:
@@ -186,6 +185,10 @@ class _Builder:
     def add_page(self, number: int, lines: list[Line], tables: list[tuple[float, Table]]) -> None:
         items: list[tuple[float, object]] = [(line.top, line) for line in lines] + list(tables)
         items.sort(key=lambda item: item[0])
+        for i in range(len(items) - 1):  # side-by-side lines: left one first
+            a, b = items[i][1], items[i + 1][1]
+            if isinstance(a, Line) and isinstance(b, Line) and b.x1 < a.x0 and b.top < a.bottom:
+                items[i], items[i + 1] = items[i + 1], items[i]
         chunk: list[Line] = []
         for _, item in items:
             if isinstance(item, Line):
@@ -222,8 +225,9 @@ class _Builder:
         pitch = statistics.median(pitches) if pitches else 0.0
         current: list[Line] = []
         blocks = self.document.blocks
-        for line in lines:
-            if current and _continues(current, line, left, right, pitch):
+        side = _side_by_side(lines)
+        for i, line in enumerate(lines):
+            if current and i not in side and i - 1 not in side and _continues(current, line, left, right, pitch):
                 current.append(line)
                 continue
             if current:
@@ -234,6 +238,19 @@ class _Builder:
             current = [line]
         if current:
             blocks.append(Paragraph(_join(current), page=page))
+
+
+def _side_by_side(lines: list[Line]) -> set[int]:
+    """Lines sharing their height with another line (two-column letterhead, signature block):
+    each is a paragraph of its own."""
+    found: set[int] = set()
+    for i, a in enumerate(lines):
+        for j in range(i + 1, min(i + 4, len(lines))):
+            b = lines[j]
+            overlap = min(a.bottom, b.bottom) - max(a.top, b.top)
+            if overlap > 0.5 * min(a.bottom - a.top, b.bottom - b.top) and (b.x0 > a.x1 or a.x0 > b.x1):
+                found.update((i, j))
+    return found
 
 
 def _width(table: Table) -> int:

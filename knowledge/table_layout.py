@@ -108,6 +108,8 @@ def is_label(text: str) -> bool:
 
 def looks_agency(text: str) -> bool:
     f = fold(clean_spaces(text))
+    if f.startswith("to chuc ") and not re.match(r"to chuc (chinh tri|xa hoi|doan the|hoi\b(?! nghi| thao| thi| dien)|quoc te|tin dung|phi chinh phu)", f):
+        return False  # "Tổ chức hội nghị …": the verb, not an organisation
     return bool(f) and len(f.split()) <= 40 and bool(_AGENCY_HEAD.match(f))
 
 

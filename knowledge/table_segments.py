@@ -47,6 +47,7 @@ class Segment:
     body: list[tuple[int, list[str]]] = field(default_factory=list)  # (grid row, aligned cells)
     junk: list[str] = field(default_factory=list)  # page furniture met among the rows
     offset: int = 0
+    dropped: dict[int, set[int]] = field(default_factory=dict)  # grid row → columns a conversion dropped
 
 
 def segments(grid: Grid) -> list[Segment]:
@@ -142,6 +143,50 @@ def _align(cells: list[str], num: int, width: int) -> list[str]:
     return cells
 
 
+def _fit(cell: str, role: str) -> float:
+    """How well a cell's content suits a column role."""
+    words = len(cell.split())
+    if not cell:
+        return 0.0
+    if role == NUMBER:
+        return 3.0 if _NUMBERING.match(cell) else -3.0
+    if role == TASK:
+        return 1.0 + min(words, 30) / 10 if words >= 4 else 0.5
+    if role in (LEAD, SUPPORT):
+        bias = 0.1 if role == SUPPORT else 0.0  # a lead cell spanning rows is the common merge
+        return (2.0 if looks_agency(cell) and words <= 15 else (0.0 if words <= 8 else -1.0)) + bias
+    if role == DEADLINE:
+        return 2.0 if looks_deadline(cell) else (0.3 if words <= 6 else -1.0)
+    return 0.3 if not looks_agency(cell) and not looks_deadline(cell) else 0.0
+
+
+def _fill_dropped(cells: list[str], roles: list[str]) -> tuple[list[str], set[int]]:
+    """A row with fewer cells than its header: the conversion dropped the cells a rowspan above
+    covered. Place each cell in the column its content suits best, keeping their order."""
+    n, w = len(cells), len(roles)
+    neg = float("-inf")
+    best = [[neg] * (w + 1) for _ in range(n + 1)]
+    back = [[0] * (w + 1) for _ in range(n + 1)]
+    best[0] = [0.0] * (w + 1)
+    for i in range(1, n + 1):
+        for j in range(i, w + 1):
+            take = best[i - 1][j - 1] + _fit(cells[i - 1], roles[j - 1])
+            skip = best[i][j - 1]
+            best[i][j], back[i][j] = (take, 1) if take >= skip else (skip, 0)
+    positional = sum(_fit(c, r) for c, r in zip(cells, roles, strict=False))
+    if best[n][w] - positional < 1.5:
+        return cells, set()  # as written (a converter may just have dropped trailing empty cells)
+    out = [""] * w
+    i, j = n, w
+    while i > 0:
+        if back[i][j]:
+            out[j - 1] = cells[i - 1]
+            i -= 1
+        j -= 1
+    dropped = {c for c in range(w) if not out[c] and roles[c] in (LEAD, SUPPORT, DEADLINE)}
+    return out, dropped
+
+
 def _split_glued(cells: list[str], width: int) -> list[list[str]]:
     """Two rows the conversion glued into one line (a second number and text past the end)."""
     if len(cells) <= width:
@@ -163,6 +208,10 @@ def _settle(grid: Grid, seg: Segment) -> list[Segment]:
     num = seg.roles.index(NUMBER) if NUMBER in seg.roles else 0
     body: list[tuple[int, list[str]]] = []
     for index, cells in seg.body:
+        if seg.kind == TASKS and num == 0 and 3 <= len(cells) < width and cells[-1] and _NUMBERING.match(cells[0]):
+            cells, dropped = _fill_dropped(cells, seg.roles)
+            if dropped:
+                seg.dropped[index] = dropped
         for part in _split_glued(_align(cells, num, width), width):
             body.append((index, part))
     width = _widen(seg, body, width)

@@ -116,6 +116,10 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
         if first and is_label(first):
             row = _Row(first.rstrip(".)"))
             built.append(row)
+            previous = next((r for r in reversed(built[:-1]) if r.label), None)
+            for i in seg.dropped.get(index, ()):
+                if previous is not None:
+                    row.filled[i] = previous.cells.get(i, "") or previous.filled.get(i, "")
             if filled is not None and index < len(filled):
                 for i, role in enumerate(seg.roles):
                     col = i + seg.offset

@@ -281,3 +281,18 @@ def test_meeting_programme_is_a_schedule() -> None:
     assert result.tasks == [] and result.kinds == ["schedule"]
     assert "Thời gian: 07h45 - 8h00; Nội dung: Tiếp đón đại biểu; Chủ trì: Bộ Công an" in result.rows_text
 
+
+
+def test_cells_a_conversion_dropped_under_a_rowspan_mean_same_as_above() -> None:
+    rows = [
+        ["TT", "Nội dung", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian"],
+        ["1", "Xây dựng kế hoạch truyền thông năm", "Sở Văn hóa, Thể thao và Du lịch", "Sở Tài chính", "Quý I/2026"],
+        ["2", "Tổ chức hội nghị quán triệt kế hoạch", "Sở Nội vụ", "Quý II/2026"],  # lead cell dropped
+        ["3", "Tổng hợp báo cáo kết quả thực hiện", "Sở Tư pháp", "Sở Nội vụ"],  # ambiguous: kept as written
+    ]
+    tasks = parse_table(rows, "", REGISTRY).tasks
+    assert [(t.lead_text, t.support_text, t.deadline.text if t.deadline else "") for t in tasks] == [
+        ("Sở Văn hóa, Thể thao và Du lịch", "Sở Tài chính", "Quý I/2026"),
+        ("Sở Văn hóa, Thể thao và Du lịch", "Sở Nội vụ", "Quý II/2026"),
+        ("Sở Tư pháp", "Sở Nội vụ", ""),
+    ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from knowledge.model import AgencyRef
-from knowledge.text import clean_spaces, fold, squash
+from knowledge.text import clean_spaces, fold, has_diacritics, squash, tone_key
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ STATIC_ENTRIES: tuple[AgencyEntry, ...] = (
        "Ủy ban nhân dân các xã, phường, thị trấn", "UBND cấp xã", "Ủy ban nhân dân cấp xã",
        "UBND các xã", "UBND xã", collective=True),
     _e("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Ủy ban MTTQ Việt Nam tỉnh", "UBMTTQ tỉnh",
-       "Ủy ban Mặt trận Tổ quốc", "Mặt trận Tổ quốc", "MTTQ", "UB MTTQ"),
+       "Ủy ban Mặt trận Tổ quốc", "Mặt trận Tổ quốc", "MTTQ", "UB MTTQ", "Ủy ban MTTQ tỉnh", "Ủy ban MTTQ",
+       "UBMTTQ"),
     _e("Hội đồng nhân dân tỉnh", "HĐND tỉnh"),
     _e("Bộ Y tế", "BYT"),
     _e("Đài Phát thanh và Truyền hình tỉnh", "Đài PT&TH", "Đài PTTH tỉnh", "Đài PTTH",
@@ -183,6 +184,8 @@ class AgencyRegistry:
 
     def __post_init__(self) -> None:
         self._by_key: dict[str, AgencyEntry] = {}
+        self._first_words: dict[str, set[str]] = {}  # key → first words of its aliases (tone_key)
+        self._alias_patterns: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         for entry in self.entries:
             self._index(entry)
@@ -190,8 +193,13 @@ class AgencyRegistry:
     def _index(self, entry: AgencyEntry) -> None:
         for alias in (entry.name, *entry.aliases):
             key = squash(alias)
-            if key and key not in self._by_key:
+            if not key:
+                continue
+            if key not in self._by_key:
                 self._by_key[key] = entry
+            if self._by_key[key] is entry:
+                self._first_words.setdefault(key, set()).add(tone_key(alias.split()[0]))
+                self._alias_patterns.add(_alias_pattern(alias))
         self._pattern = None
 
     # -- building ---------------------------------------------------------------------------
@@ -235,14 +243,19 @@ class AgencyRegistry:
     # -- mentions in prose ------------------------------------------------------------------
     def _regex(self) -> re.Pattern[str]:
         if self._pattern is None:
-            keys = sorted(self._by_key, key=len, reverse=True)
-            parts = [r"\W+".join(re.escape(w) for w in key.split(" ")) for key in keys]
+            parts = sorted(self._alias_patterns, key=len, reverse=True)
             self._pattern = re.compile(r"(?<![\w&])(?:" + "|".join(parts) + r")(?![\w&])")
         return self._pattern
 
-    def find_mentions(self, text: str) -> list[Mention]:
-        """Agencies named in `text`, left to right, longest alias first, no overlaps."""
-        folded = fold(text)
+    def find_mentions(self, text: str, folded: str | None = None) -> list[Mention]:
+        """Agencies named in `text`, left to right, longest alias first, no overlaps.
+
+        A name of one agency starts with a capital letter ("cơ sở y tế" is no Sở Y tế, "cán bộ y
+        tế" no Bộ Y tế, "toàn tỉnh đoàn kết" no Tỉnh Đoàn); collective names ("các sở, ngành") may
+        not. A first word written with other diacritics than the alias's is another word ("số",
+        "bảo tính").
+        """
+        folded = fold(text) if folded is None else folded
         found: list[Mention] = []
         for m in self._regex().finditer(folded):
             key = squash(m.group(0))
@@ -250,6 +263,11 @@ class AgencyRegistry:
             if entry is None:
                 continue
             raw = text[m.start() : m.end()]
+            if not entry.collective and not (raw[:1].isupper() or raw[:1].isdigit()):
+                continue
+            first = raw.split()[0] if raw.split() else raw
+            if has_diacritics(first) and tone_key(first) not in self._first_words.get(key, ()):
+                continue
             found.append(Mention(m.start(), m.end(), AgencyRef(entry.name, raw, entry.collective)))
         return found
 
@@ -290,6 +308,28 @@ class AgencyRegistry:
             return []
         best = ranked[0].score
         return [q for q in ranked if q.score >= best - 4][:limit]
+
+
+def _alias_pattern(alias: str) -> str:
+    """Regex for an alias on folded text: its words, with punctuation optional where it has some.
+
+    Words are joined by spaces, or by "-", "&", "/" ("Kế hoạch - Đầu tư" = "Kế hoạch Đầu tư");
+    a comma only where the alias has one ("các sở, ngành"); never ";" or "." (no match across
+    clauses).
+    """
+    parts = re.findall(r"[\w&]+|[^\w\s]", fold(alias))
+    out: list[str] = []
+    punct = ""
+    for part in parts:
+        if re.fullmatch(r"[\w&]+", part):
+            if out:
+                allowed = r"\-–&/" + ("," if "," in punct else "")
+                out.append(rf"(?:\s*[{allowed}]\s*|\s+)")
+            out.append(re.escape(part))
+            punct = ""
+        else:
+            punct += part
+    return "".join(out)
 
 
 def _dedupe(matches: list[QueryMatch]) -> list[QueryMatch]:

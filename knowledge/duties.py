@@ -1,19 +1,28 @@
 """Who does what in a sentence: lead (chủ trì), cooperating (phối hợp), report recipients.
 
-General rules over agency mentions, not rules for sample sentences:
-- an agency heading a part of "Tổ chức thực hiện" owns every duty under it: lead, or
-  cooperating when the duty starts with "Phối hợp";
-- "Giao X …", "Đề nghị X …", "yêu cầu X …", or X as the subject of a duty verb
-  ("X chủ trì", "X tham mưu", "X cập nhật…") → X leads;
-- agencies after "phối hợp (chặt chẽ) với" → cooperating;
-- agencies after "báo cáo"/"gửi … về"/"thông qua" → receive reports.
+General rules over agency mentions (registry names, and names recognised by their shape:
+`knowledge.agency_patterns`), not rules for sample sentences:
+- an agency heading a part of the plan ("3.5. Sở Giáo dục và Đào tạo", "Giao Sở X:") owns every
+  duty under it: lead, or cooperating when the duty starts with "Phối hợp";
+- "Giao X …", "Đề nghị X …", "yêu cầu X …", "Cơ quan chủ trì: X", or X as the subject of a duty
+  verb ("X chủ trì", "X khẩn trương …", "X tham mưu", a list "X, Y và Z triển khai …") → X leads;
+- "phối hợp" is symmetric: the subject of "phối hợp (với) …" and every agency after "phối hợp
+  (với)" cooperate. "Công an tỉnh phối hợp với Sở Y tế kiểm tra" makes both cooperating; no lead
+  is invented for a sentence that names none ("X chủ trì, phối hợp với Y" → X leads, Y cooperates);
+- agencies after "báo cáo" / "gửi … về" / "thông qua" → receive reports;
+- collective names ("Các sở, ngành", "UBND các huyện") stay collective.
+
+Work is linear in the length of the text: every look-around is a bounded window, and segment
+boundaries and report cues are found once per text.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from knowledge.agencies import AgencyRegistry, Mention, split_agencies
+from knowledge.agency_patterns import find_names, name_end
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment
 from knowledge.text import fold
 
@@ -22,30 +31,87 @@ SUBJECT_VERBS = (
     "phoi hop", "to chuc", "xay dung", "trien khai", "cap nhat", "thuong xuyen", "huong dan", "chi dao",
     "tiep nhan", "bao cao", "theo doi", "tham dinh", "can doi", "bo tri", "ra soat", "nghien cuu",
     "de xuat", "du thao", "giup", "tong hop", "dam bao", "quan ly", "kiem tra", "chu dong", "tiep tuc",
-    "phu trach", "ban hanh", "trinh", "tuyen truyen", "lanh dao", "can cu", "duy tri",
+    "phu trach", "ban hanh", "trinh", "tuyen truyen", "lanh dao", "can cu", "duy tri", "khan truong",
+    "kip thoi", "nghiem tuc", "tap trung", "la co quan", "co nhiem vu", "don doc", "danh gia", "van dong",
+    "ho tro", "bao dam", "tang cuong", "day manh", "uu tien", "cung cap", "cong khai", "bo sung",
+    "dieu chinh", "hoan thien", "hoan thanh", "thanh lap", "phat dong", "duoc giao", "quyet liet",
+    "khan cap", "sua doi", "giam sat", "thanh tra", "kiem soat", "xu ly", "phan bo", "dua",
 )
-_SUBJECT_RE = re.compile(r"^\s*(?:\([^)]*\)\s*)?(?:" + "|".join(SUBJECT_VERBS) + r")\b")
-_LEAD_BEFORE = re.compile(r"(?:\bgiao(?: cho)?|\bde nghi|\byeu cau|\bphan cong)\s+(?:cac\s+)?$")
-_SUPPORT_BEFORE = re.compile(r"phoi hop(?:\s+chat che)?(?:\s+voi)?\s+(?:cac\s+)?$|\bcung voi\s+$")
+_VERB_ALT = "|".join(SUBJECT_VERBS)
+_SUBJECT_RE = re.compile(r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b")
+_ANY_VERB_RE = re.compile(r"\b(?:" + _VERB_ALT + r")\b")
+_LEAD_BEFORE = re.compile(
+    r"(?:\bgiao(?: cho)?|\bde nghi|\byeu cau|\bphan cong|\bgiao nhiem vu cho|\bgiao trach nhiem cho"
+    r"|\b(?:co quan|don vi)?\s*chu tri(?:\s+(?:theo doi|thuc hien|danh gia)[^:]{0,25})?:)\s+(?:cac\s+)?$"
+)
+_SUPPORT_BEFORE = re.compile(
+    r"phoi hop(?:\s+chat che)?(?:\s+voi)?\s+(?:cac\s+)?$|\bcung voi\s+$|\b(?:co quan|don vi)?\s*phoi hop:\s*$"
+)
 _RECIPIENT_BEFORE = re.compile(
     r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho|voi)\s+(?:cac\s+)?$"
 )
+_REPORT_CUE = re.compile(r"\bbao cao\b|\bgui\b")
+_SEGMENT_CUT = re.compile(r";|\.\s")
+_TIME_LEAD = re.compile(
+    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|tren co so[^,]{0,60},\s*"
+    r"|giao\s+|dong thoi,?\s*)?"
+)
+_LIST_GAP = re.compile(r"\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
+_OWN_CUE = re.compile(r"\s*(yeu cau|de nghi|giao|chi dao)\b")
+_PHOI_HOP = re.compile(r"\s*(?:-\s*)?phoi hop\b")
+_WINDOW = 160  # longest head (time phrase, "Giao") before a subject, in characters
 
 
-def _segment_start(folded: str, at: int) -> int:
-    """Start of the clause segment containing `at` (after the last ';' or '.')."""
-    cut = max(folded.rfind(";", 0, at), folded.rfind(". ", 0, at))
-    return cut + 1
+def mentions_in(text: str, folded: str, registry: AgencyRegistry) -> list[Mention]:
+    """Registry mentions plus names recognised by shape, left to right, no overlaps.
+
+    A registry name followed by a place ("Sở Y tế tỉnh Quảng Ngãi") is stretched over it.
+    """
+    known = registry.find_mentions(text, folded)
+    starts = [m.start for m in known]
+    canonical: dict[str, AgencyRef] = {}
+    shaped: list[Mention] = []
+    for a, b in find_names(text, folded):
+        i = bisect_left(starts, a)
+        if i < len(known) and known[i].start == a:
+            if b > known[i].end and (i + 1 == len(known) or known[i + 1].start >= b):
+                known[i] = Mention(a, b, known[i].ref)
+            continue
+        if (i < len(known) and known[i].start < b) or (i and known[i - 1].end > a):
+            continue  # overlaps a registry name: the registry wins
+        raw = text[a:b]
+        if raw not in canonical:
+            canonical[raw] = registry.canonical(raw)
+        shaped.append(Mention(a, b, canonical[raw]))
+    return sorted([*known, *shaped], key=lambda m: m.start)
+
+
+class _Sentence:
+    """Folded text with its segment cuts and report cues, for bounded look-ups."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+        self.cuts = [m.start() for m in _SEGMENT_CUT.finditer(folded)]
+        self.reports = [m.start() for m in _REPORT_CUE.finditer(folded)]
+
+    def segment_start(self, at: int) -> int:
+        i = bisect_left(self.cuts, at)
+        return self.cuts[i - 1] + 1 if i else 0
+
+    def segment_end(self, at: int) -> int:
+        i = bisect_right(self.cuts, at)
+        return self.cuts[i] if i < len(self.cuts) else len(self.folded)
+
+    def report_between(self, a: int, b: int) -> bool:
+        i = bisect_left(self.reports, a)
+        return i < len(self.reports) and self.reports[i] < b
 
 
 def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None = None) -> list[Assignment]:
     """Assignments stated by one clause. `owners` are agencies whose heading the clause sits under."""
     folded = fold(text)
-    mentions = registry.find_mentions(text)
-    if not owners and not (mentions and mentions[0].start <= 6):
-        unknown = unknown_subject(text, folded, registry)
-        if unknown:
-            mentions.insert(0, unknown)
+    sentence = _Sentence(folded)
+    mentions = mentions_in(text, folded, registry)
     result: list[Assignment] = []
     seen: set[tuple[str, str]] = set()
 
@@ -56,43 +122,44 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
             result.append(Assignment(ref, role))
 
     owner_names = {o.name for o in owners or []}
-    first_segment_end = min([i for i in (folded.find(";"), folded.find(". ")) if i != -1] or [len(folded)])
+    first_segment_end = sentence.segment_end(0)
     own_subject = any(
         m.ref.name not in owner_names
-        and m.start < first_segment_end
-        and (
-            _role_of(folded, m, None) == LEAD
-            or re.match(r"\s*(yeu cau|de nghi|giao)\b", folded[m.end :])
-        )
+        and (_role_of(sentence, m) == LEAD or _OWN_CUE.match(folded, m.end))
         for m in mentions
+        if m.start < first_segment_end
     )
     if owners and not own_subject:
-        owner_role = SUPPORT if re.match(r"\s*(?:-\s*)?phoi hop\b", folded) else LEAD
+        owner_role = SUPPORT if _PHOI_HOP.match(folded) else LEAD
         for owner in owners:
             add(owner, owner_role)
-    chain_role: str | None = None
-    chain_end = -1
     if owners and own_subject:
         owner_names = set()
-    # A clause opening with a list of agencies ("Thủ trưởng các đơn vị …, Trưởng các phòng … căn
-    # cứ …, xây dựng …") names its subjects even when the verb comes after other words.
+    # A clause opening with a list of agencies ("Sở Tài chính & Sở Nội vụ phối hợp …", "Thủ trưởng
+    # các đơn vị …, Trưởng các phòng … căn cứ …") names its subjects even when the verb comes later.
     leading: list[Mention] = []
     cursor = 0
     for m in mentions:
         gap = folded[cursor : m.start]
-        if (not leading and gap.strip(" -–+•*:")) or (leading and not re.fullmatch(r"\s*(?:,|va|;)\s*", gap)):
+        if (not leading and not _TIME_LEAD.fullmatch(gap)) or (leading and not _LIST_GAP.fullmatch(gap)):
             break
         leading.append(m)
         cursor = m.end
-    if leading and not owners and any(re.search(rf"\b{v}\b", folded[cursor:first_segment_end]) for v in SUBJECT_VERBS):
-        for m in leading:
-            add(m.ref, LEAD)
-    for i, m in enumerate(mentions):
+    if leading and not owners and not _OWN_CUE.match(folded, cursor):
+        # ("UBND tỉnh yêu cầu các sở …": the requester is not the one who does the work.)
+        verb = _ANY_VERB_RE.search(folded, cursor, first_segment_end)
+        if verb:
+            role = SUPPORT if verb.group(0) == "phoi hop" and cursor + 40 > verb.start() else LEAD
+            for m in leading:
+                add(m.ref, role)
+    chain_role: str | None = None
+    chain_end = -1
+    for m in mentions:
         if m.ref.name in owner_names:
             continue
-        role = _role_of(folded, m, mentions[i - 1] if i else None)
+        role = _role_of(sentence, m)
         # Lists continue the role of their first member: "phối hợp với Sở Nội vụ, Sở Tài chính và …"
-        if role is None and chain_role and re.fullmatch(r"\s*(?:,|va|;)?\s*(?:cac\s+)?", folded[chain_end : m.start]):
+        if role is None and chain_role and m.start - chain_end < 12 and _LIST_GAP.fullmatch(folded, chain_end, m.start):
             role = chain_role
         if role is None:
             chain_role = None
@@ -102,65 +169,87 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     return result
 
 
-def _role_of(folded: str, m: Mention, previous: Mention | None) -> str | None:
-    seg = _segment_start(folded, m.start)
-    before = folded[max(seg, m.start - 40) : m.start]
-    after = folded[m.end : m.end + 40]
+def _role_of(sentence: _Sentence, m: Mention) -> str | None:
+    folded = sentence.folded
+    seg = sentence.segment_start(m.start)
+    before = folded[max(seg, m.start - 60) : m.start]
     if _SUPPORT_BEFORE.search(before):
         return SUPPORT
     if _LEAD_BEFORE.search(before):
         return LEAD
-    # Subject of a duty verb at the start of its segment (possibly after a time phrase).
-    head = folded[seg : m.start]
-    at_start = not head.strip(" -–+•*:") or re.fullmatch(
-        r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky)[^,]{0,40},\s*|tren co so[^,]{0,60},\s*|giao\s+)?",
-        head,
-    )
-    if at_start and _SUBJECT_RE.match(after):
-        return SUPPORT if re.match(r"\s*phoi hop\b", after) else LEAD
-    if re.search(r"\bbao cao\b|\bgui\b", folded[seg : m.start]) and _RECIPIENT_BEFORE.search(before):
+    # Subject of a duty verb at the start of its segment (possibly after a time phrase or "Giao").
+    if m.start - seg <= _WINDOW and _TIME_LEAD.fullmatch(folded, seg, m.start):
+        after = _SUBJECT_RE.match(folded, m.end)
+        if after:
+            return SUPPORT if after.group(0).strip().startswith("phoi hop") else LEAD
+    if sentence.report_between(seg, m.start) and _RECIPIENT_BEFORE.search(before):
         return RECIPIENT
     return None
 
 
-# An agency the registry does not know, named as the subject of a duty at the start of a clause:
-# an agency word, a capitalised name of up to eight words, then a duty verb
-# ("Hội Người cao tuổi tỉnh chủ trì …", "Trường Cao đẳng Y tế tham mưu …"). Matched on the folded
-# text (offsets are shared with the original, where the capital letter is checked).
-_UNKNOWN_HEAD = re.compile(
-    r"^[\s\-–+•*]*(?:giao\s+)?((?:so|phong|trung tam|ban|hoi|cuc|chi cuc|van phong|benh vien|truong|vien|"
-    r"dai|bao|cong ty|quy|lien hiep|lien doan|doan|tong cuc|uy ban|ubnd|tram|doi)\s+(\S+)(?:\s+[^\s,;:.]+){0,7}?)"
-    r"\s+(?=(?:" + "|".join(SUBJECT_VERBS) + r")\b)"
+_TITLE_PREFIX = re.compile(
+    r"^(?:đề nghị|giao|đối với|phân công|trách nhiệm của|nhiệm vụ của|trách nhiệm|nhiệm vụ|yêu cầu)\s+", re.I
+)
+_TITLE_SUFFIX = re.compile(
+    r"\s+(?:(?:có|chịu)\s+trách\s+nhiệm|có\s+nhiệm\s+vụ|thực\s+hiện\s+các\s+nhiệm\s+vụ|như\s+sau)\b.*$", re.I
+)
+_TITLE_TAIL = re.compile(
+    r"[\s,]*(?:(?:cac\s+)?(?:tinh|huyen|thi xa|thanh pho|xa|phuong|thi tran|quan|dia phuong|cap \w+|tuyen \w+"
+    r"|truc thuoc\b.*|lien quan|co lien quan)[\s,]*)*$"
+)
+_COLLECTIVE_HEAD = re.compile(
+    r"(cac|tat ca cac|thu truong|nguoi dung dau|giam doc|chu tich)\s+(so|ban|nganh|co quan|don vi|phong|bo|"
+    r"huyen|xa|dia phuong|to chuc|doan the|hoi|truong|trung tam|benh vien|tram|ubnd|uy ban|doanh nghiep|co so)\b"
 )
 
 
-def unknown_subject(text: str, folded: str, registry: AgencyRegistry) -> Mention | None:
-    found = _UNKNOWN_HEAD.match(folded)
-    if not found or not text[found.start(2) : found.start(2) + 1].isupper():
-        return None
-    raw = text[found.start(1) : found.end(1)]
-    return Mention(found.start(1), found.end(1), registry.canonical(raw))
-
-
 def subject_of_title(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
-    """Agencies a heading names when the heading is only agencies ("3. Sở Kế hoạch và Đầu tư")."""
+    """Agencies a heading names when the heading is only agencies, at any depth.
+
+    "3.5. Sở Giáo dục và Đào tạo", "b) Văn phòng UBND tỉnh:", "Giao Sở X:", "Trách nhiệm của Sở Y
+    tế", "Đề nghị Ủy ban MTTQ tỉnh", "Các sở, ban, ngành" name owners; a topical heading
+    ("Phát triển hạ tầng số", "Nhiệm vụ của ngành y tế nói chung") or a sentence ("Sở Y tế chủ trì
+    tổ chức …") names none: every piece must be a whole agency name (known, or by its shape,
+    possibly followed by a locality), or a collective name.
+    """
     if "…" in title or re.search(r"\d|%", title):
         return []
-    cleaned = re.sub(r"\([^)]*\)?", "", title).strip(" :*")
-    cleaned = re.sub(r"^(đề nghị|giao|đối với)\s+", "", cleaned, flags=re.I)
+    cleaned = re.sub(r"\([^)]*\)?", "", title).strip(" :*.")
+    cleaned = _TITLE_SUFFIX.sub("", _TITLE_PREFIX.sub("", cleaned))
     pieces = split_agencies(cleaned)
-    if not pieces or len(cleaned.split()) > 25 or any(len(p.split()) > 12 for p in pieces):
+    if not pieces or len(cleaned.split()) > 25 or any(len(p.split()) > 14 for p in pieces):
         return []
     refs = []
     for piece in pieces:
         ref = registry.canonical(piece)
+        folded = fold(piece)
         known = registry.entry(ref.name) is not None
-        head_ok = re.match(
-            r"(so|ubnd|uy ban|phong|trung tam|benh vien|ban|bao hiem|dai|bao|van phong|chi cuc|thanh tra|cong an|"
-            r"cac|tram|hoi|mat tran|bhxh|ttyt|thu truong|nguoi dung dau)\b",
-            fold(piece),
-        )
-        if not (known or head_ok):
+        if not (known or _whole_name(piece, folded, registry) or _COLLECTIVE_HEAD.match(folded)):
             return []
         refs.append(ref)
+    for ref in refs:
+        # Later prose names the agency in full ("phối hợp với Ban Quản lý các khu công nghiệp …").
+        registry.add_name(ref.name, ref.collective)
     return refs
+
+
+def _whole_name(piece: str, folded: str, registry: AgencyRegistry) -> bool:
+    """The piece is one agency name: perhaps collective ("các TTYT"), with a locality tail
+    ("Trung tâm Y tế các huyện"), or a named head with a description and no verb ("Ban Quản lý
+    các khu công nghệ cao và khu công nghiệp")."""
+    lead = re.match(r"(?:cac|tat ca cac|toan bo)\s+", folded)
+    if lead:
+        piece, folded = piece[lead.end() :], folded[lead.end() :]
+        piece = piece[:1].upper() + piece[1:]
+    end = name_end(piece, folded, 0)
+    if end is None:
+        known = registry.find_mentions(piece, folded)
+        end = known[0].end if known and known[0].start == 0 else None
+    if end is None:
+        return False
+    if _TITLE_TAIL.fullmatch(folded, end):
+        return True
+    rest = folded[end:]
+    return len(rest.split()) <= 10 and not _ANY_VERB_RE.search(rest) and not re.search(
+        r"\b(cua|ve|doi voi|trong|nham|de|tai|theo)\b", rest
+    )

@@ -56,3 +56,16 @@ def has_diacritics(text: str) -> bool:
 def squash(text: str) -> str:
     """Folded, alphanumerics only, single spaces: the key used for fuzzy name comparison."""
     return " ".join(words(text))
+
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def tone_key(word: str) -> str:
+    """A word's letters and tone, independent of where the tone mark sits ("uỷ" = "ủy").
+
+    Unlike `fold`, it keeps the letter shapes and the tone: "số" ≠ "sở", "bảo" ≠ "báo".
+    """
+    marks = unicodedata.normalize("NFD", word.lower())
+    tones = "".join(sorted(c for c in marks if c in _TONES))
+    return unicodedata.normalize("NFC", "".join(c for c in marks if c not in _TONES)) + tones

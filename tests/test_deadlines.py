@@ -79,5 +79,6 @@ def test_every_deadline_string_in_the_sample_corpus_parses(plan_text):
         strings += [d.text for d in parse_plan(plan_text(prefix)).deadlines()]
     unparsed = [s for s in strings if parse_deadline(s).kind == "unparsed"]
     print(f"\n{len(strings) - len(unparsed)}/{len(strings)} deadline strings parse")
-    assert len(strings) >= 60
+    # ("ngân sách hằng năm", "Kế hoạch hàng năm" are adjectives, not deadlines: 54 phrases.)
+    assert len(strings) >= 50
     assert unparsed == []

@@ -1,0 +1,174 @@
+"""Agency names the registry does not know, recognised by the general shape of a name.
+
+A Vietnamese agency name starts with a capitalised head word ("Bộ", "Sở", "Ban", "Cục",
+"Văn phòng", "Công an", "Tỉnh Đoàn", "Ủy ban nhân dân", "Thuế", …) and goes on with
+capitalised words, the lower-case second syllable of a capitalised word ("Giáo dục"), joiners
+("và", "-", "&") and locality words ("tỉnh", "huyện", "thành phố"). It stops at punctuation, at a
+verb or function word, and at "và" / "," followed by another head word (a list). Heads that are
+also common words ("Phòng chống …", "Ban hành …", "Hội nghị …", "Bộ tiêu chí …") need a
+capitalised word after them; "tỉnh" alone is never a name.
+
+Everything runs on the diacritics-folded text (same offsets as the NFC original), and the
+capital letters are checked in the original.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.text import fold, has_diacritics, tone_key
+
+# Heads after which a capitalised word must follow ("Sở Y tế", "Bộ Công an", "Thuế Đồng Nai").
+_NAMED_HEADS = (
+    "ban quan ly", "bo chi huy", "ban chi huy", "ban chi dao", "ban thuong vu", "van phong", "trung tam",
+    "benh vien", "chi cuc", "tong cuc", "thanh tra", "ngan hang", "cong ty", "tong cong ty", "tap doan",
+    "hoc vien", "dai hoc", "lien doan", "lien hiep", "hoi dong", "vien kiem sat", "toa an", "hai quan",
+    "dien luc", "kho bac", "so", "bo", "ban", "cuc", "hoi", "phong", "tram", "truong", "vien", "dai", "bao",
+    "quy", "doi", "thue", "doan", "uy ban", "chi nhanh", "bo doi",
+)
+# Heads that are names by themselves or with a locality ("Công an tỉnh", "UBND huyện Sơn Hà").
+_SELF_HEADS = (
+    "ban quan ly", "uy ban nhan dan", "hoi dong nhan dan", "ubnd", "hdnd", "ubmttq", "uy ban mat tran to quoc", "mat tran to quoc",
+    "cong an", "tinh doan", "thanh doan", "huyen doan", "tinh uy", "thanh uy", "huyen uy", "bao hiem xa hoi",
+    "bhxh", "kho bac nha nuoc", "vien kiem sat nhan dan", "toa an nhan dan", "bo chi huy quan su",
+)
+_HEADS = sorted({*_NAMED_HEADS, *_SELF_HEADS}, key=len, reverse=True)
+_HEAD_RE = re.compile(r"(?<![\w&])(?:" + "|".join(h.replace(" ", r"\s+") for h in _HEADS) + r")(?![\w&])")
+_SELF = {h.replace(" ", "") for h in _SELF_HEADS}
+
+LOCALITY = ("tinh", "huyen", "thanh pho", "thi xa", "xa", "quan", "phuong", "thi tran", "trung uong", "cap tinh",
+            "cap huyen", "cap xa", "khu vuc")
+_LOCALITY_RE = re.compile(r"(?:" + "|".join(LOCALITY) + r")(?![\w&])")
+_JOINER_RE = re.compile(r"\s*(?:va(?!\w)|-|–|&)\s*")
+_WORD_RE = re.compile(r"[0-9a-z]+(?:[&./\-][0-9a-z]+)*")
+_MAX_WORDS = 12
+# First syllables of verbs and function words: never the lower-case end of a name
+# ("Thuế Đồng Nai chủ trì" ends at "Nai"). Compared with their tones ("thường" stops, "thưởng" in
+# "Thi đua - Khen thưởng" does not); text without diacritics compares folded.
+_STOP_WORDS = (
+    "chủ tham thực có chịu là làm phối tổ xây cập thường hướng chỉ tiếp theo ra nghiên đề dự giúp tổng đảm "
+    "kiểm phụ trình tuyên lãnh duy khẩn tập nghiêm chuẩn hoàn điều kịp yêu được đã sẽ cần phải trong cho "
+    "với tại nhằm khi nếu thì của trên đến sau trước và hoặc báo ban"
+).split()
+_STOP = frozenset(tone_key(w) for w in _STOP_WORDS)
+_STOP_FOLDED = frozenset(fold(w) for w in _STOP_WORDS)
+
+
+def _stops(text: str, start: int, folded_word: str) -> bool:
+    original = text[start : start + len(folded_word)]
+    if has_diacritics(original):
+        return tone_key(original) in _STOP
+    return folded_word in _STOP_FOLDED
+
+
+# How head words are spelt: a capitalised word that folds like a head but is spelt otherwise is
+# another word ("ĐỐI TƯỢNG" is no "Đội", "Số" no "Sở", "Báo cáo" no "Bảo hiểm").
+_HEAD_SPELLINGS = (
+    "sở bộ ban cục hội phòng trạm trường viện đài báo quỹ đội thuế đoàn ủy uỷ văn trung bệnh chi tổng thanh thành "
+    "ngân công tập học đại liên tòa toà hải điện kho tỉnh huyện mặt bảo vụ hội học xã quận phường thị cấp khu"
+).split()
+_SPELT: dict[str, set[str]] = {}
+for _w in _HEAD_SPELLINGS:
+    _SPELT.setdefault(fold(_w), set()).add(tone_key(_w))
+
+
+def _spelt_as_head(text: str, at: int) -> bool:
+    word = re.match(r"\w+", text[at : at + 12])
+    if not word or word.group(0).isupper() and len(word.group(0)) > 1 and not has_diacritics(word.group(0)):
+        return bool(word)  # an abbreviation ("UBND", "BHXH") or text without diacritics
+    spellings = _SPELT.get(fold(word.group(0)))
+    return spellings is None or not has_diacritics(word.group(0)) or tone_key(word.group(0)) in spellings
+
+
+def _upper(text: str, at: int) -> bool:
+    ch = text[at : at + 1]
+    return ch.isupper() or ch.isdigit()
+
+
+def name_end(text: str, folded: str, at: int) -> int | None:
+    """End offset of an agency name starting exactly at `at`, or None when none starts there."""
+    head = _HEAD_RE.match(folded, at)
+    if not head or not text[at : at + 1].isupper() or not _spelt_as_head(text, at):
+        return None
+    end = pos = head.end()
+    need_named = re.sub(r"\s+", "", head.group(0)) not in _SELF
+    words, after_upper, glued = 0, False, False
+    while words < _MAX_WORDS:
+        if not glued and end > head.end():
+            joiner = _JOINER_RE.match(folded, pos)
+            comma = re.match(r",\s*", folded[pos : pos + 4])
+            nxt = joiner.end() if joiner and joiner.group(0).strip() else pos + comma.end() if comma else None
+            if nxt is not None:
+                # "Bộ Lao động - Thương binh và Xã hội", "Sở Văn hóa, Thể thao và Du lịch"; never a
+                # list of heads ("Sở Y tế, Sở Nội vụ"); a comma only when "và" follows soon.
+                if not _upper(text, nxt) or _HEAD_RE.match(folded, nxt):
+                    break
+                if comma and not re.match(r"[^,;:.\n]{0,40}\bva\b", folded[nxt : nxt + 44]):
+                    break
+                pos, glued, after_upper = nxt, True, False
+                continue
+        space = re.match(r"[ \t]+", folded[pos : pos + 8])
+        if not space and not glued:
+            break
+        start = pos + (space.end() if space else 0)
+        glued = False
+        inner = _HEAD_RE.match(folded, start)
+        if inner and re.sub(r"\s+", "", inner.group(0)) in _SELF and _upper(text, start) and _spelt_as_head(text, start):
+            # "Văn phòng Ủy ban nhân dân thành phố": a whole name inside the name.
+            pos = end = inner.end()
+            after_upper, need_named = False, False
+            words += 1
+            continue
+        loc = _LOCALITY_RE.match(folded, start)
+        if loc and not need_named and not _upper(text, start) and _spelt_as_head(text, start):
+            # "Công an tỉnh", "huyện Sơn Hà": a locality, then possibly a place name.
+            pos = end = loc.end()
+            after_upper = False
+            words += 1
+            continue
+        word = _WORD_RE.match(folded, start)
+        if not word:
+            break
+        if _upper(text, start):
+            after_upper, need_named = True, False
+        elif after_upper and not _stops(text, start, word.group(0)):
+            after_upper = False  # second syllable of a capitalised word ("Giáo dục")
+        elif not need_named and (tail := _lower_run(text, folded, start)):
+            pos = end = tail  # "Trung tâm Phục vụ hành chính công tỉnh"
+            words += 1
+            continue
+        else:
+            break
+        pos = end = word.end()
+        words += 1
+    if need_named:
+        return None
+    return end
+
+
+def _lower_run(text: str, folded: str, start: int) -> int | None:
+    """End of up to four lower-case words ending in a locality ("hành chính công tỉnh"), or None."""
+    m = re.match(r"((?:[a-z]+ ){1,4}?)(" + _LOCALITY_RE.pattern + ")", folded[start : start + 60])
+    if not m or any(c.isupper() for c in text[start : start + m.end()]):
+        return None
+    at = start
+    for w in m.group(1).split():
+        at = folded.index(w, at)
+        if _stops(text, at, w):
+            return None
+        at += len(w)
+    return start + m.end()
+
+
+def find_names(text: str, folded: str, start: int = 0, stop: int | None = None) -> list[tuple[int, int]]:
+    """Spans of agency names (by shape) in folded[start:stop], left to right, no overlaps."""
+    spans: list[tuple[int, int]] = []
+    last = -1
+    for m in _HEAD_RE.finditer(folded, start, len(folded) if stop is None else stop):
+        if m.start() < last:
+            continue
+        end = name_end(text, folded, m.start())
+        if end is not None:
+            spans.append((m.start(), end))
+            last = end
+    return spans

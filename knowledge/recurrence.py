@@ -1,0 +1,160 @@
+"""Recurring deadlines: "hằng quý", "định kỳ 6 tháng", "trước ngày 15/12 hằng năm" → an RRULE.
+
+Works on diacritics-folded text. The RRULE is RFC 5545, readable by dateutil:
+FREQ=YEARLY;BYMONTH=1,4,7,10;BYMONTHDAY=10 for "hằng quý, chậm nhất ngày 10 của tháng kế tiếp".
+"""
+
+from __future__ import annotations
+
+import re
+
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MON = r"(?:0?[1-9]|1[0-2])"
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "nine_months": 9, "year": 12}
+
+# A recurrence cue used as an adverb: "định kỳ hằng năm", "Hằng năm, …", "(hằng quý)", "hằng năm báo
+# cáo", "trước ngày 15/12 hằng năm". After a noun it is an adjective and no recurrence: "ngân sách
+# hằng năm", "kế hoạch hàng năm", "Trồng cây hàng năm".
+CUE = re.compile(
+    r"(dinh ky\s+)?\b(hang|moi)\s+(ngay|tuan|thang|quy|nam)\b|\bdinh ky\b|\b\d+\s+thang\s*/\s*lan\b"
+    r"|(cham nhat|truoc)\s+(la\s+)?ngay\s+\d+\s+(cua|hang|moi)\s+thang|\b(?:6|sau) thang\b[^.;]{0,40}\bca nam\b"
+)
+_ADVERB_BEFORE = re.compile(
+    r"(?:^|[,;:(]|\bdinh ky|\bbao cao|\bthuc hien|\bto chuc|\bcong bo|\bgui|\btrien khai|\bdanh gia|\btong ket"
+    r"|\bso ket|\bkiem tra|\bngay\s+\d+(?:\s*/\s*\d+|\s+thang\s+\d+)?|\bthang\s+\d+|\btrong|\bvao|\bhoac"
+    r"|\bva|\bquy|\bthang|\bit nhat|\btoi thieu|\blien quan)\s*$"
+)
+_ADVERB_AFTER = re.compile(
+    r"\s*(?:[,;:.)]|\(|(?:mot|\d+|hai|ba) lan\b|bao cao|to chuc|cong bo|gui|thuc hien|danh gia|trien khai|kiem tra"
+    r"|tham muu|xay dung|bo tri|ra soat|tong hop|cap nhat)"
+)
+
+
+def adverbial(folded: str, cue: re.Match[str], whole: bool = False) -> bool:
+    """A recurrence cue that modifies the duty, not a noun before it.
+
+    At the end of a sentence of prose the cue is an adverb ("… báo cáo kết quả hằng năm."); at
+    the end of a whole cell it is not ("Trồng cây hàng năm").
+    """
+    if cue.group(0).startswith(("dinh ky", "cham nhat", "truoc")) or re.match(r"\d|6|sau", cue.group(0)):
+        return True
+    before = folded[max(0, cue.start() - 30) : cue.start()]
+    if _ADVERB_BEFORE.search(before) or _ADVERB_AFTER.match(folded, cue.end()):
+        return True
+    return not whole and not folded[cue.end() :].strip()
+
+
+def recurrence(folded: str) -> tuple[str, list[str], int | None] | None:
+    """Recurrence (RRULE, periods, due day) in `folded`, if any.
+
+    The due day is the day of the month after the period ("ngày 10 của tháng kế tiếp"), or of
+    the period's last month ("ngày 25 tháng cuối của quý"), or of the calendar dates a yearly
+    duty names ("trước ngày 15/6 và trước ngày 15/12 hằng năm").
+    """
+    periods: list[str] = []
+    if re.search(r"(hang|moi|dinh ky)\s+ngay\b", folded):
+        return "FREQ=DAILY", ["day"], None
+    if re.search(r"(hang|moi|dinh ky)\s+tuan\b", folded):
+        return "FREQ=WEEKLY", ["week"], None
+    if re.search(r"(hang|moi|dinh ky)\s+thang\b", folded):
+        periods.append("month")
+    if re.search(r"(hang|moi|dinh ky|tung)\s+quy\b(?!\s+dinh)|thang cuoi (cua )?quy", folded):
+        periods.append("quarter")
+    if re.search(r"\b(6|sau)\s+thang\b(?!\s+(dau|cuoi)\s+nam)", folded) and (
+        periods or re.search(r"dinh ky|/\s*lan|mot lan|1 lan|hang|moi|\bca nam\b", folded)
+    ):
+        periods.append("half_year")
+    if re.search(r"\b(9|chin)\s+thang\b", folded) and periods:
+        periods.append("nine_months")
+    if re.search(r"(hang|moi|dinh ky)\s+nam\b|ca nam\b|(?<!nhung )(?<!cac )\bnam (lien ke|sau)\b", folded):
+        periods.append("year")
+    if not periods and re.search(r"ngay\s+\d+\s+(cua\s+)?(hang|moi|cua)?\s*thang\b(?!\s*\d)", folded):
+        periods.append("month")
+    if not periods:
+        if re.search(r"\bdinh ky\b", folded):
+            return "", [], None  # periodic, period unknown
+        return None
+    last_month = re.search(rf"ngay\s+(?P<n>{_DAY})\s+(?:cua\s+)?thang\s+cuoi\s+(?:cua\s+)?(?:ky|quy|nam|ky bao cao)", folded)
+    if last_month:
+        day = int(last_month.group("n"))
+        return _rrule(periods, day, offset=0), periods, day
+    calendar_days = _calendar_days(folded)
+    if calendar_days and periods != ["month"]:
+        months = sorted({m for _, m in calendar_days})
+        day = calendar_days[0][0]
+        return f"FREQ=YEARLY;BYMONTH={','.join(map(str, months))};BYMONTHDAY={day}", periods, day
+    month_only = re.search(rf"\bthang\s+(?P<m>{_MON})\s+(?:hang|moi)\s+nam\b", folded)
+    if month_only and periods == ["year"]:
+        return f"FREQ=YEARLY;BYMONTH={int(month_only.group('m'))}", periods, None
+    due_day = None
+    m = re.search(rf"ngay\s+(?P<n>{_DAY})\s+(?:cua\s+)?(?:thang|hang thang)\s+(?:ke tiep|tiep theo|sau|lien ke)", folded)
+    if not m:
+        m = re.search(rf"(?:truoc|cham nhat|vao)\s+(?:la\s+)?ngay\s+(?P<n>{_DAY})\s+(?:hang|moi|cua)\s+thang", folded)
+    if m:
+        due_day = int(m.group("n"))
+    return _rrule(periods, due_day), periods, due_day
+
+
+def _calendar_days(folded: str) -> list[tuple[int, int]]:
+    """(day, month) pairs written without a year: "15/12", "ngày 15 tháng 12" (not "15/12/2025")."""
+    out = []
+    for m in re.finditer(
+        rf"\bngay\s+(?P<d>{_DAY})\s*(?:/|\s+thang\s+)(?P<m>{_MON})\b(?!\s*(?:/|nam\s+)\s*\d)"
+        rf"|\b(?P<d2>{_DAY})/(?P<m2>{_MON})\b(?!\s*/\s*\d)",
+        folded,
+    ):
+        out.append((int(m.group("d") or m.group("d2")), int(m.group("m") or m.group("m2"))))
+    return out
+
+
+def _rrule(periods: list[str], due_day: int | None, offset: int = 1) -> str:
+    if due_day is None:
+        known = [PERIOD_MONTHS[p] for p in periods if p in PERIOD_MONTHS]
+        shortest = min(known) if known else 12
+        if shortest == 12:
+            return "FREQ=YEARLY"
+        if shortest == 1:
+            return "FREQ=MONTHLY"
+        return f"FREQ=MONTHLY;INTERVAL={shortest}"
+    if "month" in periods:
+        return f"FREQ=MONTHLY;BYMONTHDAY={due_day}"
+    months = set(due_months(periods, offset))
+    by_month = ",".join(str(m) for m in sorted(months))
+    return f"FREQ=YEARLY;BYMONTH={by_month};BYMONTHDAY={due_day}"
+
+
+def due_months(periods: list[str], offset: int = 1) -> dict[int, list[str]]:
+    """Month of the due day → the periods whose report falls due in it.
+
+    `offset` 1: the report is due in the month after the period ends ("tháng kế tiếp");
+    0: in the last month of the period ("tháng cuối kỳ").
+    """
+    result: dict[int, list[str]] = {}
+    for period in periods:
+        if period == "month":
+            for month in range(1, 13):
+                result.setdefault(month, []).append(period)
+        elif period == "nine_months":
+            result.setdefault((9 + offset - 1) % 12 + 1, []).append(period)
+        elif period in PERIOD_MONTHS:
+            step = PERIOD_MONTHS[period]
+            for end_month in range(step, 13, step):
+                result.setdefault((end_month + offset - 1) % 12 + 1, []).append(period)
+    return result
+
+
+def due_offset(rrule: str | None) -> int:
+    """0 when an RRULE's due months are the period's last months (see `due_months`), else 1."""
+    m = re.search(r"BYMONTH=([\d,]+)", rrule or "")
+    if not m:
+        return 1
+    months = {int(x) for x in m.group(1).split(",")}
+    return 0 if months & {3, 6, 9, 12} and not months & {1, 4, 7, 10} else 1
+
+
+def sentence_window(folded: str, at: int) -> str:
+    """The clause of a long sentence around a recurrence cue (so distant words don't mix)."""
+    left = max(folded.rfind(";", max(0, at - 600), at), folded.rfind(". ", max(0, at - 600), at), at - 600)
+    ends = [i for i in (folded.find(";", at, at + 600), folded.find(". ", at, at + 600)) if i != -1]
+    right = min(ends) if ends else min(len(folded), at + 600)
+    return folded[max(0, left + 1) : right + 1]

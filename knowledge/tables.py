@@ -59,6 +59,7 @@ class _Row:
     label: str
     cells: dict[int, str] = field(default_factory=dict)
     filled: dict[int, str] = field(default_factory=dict)  # merged-from-above texts
+    spanning: bool = False  # one cell across the row ("1. Nhóm nhiệm vụ …"): a heading
 
     def add(self, index: int, text: str) -> None:
         text = clean_spaces(text)
@@ -127,7 +128,7 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
                         row.filled[i] = filled[index][col]
         elif first and m and task_col is not None and not cells[task_col]:
             # Number and text in one cell ("1. Rà soát …"): a row whose number the text carries.
-            row = _Row(m.group(1))
+            row = _Row(m.group(1), spanning=not others)
             built.append(row)
             row.add(task_col, m.group(2))
         elif first and not others:
@@ -175,7 +176,7 @@ def _merged(grid: Grid, r: int, c: int) -> bool:
 def _is_group(row: _Row, nxt: _Row | None, text: str, has_duty: bool) -> bool:
     if has_duty:
         return False
-    if not row.label or GROUP_LABEL_RE.match(row.label) or re.match(r"^[IVX]{1,5}\.\d", row.label):
+    if not row.label or row.spanning or GROUP_LABEL_RE.match(row.label) or re.match(r"^[IVX]{1,5}\.\d", row.label):
         return True
     if nxt is not None and nxt.label.startswith(row.label + "."):
         return True

@@ -296,3 +296,21 @@ def test_cells_a_conversion_dropped_under_a_rowspan_mean_same_as_above() -> None
         ("Sở Văn hóa, Thể thao và Du lịch", "Sở Nội vụ", "Quý II/2026"),
         ("Sở Tư pháp", "Sở Nội vụ", ""),
     ]
+
+
+def test_group_rows_across_the_table_and_monitoring_budget_columns() -> None:
+    rows = [
+        ["STT", "Tên nhiệm vụ", "Kinh phí (triệu đồng)", "Cơ quan theo dõi, đôn đốc", "Đơn vị thực hiện", "Tiến độ"],
+        ["1. Nhóm nhiệm vụ về thể chế", "", "", "", "", ""],
+        ["1", "Ban hành quy chế quản lý dữ liệu", "200", "Văn phòng UBND tỉnh", "Sở Khoa học và Công nghệ", "Quý III/2026"],
+        ["2", "Rà soát thủ tục hành chính nội bộ", "", "Văn phòng UBND tỉnh", "Sở Nội vụ", "Năm 2026"],
+        ["2. Nhóm nhiệm vụ về hạ tầng", "", "", "", "", ""],
+        ["1", "Nâng cấp trung tâm dữ liệu tỉnh", "5.000", "Sở Tài chính", "Sở Khoa học và Công nghệ", "2026-2027"],
+    ]
+    tasks = parse_table(rows, "", REGISTRY).tasks
+    assert [(t.group, t.row, t.lead_text, t.deadline.text) for t in tasks] == [
+        ("Nhóm 1", "1", "Sở Khoa học và Công nghệ", "Quý III/2026"),
+        ("Nhóm 1", "2", "Sở Nội vụ", "Năm 2026"),
+        ("Nhóm 2", "1", "Sở Khoa học và Công nghệ", "2026-2027"),
+    ]
+    assert tasks[0].extra == {"Kinh phí (triệu đồng)": "200", "Cơ quan theo dõi, đôn đốc": "Văn phòng UBND tỉnh"}

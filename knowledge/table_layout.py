@@ -88,9 +88,11 @@ def table_kind(header: list[str]) -> str:
     folded = [fold(clean_spaces(h)) for h in header if h.strip()]
     roles = [column_role(h) for h in header if h.strip()]
     joined = " | ".join(folded)
-    if re.search(r"thu tuc hanh chinh|\btthc\b", joined):
+    if any(re.match(r"(ten |ma (so )?)?(thu tuc hanh chinh|tthc)\b", h) for h in folded):
         return PROCEDURES
-    if re.search(r"don vi tinh|\bdvt\b", joined) or any(h.startswith("chi tieu") for h in folded):
+    if re.search(r"don vi tinh|\bdvt\b", joined):
+        return INDICATORS
+    if any(h.startswith("chi tieu") for h in folded) and not (SUPPORT in roles or DEADLINE in roles):
         return INDICATORS
     if sum(bool(re.match(r"(nam )?20\d\d$", h)) for h in folded) >= 2:
         return INDICATORS

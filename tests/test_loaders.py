@@ -266,6 +266,7 @@ def test_every_paragraph_and_table_is_of_the_model():
 
 
 @needs_ocr
+@pytest.mark.slow
 def test_real_scan_is_read_by_ocr_page_by_page():
     pages: list[tuple[int, int]] = []
     document = read_plan_bytes(

@@ -1,0 +1,110 @@
+"""Indexing pipeline: plan identity (relative path, NFC), unchanged files cost a hash, bad files
+leave the index byte-identical, a real scan's duties are found."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from indexer.indexing import index_paths, index_upload, preview_upload
+from indexer.loaders.ocr import available as ocr_problem
+from indexer.store import Store
+
+DATA = Path(__file__).parent / "data"
+PLAN = DATA / "corpus" / "310-KH-UBND_31786b08.txt"
+SCAN = DATA / "formats" / "real_996-KH-TCTLNTW-C04.scan.pdf"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "t.db")
+    yield s
+    s.close()
+
+
+def snapshot(store: Store) -> dict:
+    return {
+        t: store.db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+        for t in ("plans", "items", "assignments", "deadlines", "sections", "reporting_rules")
+    }
+
+
+def test_same_name_in_two_folders_gives_two_plans(store, tmp_path):
+    root = tmp_path / "plans"
+    for folder, text in (("a", PLAN.read_text(encoding="utf-8")), ("b", PLAN.read_text(encoding="utf-8").replace("2030", "2035"))):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "ke-hoach.txt").write_text(text, encoding="utf-8")
+    reports = index_paths(store, [root])
+    assert sorted(r.file for r in reports) == ["a/ke-hoach.txt", "b/ke-hoach.txt"]
+    assert [p["file"] for p in store.plans()] == ["a/ke-hoach.txt", "b/ke-hoach.txt"]
+
+
+def test_same_name_given_as_two_files_is_not_replaced_silently(store, tmp_path):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(PLAN, tmp_path / folder / "plan.txt")
+    (tmp_path / "y" / "plan.txt").write_text(PLAN.read_text(encoding="utf-8") + "\nThêm.\n", encoding="utf-8")
+    (first,) = index_paths(store, [tmp_path / "x" / "plan.txt"])
+    (second,) = index_paths(store, [tmp_path / "y" / "plan.txt"])
+    assert (first.file, second.file) == ("plan.txt", "y/plan.txt")
+    assert any("trùng" in w or "khác tên" in w for w in second.summary["warnings"])
+    assert len(store.plans()) == 2
+    # The same file again, from another root, updates its own plan.
+    (again,) = index_paths(store, [tmp_path / "y"])
+    assert again.file == "y/plan.txt" and again.status == "unchanged"
+    assert len(store.plans()) == 2
+
+
+def test_nfc_and_nfd_spellings_are_one_plan(store, tmp_path):
+    name = "Kế hoạch số 310.txt"
+    nfd = tmp_path / "nfd"
+    nfd.mkdir()
+    (nfd / unicodedata.normalize("NFD", name)).write_bytes(PLAN.read_bytes())
+    (report,) = index_paths(store, [nfd])
+    assert report.file == unicodedata.normalize("NFC", name)
+    upload = index_upload(store, unicodedata.normalize("NFC", name), PLAN.read_bytes())
+    assert upload.plan_id == report.plan_id
+    assert len(store.plans()) == 1
+    assert preview_upload(unicodedata.normalize("NFD", name), PLAN.read_bytes(), store)["replaces"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.txt", b""),
+        ("binary.txt", bytes(range(256)) * 8),
+        ("broken.docx", b"PK\x03\x04 broken"),
+        ("broken.pdf", b"%PDF-1.4 garbage"),
+        ("odd.txt", b"\xff\xfe" + "Kế hoạch".encode("utf-16-le") + b"A"),
+    ],
+)
+def test_a_bad_file_in_a_folder_fails_alone_and_changes_nothing(store, tmp_path, name, data):
+    shutil.copy(PLAN, tmp_path / "good.txt")
+    index_paths(store, [tmp_path])
+    before = snapshot(store)
+    (tmp_path / name).write_bytes(data)
+    reports = {r.file: r for r in index_paths(store, [tmp_path])}
+    assert reports[name].status == "failed" and "\n" not in reports[name].error
+    assert reports["good.txt"].status == "unchanged"
+    assert snapshot(store) == before
+
+
+@pytest.mark.skipif(ocr_problem() is not None, reason=f"OCR not installed: {ocr_problem()}")
+def test_real_scan_is_indexed_once_and_its_duties_found(store, tmp_path):
+    shutil.copy(SCAN, tmp_path / SCAN.name)
+    (report,) = index_paths(store, [tmp_path])
+    assert report.status == "indexed", report.error
+    assert report.summary["source"] == "ocr"
+    assert any("OCR" in w for w in report.summary["warnings"])
+    leads = store.db.execute(
+        "SELECT i.text FROM assignments a JOIN items i ON i.id = a.item_id WHERE a.role = 'lead'"
+    ).fetchall()
+    assert any("Cục Cảnh sát điều tra tội phạm về ma túy" in text for (text,) in leads)
+    started = time.perf_counter()
+    (again,) = index_paths(store, [tmp_path])
+    assert again.status == "unchanged"
+    assert time.perf_counter() - started < 1.0  # hashed, not OCRed again

@@ -118,7 +118,7 @@ class Builder:
         elif kind == "article" or not parent:
             # articles are numbered through the whole document: "Điều 5", not "Chương II.Điều 5";
             # an attached document's own articles carry its name ("Quy chế Điều 5")
-            path = f"{self.prefix} {label}" if self.prefix else label
+            path = f"{self.prefix} {label}" if self.prefix and kind == "article" else label
         else:
             path = f"{parent.path}.{label}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))

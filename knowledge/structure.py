@@ -120,6 +120,7 @@ def _label_kind(label: str) -> str:
 # Website noise
 
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:vn|com|net|org|gov)\b|@\w+\.\w+|\[email", re.I)
+_URL_TOKEN = re.compile(r"\S*(?:https?://|www\.|\.(?:vn|com|net|org|gov)\b|@)\S*", re.I)
 _NOISE_WORDS = re.compile(
     r"\b(?:ban quyen|copyright|quyen so huu|dang nhap|dang xuat|dang tai van ban|ma so thue|dien thoai:|e-mail:|"
     r"click|ra chuot|quy khach|da biet|dang cap nhat|noi dung tieng anh|tai ve)\b"
@@ -144,7 +145,8 @@ def is_noise(text: str, repeats: int = 1) -> bool:
     if repeats >= 4 and len(text) < 200:
         return True
     signals = noise_signals(text)
-    return signals >= 2 or (signals == 1 and len(text) < 160 and bool(_URL.search(text)))
+    # a lone address is noise only when the line is little more than the address
+    return signals >= 2 or (signals == 1 and bool(_URL.search(text)) and len(_URL_TOKEN.sub("", text).split()) < 8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +258,9 @@ def _expand(document: Document) -> list[tuple[str, list[str], object]]:
             cells = [c.strip() for c in row]
             while cells and not cells[-1]:
                 cells.pop()
-            tail_start = max(i for i, c in enumerate(cells) if len(c) >= LONG_PARAGRAPH) + 1
+            tail_start = len(cells)
+            while tail_start > 0 and len(cells[tail_start - 1]) < 100:
+                tail_start -= 1  # trailing short cells: the header row of the table that follows
             tail = cells[tail_start:]
             for cell in cells[:tail_start]:
                 for piece in split_run_in(cell):

@@ -202,3 +202,104 @@ def test_plan_horizon(plan_text, prefix, year):
     """Last year a plan covers: its title ("đến năm 2025", "giai đoạn 2021 - 2025"), else its
     headings ("… đến năm 2030", "… năm 2021" in several), else open-ended."""
     assert parse_plan(plan_text(prefix)).meta.valid_until == year
+
+
+# --- Documents in the wild: every kind accepted, the attached plan kept, duties at any depth ---
+
+from pathlib import Path  # noqa: E402
+
+from knowledge.document import DOCX, Document, Paragraph, Table  # noqa: E402
+from knowledge.errors import PlanbotError  # noqa: E402
+from knowledge.parser import parse_document  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def roles(clause):
+    return [(a.agency.name, a.role) for a in clause.assignments]
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in (DATA / "corpus").glob("*.txt")) + ["own"])
+def test_no_document_with_text_is_turned_away(path):
+    files = sorted((DATA / "own_plans").glob("*.txt")) if path == "own" else [DATA / "corpus" / path]
+    for file in files:
+        plan = parse_plan(file.read_text(encoding="utf-8"))
+        assert plan.clauses or plan.tasks, file.name
+        assert plan.meta.kind != "khac", file.name
+
+
+def test_only_a_file_without_text_is_an_error():
+    with pytest.raises(PlanbotError):
+        parse_plan("  \n\n \t \n")
+    prose = parse_plan("Đề nghị các đơn vị khẩn trương rà soát số liệu.\n\nSở Y tế tổng hợp, báo cáo trước ngày 15/5/2026.")
+    assert [c.citation for c in prose.clauses] == ["đoạn 1", "đoạn 2"]
+    assert any("từng đoạn" in w for w in prose.warnings)
+    assert roles(prose.clauses[1]) == [("Sở Y tế", "lead")]
+
+
+def test_decision_keeps_its_attached_plan():
+    """1627/QĐ-UBND: Điều 1–2, Nơi nhận, signature, then the KẾ HOẠCH; agency sub-headings at
+    depth 3 under "NHIỆM VỤ CỤ THỂ" own their bullets."""
+    plan = parse_plan((DATA / "corpus" / "1627-QD-UBND_4e39af96.txt").read_text(encoding="utf-8"))
+    paths = {s.path for s in plan.sections}
+    assert {"Điều 1", "Điều 2", "I", "IV", "IV.1.2"} <= paths
+    under = [c for c in plan.clauses if c.section == "IV.1.2" and c.bullet]
+    assert len(under) >= 5 and all(("Sở Tài chính", "lead") in roles(c) or ("Sở Tài chính", "support") in roles(c) for c in under)
+    assert not any(c.text.startswith(("- Như Điều 2", "Nơi nhận")) for c in plan.clauses)
+
+
+def test_own_resolution_with_chapters_articles_clauses_and_points():
+    plan = parse_plan((DATA / "own_plans" / "nghi_quyet_chuong_dieu.txt").read_text(encoding="utf-8"))
+    titles = {s.path: s.title for s in plan.sections}
+    assert titles["Chương III"] == "TỔ CHỨC THỰC HIỆN"  # title on the line after "Chương III"
+    assert titles["Điều 5"] == "Trách nhiệm thi hành"
+    by_section = {c.section: c for c in plan.clauses}
+    assert roles(by_section["Điều 5.2.a"]) == [("Sở Nông nghiệp và Môi trường", "lead")]  # khoản heading owns its điểm
+    assert roles(by_section["Điều 5.1"]) == [("Ủy ban nhân dân tỉnh", "lead")]
+    assert by_section["Điều 5.1"].deadline.end.isoformat() in ("2026-06-29", "2026-06-30")
+    assert ("Ủy ban nhân dân các xã, phường", "lead") in roles(by_section["Điều 5.4.b"]) or roles(by_section["Điều 5.4.b"])
+    # "5. Công an tỉnh thường xuyên kiểm tra …" has no final period but is a duty, not a heading.
+    assert roles(by_section["Điều 5.5"]) == [("Công an tỉnh", "lead")]
+    assert plan.meta.valid_until == 2030
+
+
+def test_own_decision_with_attached_plan_in_parts_and_prose_duties():
+    plan = parse_plan((DATA / "own_plans" / "qd_kem_ke_hoach_phan.txt").read_text(encoding="utf-8"))
+    assert {"Điều 1", "Phần I", "Phần II", "Phần II.b"} <= {s.path for s in plan.sections}
+    text = " ".join(c.text for c in plan.clauses)
+    assert "Bản quyền" not in text and "Bùi Văn Khánh" not in text and "Như Điều 3" not in text
+    vaccine = next(c for c in plan.clauses if c.text.startswith("Chủ trì tổ chức tiêm phòng"))
+    assert roles(vaccine) == [("Sở Nông nghiệp và Môi trường", "lead")]  # unnumbered agency subheading
+    funds = next(c for c in plan.clauses if c.text.startswith("Tham mưu bố trí kinh phí"))
+    assert roles(funds) == [("Sở Tài chính", "lead")]  # "Giao Sở Tài chính:"
+    office = next(c for c in plan.clauses if c.text.startswith("Theo dõi, đôn đốc"))
+    assert office.section == "Phần II.b" and roles(office)[0] == ("Văn phòng Ủy ban nhân dân tỉnh", "lead")
+
+
+def test_own_letter_with_duties_in_prose():
+    plan = parse_plan((DATA / "own_plans" / "cong_van_giao.txt").read_text(encoding="utf-8"))
+    assert not plan.sections
+    lead = next(c for c in plan.clauses if c.text.startswith("Giao Sở Công Thương"))
+    assert lead.citation.startswith("đoạn ") and ("Sở Công Thương", "lead") in roles(lead)
+    assert lead.deadline.end.isoformat() in ("2026-05-09", "2026-05-10")
+    assert not any("Nguyễn Thế Phước" in c.text for c in plan.clauses)
+
+
+def test_word_document_numbering_comes_from_the_container():
+    doc = Document(
+        [
+            Paragraph("KẾ HOẠCH", centered=True, bold=True),
+            Paragraph("Kiểm tra an toàn thực phẩm năm 2026"),
+            Paragraph("TỔ CHỨC THỰC HIỆN", label="I."),
+            Paragraph("Sở Y tế", label="1."),
+            Paragraph("Chủ trì kiểm tra các bếp ăn tập thể trong quý II năm 2026.", label="a)"),
+            Paragraph("3. Nội dung này được đánh số trong chữ nhưng Word gán nhãn khác", label="b)"),
+            Table.from_grid([["TT", "Nội dung", "Chủ trì", "Thời gian"], ["1", "Kiểm tra", "Sở Y tế", "Quý II/2026"]]),
+        ],
+        source=DOCX,
+    )
+    plan = parse_document(doc)
+    assert [s.path for s in plan.sections] == ["I", "I.1", "I.1.a", "I.1.b"]
+    first = next(c for c in plan.clauses if c.section == "I.1.a")
+    assert roles(first) == [("Sở Y tế", "lead")] and first.deadline.kind == "quarter"
+    assert plan.meta.title == "Kế hoạch kiểm tra an toàn thực phẩm năm 2026"

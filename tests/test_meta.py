@@ -1,0 +1,86 @@
+"""Metadata from the header of the document that carries the plan, on real documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.meta import case_forms, restore_case
+from knowledge.parser import parse_plan
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def plan_of(path: str):
+    return parse_plan((DATA / path).read_text(encoding="utf-8"))
+
+
+# file → (kind, number, date, issuer, title start)
+EXPECTED = {
+    "corpus/1627-QD-UBND_4e39af96.txt": (
+        "quyet_dinh", "1627/QĐ-UBND", "2025-11-21", "UBND tỉnh Quảng Ngãi",
+        "Kế hoạch triển khai thực hiện tổng kiểm kê tài sản công",  # the attached plan's title
+    ),
+    "corpus/2853-QD-UBND_437c3beb.txt": (
+        "quyet_dinh", "2853/QĐ-UBND", "2025-11-21", "UBND thành phố Hồ Chí Minh", "Kế hoạch triển khai thực hiện Đề án",
+    ),
+    "corpus/2597-QD-TT_ec00bd6f.txt": (
+        "quyet_dinh", "2597/QĐ-TTg", "2025-11-27", "Thủ tướng Chính phủ", "Quyết định phê duyệt Đề án chuyển đổi số",
+    ),
+    "corpus/2610-QD-UBND_ce4ad96d.txt": (
+        "quyet_dinh", "2610/QĐ-UBND", "2025-11-24", "UBND thành phố Cần Thơ", "Quy chế sử dụng và vận hành Hệ thống",
+    ),
+    "corpus/01814-QD-UBND_65dec808.txt": (  # crawler watermark and site fields before the letterhead
+        "quyet_dinh", "01814/QĐ-UBND", "2025-11-21", "UBND tỉnh Cà Mau", "Quyết định công bố thủ tục hành chính nội bộ",
+    ),
+    "corpus/980-KH-UBND_c5d930a5.txt": (  # header, title and body on one line
+        "ke_hoach", "980/KH-UBND", "2025-11-18", "UBND tỉnh Nghệ An", "Kế hoạch thực hiện Quyết định số 1899/QĐ-TT",
+    ),
+    "corpus/2702-QD-UBND_0c462ec3.txt": (
+        "quyet_dinh", "2702/QĐ-UBND", "2025-11-18", "UBND tỉnh Quảng Trị", "Quyết định công bố thủ tục hành chính nội bộ",
+    ),
+    "corpus/noNumber_c22591f1.txt": (
+        "nghi_dinh", "170/2025/NĐ-CP", "2025-06-30", "Chính phủ", "Nghị định quy định về tuyển dụng, sử dụng và quản lý công chức",
+    ),
+    "corpus/noNumber_38acb0a4.txt": ("nghi_quyet", "", None, "Quốc hội", "Nghị quyết thí điểm một số cơ chế"),
+    "own_plans/qd_kem_ke_hoach_phan.txt": (
+        "quyet_dinh", "517/QĐ-UBND-VX", "2026-02-05", "UBND tỉnh Hòa Bình",
+        "Kế hoạch phòng, chống dịch bệnh động vật trên cạn năm 2026",
+    ),
+    "own_plans/nghi_quyet_chuong_dieu.txt": (
+        "nghi_quyet", "41/2026/NQ-HĐND", "2026-03-12", "HĐND tỉnh Lạng Sơn",
+        "Nghị quyết quy định chính sách hỗ trợ nước sạch nông thôn trên địa bàn tỉnh Lạng Sơn giai đoạn 2026 - 2030",
+    ),
+    "own_plans/cong_van_giao.txt": (
+        "cong_van", "1203/UBND-TH", "2026-04-20", "UBND tỉnh Yên Bái", "Công văn về việc triển khai các giải pháp",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTED))
+def test_metadata_from_the_header_block(path):
+    kind, number, issued, issuer, title = EXPECTED[path]
+    meta = plan_of(path).meta
+    assert (meta.kind, meta.number, meta.date.isoformat() if meta.date else None, meta.issuer) == (kind, number, issued, issuer)
+    assert meta.title.startswith(title), meta.title
+    assert "THƯ VIỆN" not in meta.title and "Bản dịch" not in meta.title and len(meta.title) < 400
+
+
+def test_number_with_a_multi_part_suffix():
+    text = "BỘ CÔNG AN\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n\nSố: 996/KH-TCTLNTW-C04\tHà Nội, ngày 3 tháng 3 năm 2026\n\nKẾ HOẠCH\n\nTriển khai công tác năm 2026\n\nI. MỤC ĐÍCH\n\n1. Bảo đảm an ninh."
+    meta = parse_plan(text).meta
+    assert (meta.number, meta.kind, meta.issuer, meta.title) == ("996/KH-TCTLNTW-C04", "ke_hoach", "Bộ Công an", "Kế hoạch triển khai công tác năm 2026")
+
+
+def test_title_horizon_is_the_plans_not_a_deadline():
+    plan = plan_of("own_plans/qd_kem_ke_hoach_phan.txt")
+    assert plan.meta.valid_until == 2026
+    closing = next(c for c in plan.clauses if c.text.startswith("Trên đây là Kế hoạch"))
+    assert closing.deadline is None
+
+
+def test_all_caps_titles_keep_the_bodys_capitals():
+    cases = case_forms(["Ủy ban nhân dân tỉnh Đồng Nai giao Sở Y tế phát triển kinh tế số trên địa bàn tỉnh Đồng Nai."])
+    assert restore_case("PHÁT TRIỂN KINH TẾ SỐ TRÊN ĐỊA BÀN TỈNH ĐỒNG NAI", cases) == "phát triển kinh tế số trên địa bàn tỉnh Đồng Nai"
+    assert restore_case("Triển khai Kế hoạch", cases) == "Triển khai Kế hoạch"  # mixed case is left alone

@@ -114,8 +114,8 @@ def restore_case(title: str, cases: tuple[dict[str, Counter], Counter]) -> str:
             top, count = seen.most_common(1)[0]
             if count > 2 * seen[core.lower()]:
                 choice = top
-        if "/" in core or any(c.isdigit() for c in core) and not seen:
-            choice = core
+        if "/" in core or any(c.isdigit() for c in core):  # numbers and codes: as the body writes them
+            choice = seen.most_common(1)[0][0] if seen else core
         out.append(word.replace(core, choice))
         unknown.append(not seen)
         prev = choice.lower()
@@ -255,6 +255,9 @@ def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> Pl
         meta.date = parse_date(fold(m.group(0)))
     if meta.date is None:
         meta.date = parse_date(fold(captions))
+    if meta.date is None:  # a law or resolution of the National Assembly: "… thông qua ngày 19 tháng 02 năm 2025."
+        adopted = re.search(r"thông qua ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", "\n".join(paras[-30:]))
+        meta.date = parse_date(fold(adopted.group(0))) if adopted else None
     meta.issuer = _issuer_from_letterhead(head_text.split("\n"), registry)
     if not meta.issuer:
         m = re.search(

@@ -43,7 +43,9 @@ EXPECTED = {
     "corpus/noNumber_c22591f1.txt": (
         "nghi_dinh", "170/2025/NĐ-CP", "2025-06-30", "Chính phủ", "Nghị định quy định về tuyển dụng, sử dụng và quản lý công chức",
     ),
-    "corpus/noNumber_38acb0a4.txt": ("nghi_quyet", "", None, "Quốc hội", "Nghị quyết thí điểm một số cơ chế"),
+    "corpus/noNumber_38acb0a4.txt": (  # no letterhead: the adoption sentence dates it
+        "nghi_quyet", "", "2025-02-19", "Quốc hội", "Nghị quyết thí điểm một số cơ chế",
+    ),
     "own_plans/qd_kem_ke_hoach_phan.txt": (
         "quyet_dinh", "517/QĐ-UBND-VX", "2026-02-05", "UBND tỉnh Hòa Bình",
         "Kế hoạch phòng, chống dịch bệnh động vật trên cạn năm 2026",

@@ -244,7 +244,13 @@ class _Scanner:
                 continue
             if not cue.group(0).startswith("nam") and not adverbial(folded, cue, self.whole):
                 continue
-            window = folded if self.whole else sentence_window(folded, cue.start())
+            window = folded
+            if not self.whole:
+                # The clause around the cue, and near it only: a date elsewhere in a long sentence
+                # is not the recurring due day.
+                clause = sentence_window(folded, cue.start())
+                at = clause.find(cue.group(0))
+                window = clause[max(0, at - 80) : at + len(cue.group(0)) + 120] if at >= 0 else clause
             rec = recurrence(window)
             if rec is None:
                 continue

@@ -71,3 +71,59 @@ def test_notes_are_not_agencies():
 )
 def test_ordinary_words_are_not_agencies(question):
     assert registry.match_query(question) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # Lower-case common words that fold like an alias are not agencies.
+        ("đầu tư trang thiết bị cho các cơ sở y tế tuyến huyện", []),
+        ("đội ngũ cán bộ y tế cơ sở", []),
+        ("phát huy truyền thống toàn tỉnh đoàn kết", []),
+        ("đóng bảo hiểm xã hội bắt buộc", []),
+        # Other diacritics on the first word: another word ("Số", "Bảo tính").
+        ("Số y tế trên 1.000 dân", []),
+        # Punctuation between the words of an alias is not an alias ("sở; xây dựng").
+        ("các phòng ban thuộc Sở; Xây dựng kế hoạch", []),
+        ("Sở Y tế chủ trì, phối hợp với Sở Kế hoạch - Đầu tư", ["Sở Y tế", "Sở Kế hoạch và Đầu tư"]),
+        ("Giao Sở KH&ĐT tổng hợp", ["Sở Kế hoạch và Đầu tư"]),
+        ("các sở, ngành liên quan", ["Các sở, ngành"]),
+    ],
+)
+def test_mentions_in_prose(text, names):
+    assert [m.ref.name for m in registry.find_mentions(text)] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Bộ Tài nguyên và Môi trường khẩn trương hoàn thiện", ["Bộ Tài nguyên và Môi trường"]),
+        ("Thuế Đồng Nai chủ trì", ["Thuế Đồng Nai"]),
+        ("Tỉnh Đoàn tổ chức", ["Tỉnh Đoàn"]),
+        ("Sở Văn hóa, Thể thao và Du lịch chủ trì", ["Sở Văn hóa, Thể thao và Du lịch"]),
+        ("Bộ Lao động - Thương binh và Xã hội", ["Bộ Lao động - Thương binh và Xã hội"]),
+        ("Hội đồng Thi đua - Khen thưởng các cấp phân công", ["Hội đồng Thi đua - Khen thưởng"]),
+        ("về Văn phòng Ủy ban nhân dân thành phố tổng hợp", ["Văn phòng Ủy ban nhân dân thành phố"]),
+        ("Trung tâm Phục vụ hành chính công tỉnh tiếp nhận", ["Trung tâm Phục vụ hành chính công tỉnh"]),
+        ("Giao Bộ Công an, Bộ Quốc phòng chủ trì", ["Bộ Công an", "Bộ Quốc phòng"]),
+        ("gửi Bộ Tài chính. Thời gian hoàn thành", ["Bộ Tài chính"]),
+        # Not names: sentence-initial common words, all-caps headings, "tỉnh" alone.
+        ("Phòng chống dịch bệnh", []),
+        ("Ban hành quy định", []),
+        ("Hội nghị tổng kết", []),
+        ("ĐỐI TƯỢNG, NỘI DUNG THI ĐUA", []),
+        ("toàn tỉnh đoàn kết", []),
+        ("Số Y tế", []),
+    ],
+)
+def test_agency_names_by_shape(text, names):
+    from knowledge.agency_patterns import find_names
+    from knowledge.text import fold
+
+    assert [text[a:b] for a, b in find_names(text, fold(text))] == names
+
+
+def test_split_on_courts_and_procuracies():
+    assert split_agencies("Viện kiểm sát nhân dân thành phố, Tòa án nhân dân thành phố") == [
+        "Viện kiểm sát nhân dân thành phố", "Tòa án nhân dân thành phố",
+    ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from knowledge.deadlines import find_deadline, parse_deadline
+from knowledge.deadlines import ends_within, find_deadline, last_day, parse_deadline
 from knowledge.parser import parse_plan
 
 D = date
@@ -82,3 +82,124 @@ def test_every_deadline_string_in_the_sample_corpus_parses(plan_text):
     # ("ngân sách hằng năm", "Kế hoạch hàng năm" are adjectives, not deadlines: 54 phrases.)
     assert len(strings) >= 50
     assert unparsed == []
+
+
+# -- issue 8: forms the corpus holds, and the last day -------------------------------------------
+ISSUED = D(2025, 3, 10)
+MORE = [
+    # silver table cells of the development corpus (dev_tables.jsonl)
+    ("Quý IV/2025- Quý II/2026", "quarter", D(2025, 10, 1), D(2026, 6, 30), None),
+    ("Quý IV/2025 - Quý II/2026", "quarter", D(2025, 10, 1), D(2026, 6, 30), None),
+    ("Tháng 3/2026", "month", D(2026, 3, 1), D(2026, 3, 31), None),
+    ("Tháng 12 hằng năm", "recurring", None, None, "FREQ=YEARLY;BYMONTH=12"),
+    ("Quý III Năm 2026", "quarter", D(2026, 7, 1), D(2026, 9, 30), None),
+    ("Năm 2025-2030", "range", D(2025, 1, 1), D(2030, 12, 31), None),
+    ("Bắt đầu triển khai từ năm 2026", "from", D(2026, 1, 1), None, None),
+    ("Sau khi có Quy chế của TW", "conditional", None, None, None),
+    # yearly due days are kept
+    ("trước ngày 15/12 hằng năm", "recurring", None, None, "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=15"),
+    ("Trước ngày 31/01 năm liền kề", "recurring", None, None, "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=31"),
+    ("6 tháng (trước ngày 15/6) và cả năm (trước ngày 15/12)", "recurring", None, None, "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=15"),
+    ("Định kỳ hằng năm (trước ngày 30 tháng 11)", "recurring", None, None, "FREQ=YEARLY;BYMONTH=11;BYMONTHDAY=30"),
+    # computed from the plan's date
+    ("Sau 03 tháng kể từ ngày Kế hoạch được ban hành", "date", None, D(2025, 6, 10), None),
+    ("trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành", "date", None, D(2025, 4, 9), None),
+    ("Trong thời hạn 5 ngày làm việc kể từ ngày Quyết định này có hiệu lực", "date", None, D(2025, 3, 17), None),
+    ("Từ khi ban hành đến hết năm 2030", "range", ISSUED, D(2030, 12, 31), None),
+    # after another event: a condition, not a date
+    ("Trong vòng 15 ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ", "conditional", None, None, None),
+    # dates broken across lines
+    ("31/12/\n2025", "date", D(2025, 12, 31), D(2025, 12, 31), None),
+    ("tháng 12 năm\n2025", "month", D(2025, 12, 1), D(2025, 12, 31), None),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "start", "end", "rrule"), MORE)
+def test_more_deadline_forms(text, kind, start, end, rrule):
+    deadline = parse_deadline(text, issued=ISSUED)
+    assert (deadline.kind, deadline.start, deadline.end, deadline.recurrence) == (kind, start, end, rrule)
+
+
+def test_without_the_plan_date_a_relative_deadline_is_a_condition():
+    assert parse_deadline("trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành").kind == "conditional"
+    assert parse_deadline("Từ khi ban hành đến hết năm 2030").end == D(2030, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "last"),
+    [
+        ("chậm nhất ngày 15/01/2021", D(2021, 1, 15)),
+        ("Chậm nhất là ngày 15/01/2021", D(2021, 1, 15)),
+        ("đến hết ngày 30/6/2025", D(2025, 6, 30)),
+        ("trong ngày 05/3/2025", D(2025, 3, 5)),
+        ("hạn 20/5/2025", D(2025, 5, 20)),
+        ("trước ngày 01/7/2025", D(2025, 6, 30)),
+        ("Trước 01/7/2025", D(2025, 6, 30)),
+        ("trước tháng 6/2025", D(2025, 5, 31)),
+        ("trước quý III năm 2025", D(2025, 6, 30)),
+        ("trước năm 2030", D(2029, 12, 31)),
+        ("đến năm 2025", D(2025, 12, 31)),
+        ("Quý IV/2025", D(2025, 12, 31)),
+    ],
+)
+def test_last_day_the_work_may_still_be_done(text, last):
+    """Issue 10 item 5: "chậm nhất ngày X" includes X (a task is not overdue on its own last day)."""
+    deadline = parse_deadline(text)
+    assert last_day(deadline) == last
+    # Consumers that read `end` with `before` (reminders) agree with `last_day`.
+    exclusive = deadline.before and deadline.kind in ("date", "month", "quarter")
+    assert deadline.end - timedelta(days=1 if exclusive else 0) == last
+
+
+def test_ends_within_uses_the_last_day():
+    before_july = parse_deadline("Trước ngày 01/7/2025")
+    assert ends_within(before_july, D(2025, 6, 1), D(2025, 6, 30))
+    assert not ends_within(before_july, D(2025, 7, 1), D(2025, 7, 31))
+
+
+def test_a_year_from_context():
+    """A table header "Thời gian (Năm 2026)" over cells "Quý I", "Tháng 3", "Trước ngày 15/6"."""
+    assert (parse_deadline("Quý I", default_year=2026).start, parse_deadline("Quý I", default_year=2026).end) == (
+        D(2026, 1, 1), D(2026, 3, 31))
+    assert parse_deadline("Tháng 3", default_year=2026).end == D(2026, 3, 31)
+    assert last_day(parse_deadline("Trước ngày 15/6", default_year=2026)) == D(2026, 6, 14)
+    assert parse_deadline("Quý I").kind == "unparsed"  # no year: kept, counted, not guessed
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Trồng cây hàng năm", "Đất trồng cây hằng năm khác"],
+)
+def test_form_text_is_no_recurrence(text):
+    assert parse_deadline(text).kind == "unparsed"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # corpus sentences
+        ("Kinh phí bảo đảm thực hiện Kế hoạch này được bố trí từ nguồn ngân sách nhà nước hằng năm của các cơ quan, đơn vị.", None),
+        ("Chủ động xây dựng và tổ chức thực hiện các Kế hoạch hàng năm về bảo vệ, chăm sóc và nâng cao sức khỏe nhân dân.", None),
+        ("Định kỳ hằng năm (trước ngày 15 tháng 12) báo cáo kết quả về Ủy ban nhân dân thành phố (qua Công an thành phố) để tổng hợp chung.",
+         ("recurring", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=15", "Định kỳ hằng năm (trước ngày 15 tháng 12)")),
+        ("trước ngày 15 tháng 8 hàng năm đối với kế hoạch khắc phục hậu quả bom mìn vật nổ cấp tỉnh",
+         ("recurring", "FREQ=YEARLY;BYMONTH=8;BYMONTHDAY=15", "trước ngày 15 tháng 8 hàng năm")),
+        ("Thông tư có hiệu lực kể từ ngày 28 tháng 10 năm 2025.", None),
+        ("gửi kế hoạch về Ủy ban nhân dân thành phố (qua Công an thành phố) trong thời hạn 10 ngày kể từ ngày nhận Kế hoạch này.",
+         ("conditional", None, "trong thời hạn 10 ngày kể từ ngày nhận Kế hoạch này")),
+        ("kiểm tra sức khỏe ít nhất mỗi năm một lần", ("recurring", "FREQ=YEARLY", "mỗi năm")),
+        # written forms
+        ("Các đơn vị xây dựng kế hoạch, gửi về Sở Y tế trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành.",
+         ("date", None, "trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành")),
+        ("báo cáo định kỳ 6 tháng (trước ngày 15/6) và cả năm (trước ngày 15/12) về Sở Nội vụ.",
+         ("recurring", "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=15", "định kỳ 6 tháng (trước ngày 15/6) và cả năm (trước ngày 15/12)")),
+    ],
+)
+def test_deadline_phrases_in_prose(sentence, expected):
+    found = find_deadline(sentence, ISSUED)
+    assert (found and (found.kind, found.recurrence, found.text)) == expected
+
+
+def test_prose_date_broken_across_lines():
+    found = find_deadline("Sở Y tế trình UBND tỉnh trước ngày 31/12/\n2025.")
+    assert (found.end, found.before, last_day(found)) == (D(2025, 12, 31), True, D(2025, 12, 30))

@@ -200,7 +200,7 @@ def merge_header_lines(upper: list[str], lower: list[str]) -> list[str]:
     lines ("Thời gian" / "hoàn thành"). When the lower line lost the cells its rowspan
     neighbours covered, its cells go under the upper line's agency group cell."""
     lower_filled = [c for c in lower if c.strip()]
-    if len(lower) < len(upper) and all(column_role(c) in (LEAD, SUPPORT) for c in lower_filled):
+    if len(lower) < len(upper) and lower and lower[0].strip() and all(column_role(c) in (LEAD, SUPPORT) for c in lower_filled):
         group = next(
             (i for i, h in enumerate(upper) if re.fullmatch(r"(co quan|don vi|trach nhiem)( thuc hien)?", fold(h))),
             None,

@@ -145,6 +145,10 @@ def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tupl
         parts += lines[1:]
         if len(" ".join(parts)) > 300:
             parts = [_flattened_title(" ".join(parts))]
+        if not parts and i + 1 < len(paras) and _garbled(paras[i + 1].text):
+            # a scan: the subject line comes with OCR debris (stamps, dotted lines) around it
+            parts = [_legible(p.text) for p in paras[i + 1 : i + 5] if not re.match(r"^(Thực hiện|Căn cứ)\b", p.text)]
+            parts = [p for p in parts if len(p.split()) >= 2][:2]
         if not parts and i + 1 < len(paras):
             nxt = paras[i + 1].text
             if len(nxt) < 500 and not nxt.rstrip().endswith((".", ";", ":")) and not re.match(r"^\(|^(Căn cứ|Thực hiện)\b", nxt):
@@ -153,6 +157,26 @@ def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tupl
         subject = re.sub(r"[\s*]*\bCăn cứ\b.*$", "", subject).strip(" *")
         return kind_word.group(1), subject[:400]
     return None
+
+
+def _garbled(text: str) -> bool:
+    """OCR debris in a line: runs of digits glued to letters or long digit runs."""
+    mixed = [t for t in text.split() if len(t) >= 5 and re.search(r"\d", t) and re.search(r"[A-Za-zÀ-ỹ]", t)]
+    return bool(re.search(r"\d{6,}", text)) or len(mixed) >= 2
+
+
+def _legible(text: str) -> str:
+    """The words of a line once OCR debris is dropped: the longest run of plain words."""
+    runs, current = [], []
+    for token in text.split():
+        if re.fullmatch(r"[A-Za-zÀ-ỹĐđ,;()“”\-–]+\.?", token) and not token.endswith("."):
+            current.append(token)
+        else:
+            runs.append(current)
+            current = []
+    runs.append(current)
+    best = max(runs, key=len)
+    return " ".join(best) if len(best) >= 3 else ""
 
 
 def _flattened_title(text: str) -> str:
@@ -185,14 +209,20 @@ def _compose(type_word: str, subject: str) -> str:
 def _issuer_from_letterhead(lines: list[str], registry: AgencyRegistry) -> str:
     """The organisation left of the national motto: "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ -------",
     "UBND TỈNH HÀ TĨNH\\nSỞ Y TẾ", "THỦ TƯỚNG CHÍNH PHỦ", "BỘ QUỐC PHÒNG"."""
-    for i, line in enumerate(lines):
+    for line in lines:
         m = _MOTTO.search(line)
         if not m:
             continue
         org = re.sub(r"[-–_*\s]+$", "", re.sub(r"[-_]{3,}.*", "", line[: m.start()])).strip(" |*")
-        if not org:  # letterhead written on lines of its own, above the motto
-            above = [x.strip(" -–_*|") for x in lines[max(0, i - 3) : i]]
-            org = " ".join(x for x in above if x and _mostly_upper(x) and not re.match(r"^Số\b", x, re.I))
+        if not org:  # letterhead on lines of its own: the capitals heading the document
+            top: list[str] = []
+            for x in (x.strip(" -–—_*|„") for x in lines):
+                if not x or _MOTTO.search(x) or re.fullmatch(r"[-–_ ]+", x):
+                    continue
+                if re.match(r"^S[ốoó]\b", x, re.I) or not _mostly_upper(x) or len(top) >= 3:
+                    break
+                top.append(x)
+            org = " ".join(top)
         org = re.sub(r"\s*Số\s*:.*$", "", org)
         if not org or len(org.split()) > 16:
             return ""

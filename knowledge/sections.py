@@ -122,7 +122,7 @@ class Builder:
         else:
             path = f"{parent.path}.{label}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))
-        owners = heading_owners(title, self.registry) if parent is not None or kind not in PLAN_LEVELS else []
+        owners = heading_owners(title, self.registry)
         target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
         if not owners and target:
             owners = subject_of_title(target.group(1), self.registry)

@@ -62,8 +62,14 @@ def strip_markdown(line: str) -> str:
     return line.rstrip()
 
 
+def _roman(line: str) -> bool:
+    """"II. NỘI DUNG", "I/ MỤC ĐÍCH" — not a letter's subject line "V/v …"."""
+    m = ROMAN_RE.match(line)
+    return bool(m and m.group("rest").strip() and (m.group("rest")[:1].isupper() or m.group("rest")[:1].isdigit()))
+
+
 def starts_item(line: str) -> bool:
-    return any(r.match(line) for r in (ROMAN_RE, DOTTED_RE, ARABIC_RE, LETTER_RE, BULLET_RE)) or bool(
+    return _roman(line) or any(r.match(line) for r in (DOTTED_RE, ARABIC_RE, LETTER_RE, BULLET_RE)) or bool(
         ARTICLE_RE.match(line) or (CHAPTER_RE.match(line) or PART_RE.match(line)) and _caps_after(line)
     )
 
@@ -88,7 +94,7 @@ def numbering(block: Block) -> tuple[str, str, str] | None:
             label = f"{m.group('word').capitalize()} {m.group('label')}"
             return kind, label, m.group("rest") + tail
     m = ROMAN_RE.match(first)
-    if m and m.group("rest").strip() and (m.group("rest")[:1].isupper() or m.group("rest")[:1].isdigit()):
+    if m and _roman(first):
         return "roman", m.group("label"), m.group("rest") + tail
     for kind, regex in (("dotted", DOTTED_RE), ("arabic", ARABIC_RE), ("letter", LETTER_RE)):
         m = regex.match(first)
@@ -343,7 +349,7 @@ def join_page_breaks(blocks: list[Block]) -> list[Block]:
     in_body = False
     for block in blocks:
         prev = out[-1] if out else None
-        if block.kind == "para" and ROMAN_RE.match(block.text):
+        if block.kind == "para" and _roman(block.text):
             in_body = True
         if (
             block.kind == "para"

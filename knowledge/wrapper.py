@@ -48,8 +48,17 @@ class Layout:
 
 
 def type_line_kind(text: str) -> str | None:
-    m = _TYPE_LINE.match(text.strip())
-    return KIND_WORDS[fold(m.group(1))] if m else None
+    """The kind named by a document's type line, in capitals ("QUYẾT ĐỊNH"; OCR's "KÉ HOẠCH" too)."""
+    text = text.strip()
+    m = _TYPE_LINE.match(text)
+    if m:
+        return KIND_WORDS[fold(m.group(1))]
+    words = text.split()
+    for size in (2, 3):
+        head = " ".join(words[:size])
+        if head.isupper() and fold(head) in KIND_WORDS:
+            return KIND_WORDS[fold(head)]
+    return None
 
 
 def document_kind(blocks: list[Block], number: str) -> str:
@@ -58,6 +67,9 @@ def document_kind(blocks: list[Block], number: str) -> str:
     for block in blocks[:14]:
         if block.kind != "para":
             continue
+        blank = re.match(r"^Số\s*:?\s*/\s*([A-ZĐ]{1,4})\s*-", block.text)  # "Số:    /QĐ-UBND", number left blank
+        if blank and fold(blank.group(1)) in KIND_CODES:
+            return KIND_CODES[fold(blank.group(1))]
         if re.match(r"^(Căn cứ|Thực hiện|Điều 1)\b", block.text):
             break
         for line in block.text.split("\n")[:2]:
@@ -71,8 +83,8 @@ def document_kind(blocks: list[Block], number: str) -> str:
                 return KIND_CODES[part]
         if parts:
             return "cong_van"
-    if any(b.kind == "para" and re.match(r"^Kính gửi\b", b.text) for b in blocks[:20]):
-        return "cong_van"
+    if any(b.kind == "para" and re.match(r"^(Kính gửi\b|V/v\b)", b.text) for b in blocks[:20]):
+        return "cong_van"  # a letter: its subject line or its addressees
     return "khac"
 
 

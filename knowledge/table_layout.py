@@ -46,7 +46,7 @@ _DESCRIPTOR = re.compile(
     r"|can cu|van ban|ma (so )?(tthc|thu tuc)|linh vuc|dia diem|thanh phan|theo doi|don doc"
 )
 LABEL_RE = re.compile(
-    r"^(\d{1,3}(\.\d{1,3})*\.?|[IVX]{1,5}(\.\d{1,3})*\.?|[a-zđ]\)?|[A-Z]\.?|[-+•–])$"
+    r"^(\d{1,3}(\.\d{1,3})*\.?|\(?\d{1,3}\)|[IVX]{1,5}(\.\d{1,3})*\.?|[a-zđ]\)?|[A-Z]\.?|[-+•–])$"
 )
 GROUP_LABEL_RE = re.compile(r"^([IVX]{1,5}|[A-Z])\.?$")
 
@@ -112,7 +112,9 @@ def looks_agency(text: str) -> bool:
     f = fold(clean_spaces(text))
     if f.startswith("to chuc ") and not re.match(r"to chuc (chinh tri|xa hoi|doan the|hoi\b(?! nghi| thao| thi| dien)|quoc te|tin dung|phi chinh phu)", f):
         return False  # "Tổ chức hội nghị …": the verb, not an organisation
-    return bool(f) and len(f.split()) <= 40 and bool(_AGENCY_HEAD.match(f))
+    if not f or len(f.split()) > 40 or not _AGENCY_HEAD.match(f):
+        return False
+    return not looks_deadline(text)  # "Quý II/2026" folds like "Quỹ …"
 
 
 def looks_deadline(text: str) -> bool:

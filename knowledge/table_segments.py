@@ -36,7 +36,7 @@ from knowledge.table_layout import (
     table_kind,
 )
 
-_NUMBERING = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[IVX]{1,5}(\.\d{1,3})*\.?|[A-Z]\.?|[a-zđ]\))$")
+_NUMBERING = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|\(?\d{1,3}\)|[IVX]{1,5}(\.\d{1,3})*\.?|[A-Z]\.?|[a-zđ]\))$")
 
 
 @dataclass

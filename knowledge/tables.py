@@ -115,7 +115,7 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
         others = [(i, c) for i, c in enumerate(cells) if i != num and c]
         m = _LABEL_AND_TEXT.match(first)
         if first and is_label(first):
-            row = _Row(first.rstrip(".)"))
+            row = _Row(first.lstrip("(").rstrip(".)"))
             built.append(row)
             previous = next((r for r in reversed(built[:-1]) if r.label), None)
             for i in seg.dropped.get(index, ()):
@@ -225,6 +225,7 @@ def _tasks(
         split = _split_roles(lead_text)
         if split:
             lead_text, support_text = split[0], _join(split[1], support_text) if split[1] != support_text else split[1]
+        lead_text, support_text = _agency_cell(lead_text), _agency_cell(support_text)
         is_sub = parent is not None and (
             bool(re.match(r"^([a-zđ]\)?|[-+•–])$", row.label)) or row.label.startswith(parent.row + ".")
         )
@@ -285,6 +286,16 @@ def _split_roles(cell: str) -> tuple[str, str] | None:
     lead = re.sub(r"\s*\(?chủ trì\)?$", "", lead, flags=re.I).strip(" ,;:.")
     support = re.sub(r"\s*\(?phối hợp\)?\.?$", "", m.group("support"), flags=re.I).strip(" ,;:.")
     return (lead, support) if lead and support else None
+
+
+def _agency_cell(text: str) -> str:
+    """An agency cell without its role word ("Chủ trì: Sở Y tế") and with its bullet list
+    ("- Sở Y tế - Sở Tài chính") written as a list ("Sở Y tế; Sở Tài chính")."""
+    text = re.sub(r"^(?:(?:cơ quan|đơn vị)\s+)?(?:chủ trì|phối hợp)(?:\s+với)?\s*[:\-–]\s*", "", text, flags=re.I)
+    if re.match(r"^[-–+•]\s", text):
+        parts = [p.strip(" ;,.") for p in re.split(r"(?:^|\s)[-–+•]\s+", text)]
+        text = "; ".join(p for p in parts if p)
+    return text
 
 
 def _deadline(text: str, year: int | None) -> Deadline | None:

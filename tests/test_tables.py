@@ -314,3 +314,29 @@ def test_group_rows_across_the_table_and_monitoring_budget_columns() -> None:
         ("Nhóm 2", "1", "Sở Khoa học và Công nghệ", "2026-2027"),
     ]
     assert tasks[0].extra == {"Kinh phí (triệu đồng)": "200", "Cơ quan theo dõi, đôn đốc": "Văn phòng UBND tỉnh"}
+
+
+def test_agency_cells_with_role_words_bullets_and_bracketed_numbers() -> None:
+    rows = [
+        ["TT", "Nội dung", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn"],
+        ["(1)", "Xây dựng cơ sở dữ liệu ngành", "Chủ trì: Sở Y tế", "- Sở Tài chính - Công an tỉnh", "Quý II/2026"],
+        ["(2)", "Đào tạo cán bộ", "Sở Nội vụ", "Phối hợp với: Sở Y tế", "Quý IV/2026"],
+    ]
+    tasks = parse_table(rows, "", REGISTRY).tasks
+    assert [(t.row, t.lead_text, t.support_text) for t in tasks] == [
+        ("1", "Sở Y tế", "Sở Tài chính; Công an tỉnh"),
+        ("2", "Sở Nội vụ", "Sở Y tế"),
+    ]
+    assert [r.name for r in tasks[0].support] == ["Sở Tài chính", "Công an tỉnh"]
+
+
+def test_two_line_header_with_repeated_group_words_and_page_break() -> None:
+    """tests/data/plan_other_layout.txt: "CƠ QUAN | CƠ QUAN" over "CHỦ TRÌ | PHỐI HỢP", the
+    header repeated after a page break, a sub-row whose merged lead cell was left empty."""
+    (result,) = tables_of(DATA / "plan_other_layout.txt")
+    rows = {(t.group, t.row): t for t in result.tasks}
+    assert len(result.tasks) == 7
+    assert rows[("Nhóm I", "1")].extra == {"SẢN PHẨM": "Hệ thống đường truyền", "KINH PHÍ": "Ngân sách tỉnh"}
+    assert rows[("Nhóm I", "1.1")].lead_text == "Sở Giáo dục và Đào tạo"  # from its parent row 1
+    assert (rows[("Nhóm II", "2")].lead_text, rows[("Nhóm II", "2")].support_text) == ("Sở Giáo dục và Đào tạo", "Công an tỉnh")
+    assert rows[("Nhóm II", "3")].deadline.text == "Quý IV năm 2025"

@@ -76,6 +76,8 @@ def _spelt_as_head(text: str, at: int) -> bool:
     word = re.match(r"\w+", text[at : at + 12])
     if not word or word.group(0).isupper() and len(word.group(0)) > 1 and not has_diacritics(word.group(0)):
         return bool(word)  # an abbreviation ("UBND", "BHXH") or text without diacritics
+    if word.group(0).isupper() and len(word.group(0)) > 1:
+        return False  # an all-capitals heading ("BẢO TỒN THIÊN NHIÊN"): capitals say nothing there
     spellings = _SPELT.get(fold(word.group(0)))
     return spellings is None or not has_diacritics(word.group(0)) or tone_key(word.group(0)) in spellings
 

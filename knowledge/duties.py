@@ -35,7 +35,8 @@ SUBJECT_VERBS = (
     "kip thoi", "nghiem tuc", "tap trung", "la co quan", "co nhiem vu", "don doc", "danh gia", "van dong",
     "ho tro", "bao dam", "tang cuong", "day manh", "uu tien", "cung cap", "cong khai", "bo sung",
     "dieu chinh", "hoan thien", "hoan thanh", "thanh lap", "phat dong", "duoc giao", "quyet liet",
-    "khan cap", "sua doi", "giam sat", "thanh tra", "kiem soat", "xu ly", "phan bo", "dua",
+    "khan cap", "sua doi", "giam sat", "thanh tra", "kiem soat", "xu ly", "phan bo", "dua", "thu thap",
+    "tham gia", "quan triet", "pho bien", "nang cao", "van hanh", "phat huy",
 )
 _VERB_ALT = "|".join(SUBJECT_VERBS)
 _SUBJECT_RE = re.compile(r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b")
@@ -59,6 +60,7 @@ _TIME_LEAD = re.compile(
 _LIST_GAP = re.compile(r"\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
 _OWN_CUE = re.compile(r"\s*(yeu cau|de nghi|giao|chi dao)\b")
 _PHOI_HOP = re.compile(r"\s*(?:-\s*)?phoi hop\b")
+_LIST_VERB_REACH = 80  # a list of subjects is followed by its verb soon ("…, căn cứ chức năng, xây dựng …")
 _WINDOW = 160  # longest head (time phrase, "Giao") before a subject, in characters
 
 
@@ -147,7 +149,7 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
         cursor = m.end
     if leading and not owners and not _OWN_CUE.match(folded, cursor):
         # ("UBND tỉnh yêu cầu các sở …": the requester is not the one who does the work.)
-        verb = _ANY_VERB_RE.search(folded, cursor, first_segment_end)
+        verb = _ANY_VERB_RE.search(folded, cursor, min(first_segment_end, cursor + _LIST_VERB_REACH))
         if verb:
             role = SUPPORT if verb.group(0) == "phoi hop" and cursor + 40 > verb.start() else LEAD
             for m in leading:
@@ -199,7 +201,7 @@ _TITLE_TAIL = re.compile(
 )
 _COLLECTIVE_HEAD = re.compile(
     r"(cac|tat ca cac|thu truong|nguoi dung dau|giam doc|chu tich)\s+(so|ban|nganh|co quan|don vi|phong|bo|"
-    r"huyen|xa|dia phuong|to chuc|doan the|hoi|truong|trung tam|benh vien|tram|ubnd|uy ban|doanh nghiep|co so)\b"
+    r"huyen|xa|dia phuong|to chuc|doan the|hoi|truong(?! hop)|trung tam|benh vien|tram|ubnd|uy ban|doanh nghiep|co so)\b"
 )
 
 

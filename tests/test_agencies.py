@@ -112,6 +112,7 @@ def test_mentions_in_prose(text, names):
         ("Ban hành quy định", []),
         ("Hội nghị tổng kết", []),
         ("ĐỐI TƯỢNG, NỘI DUNG THI ĐUA", []),
+        ("BẢO TỒN THIÊN NHIÊN VÀ ĐA DẠNG SINH HỌC", []),
         ("toàn tỉnh đoàn kết", []),
         ("Số Y tế", []),
     ],

@@ -175,6 +175,40 @@ def tasks(db, agency, role, due_before, due_after, plan_id, as_json) -> None:
     click.echo(render_text(f"{len(results)} kết quả" + (f" cho {name}" if name else "") + ":", results, by_role=bool(agency)))
 
 
+@main.command(name="export")
+@db_option
+@click.option("--agency", help="Cơ quan (bất kỳ tên gọi, viết tắt, không dấu).")
+@click.option("--role", type=click.Choice(["lead", "support"]))
+@click.option("--plan", "plan_id", type=int)
+@click.option("--from", "start", help="YYYY-MM-DD: hạn từ ngày này (như tasks --due-after).")
+@click.option("--to", "end", help="YYYY-MM-DD: hạn đến ngày này (như tasks --due-before).")
+@click.option("--today", help="YYYY-MM-DD: ngày tính trạng thái (mặc định: hôm nay, giờ Việt Nam).")
+@click.option("--chat", "chat_id", type=int, help="Nhiệm vụ nhóm chat này đã đánh dấu xong: 'đã xong'.")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
+def export_cmd(db, agency, role, plan_id, start, end, today, chat_id, xlsx, csv_path) -> None:
+    """The rows of `planbot tasks` as an Excel sheet or CSV, with status and a progress column."""
+    from indexer.export import agency_export, export_title, write_csv, write_xlsx
+
+    if bool(xlsx) == bool(csv_path):
+        raise click.UsageError("Chọn một: --xlsx TỆP hoặc --csv TỆP.")
+    settings = _settings(db)
+    kb = _kb(settings, with_model=False)
+    day = _date(today) or datetime.now(ZoneInfo(settings.timezone)).date()
+    done: set[int] = set()
+    if chat_id is not None:
+        from reminders.storage import done_item_ids
+
+        done = done_item_ids(kb.store.db, chat_id)
+    name, rows = agency_export(kb, day, agency, role, plan_id, _date(start), _date(end), done)
+    if xlsx:
+        write_xlsx(rows, xlsx, export_title(name, day))
+    else:
+        with open(csv_path, "w", encoding="utf-8-sig", newline="") as out:
+            write_csv(rows, out)
+    click.echo(f"{len(rows)} nhiệm vụ" + (f" của {name}" if name else "") + f" → {xlsx or csv_path}")
+
+
 @main.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True)

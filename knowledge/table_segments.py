@@ -50,7 +50,8 @@ class Segment:
     dropped: dict[int, set[int]] = field(default_factory=dict)  # grid row → columns a conversion dropped
 
 
-def segments(grid: Grid) -> list[Segment]:
+def segments(grid: Grid, inherited: tuple[list[str], list[str]] | None = None) -> list[Segment]:
+    """`inherited`: (header, roles) of the table this one continues, for rows before any header."""
     rows = grid.rows
     out: list[Segment] = []
     loose: list[int] = []  # rows met before any header
@@ -73,13 +74,13 @@ def segments(grid: Grid) -> list[Segment]:
             i = j  # the header repeated after a page break
             continue
         if loose:
-            out.extend(_infer(grid, loose))
+            out.extend(_loose(grid, loose, inherited if not out else None))
             loose = []
         current = Segment(header, roles, table_kind(header))
         out.append(current)
         i = j
     if loose:
-        out.extend(_infer(grid, loose))
+        out.extend(_loose(grid, loose, inherited if not out else None))
     final: list[Segment] = []
     for seg in out:
         final.extend(_settle(grid, seg))
@@ -100,6 +101,17 @@ def _agenda(seg: Segment) -> bool:
     col = seg.roles.index(DEADLINE)
     cells = [c[col] for _, c in seg.body if col < len(c) and c[col]]
     return bool(cells) and 2 * sum(bool(_CLOCK.search(c)) for c in cells) > len(cells)
+
+
+def _loose(grid: Grid, loose: list[int], inherited: tuple[list[str], list[str]] | None) -> list[Segment]:
+    """Rows before any header: the next page of the table before (same width), else roles
+    inferred from their cells."""
+    if inherited is not None:
+        header, roles = inherited
+        width = max(len(_strip(grid.rows[i])) for i in loose)
+        if width <= len(header) + 1 and TASK in roles:
+            return [Segment(list(header), list(roles), table_kind(header), body=[(i, grid.rows[i]) for i in loose])]
+    return _infer(grid, loose)
 
 
 def _labelled(cells: list[str]) -> bool:

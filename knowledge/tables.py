@@ -52,6 +52,8 @@ class TableResult:
     rows_text: list[str]  # rows of non-task tables, written with their column labels
     warnings: list[str]
     kinds: list[str] = field(default_factory=list)  # kind of each segment (tasks, procedures, …)
+    header: list[str] = field(default_factory=list)  # of the last task segment (for `continues`)
+    roles: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class _Row:
     cells: dict[int, str] = field(default_factory=dict)
     filled: dict[int, str] = field(default_factory=dict)  # merged-from-above texts
     spanning: bool = False  # one cell across the row ("1. Nhóm nhiệm vụ …"): a heading
+    orphan: bool = False  # lines before the first numbered row: the end of a row of the table before
 
     def add(self, index: int, text: str) -> None:
         text = clean_spaces(text)
@@ -80,23 +83,32 @@ def parse_table(
     registry: AgencyRegistry,
     first_ordinal: int = 1,
     plan_year: int | None = None,
+    continues: TableResult | None = None,
 ) -> TableResult:
     """Rebuild a table. Task tables give tasks; other tables give rows written with labels.
 
     `plan_year` completes deadline cells that give no year ("Quý I", "Tháng 6") when the
-    header gives none either ("Thời gian (Năm 2026)" does)."""
+    header gives none either ("Thời gian (Năm 2026)" does). `continues` is the result of the
+    table just before, when this one may be its next page (a PDF gives one table per page): a
+    table without a header of its own then reads with that header, and its lines before the
+    first numbered row finish that table's last task."""
     grid = to_grid(rows)
     filled = rows.grid(fill_merged=True) if isinstance(rows, Table) else None
     result = TableResult([], [], [])
-    for seg in segments(grid):
+    inherited = (continues.header, continues.roles) if continues is not None and continues.header else None
+    carry = continues.tasks[-1] if continues is not None and continues.tasks else None
+    for seg in segments(grid, inherited):
         result.kinds.append(seg.kind)
         if seg.kind != TASKS:
             result.rows_text.extend(_labelled_rows(seg))
             continue
-        tasks, warnings = _tasks(seg, grid, filled, label, registry, first_ordinal + len(result.tasks), plan_year)
+        ordinal = first_ordinal + len(result.tasks)
+        tasks, warnings = _tasks(seg, grid, filled, label, registry, ordinal, plan_year, carry)
+        carry = None
         result.tasks.extend(tasks)
         result.warnings.extend(warnings)
         result.rows_text.extend(seg.junk)
+        result.header, result.roles = seg.header, seg.roles
     return result
 
 
@@ -143,7 +155,7 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
             row = built[-1]
             row.add(task_col if task_col is not None else num, first)
         elif not built:
-            continue
+            built.append(_Row("", orphan=True))
         row = built[-1]
         for i, c in others:
             row.add(i, c)
@@ -192,6 +204,7 @@ def _tasks(
     registry: AgencyRegistry,
     first_ordinal: int,
     plan_year: int | None,
+    carry: Task | None = None,
 ) -> tuple[list[Task], list[str]]:
     roles, header = seg.roles, seg.header
     year = next((header_year(h) for h, r in zip(header, roles, strict=False) if r == DEADLINE and header_year(h)), None)
@@ -208,6 +221,10 @@ def _tasks(
 
         text = _task_text(cell(TASK), row.label)
         lead_text, support_text, deadline_text, note = cell(LEAD), cell(SUPPORT), cell(DEADLINE), cell(NOTE)
+        if row.orphan:
+            if carry is not None:
+                _finish(carry, registry, text, lead_text, support_text, deadline_text)
+            continue
         nxt = built[n + 1] if n + 1 < len(built) else None
         if _is_group(row, nxt, text, bool(lead_text or support_text or deadline_text)):
             if re.fullmatch(r"[A-HJ-UWYZ]", row.label):  # a lettered part, not a roman number
@@ -258,6 +275,19 @@ def _tasks(
         if not is_sub:
             parent = task
     return tasks, warnings
+
+
+def _finish(task: Task, registry: AgencyRegistry, text: str, lead: str, support: str, deadline: str) -> None:
+    """The rest of a row a page break cut, found at the top of the next page's table."""
+    task.text = clean_spaces(f"{task.text} {text}")
+    if lead:
+        task.lead_text = clean_spaces(f"{task.lead_text} {lead}")
+        task.lead = [registry.canonical(p) for p in split_agencies(task.lead_text)]
+    if support:
+        task.support_text = clean_spaces(f"{task.support_text} {support}")
+        task.support = [registry.canonical(p) for p in split_agencies(task.support_text)]
+    if deadline:
+        task.deadline = parse_deadline(clean_spaces(f"{task.deadline.text if task.deadline else ''} {deadline}"))
 
 
 def _task_text(text: str, label: str) -> str:

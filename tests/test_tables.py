@@ -340,3 +340,24 @@ def test_two_line_header_with_repeated_group_words_and_page_break() -> None:
     assert rows[("Nhóm I", "1.1")].lead_text == "Sở Giáo dục và Đào tạo"  # from its parent row 1
     assert (rows[("Nhóm II", "2")].lead_text, rows[("Nhóm II", "2")].support_text) == ("Sở Giáo dục và Đào tạo", "Công an tỉnh")
     assert rows[("Nhóm II", "3")].deadline.text == "Quý IV năm 2025"
+
+
+def test_next_page_table_without_header_continues_the_table_before() -> None:
+    """A PDF gives one table per page; Word repeats no header; a row is cut by the page break."""
+    page1 = Table.from_grid([
+        ["TT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành"],
+        ["1", "Rà soát, sửa đổi quy chế làm việc của Ủy ban nhân dân tỉnh", "Văn phòng UBND tỉnh", "Sở Tư pháp", "Quý I/2026"],
+        ["2", "Xây dựng cơ sở dữ liệu về cán bộ, công chức, viên chức", "Sở Nội vụ", "Sở Khoa học", "Trước"],
+    ])
+    page2 = Table.from_grid([
+        ["", "và người lao động trong các cơ quan nhà nước", "", "và Công nghệ", "ngày 01/7/2026"],
+        ["3", "Tổng kết, đánh giá việc thực hiện kế hoạch", "Sở Nội vụ", "Các sở, ngành", "Tháng 12/2026"],
+    ])
+    first = parse_table(page1, "Phụ lục", REGISTRY)
+    second = parse_table(page2, "Phụ lục", REGISTRY, first_ordinal=3, continues=first)
+    cut = first.tasks[-1]
+    assert cut.text == "Xây dựng cơ sở dữ liệu về cán bộ, công chức, viên chức và người lao động trong các cơ quan nhà nước"
+    assert (cut.support_text, cut.deadline.text, cut.deadline.kind) == ("Sở Khoa học và Công nghệ", "Trước ngày 01/7/2026", "date")
+    assert [(t.ordinal, t.row, t.lead_text) for t in second.tasks] == [(3, "3", "Sở Nội vụ")]
+    # Alone, the second page cannot know its columns from one numbered row: no task is invented.
+    assert parse_table(page2, "Phụ lục", REGISTRY).tasks == []

@@ -138,9 +138,13 @@ def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tupl
             r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|CHỈ THỊ|CÔNG ĐIỆN|THÔNG BÁO|CHƯƠNG TRÌNH|QUY CHẾ|QUY ĐỊNH|ĐỀ ÁN|PHƯƠNG ÁN)\b",
             lines[0].strip(),
         )
-        if not kind_word:
+        if kind_word:
+            type_word, extra = kind_word.group(1), lines[0].strip()[len(kind_word.group(1)) :].strip(" :")
+        elif type_line_kind(lines[0]) and KIND_NAMES.get(type_line_kind(lines[0]) or ""):  # OCR: "KÉ HOẠCH"
+            type_word = KIND_NAMES[type_line_kind(lines[0]) or ""].upper()
+            extra = " ".join(lines[0].split()[len(type_word.split()) :])
+        else:
             continue
-        extra = lines[0].strip()[len(kind_word.group(1)) :].strip(" :")
         parts = [extra] if extra else []
         parts += lines[1:]
         if len(" ".join(parts)) > 300:
@@ -155,14 +159,17 @@ def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tupl
                 parts.append(nxt)
         subject = clean_spaces(" ".join(restore_case(clean_spaces(p), cases) for p in parts))
         subject = re.sub(r"[\s*]*\bCăn cứ\b.*$", "", subject).strip(" *")
-        return kind_word.group(1), subject[:400]
+        return type_word, subject[:400]
     return None
 
 
 def _garbled(text: str) -> bool:
     """OCR debris in a line: runs of digits glued to letters or long digit runs."""
-    mixed = [t for t in text.split() if len(t) >= 5 and re.search(r"\d", t) and re.search(r"[A-Za-zÀ-ỹ]", t)]
-    return bool(re.search(r"\d{6,}", text)) or len(mixed) >= 2
+    glued = [
+        t for t in text.split()
+        if len(t) >= 5 and not re.search(r"[/\-]", t) and re.search(r"\d", t) and re.search(r"[A-Za-zÀ-ỹ]", t)
+    ]
+    return bool(re.search(r"\d{7,}", text)) or len(glued) >= 2
 
 
 def _legible(text: str) -> str:
@@ -324,7 +331,7 @@ def _authority(head: list[Block], registry: AgencyRegistry) -> str:
     """The issuing authority's line above the preamble ("QUỐC HỘI", "CHỦ TỊCH ỦY BAN NHÂN DÂN …")."""
     for block in reversed(head):
         text = block.text.strip()
-        if _mostly_upper(text) and len(text.split()) <= 12 and not re.match(r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ|THÔNG|CHỈ THỊ|CÔNG)", text):
+        if _mostly_upper(text) and len(text.split()) <= 12 and not ATTACHED_TITLE.match(text) and not type_line_kind(text):
             return _issuer_from_letterhead([text + " CỘNG HÒA XÃ HỘI"], registry)
     return ""
 

@@ -51,7 +51,9 @@ def _starts(blocks: list[Block], regions: list[str], attached: list[int]) -> set
 
 
 def _locator(block: Block) -> str:
-    return f"trang {block.page}" if block.page else f"đoạn {block.number}"
+    if block.page:
+        return f"trang {block.page}"
+    return f"bảng {block.number}" if block.kind == "table" else f"đoạn {block.number}"
 
 
 def parse_document(document: Document, registry: AgencyRegistry | None = None) -> Plan:

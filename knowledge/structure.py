@@ -46,7 +46,7 @@ class Block:
     after_signature: bool = False
     label: str = ""  # numbering given by the container (trusted)
     page: int | None = None
-    number: int = 0  # 1-based position among paragraphs: "đoạn N"
+    number: int = 0  # 1-based position among paragraphs ("đoạn N") or among tables ("bảng N")
 
 
 def strip_markdown(line: str) -> str:
@@ -335,11 +335,10 @@ def blocks(document: Document) -> list[Block]:
             else:
                 out.append(Block("para", text=stripped, after_signature=after_signature, label=label if fresh else "", page=page))
             fresh = False
-    number = 0
-    for block in out:
-        if block.kind == "para":
-            number += 1
-            block.number = number
+    counts = {"para": 0, "table": 0}
+    for block in out:  # paragraphs and tables numbered apart: "đoạn 12", "bảng 2"
+        counts[block.kind] += 1
+        block.number = counts[block.kind]
     return out
 
 

@@ -3,6 +3,7 @@
 Each page is rendered at 300 dpi (pdfium, through pypdfium2 which pdfplumber already needs),
 its ruled tables are found from the long dark lines of the image, and Tesseract's word boxes
 (TSV output) are put into the table cells they fall in; the other words make text lines.
+Coloured ink (seals, reception stamps) is dropped before reading.
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ def read_pages(
         for done, number in enumerate(numbers, 1):
             started = time.perf_counter()
             page = pdf[number - 1]
-            image = page.render(scale=DPI / 72, grayscale=True).to_pil()
-            out[number] = read_image(name, np.asarray(image.convert("L")))
+            rgb = np.asarray(page.render(scale=DPI / 72).to_pil().convert("RGB"))
+            # Brightest channel: black print stays dark, coloured ink (red seals, blue "ĐẾN"
+            # stamps, signatures) turns light and stops hiding the words under it.
+            out[number] = read_image(name, rgb.max(axis=2).astype(np.uint8))
             seconds.append(time.perf_counter() - started)
             log.info("OCR %s trang %d: %.1f s", name, number, seconds[-1])
             if progress:

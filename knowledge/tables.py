@@ -217,7 +217,9 @@ def _tasks(
     for n, row in enumerate(built):
 
         def cell(role: str, row: _Row = row) -> str:
-            return " ".join(row.cells.get(i, "") or row.filled.get(i, "") for i, r in enumerate(roles) if r == role).strip()
+            parts = [row.cells.get(i, "") or row.filled.get(i, "") for i, r in enumerate(roles) if r == role]
+            # Two time columns ("Bắt đầu" | "Hoàn thành") make a span.
+            return (" - " if role == DEADLINE else " ").join(p for p in parts if p).strip()
 
         text = _task_text(cell(TASK), row.label)
         lead_text, support_text, deadline_text, note = cell(LEAD), cell(SUPPORT), cell(DEADLINE), cell(NOTE)

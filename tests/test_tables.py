@@ -361,3 +361,12 @@ def test_next_page_table_without_header_continues_the_table_before() -> None:
     assert [(t.ordinal, t.row, t.lead_text) for t in second.tasks] == [(3, "3", "Sở Nội vụ")]
     # Alone, the second page cannot know its columns from one numbered row: no task is invented.
     assert parse_table(page2, "Phụ lục", REGISTRY).tasks == []
+
+
+def test_start_and_end_columns_make_one_span() -> None:
+    rows = [
+        ["STT", "Nội dung", "Đơn vị thực hiện", "Thời gian bắt đầu", "Thời gian hoàn thành"],
+        ["1", "Khảo sát nhu cầu đào tạo", "Sở Nội vụ", "Tháng 3/2026", "Tháng 6/2026"],
+    ]
+    (task,) = parse_table(rows, "", REGISTRY).tasks
+    assert task.deadline.text == "Tháng 3/2026 - Tháng 6/2026"  # (the span's dates: knowledge.deadlines)

@@ -109,7 +109,7 @@ def _loose(grid: Grid, loose: list[int], inherited: tuple[list[str], list[str]] 
     if inherited is not None:
         header, roles = inherited
         width = max(len(_strip(grid.rows[i])) for i in loose)
-        if width <= len(header) + 1 and TASK in roles:
+        if len(header) - 1 <= width <= len(header) + 1 and TASK in roles:  # (not a 2-column signature table)
             return [Segment(list(header), list(roles), table_kind(header), body=[(i, grid.rows[i]) for i in loose])]
     return _infer(grid, loose)
 

@@ -370,3 +370,11 @@ def test_start_and_end_columns_make_one_span() -> None:
     ]
     (task,) = parse_table(rows, "", REGISTRY).tasks
     assert task.deadline.text == "Tháng 3/2026 - Tháng 6/2026"  # (the span's dates: knowledge.deadlines)
+
+
+def test_a_signature_table_after_a_task_table_does_not_continue_it() -> None:
+    page1 = [["TT", "Nội dung", "Chủ trì", "Phối hợp", "Thời hạn"], ["1", "Tổng kết năm", "Sở Nội vụ", "Các sở", "Tháng 12/2026"]]
+    first = parse_table(page1, "", REGISTRY)
+    signature = [["Nơi nhận: - Như trên; - Lưu: VT.", "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"]]
+    result = parse_table(signature, "", REGISTRY, continues=first)
+    assert result.tasks == [] and first.tasks[0].text == "Tổng kết năm" and result.rows_text

@@ -109,6 +109,10 @@ MORE = [
     # after another event: a condition, not a date
     ("Trong vòng 15 ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ", "conditional", None, None, None),
     # dates broken across lines
+    # month spans, open ends from a month
+    ("Từ tháng 10/2025 đến tháng 12/2025", "month", D(2025, 10, 1), D(2025, 12, 31), None),
+    ("Tháng 11 - 12/2025", "month", D(2025, 11, 1), D(2025, 12, 31), None),
+    ("Từ tháng 12/2025 đến khi kết thúc Tổng kiểm kê", "from", D(2025, 12, 1), None, None),
     ("31/12/\n2025", "date", D(2025, 12, 31), D(2025, 12, 31), None),
     ("tháng 12 năm\n2025", "month", D(2025, 12, 1), D(2025, 12, 31), None),
 ]
@@ -188,6 +192,14 @@ def test_form_text_is_no_recurrence(text):
         ("gửi kế hoạch về Ủy ban nhân dân thành phố (qua Công an thành phố) trong thời hạn 10 ngày kể từ ngày nhận Kế hoạch này.",
          ("conditional", None, "trong thời hạn 10 ngày kể từ ngày nhận Kế hoạch này")),
         ("kiểm tra sức khỏe ít nhất mỗi năm một lần", ("recurring", "FREQ=YEARLY", "mỗi năm")),
+        # corpus (1627-QD-UBND, 2813-QD-UBND): labelled fields read like a table cell
+        ("Tổng hợp kết quả kiểm kê, báo cáo kết quả kiểm kê gửi Bộ Tài chính. Thời gian hoàn thành: Trước ngày 31/5/2026.",
+         ("date", None, "Trước ngày 31/5/2026")),
+        ("Thời gian thực hiện: Từ tháng 12/2025 đến khi kết thúc Tổng kiểm kê.",
+         ("from", None, "Từ tháng 12/2025 đến khi kết thúc Tổng kiểm kê")),
+        ("Lộ trình thực hiện: *Năm 2025 - 2026.", ("range", None, "Năm 2025 - 2026")),
+        ("Chậm nhất 90 ngày trước ngày hết thời hạn bổ nhiệm, cấp có thẩm quyền phải ra thông báo",
+         ("conditional", None, "Chậm nhất 90 ngày trước ngày hết thời hạn bổ nhiệm")),
         # written forms
         ("Các đơn vị xây dựng kế hoạch, gửi về Sở Y tế trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành.",
          ("date", None, "trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành")),

@@ -128,8 +128,8 @@ def looks_deadline(text: str) -> bool:
 def looks_header(cells: list[str]) -> bool:
     """A header line: short cells, at least two of them naming a column role, no row label."""
     filled = [clean_spaces(c) for c in cells if c.strip()]
-    if len(filled) < 2 or any(len(c.split()) > 12 for c in filled):
-        return False
+    if len(filled) < 2 or any(len(c.split()) > 12 or c.endswith(":") for c in filled):
+        return False  # ("Ngày ban hành: | 18/11/2025" is a form, not a header)
     roles = [column_role(c) for c in filled]
     known = [r for r in roles if r != OTHER]
     for c, r in zip(filled, roles, strict=True):

@@ -236,6 +236,8 @@ def _tasks(
             group = _group_name(top, row.label, text)
             parent = None
             continue
+        if not row.label:  # a table without numbers: rows are cited by their place
+            row.label = str(sum(1 for t in tasks if t.group == _short_group(group)) + 1)
         # Notes shifted into agency columns ("Đã phê duyệt chủ trương đầu tư").
         if lead_text and is_note(lead_text) and not looks_agency(lead_text) and not _split_roles(lead_text):
             note, lead_text = _join(note, lead_text), ""
@@ -350,7 +352,9 @@ def _group_name(top: str | None, label: str, text: str) -> str:
 
 
 def _short_group(group: str | None) -> str | None:
-    return f"Nhóm {group}" if group else None
+    if not group:
+        return None
+    return group if fold(group).startswith("nhom ") else f"Nhóm {group}"
 
 
 def _join(a: str, b: str) -> str:

@@ -378,3 +378,18 @@ def test_a_signature_table_after_a_task_table_does_not_continue_it() -> None:
     signature = [["Nơi nhận: - Như trên; - Lưu: VT.", "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"]]
     result = parse_table(signature, "", REGISTRY, continues=first)
     assert result.tasks == [] and first.tasks[0].text == "Tổng kết năm" and result.rows_text
+
+
+def test_rows_without_numbers_are_cited_by_their_place() -> None:
+    rows = [
+        ["Nhiệm vụ", "Cơ quan chủ trì", "Thời gian"],
+        ["Nhóm giải pháp về truyền thông", "", ""],
+        ["Xây dựng chuyên mục trên cổng thông tin", "Sở Văn hóa, Thể thao và Du lịch", "Quý II/2026"],
+        ["Tổ chức tọa đàm trên sóng phát thanh", "Đài Phát thanh và Truyền hình tỉnh", "Quý III/2026"],
+    ]
+    tasks = parse_table(rows, "Phụ lục", REGISTRY).tasks
+    assert [t.citation for t in tasks] == [
+        "Phụ lục, Nhóm giải pháp về truyền thông, TT 1",
+        "Phụ lục, Nhóm giải pháp về truyền thông, TT 2",
+    ]
+    assert [t.lead_text for t in tasks] == ["Sở Văn hóa, Thể thao và Du lịch", "Đài Phát thanh và Truyền hình tỉnh"]

@@ -35,10 +35,28 @@ from knowledge.tables import parse_table  # noqa: E402
 from knowledge.text import nfc  # noqa: E402
 
 ABBR = {
-    "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "tp": "thanh pho", "kh cn": "khoa hoc va cong nghe",
-    "gd dt": "giao duc va dao tao", "vp": "van phong",
+    "ubnd": "uy ban nhan dan",
+    "hdnd": "hoi dong nhan dan",
+    "tp": "thanh pho",
+    "kh cn": "khoa hoc va cong nghe",
+    "gd dt": "giao duc va dao tao",
+    "vp": "van phong",
 }
-ROLE_WORDS = {"thu", "truong", "giam", "doc", "chu", "tich", "cac", "cua", "va", "thuoc", "so", "don", "vi"}
+ROLE_WORDS = {
+    "thu",
+    "truong",
+    "giam",
+    "doc",
+    "chu",
+    "tich",
+    "cac",
+    "cua",
+    "va",
+    "thuoc",
+    "so",
+    "don",
+    "vi",
+}
 
 
 def fold(s: str) -> str:
@@ -57,7 +75,9 @@ def expand(s: str) -> str:
 def near_in(part: str, hay: str) -> bool:
     words = [w for w in expand(part).split() if len(w) > 1 and w not in ROLE_WORDS]
     have = set(expand(hay).split())
-    return bool(words) and sum(w in have for w in words) >= max(1, len(words) - (1 if len(words) >= 3 else 0))
+    return bool(words) and sum(w in have for w in words) >= max(
+        1, len(words) - (1 if len(words) >= 3 else 0)
+    )
 
 
 def agency_ok(gold: str, names: list[str]) -> bool:
@@ -90,8 +110,11 @@ def documents(paths: list[Path]) -> list[Path]:
         if p.is_dir():
             out.extend(
                 sorted(
-                    q for q in p.iterdir()
-                    if q.is_file() and q.suffix.lower() in (".txt", ".md", ".docx", ".pdf") and q.name != "README.md"
+                    q
+                    for q in p.iterdir()
+                    if q.is_file()
+                    and q.suffix.lower() in (".txt", ".md", ".docx", ".pdf")
+                    and q.name != "README.md"
                 )
             )
         elif p.is_file():
@@ -128,11 +151,15 @@ def parse_file(path: Path) -> list[Task]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="*", type=Path)
-    ap.add_argument("--expect", type=Path, default=ROOT.parent / "shared" / "eval" / "dev_tables.jsonl")
+    ap.add_argument(
+        "--expect", type=Path, default=ROOT.parent / "shared" / "eval" / "dev_tables.jsonl"
+    )
     ap.add_argument("--verbose", "-v", action="store_true")
     ap.add_argument("--ocr", action="store_true", help="also scanned PDFs (slow: OCR)")
     args = ap.parse_args()
-    paths = args.paths or [ROOT.parent / "shared" / "corpus" / d for d in ("plans", "other", "formats")] + [ROOT / "sample_plans"]
+    paths = args.paths or [
+        ROOT.parent / "shared" / "corpus" / d for d in ("plans", "other", "formats")
+    ] + [ROOT / "sample_plans"]
     silver: dict[str, list[dict]] = defaultdict(list)
     non_task: set[str] = set()
     for line in args.expect.read_text(encoding="utf-8").splitlines():
@@ -144,7 +171,9 @@ def main() -> None:
         elif item.get("not_task_table"):
             non_task.add(item["doc"])
     totals: dict[str, dict[str, int]] = {"text": defaultdict(int), "containers": defaultdict(int)}
-    print(f"{'document':42s} {'tasks':>5s} {'exp':>4s} {'found':>5s} {'lead':>4s} {'supp':>4s} {'dl':>4s} {'inv':>4s}")
+    print(
+        f"{'document':42s} {'tasks':>5s} {'exp':>4s} {'found':>5s} {'lead':>4s} {'supp':>4s} {'dl':>4s} {'inv':>4s}"
+    )
     for path in documents(paths):
         if ".scan." in path.name and not args.ocr:
             continue
@@ -153,15 +182,26 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001 - a measurement reports failures and goes on
             print(f"{path.name:42s} ERROR {type(e).__name__}: {e}")
             continue
-        key = path.name if path.suffix in (".txt", ".md") else path.stem.replace(".scan", "").replace(".signed", "") + ".txt"
+        key = (
+            path.name
+            if path.suffix in (".txt", ".md")
+            else path.stem.replace(".scan", "").replace(".signed", "") + ".txt"
+        )
         rows = silver.get(key, [])
         used: set[int] = set()
         found = lead = support = deadline = 0
         for row in rows:
             prefix = fold(row["task"])
             match = next(
-                (i for i, t in enumerate(tasks) if i not in used and fold(t.text).startswith(prefix)), None
-            ) or next((i for i, t in enumerate(tasks) if i not in used and prefix in fold(t.text)), None)
+                (
+                    i
+                    for i, t in enumerate(tasks)
+                    if i not in used and fold(t.text).startswith(prefix)
+                ),
+                None,
+            ) or next(
+                (i for i, t in enumerate(tasks) if i not in used and prefix in fold(t.text)), None
+            )
             if match is None:
                 if args.verbose:
                     print(f"    MISSING tt {row['tt']}: {row['task']}")
@@ -170,7 +210,9 @@ def main() -> None:
             task = tasks[match]
             found += 1
             ok_lead = agency_ok(row["lead"], [r.name for r in task.lead] + [task.lead_text])
-            ok_support = agency_ok(row["support"], [r.name for r in task.support] + [task.support_text])
+            ok_support = agency_ok(
+                row["support"], [r.name for r in task.support] + [task.support_text]
+            )
             ok_deadline = deadline_ok(row["deadline"], task)
             lead += ok_lead
             support += ok_support
@@ -190,10 +232,21 @@ def main() -> None:
                         print(f"    INVENTED {t.row}: {t.text[:70]!r} lead={t.lead_text!r}")
         if args.verbose and not rows and tasks:
             for t in tasks[:5]:
-                print(f"    task {t.row}: {t.text[:60]!r} lead={t.lead_text!r} dl={t.deadline.text if t.deadline else ''!r}")
-        print(f"{path.name:42s} {len(tasks):5d} {len(rows):4d} {found:5d} {lead:4d} {support:4d} {deadline:4d} {invented:4d}")
+                print(
+                    f"    task {t.row}: {t.text[:60]!r} lead={t.lead_text!r} dl={t.deadline.text if t.deadline else ''!r}"
+                )
+        print(
+            f"{path.name:42s} {len(tasks):5d} {len(rows):4d} {found:5d} {lead:4d} {support:4d} {deadline:4d} {invented:4d}"
+        )
         total = totals["text" if path.suffix.lower() in (".txt", ".md") else "containers"]
-        for k, v in (("exp", len(rows)), ("found", found), ("lead", lead), ("support", support), ("deadline", deadline), ("invented", invented)):
+        for k, v in (
+            ("exp", len(rows)),
+            ("found", found),
+            ("lead", lead),
+            ("support", support),
+            ("deadline", deadline),
+            ("invented", invented),
+        ):
             total[k] += v
     for name, t in totals.items():
         exp = t["exp"] or 1

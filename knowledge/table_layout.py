@@ -18,11 +18,23 @@ from knowledge.document import Table
 from knowledge.text import clean_spaces, fold
 
 NUMBER, TASK, LEAD, SUPPORT, DEADLINE, NOTE, OTHER = (
-    "number", "task", "lead", "support", "deadline", "note", "other",
+    "number",
+    "task",
+    "lead",
+    "support",
+    "deadline",
+    "note",
+    "other",
 )
 # Kinds of OTHER columns (kept in Task.extra by header label) and of whole tables.
 PRODUCT, BUDGET, MONITOR, UNIT = "product", "budget", "monitor", "unit"
-TASKS, PROCEDURES, INDICATORS, SCHEDULE, PLAIN = "tasks", "procedures", "indicators", "schedule", "plain"
+TASKS, PROCEDURES, INDICATORS, SCHEDULE, PLAIN = (
+    "tasks",
+    "procedures",
+    "indicators",
+    "schedule",
+    "plain",
+)
 
 _NUMBER_RE = re.compile(r"(s\.?\s*)?tt\.?|stt|so tt|so thu tu|thu tu|tt\.|so")
 _LEAD_RE = re.compile(
@@ -37,7 +49,9 @@ _TASK_RE = re.compile(
     r"|chi tieu|thu tuc|ten tthc|tthc"
 )
 _AGENCY_HEAD = re.compile(
-    r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"
+    r"(?:"
+    + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True))
+    + r")\b"
     r"|(doanh nghiep|tong cong ty|cong ty|thue|nha cung cap|bo chqs|bch|quan doi|bo doi|lanh dao|cac)\b"
 )
 # Header words of columns that are not roles but still say "this line is a header".
@@ -92,7 +106,9 @@ def table_kind(header: list[str]) -> str:
         return PROCEDURES
     if re.search(r"don vi tinh|\bdvt\b", joined):
         return INDICATORS
-    if any(h.startswith("chi tieu") for h in folded) and not (SUPPORT in roles or DEADLINE in roles):
+    if any(h.startswith("chi tieu") for h in folded) and not (
+        SUPPORT in roles or DEADLINE in roles
+    ):
         return INDICATORS
     if sum(bool(re.match(r"(nam )?20\d\d$", h)) for h in folded) >= 2:
         return INDICATORS
@@ -110,7 +126,10 @@ def is_label(text: str) -> bool:
 
 def looks_agency(text: str) -> bool:
     f = fold(clean_spaces(text))
-    if f.startswith("to chuc ") and not re.match(r"to chuc (chinh tri|xa hoi|doan the|hoi\b(?! nghi| thao| thi| dien)|quoc te|tin dung|phi chinh phu)", f):
+    if f.startswith("to chuc ") and not re.match(
+        r"to chuc (chinh tri|xa hoi|doan the|hoi\b(?! nghi| thao| thi| dien)|quoc te|tin dung|phi chinh phu)",
+        f,
+    ):
         return False  # "Tổ chức hội nghị …": the verb, not an organisation
     if not f or len(f.split()) > 40 or not _AGENCY_HEAD.match(f):
         return False
@@ -134,13 +153,17 @@ def looks_header(cells: list[str]) -> bool:
     known = [r for r in roles if r != OTHER]
     for c, r in zip(filled, roles, strict=True):
         f = fold(c)
-        generic = re.match(r"(don vi|co quan|to chuc|bo phan|cac|nguoi)\b", f)  # a column name, not a name
+        generic = re.match(
+            r"(don vi|co quan|to chuc|bo phan|cac|nguoi)\b", f
+        )  # a column name, not a name
         period = re.fullmatch(r"(nam\s+)?(hien hanh\s+)?20\d\d|ke hoach|uoc thuc hien", f)
         if r == OTHER and (looks_agency(c) and not generic or is_label(c)):
             return False
         if looks_deadline(c) and r != DEADLINE and not period:
             return False
-    described = [c for c, r in zip(filled, roles, strict=True) if r != OTHER or _DESCRIPTOR.search(fold(c))]
+    described = [
+        c for c, r in zip(filled, roles, strict=True) if r != OTHER or _DESCRIPTOR.search(fold(c))
+    ]
     return len(known) >= 2 and 2 * len(described) >= len(roles)
 
 
@@ -151,7 +174,10 @@ def is_fragment(cells: list[str]) -> bool:
         return False
     if all(re.fullmatch(r"\d{1,2}|[a-z]", c) for c in filled) and len(filled) >= 3:
         return True
-    return all(len(c.split()) <= 4 and column_role(c) in (LEAD, SUPPORT, NUMBER, DEADLINE, NOTE) for c in filled)
+    return all(
+        len(c.split()) <= 4 and column_role(c) in (LEAD, SUPPORT, NUMBER, DEADLINE, NOTE)
+        for c in filled
+    )
 
 
 # -- the grid ----------------------------------------------------------------------------------
@@ -190,7 +216,12 @@ def find_header(cells: list[str]) -> tuple[int, list[str]] | None:
         end -= 1
     for start in range(0, end):
         part = cells[start:end]
-        if part and part[0].strip() and looks_header(part) and all(len(c.split()) <= 12 for c in part):
+        if (
+            part
+            and part[0].strip()
+            and looks_header(part)
+            and all(len(c.split()) <= 12 for c in part)
+        ):
             if start and is_label(cells[start - 1]):
                 return None  # a numbered data row whose cells happen to read like header words
             return start, part
@@ -202,9 +233,18 @@ def merge_header_lines(upper: list[str], lower: list[str]) -> list[str]:
     lines ("Thời gian" / "hoàn thành"). When the lower line lost the cells its rowspan
     neighbours covered, its cells go under the upper line's agency group cell."""
     lower_filled = [c for c in lower if c.strip()]
-    if len(lower) < len(upper) and lower and lower[0].strip() and all(column_role(c) in (LEAD, SUPPORT) for c in lower_filled):
+    if (
+        len(lower) < len(upper)
+        and lower
+        and lower[0].strip()
+        and all(column_role(c) in (LEAD, SUPPORT) for c in lower_filled)
+    ):
         group = next(
-            (i for i, h in enumerate(upper) if re.fullmatch(r"(co quan|don vi|trach nhiem)( thuc hien)?", fold(h))),
+            (
+                i
+                for i, h in enumerate(upper)
+                if re.fullmatch(r"(co quan|don vi|trach nhiem)( thuc hien)?", fold(h))
+            ),
             None,
         )
         if group is not None:

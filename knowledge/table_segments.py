@@ -36,7 +36,9 @@ from knowledge.table_layout import (
     table_kind,
 )
 
-_NUMBERING = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|\(?\d{1,3}\)|[IVX]{1,5}(\.\d{1,3})*\.?|[A-Z]\.?|[a-zđ]\))$")
+_NUMBERING = re.compile(
+    r"^(\d{1,3}(\.\d{1,3})*\.?|\(?\d{1,3}\)|[IVX]{1,5}(\.\d{1,3})*\.?|[A-Z]\.?|[a-zđ]\))$"
+)
 
 
 @dataclass
@@ -47,7 +49,9 @@ class Segment:
     body: list[tuple[int, list[str]]] = field(default_factory=list)  # (grid row, aligned cells)
     junk: list[str] = field(default_factory=list)  # page furniture met among the rows
     offset: int = 0
-    dropped: dict[int, set[int]] = field(default_factory=dict)  # grid row → columns a conversion dropped
+    dropped: dict[int, set[int]] = field(
+        default_factory=dict
+    )  # grid row → columns a conversion dropped
 
 
 def segments(grid: Grid, inherited: tuple[list[str], list[str]] | None = None) -> list[Segment]:
@@ -103,19 +107,34 @@ def _agenda(seg: Segment) -> bool:
     return bool(cells) and 2 * sum(bool(_CLOCK.search(c)) for c in cells) > len(cells)
 
 
-def _loose(grid: Grid, loose: list[int], inherited: tuple[list[str], list[str]] | None) -> list[Segment]:
+def _loose(
+    grid: Grid, loose: list[int], inherited: tuple[list[str], list[str]] | None
+) -> list[Segment]:
     """Rows before any header: the next page of the table before (same width), else roles
     inferred from their cells."""
     if inherited is not None:
         header, roles = inherited
         width = max(len(_strip(grid.rows[i])) for i in loose)
-        if len(header) - 1 <= width <= len(header) + 1 and TASK in roles:  # (not a 2-column signature table)
-            return [Segment(list(header), list(roles), table_kind(header), body=[(i, grid.rows[i]) for i in loose])]
+        if (
+            len(header) - 1 <= width <= len(header) + 1 and TASK in roles
+        ):  # (not a 2-column signature table)
+            return [
+                Segment(
+                    list(header),
+                    list(roles),
+                    table_kind(header),
+                    body=[(i, grid.rows[i]) for i in loose],
+                )
+            ]
     return _infer(grid, loose)
 
 
 def _labelled(cells: list[str]) -> bool:
-    return bool(cells) and bool(_NUMBERING.match(cells[0])) and any(len(c.split()) > 3 for c in cells[1:])
+    return (
+        bool(cells)
+        and bool(_NUMBERING.match(cells[0]))
+        and any(len(c.split()) > 3 for c in cells[1:])
+    )
 
 
 def _roles(header: list[str]) -> list[str]:
@@ -127,7 +146,11 @@ def _roles(header: list[str]) -> list[str]:
 
 def _restore_number_column(header: list[str], following: list[list[str]]) -> list[str]:
     """A header that lost its number cell while its rows still start with a number."""
-    if any(column_role(h) == NUMBER for h in header) or not header or column_role(header[0]) == NUMBER:
+    if (
+        any(column_role(h) == NUMBER for h in header)
+        or not header
+        or column_role(header[0]) == NUMBER
+    ):
         return header
     data = [r for r in following if any(r) and find_header(r) is None]
     numbered = [r for r in data if r and _NUMBERING.match(r[0])]
@@ -220,7 +243,13 @@ def _settle(grid: Grid, seg: Segment) -> list[Segment]:
     num = seg.roles.index(NUMBER) if NUMBER in seg.roles else 0
     body: list[tuple[int, list[str]]] = []
     for index, cells in seg.body:
-        if seg.kind == TASKS and num == 0 and 3 <= len(cells) < width and cells[-1] and _NUMBERING.match(cells[0]):
+        if (
+            seg.kind == TASKS
+            and num == 0
+            and 3 <= len(cells) < width
+            and cells[-1]
+            and _NUMBERING.match(cells[0])
+        ):
             cells, dropped = _fill_dropped(cells, seg.roles)
             if dropped:
                 seg.dropped[index] = dropped
@@ -275,7 +304,9 @@ def _misfits_ahead(body: list[tuple[int, list[str]]], width: int) -> bool:
     return len(labelled) >= 2 and sum(len(c) > width for c in labelled) >= min(3, len(labelled))
 
 
-def _infer(grid: Grid, loose: list[int], body: list[tuple[int, list[str]]] | None = None) -> list[Segment]:
+def _infer(
+    grid: Grid, loose: list[int], body: list[tuple[int, list[str]]] | None = None
+) -> list[Segment]:
     """Column roles of rows without a header, from what their cells hold."""
     if body is None:
         body = [(i, _strip(grid.rows[i])) for i in loose]
@@ -308,8 +339,13 @@ def _infer(grid: Grid, loose: list[int], body: list[tuple[int, list[str]]] | Non
     seg.roles = roles
     if LEAD in roles and (SUPPORT in roles or DEADLINE in roles):
         seg.kind = TASKS
-        names = {NUMBER: "TT", TASK: "Nội dung", LEAD: "Chủ trì", SUPPORT: "Phối hợp", DEADLINE: "Thời gian"}
+        names = {
+            NUMBER: "TT",
+            TASK: "Nội dung",
+            LEAD: "Chủ trì",
+            SUPPORT: "Phối hợp",
+            DEADLINE: "Thời gian",
+        }
         seg.header = [names.get(r, "") for r in roles]
     seg.body = [(i, c) for i, c in body if any(c)]
     return [seg]
-

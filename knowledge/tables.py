@@ -62,7 +62,9 @@ class _Row:
     cells: dict[int, str] = field(default_factory=dict)
     filled: dict[int, str] = field(default_factory=dict)  # merged-from-above texts
     spanning: bool = False  # one cell across the row ("1. Nhóm nhiệm vụ …"): a heading
-    orphan: bool = False  # lines before the first numbered row: the end of a row of the table before
+    orphan: bool = (
+        False  # lines before the first numbered row: the end of a row of the table before
+    )
 
     def add(self, index: int, text: str) -> None:
         text = clean_spaces(text)
@@ -95,7 +97,9 @@ def parse_table(
     grid = to_grid(rows)
     filled = rows.grid(fill_merged=True) if isinstance(rows, Table) else None
     result = TableResult([], [], [])
-    inherited = (continues.header, continues.roles) if continues is not None and continues.header else None
+    inherited = (
+        (continues.header, continues.roles) if continues is not None and continues.header else None
+    )
     carry = continues.tasks[-1] if continues is not None and continues.tasks else None
     for seg in segments(grid, inherited):
         result.kinds.append(seg.kind)
@@ -136,7 +140,11 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
             if filled is not None and index < len(filled):
                 for i, role in enumerate(seg.roles):
                     col = i + seg.offset
-                    if role in (LEAD, SUPPORT, DEADLINE) and _merged(grid, index, col) and col < len(filled[index]):
+                    if (
+                        role in (LEAD, SUPPORT, DEADLINE)
+                        and _merged(grid, index, col)
+                        and col < len(filled[index])
+                    ):
                         row.filled[i] = filled[index][col]
         elif first and m and task_col is not None and not cells[task_col]:
             # Number and text in one cell ("1. Rà soát …"): a row whose number the text carries.
@@ -188,7 +196,12 @@ def _merged(grid: Grid, r: int, c: int) -> bool:
 def _is_group(row: _Row, nxt: _Row | None, text: str, has_duty: bool) -> bool:
     if has_duty:
         return False
-    if not row.label or row.spanning or GROUP_LABEL_RE.match(row.label) or re.match(r"^[IVX]{1,5}\.\d", row.label):
+    if (
+        not row.label
+        or row.spanning
+        or GROUP_LABEL_RE.match(row.label)
+        or re.match(r"^[IVX]{1,5}\.\d", row.label)
+    ):
         return True
     if nxt is not None and nxt.label.startswith(row.label + "."):
         return True
@@ -207,7 +220,14 @@ def _tasks(
     carry: Task | None = None,
 ) -> tuple[list[Task], list[str]]:
     roles, header = seg.roles, seg.header
-    year = next((header_year(h) for h, r in zip(header, roles, strict=False) if r == DEADLINE and header_year(h)), None)
+    year = next(
+        (
+            header_year(h)
+            for h, r in zip(header, roles, strict=False)
+            if r == DEADLINE and header_year(h)
+        ),
+        None,
+    )
     built = _build_rows(seg, grid, filled)
     tasks: list[Task] = []
     warnings: list[str] = []
@@ -217,12 +237,21 @@ def _tasks(
     for n, row in enumerate(built):
 
         def cell(role: str, row: _Row = row) -> str:
-            parts = [row.cells.get(i, "") or row.filled.get(i, "") for i, r in enumerate(roles) if r == role]
+            parts = [
+                row.cells.get(i, "") or row.filled.get(i, "")
+                for i, r in enumerate(roles)
+                if r == role
+            ]
             # Two time columns ("Bắt đầu" | "Hoàn thành") make a span.
             return (" - " if role == DEADLINE else " ").join(p for p in parts if p).strip()
 
         text = _task_text(cell(TASK), row.label)
-        lead_text, support_text, deadline_text, note = cell(LEAD), cell(SUPPORT), cell(DEADLINE), cell(NOTE)
+        lead_text, support_text, deadline_text, note = (
+            cell(LEAD),
+            cell(SUPPORT),
+            cell(DEADLINE),
+            cell(NOTE),
+        )
         if row.orphan:
             if carry is not None:
                 _finish(carry, registry, text, lead_text, support_text, deadline_text)
@@ -239,16 +268,25 @@ def _tasks(
         if not row.label:  # a table without numbers: rows are cited by their place
             row.label = str(sum(1 for t in tasks if t.group == _short_group(group)) + 1)
         # Notes shifted into agency columns ("Đã phê duyệt chủ trương đầu tư").
-        if lead_text and is_note(lead_text) and not looks_agency(lead_text) and not _split_roles(lead_text):
+        if (
+            lead_text
+            and is_note(lead_text)
+            and not looks_agency(lead_text)
+            and not _split_roles(lead_text)
+        ):
             note, lead_text = _join(note, lead_text), ""
         if support_text and is_note(support_text) and not looks_agency(support_text):
             note, support_text = _join(note, support_text), ""
         split = _split_roles(lead_text)
         if split:
-            lead_text, support_text = split[0], _join(split[1], support_text) if split[1] != support_text else split[1]
+            lead_text, support_text = (
+                split[0],
+                _join(split[1], support_text) if split[1] != support_text else split[1],
+            )
         lead_text, support_text = _agency_cell(lead_text), _agency_cell(support_text)
         is_sub = parent is not None and (
-            bool(re.match(r"^([a-zđ]\)?|[-+•–])$", row.label)) or row.label.startswith(parent.row + ".")
+            bool(re.match(r"^([a-zđ]\)?|[-+•–])$", row.label))
+            or row.label.startswith(parent.row + ".")
         )
         if is_sub and parent is not None:
             lead_text = lead_text or parent.lead_text
@@ -281,7 +319,9 @@ def _tasks(
     return tasks, warnings
 
 
-def _finish(task: Task, registry: AgencyRegistry, text: str, lead: str, support: str, deadline: str) -> None:
+def _finish(
+    task: Task, registry: AgencyRegistry, text: str, lead: str, support: str, deadline: str
+) -> None:
     """The rest of a row a page break cut, found at the top of the next page's table."""
     task.text = clean_spaces(f"{task.text} {text}")
     if lead:
@@ -291,7 +331,9 @@ def _finish(task: Task, registry: AgencyRegistry, text: str, lead: str, support:
         task.support_text = clean_spaces(f"{task.support_text} {support}")
         task.support = [registry.canonical(p) for p in split_agencies(task.support_text)]
     if deadline:
-        task.deadline = parse_deadline(clean_spaces(f"{task.deadline.text if task.deadline else ''} {deadline}"))
+        task.deadline = parse_deadline(
+            clean_spaces(f"{task.deadline.text if task.deadline else ''} {deadline}")
+        )
 
 
 def _task_text(text: str, label: str) -> str:
@@ -325,7 +367,12 @@ def _split_roles(cell: str) -> tuple[str, str] | None:
 def _agency_cell(text: str) -> str:
     """An agency cell without its role word ("Chủ trì: Sở Y tế") and with its bullet list
     ("- Sở Y tế - Sở Tài chính") written as a list ("Sở Y tế; Sở Tài chính")."""
-    text = re.sub(r"^(?:(?:cơ quan|đơn vị)\s+)?(?:chủ trì|phối hợp)(?:\s+với)?\s*[:\-–]\s*", "", text, flags=re.I)
+    text = re.sub(
+        r"^(?:(?:cơ quan|đơn vị)\s+)?(?:chủ trì|phối hợp)(?:\s+với)?\s*[:\-–]\s*",
+        "",
+        text,
+        flags=re.I,
+    )
     if re.match(r"^[-–+•]\s", text):
         parts = [p.strip(" ;,.") for p in re.split(r"(?:^|\s)[-–+•]\s+", text)]
         text = "; ".join(p for p in parts if p)
@@ -345,9 +392,13 @@ def _deadline(text: str, year: int | None) -> Deadline | None:
 
 
 def _group_name(top: str | None, label: str, text: str) -> str:
-    """"B.IV" under lettered parts, else the row's own number, else its title (cut short)."""
+    """ "B.IV" under lettered parts, else the row's own number, else its title (cut short)."""
     if label:
-        return f"{top}.{label}" if top and top != label and re.fullmatch(r"[IVX]{1,5}", label) else label
+        return (
+            f"{top}.{label}"
+            if top and top != label and re.fullmatch(r"[IVX]{1,5}", label)
+            else label
+        )
     return text if len(text) < 60 else text[:57] + "…"
 
 
@@ -373,4 +424,3 @@ def _labelled_rows(seg: Segment) -> list[str]:
         if parts:
             out.append("; ".join(parts))
     return out + seg.junk
-

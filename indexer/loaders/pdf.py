@@ -79,18 +79,41 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
 
 
 def _page_content(page, repeated: set[tuple[int, str]]) -> tuple[list[Line], list[tuple[float, Table]]]:
-    found = [t for t in page.find_tables() if len(t.rows) >= 2 and len(t.rows[0].cells) >= 2]
+    found = [t for t in page.find_tables() if t.rows and len(t.rows[0].cells) >= 2]
     tables = [(t.bbox[1], _table(t)) for t in found]
     rest = page
     for t in found:
         rest = rest.outside_bbox(t.bbox)
     lines = []
-    for raw in rest.extract_text_lines(strip=True, return_chars=False):
-        text = nfc(raw["text"]).strip()
-        if not text or _running(text, raw["top"], page.height, repeated):
-            continue
-        lines.append(Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"]))
+    for raw in rest.extract_text_lines(strip=True, return_chars=True):
+        for x0, x1 in _columns(raw["chars"]):
+            if (x0, x1) == (None, None):
+                text, x0, x1 = raw["text"], raw["x0"], raw["x1"]
+            else:
+                box = (x0 - 0.5, raw["top"] - 0.5, x1 + 0.5, raw["bottom"] + 0.5)
+                text = rest.crop(box).extract_text()
+            text = nfc(" ".join(text.split()))
+            if text and not _running(text, raw["top"], page.height, repeated):
+                lines.append(Line(text, x0, x1, raw["top"], raw["bottom"]))
     return lines, tables
+
+
+def _columns(chars: list[dict]) -> list[tuple]:
+    """Horizontal extents of a line's parts separated by a column gap (letterhead: issuer on
+    the left, national motto on the right): a gap much wider than the line's word spaces.
+    [(None, None)] when the line is one piece."""
+    chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: c["x0"])
+    if len(chars) < 2:
+        return [(None, None)]
+    gaps = [(b["x0"] - a["x1"], i) for i, (a, b) in enumerate(zip(chars, chars[1:], strict=False), 1)]
+    spaces = sorted(g for g, _ in gaps if g > 1)
+    typical = statistics.median(spaces) if spaces else 1.0
+    size = statistics.median(c.get("size", 10) for c in chars)
+    cuts = [i for g, i in gaps if g > 1.2 * size and g > 3 * typical]
+    if not cuts:
+        return [(None, None)]
+    bounds = [0, *cuts, len(chars)]
+    return [(chars[a]["x0"], max(c["x1"] for c in chars[a:b])) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _running(text: str, top: float, height: float, repeated: set[tuple[int, str]]) -> bool:
@@ -211,6 +234,12 @@ class _Builder:
                 _continue_row(previous.rows[-1], rows[0])  # a row cut by the page break
                 rows = rows[1:]
             previous.rows.extend(rows)
+            return
+        if len(table.rows) == 1:  # a boxed line, not a table: its cells are paragraphs
+            self.open_table = None
+            for cell in table.rows[0]:
+                if cell.text:
+                    self.document.blocks.append(Paragraph(" ".join(cell.text.split()), page=page))
             return
         self.document.blocks.append(table)
         self.open_table = table

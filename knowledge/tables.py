@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from knowledge.agencies import AgencyRegistry, is_note, split_agencies
 from knowledge.deadlines import parse_deadline
 from knowledge.document import Table
-from knowledge.model import Deadline, Task
+from knowledge.model import Task
+from knowledge.table_cells import agency_cell, deadline_of, split_roles, task_text
 from knowledge.table_layout import (
     DEADLINE,
     GROUP_LABEL_RE,
@@ -245,7 +246,7 @@ def _tasks(
             # Two time columns ("Bắt đầu" | "Hoàn thành") make a span.
             return (" - " if role == DEADLINE else " ").join(p for p in parts if p).strip()
 
-        text = _task_text(cell(TASK), row.label)
+        text = task_text(cell(TASK), row.label)
         lead_text, support_text, deadline_text, note = (
             cell(LEAD),
             cell(SUPPORT),
@@ -272,18 +273,18 @@ def _tasks(
             lead_text
             and is_note(lead_text)
             and not looks_agency(lead_text)
-            and not _split_roles(lead_text)
+            and not split_roles(lead_text)
         ):
             note, lead_text = _join(note, lead_text), ""
         if support_text and is_note(support_text) and not looks_agency(support_text):
             note, support_text = _join(note, support_text), ""
-        split = _split_roles(lead_text)
+        split = split_roles(lead_text)
         if split:
             lead_text, support_text = (
                 split[0],
                 _join(split[1], support_text) if split[1] != support_text else split[1],
             )
-        lead_text, support_text = _agency_cell(lead_text), _agency_cell(support_text)
+        lead_text, support_text = agency_cell(lead_text), agency_cell(support_text)
         is_sub = parent is not None and (
             bool(re.match(r"^([a-zđ]\)?|[-+•–])$", row.label))
             or row.label.startswith(parent.row + ".")
@@ -307,7 +308,7 @@ def _tasks(
             support=[registry.canonical(p) for p in split_agencies(support_text)],
             lead_text=lead_text,
             support_text=support_text,
-            deadline=_deadline(deadline_text, year or plan_year),
+            deadline=deadline_of(deadline_text, year or plan_year),
             note=note,
             extra=extra,
         )
@@ -334,61 +335,6 @@ def _finish(
         task.deadline = parse_deadline(
             clean_spaces(f"{task.deadline.text if task.deadline else ''} {deadline}")
         )
-
-
-def _task_text(text: str, label: str) -> str:
-    """The task, not its number: "1.1. Rà soát …" in the task cell loses its "1.1."."""
-    if label:
-        text = re.sub(rf"^{re.escape(label)}[.)]?\s+", "", text)
-    return text
-
-
-_ROLE_SPLIT = re.compile(
-    r"^(?:(?:đơn vị |cơ quan )?chủ trì\s*[:,]?\s*)?(?P<lead>.+?)\s*(?:\(chủ trì\)|chủ trì)?\s*[,;.]?\s*"
-    r"(?:(?:đơn vị |cơ quan )?phối hợp(?: với)?\s*[:,]?\s*)(?P<support>.+)$",
-    re.I | re.S,
-)
-
-
-def _split_roles(cell: str) -> tuple[str, str] | None:
-    """One cell naming both roles: "Chủ trì: Sở Y tế; phối hợp: Sở Tài chính" or
-    "Sở Y tế chủ trì, Sở Tài chính phối hợp" → (lead, support)."""
-    if "phối hợp" not in cell.lower() or "chủ trì" not in cell.lower():
-        return None
-    m = _ROLE_SPLIT.match(clean_spaces(cell))
-    if not m:
-        return None
-    lead = m.group("lead").strip(" ,;:.")
-    lead = re.sub(r"\s*\(?chủ trì\)?$", "", lead, flags=re.I).strip(" ,;:.")
-    support = re.sub(r"\s*\(?phối hợp\)?\.?$", "", m.group("support"), flags=re.I).strip(" ,;:.")
-    return (lead, support) if lead and support else None
-
-
-def _agency_cell(text: str) -> str:
-    """An agency cell without its role word ("Chủ trì: Sở Y tế") and with its bullet list
-    ("- Sở Y tế - Sở Tài chính") written as a list ("Sở Y tế; Sở Tài chính")."""
-    text = re.sub(
-        r"^(?:(?:cơ quan|đơn vị)\s+)?(?:chủ trì|phối hợp)(?:\s+với)?\s*[:\-–]\s*",
-        "",
-        text,
-        flags=re.I,
-    )
-    if re.match(r"^[-–+•]\s", text):
-        parts = [p.strip(" ;,.") for p in re.split(r"(?:^|\s)[-–+•]\s+", text)]
-        text = "; ".join(p for p in parts if p)
-    return text
-
-
-def _deadline(text: str, year: int | None) -> Deadline | None:
-    deadline = parse_deadline(text)
-    if deadline is None or year is None or re.search(r"\b(19|20)\d\d\b", text):
-        return deadline
-    if deadline.parsed and deadline.kind not in ("unparsed",) and deadline.end is not None:
-        return deadline
-    if deadline.recurrence or deadline.kind in ("ongoing", "conditional"):
-        return deadline
-    completed = parse_deadline(f"{text} năm {year}")
-    return completed if completed is not None and completed.parsed else deadline
 
 
 def _group_name(top: str | None, label: str, text: str) -> str:

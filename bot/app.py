@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import handlers
+from bot import followthrough, handlers
 from bot.storage import ensure_schema
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings
@@ -51,11 +51,17 @@ USER_COMMANDS = [
     BotCommand("hanchot", "Việc đến hạn: /hanchot 6/2025, quý III/2024, 01/7/2025"),
     BotCommand("baocao", "Chế độ báo cáo định kỳ: ai báo cáo gì, cho ai, hạn nào"),
     BotCommand("plans", "Các kế hoạch đã nạp"),
+    BotCommand("xuat", "Tệp Excel nhiệm vụ của một cơ quan: /xuat Sở Nội vụ"),
+    BotCommand("vanban", "Kế hoạch nào thực hiện văn bản: /vanban 25-CT/TW"),
     BotCommand("nhacviec", "Bật/chỉnh nhắc việc cho cuộc trò chuyện này"),
     BotCommand("huynhac", "Tắt nhắc việc"),
     BotCommand("start", "Bắt đầu"),
 ]
-ADMIN_COMMANDS = [*USER_COMMANDS, BotCommand("reindex", "Quản trị: đọc lại thư mục kế hoạch")]
+ADMIN_COMMANDS = [
+    *USER_COMMANDS,
+    BotCommand("reindex", "Quản trị: đọc lại thư mục kế hoạch"),
+    BotCommand("gopy", "Quản trị: góp ý 👍/👎 của người dùng"),
+]
 
 TOKEN_HELP = (
     "Chưa có token Telegram. Hãy đặt TELEGRAM_BOT_TOKEN=<token do @BotFather cấp> (trong .env "
@@ -172,6 +178,9 @@ def build_application(
     application.add_handler(CommandHandler("hanchot", handlers.hanchot, filters=message))
     application.add_handler(CommandHandler("baocao", handlers.baocao, filters=message))
     application.add_handler(CommandHandler("reindex", handlers.reindex, filters=message))
+    application.add_handler(CommandHandler("xuat", followthrough.xuat, filters=message))
+    application.add_handler(CommandHandler("vanban", followthrough.vanban, filters=message))
+    application.add_handler(CommandHandler("gopy", followthrough.gopy, filters=message))
     application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.document))
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.question)

@@ -52,6 +52,7 @@ from bot.formatting import (
 )
 from bot.periods import USAGE as HANCHOT_USAGE
 from bot.periods import parse_period
+from indexer import feedback as answer_log
 from indexer.indexing import index_paths, index_upload, preview_upload
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings
@@ -184,8 +185,9 @@ async def _send_listing(
     intent: str = "",
     answered: bool | None = None,
     feedback: bool = False,
-) -> None:
-    """First page of `listing` (a reply, or an edit of `message` when `edit`), with its buttons."""
+) -> str:
+    """First page of `listing` (a reply, or an edit of `message` when `edit`), with its buttons;
+    returns the key the buttons carry."""
     pages = paginate(listing)
     shown = Shown(pages, question, intent, answered, feedback)
     key = _remember(context, "shown", shown)
@@ -194,6 +196,7 @@ async def _send_listing(
         await message.edit_text(pages[0].text, reply_markup=markup)
     else:
         await message.reply_text(pages[0].text, reply_markup=markup)
+    return key
 
 
 def question_text(message: Message, bot_username: str | None) -> str:
@@ -403,7 +406,7 @@ async def _answer(message: Message, context: Context, text: str, edit: bool = Fa
         matched = matches[0].matched if matches else ""
         await _ask_choice(message, context, Choice("ask", list(answer.candidates), text, matched))
         return
-    await _send_listing(
+    key = await _send_listing(
         message,
         context,
         answer_listing(answer),
@@ -413,6 +416,8 @@ async def _answer(message: Message, context: Context, text: str, edit: bool = Fa
         answered=answer.answered,
         feedback=answer.intent != "invalid",
     )
+    if answer.intent != "invalid":  # votes outlive a restart (chat_data does not)
+        answer_log.remember_answer(deps.store.db, message.chat_id, key, answer)
 
 
 async def _ask_choice(message: Message, context: Context, choice: Choice) -> None:
@@ -480,6 +485,11 @@ async def feedback(update: Update, context: Context) -> None:
         await query.answer("Nút không hợp lệ.")
         return
     shown: Shown | None = _recall(context, "shown", key)
+    user_id, chat_id = query.from_user.id, _chat_id(update)
+    logged = answer_log.record_vote(deps.store.db, chat_id=chat_id, key=key, user_id=user_id, vote=value)
+    if logged is not None:
+        await query.answer("Cảm ơn góp ý của bạn!" + (" 👍" if value == storage.UP else " 👎"))
+        return
     if shown is None or not shown.question:
         await query.answer(EXPIRED, show_alert=True)
         return

@@ -211,6 +211,28 @@ def export_cmd(db, agency, role, plan_id, start, end, today, chat_id, xlsx, csv_
 
 @main.command()
 @db_option
+@click.option("--since", help="YYYY-MM-DD: chỉ các phiếu từ ngày này.")
+@click.option("--csv", "as_csv", is_flag=True, help="Mỗi phiếu một dòng CSV (câu hỏi, câu trả lời, kế hoạch).")
+@click.option("--json", "as_json", is_flag=True)
+def feedback(db, since, as_csv, as_json) -> None:
+    """👍/👎 by intent and by plan, and the questions voted down with the answer shown."""
+    from indexer.feedback import feedback_report, render_text, write_csv
+
+    report = feedback_report(_store(_settings(db)).db, _date(since))
+    if as_csv:
+        import io
+
+        out = io.StringIO()
+        write_csv(report, out)
+        click.echo(out.getvalue(), nl=False)
+    elif as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(report))
+
+
+@main.command()
+@db_option
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=10, show_default=True)
 @click.argument("question")

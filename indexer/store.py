@@ -195,6 +195,22 @@ def m009_plan_source(db: sqlite_utils.Database) -> None:
             kept.add(nfc(file))
 
 
+def m011_answer_log(db: sqlite_utils.Database) -> None:
+    """Answers sent with 👍/👎, kept durably (`indexer.feedback`): a vote cast after a restart is
+    still recorded, with the question and the answer it judges."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS answer_log (
+            chat_id INTEGER NOT NULL, key TEXT NOT NULL, question TEXT NOT NULL, intent TEXT,
+            answered INTEGER, answer TEXT, plans TEXT, created_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, key))"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_answer_log_created ON answer_log(created_at)")
+    columns = db["feedback"].columns_dict
+    for column in ("answer", "plans"):  # the answer shown and the plans it cited (JSON list)
+        if column not in columns:
+            db.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_plan_year,
@@ -204,6 +220,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m006_deadline_indexes,
     m007_plan_valid_until,
     m009_plan_source,
+    m011_answer_log,
 ]
 
 

@@ -41,6 +41,7 @@ TIME_PRESETS = ("07:30", "08:00", "09:00", "13:30", "16:00")
 ALL_WORDS = {"tat ca", "het", "all", "toan bo"}
 PLAN_WORDS = re.compile(r"(?:^|[\s;,|])(?:ke hoach|kh)\s*(?:so\s*)?[:#]?\s*(?P<value>\S+)\s*$")
 GROUP_ANONYMOUS_BOT = 1087968824  # "Group" sender of anonymous administrators
+UNAVAILABLE = "Nút này không còn dùng được."
 
 USAGE = (
     "Cách dùng:\n"
@@ -262,7 +263,10 @@ def _cycle(current: tuple, presets: tuple) -> tuple:
 async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Buttons of the settings message: cycle the days and time, choose a plan, stop, start."""
     svc, query, chat = _svc(context), update.callback_query, update.effective_chat
-    if svc is None or query is None or chat is None:
+    if query is None:
+        return
+    if svc is None or chat is None:
+        await query.answer(UNAVAILABLE)
         return
     action = (query.data or "")[len(SETTINGS_PREFIX) :]
     sub = storage.get_subscription(svc.db, chat.id)
@@ -297,12 +301,15 @@ async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             changes = {"remind_time": time.fromisoformat(_cycle(current, TIME_PRESETS))}
         elif action == "agall":
             changes = {"agency": None}
-        elif action.startswith("plan:"):
-            plan_id = int(action.split(":", 1)[1])
+        elif action.startswith("plan:") and action[5:].isdigit():
+            plan_id = int(action[5:])
             plan = next((p for p in svc.knowledge().plans if p.id == plan_id), None)
-            changes = {"plan_file": plan.file if plan else None}
+            if plan is None:
+                await query.answer("Kế hoạch này không còn trong chỉ mục.", show_alert=True)
+                return
+            changes = {"plan_file": plan.file}
         else:
-            await query.answer()
+            await query.answer(UNAVAILABLE)
             return
         sub = _subscribe(svc, update, sub, **changes)
         svc.schedule(context.application.job_queue, sub)
@@ -322,13 +329,16 @@ async def _edit(query, text: str, markup: InlineKeyboardMarkup) -> None:
 async def on_done_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "Đã xong" button under a reminder: done for this chat ("Hoàn tác" undoes it)."""
     svc, query, chat = _svc(context), update.callback_query, update.effective_chat
-    if svc is None or query is None or chat is None or not query.data:
+    if query is None:
+        return
+    if svc is None or chat is None or not query.data:
+        await query.answer(UNAVAILABLE)
         return
     undo = query.data.startswith(UNDO_PREFIX)
     try:
         item_id = int(query.data.split(":", 1)[1])
     except ValueError:
-        await query.answer()
+        await query.answer(UNAVAILABLE)
         return
     key = storage.item_key_for(svc.db, item_id)
     if key is None:

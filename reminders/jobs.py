@@ -6,6 +6,20 @@ from the sent keys, so nothing depends on the scheduler remembering anything). A
 catch-up run sends, once, whatever was missed while the bot was down and is still before its
 deadline.
 
+Delivery goes through an outbox (`reminder_outbox`). One transaction decides what is due (reading
+the keys already settled), records each message as pending and settles its keys; then each
+message is marked "attempted" (committed), sent, and marked sent. Whatever a crash, a timeout or
+a network failure leaves pending is sent first by the next run for that chat (the start-up
+catch-up, a retry, the daily job), with the same content. The Bot API cannot tell whether a
+message whose send had started arrived, so the policy is to resend it (marked "gửi lại … nếu đã
+nhận, xin bỏ qua"). Guaranteed:
+- no reminder is lost once decided, unless Telegram refuses it for good (chat gone, message
+  rejected: recorded as failed) or it stays undeliverable for `overdue_grace_days`;
+- no reminder is decided twice (the decision and the record are one transaction);
+- a reminder reaches a chat twice only when the process dies (or the request times out) after
+  Telegram accepted the message and before "sent" was committed: at most one message per chat
+  per crash, since a chat's messages go one at a time.
+
 - `register_reminders(application, settings, store)`: call once from the app builder.
 - `ReminderService.run_chat(bot, chat_id, now)`: one run for one chat (what the job does), with
   `now` injectable for tests; `ReminderService.clock` is the only clock.
@@ -27,7 +41,7 @@ from telegram.ext import Application, CallbackContext, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
 from indexer.settings import Settings
-from indexer.store import Store
+from indexer.store import Store, transaction
 from reminders import storage
 from reminders.schedule import Digest, Knowledge, OutMessage, Policy, Subscription, due_now, render
 
@@ -37,6 +51,7 @@ SERVICE_KEY = "reminders"  # application.bot_data[SERVICE_KEY] -> ReminderServic
 JOB_PREFIX = "nhacviec:"
 CATCHUP_JOB = "nhacviec:catchup"
 MAX_ATTEMPTS = 4
+RESENT_NOTE = "<i>(Gửi lại sau một lần gián đoạn; nếu đã nhận tin này, xin bỏ qua.)</i>"
 RETRY_LATER = timedelta(minutes=5)
 GONE = (
     "chat not found",
@@ -80,21 +95,25 @@ class ReminderService:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.db = store.db
         self.policy = Policy.from_settings(settings)
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(self.policy.tz))
         self._locks: dict[int, asyncio.Lock] = {}
         self._knowledge: tuple[int, Knowledge] | None = None
         storage.ensure_schema(self.db)
 
+    @property
+    def db(self):  # this thread's connection
+        return self.store.db
+
     def now(self) -> datetime:
         return self.clock().astimezone(self.policy.tz)
 
     def knowledge(self) -> Knowledge:
-        version = self.store.data_version()
-        if self._knowledge is None or self._knowledge[0] != version:
-            self._knowledge = (version, storage.load_knowledge(self.db))
-        return self._knowledge[1]
+        with self.store.reading():  # the version and everything loaded: one commit
+            version = self.store.data_version()
+            if self._knowledge is None or self._knowledge[0] != version:
+                self._knowledge = (version, storage.load_knowledge(self.db))
+            return self._knowledge[1]
 
     # -- what is due --------------------------------------------------------------------------
     def digest(self, sub: Subscription, now: datetime) -> Digest:
@@ -112,63 +131,98 @@ class ReminderService:
         return digest, render(digest, sub, self.knowledge())
 
     # -- sending ------------------------------------------------------------------------------
+    def decide(self, sub: Subscription, now: datetime) -> tuple[Digest, list[storage.Outgoing]]:
+        """What is due, recorded in the outbox in the same transaction that read what was sent."""
+        knowledge = self.knowledge()
+        with transaction(self.db):
+            digest = due_now(
+                sub,
+                knowledge,
+                self.policy,
+                now,
+                sent=storage.sent_keys(self.db, sub.chat_id),
+                done=storage.done_keys(self.db, sub.chat_id),
+            )
+            queued = storage.enqueue(self.db, sub.chat_id, render(digest, sub, knowledge), now)
+        return digest, queued
+
     async def run_chat(
         self, bot: Bot, chat_id: int, now: datetime | None = None, job_queue: JobQueue | None = None
     ) -> RunResult:
-        """Send this chat what is due at `now` (one message, split if long) and record it."""
+        """Send this chat what is due at `now` (one digest, split if long), through the outbox:
+        first what an earlier run left pending (a crash, a network failure), then what is new."""
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             now = (now or self.now()).astimezone(self.policy.tz)
             sub = storage.get_subscription(self.db, chat_id)
             if sub is None or not sub.active:
+                storage.mark_failed(self.db, chat_id, "subscription off", state="expired")
                 return RunResult(chat_id, "inactive")
-            digest, messages = self.messages(sub, now)
-            if not digest.allowed:
+            if not self.policy.allowed(now):
                 return RunResult(chat_id, "deferred")
-            if not messages:
-                return RunResult(chat_id, "nothing")
-            result = RunResult(chat_id, "sent")
-            for message in messages:
-                try:
-                    sent = await send_with_retry(bot, chat_id, message)
-                except ChatMigrated as exc:
-                    log.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
-                    storage.move_chat(self.db, chat_id, exc.new_chat_id, now)
-                    if job_queue is not None:
-                        self.unschedule(job_queue, chat_id)
-                        moved = storage.get_subscription(self.db, exc.new_chat_id)
-                        if moved:
-                            self.schedule(job_queue, moved)
-                    result.status = "gone"
-                    return result
-                except ChatGone as exc:
-                    log.warning("chat %s unreachable (%s): subscription deactivated", chat_id, exc)
-                    storage.deactivate(self.db, chat_id, str(exc), now)
-                    if job_queue is not None:
-                        self.unschedule(job_queue, chat_id)
-                    result.status = "gone"
-                    return result
-                except BadRequest:
-                    log.exception("reminder to %s rejected by Telegram", chat_id)
-                    result.status = "failed"
-                    return result
-                except (TimedOut, NetworkError, RetryAfter) as exc:
-                    log.warning(
-                        "reminder to %s not sent (%s): retrying in %s", chat_id, exc, RETRY_LATER
-                    )
-                    if job_queue is not None:
-                        job_queue.run_once(
-                            reminder_job,
-                            RETRY_LATER,
-                            data=chat_id,
-                            name=job_name(chat_id) + ":retry",
-                        )
-                    result.status = "failed"
-                    return result
-                storage.record_sent(self.db, chat_id, message.keys, now, sent.message_id)
-                result.messages.append(sent.message_id)
-                result.keys.extend(message.keys)
+            result = RunResult(chat_id, "nothing")
+            stale = now - timedelta(days=self.policy.overdue_grace_days)
+            storage.expire_pending(self.db, chat_id, stale)  # left pending too long ago: dropped
+            queue = storage.pending_messages(self.db, chat_id)
+            for fresh in (False, True):
+                if fresh:
+                    _, queue = self.decide(sub, now)
+                for outgoing in queue:
+                    status = await self._deliver(bot, outgoing, now, job_queue, result)
+                    if status != "sent":
+                        result.status = status
+                        return result
+                    result.status = "sent"
             return result
+
+    async def _deliver(
+        self,
+        bot: Bot,
+        outgoing: storage.Outgoing,
+        now: datetime,
+        job_queue: JobQueue | None,
+        result: RunResult,
+    ) -> str:
+        chat_id = outgoing.chat_id
+        text = outgoing.text
+        if outgoing.attempts:  # a send was started before a crash or a timeout: it may have arrived
+            text = RESENT_NOTE + "\n" + text
+        message = OutMessage(text, list(outgoing.buttons), list(outgoing.keys))
+        storage.mark_attempt(self.db, outgoing.id)
+        try:
+            sent = await send_with_retry(bot, chat_id, message)
+        except ChatMigrated as exc:
+            log.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
+            storage.move_chat(self.db, chat_id, exc.new_chat_id, now)
+            if job_queue is not None:
+                self.unschedule(job_queue, chat_id)
+                moved = storage.get_subscription(self.db, exc.new_chat_id)
+                if moved:
+                    self.schedule(job_queue, moved)
+                    job_queue.run_once(reminder_job, 1, data=moved.chat_id, name=job_name(moved.chat_id) + ":retry")
+            return "gone"
+        except ChatGone as exc:
+            log.warning("chat %s unreachable (%s): subscription deactivated", chat_id, exc)
+            storage.deactivate(self.db, chat_id, str(exc), now)
+            storage.mark_failed(self.db, chat_id, str(exc))
+            if job_queue is not None:
+                self.unschedule(job_queue, chat_id)
+            return "gone"
+        except BadRequest as exc:
+            log.exception("reminder to %s rejected by Telegram", chat_id)
+            storage.mark_failed(self.db, chat_id, exc.message, outgoing_id=outgoing.id)
+            return "failed"
+        except (TimedOut, NetworkError, RetryAfter) as exc:
+            log.warning("reminder to %s not sent (%s): retrying in %s", chat_id, exc, RETRY_LATER)
+            if job_queue is not None:
+                job_queue.run_once(
+                    reminder_job, RETRY_LATER, data=chat_id, name=job_name(chat_id) + ":retry"
+                )
+            return "failed"
+        storage.mark_sent(self.db, outgoing, now, sent.message_id)
+        result.messages.append(sent.message_id)
+        result.keys.extend(outgoing.keys)
+        return "sent"
 
     async def run_all(
         self, bot: Bot, now: datetime | None = None, job_queue: JobQueue | None = None

@@ -1,4 +1,4 @@
-"""Reminder state in the project's SQLite database: subscriptions, sent keys, tasks done.
+"""Reminder state in the project's SQLite database: subscriptions, sent keys, outbox, tasks done.
 
 The tables are the numbered migration `m004_reminders` in `indexer.store` (the store owns the
 schema); `ensure_schema` applies pending migrations when they are missing. Sent keys live in the same database as everything
@@ -8,16 +8,18 @@ else: after a crash or a restart nothing already sent is sent again.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import sqlite_utils
 
-from indexer.store import migrate
+from indexer.store import migrate, transaction
 from knowledge.deadlines import due_offset
 from reminders.schedule import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
 
-TABLES = ("subscriptions", "sent_reminders", "task_done")
+TABLES = ("subscriptions", "sent_reminders", "task_done", "reminder_outbox")
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -72,7 +74,7 @@ def active_subscriptions(db: sqlite_utils.Database) -> list[Subscription]:
 
 def save_subscription(db: sqlite_utils.Database, sub: Subscription, now: datetime) -> None:
     """Insert or replace the chat's subscription (created_at is kept as given)."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             """INSERT INTO subscriptions (chat_id, chat_type, title, agency, plan_file, report_days,
                    task_days, remind_time, active, inactive_reason, created_by, created_at, updated_at)
@@ -101,7 +103,7 @@ def save_subscription(db: sqlite_utils.Database, sub: Subscription, now: datetim
 
 
 def deactivate(db: sqlite_utils.Database, chat_id: int, reason: str, now: datetime) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE subscriptions SET active = 0, inactive_reason = ?, updated_at = ? WHERE chat_id = ?",
             [reason, now.isoformat(), chat_id],
@@ -110,13 +112,14 @@ def deactivate(db: sqlite_utils.Database, chat_id: int, reason: str, now: dateti
 
 def move_chat(db: sqlite_utils.Database, old_id: int, new_id: int, now: datetime) -> None:
     """A group became a supergroup (new chat id): keep its subscription and done tasks."""
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [new_id])
         db.execute(
             "UPDATE subscriptions SET chat_id = ?, chat_type = 'supergroup', updated_at = ? WHERE chat_id = ?",
             [new_id, now.isoformat(), old_id],
         )
         db.execute("UPDATE OR IGNORE task_done SET chat_id = ? WHERE chat_id = ?", [new_id, old_id])
+        db.execute("UPDATE reminder_outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", [new_id, old_id])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,11 +142,119 @@ def record_sent(
     now: datetime,
     message_id: int | None = None,
 ) -> None:
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "INSERT OR IGNORE INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, ?)",
             [(k, chat_id, now.isoformat(), message_id) for k in keys],
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbox: decided → pending → sent (migration m008_reminder_outbox)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One reminder message recorded before it is sent."""
+
+    id: int
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[str, str], ...]
+    keys: tuple[str, ...]
+    attempts: int  # sends started before this one: > 0 means it may already have arrived
+    created_at: datetime
+
+
+def _outgoing(row: sqlite3.Row | tuple) -> Outgoing:
+    rid, chat_id, text, buttons, keys, attempts, created_at = row
+    return Outgoing(
+        rid,
+        chat_id,
+        text,
+        tuple((label, data) for label, data in json.loads(buttons)),
+        tuple(json.loads(keys)),
+        attempts,
+        datetime.fromisoformat(created_at),
+    )
+
+
+def enqueue(
+    db: sqlite_utils.Database, chat_id: int, messages: Iterable, now: datetime
+) -> list[Outgoing]:
+    """Record `messages` (OutMessage) as pending and their keys as sent: call inside the
+    `transaction` that read the sent keys, so deciding and recording are one commit."""
+    out = []
+    for message in messages:
+        cur = db.conn.execute(
+            """INSERT INTO reminder_outbox (chat_id, text, buttons, keys, created_at)
+               VALUES (?, ?, ?, ?, ?)""",
+            [chat_id, message.text, json.dumps(message.buttons, ensure_ascii=False),
+             json.dumps(message.keys), now.isoformat()],
+        )
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, NULL)",
+            [(k, chat_id, now.isoformat()) for k in message.keys],
+        )
+        out.append(
+            Outgoing(int(cur.lastrowid or 0), chat_id, message.text,
+                     tuple(tuple(b) for b in message.buttons), tuple(message.keys), 0, now)
+        )
+    return out
+
+
+def pending_messages(db: sqlite_utils.Database, chat_id: int | None = None) -> list[Outgoing]:
+    """Messages decided but not yet known to be delivered, oldest first."""
+    sql = "SELECT id, chat_id, text, buttons, keys, attempts, created_at FROM reminder_outbox WHERE state = 'pending'"
+    rows = db.conn.execute(
+        sql + (" AND chat_id = ? ORDER BY id" if chat_id is not None else " ORDER BY id"),
+        [chat_id] if chat_id is not None else [],
+    ).fetchall()
+    return [_outgoing(r) for r in rows]
+
+
+def mark_attempt(db: sqlite_utils.Database, outgoing_id: int) -> None:
+    """Committed right before the send: after a crash the row is known to be ambiguous."""
+    with transaction(db):
+        db.conn.execute("UPDATE reminder_outbox SET attempts = attempts + 1 WHERE id = ?", [outgoing_id])
+
+
+def mark_sent(db: sqlite_utils.Database, outgoing: Outgoing, now: datetime, message_id: int) -> None:
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE reminder_outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
+            [now.isoformat(), message_id, outgoing.id],
+        )
+        db.conn.executemany(
+            "UPDATE sent_reminders SET message_id = ? WHERE key = ?",
+            [(message_id, k) for k in outgoing.keys],
+        )
+
+
+def mark_failed(
+    db: sqlite_utils.Database, chat_id: int, reason: str, state: str = "failed", outgoing_id: int | None = None
+) -> None:
+    """Give up one pending message (or all of a chat's): refused by Telegram, chat gone, too old."""
+    sql = "UPDATE reminder_outbox SET state = ?, detail = ? WHERE state = 'pending' AND chat_id = ?"
+    params: list = [state, reason[:500], chat_id]
+    if outgoing_id is not None:
+        sql += " AND id = ?"
+        params.append(outgoing_id)
+    with transaction(db):
+        db.conn.execute(sql, params)
+
+
+def expire_pending(db: sqlite_utils.Database, chat_id: int, before: datetime) -> None:
+    """Drop pending messages decided before `before` (the bot was down for days)."""
+    rows = db.conn.execute(
+        "SELECT id, created_at FROM reminder_outbox WHERE state = 'pending' AND chat_id = ?", [chat_id]
+    ).fetchall()
+    old = [(r[0],) for r in rows if datetime.fromisoformat(r[1]) < before]
+    if old:
+        with transaction(db):
+            db.conn.executemany(
+                "UPDATE reminder_outbox SET state = 'expired', detail = 'too old' WHERE id = ?", old
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +269,7 @@ def mark_done(
     user_id: int | None,
     now: datetime,
 ) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute(
             """INSERT OR REPLACE INTO task_done (chat_id, item_key, item_id, done_at, by_user)
                VALUES (?, ?, ?, ?, ?)""",
@@ -167,7 +278,7 @@ def mark_done(
 
 
 def unmark_done(db: sqlite_utils.Database, chat_id: int, item_key: str) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM task_done WHERE chat_id = ? AND item_key = ?", [chat_id, item_key])
 
 

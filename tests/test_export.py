@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from indexer.cli import main
 from indexer.export import HEADERS, task_status
 from knowledge.model import Deadline
+from tests.emulator.fixtures import *  # noqa: F403
 
 FILTERS = [
     ["--agency", "so noi vu"],
@@ -99,3 +100,40 @@ def test_status_words():
     assert task_status(Deadline("Tháng 6/2025", "month", date(2025, 6, 1), date(2025, 6, 30)), today) == "sắp đến hạn"
     assert task_status(Deadline("Năm 2026", "year", date(2026, 1, 1), date(2026, 12, 31)), today) == "còn hạn"
     assert task_status(Deadline("Năm 2024", "year", date(2024, 1, 1), date(2024, 12, 31)), today, done=True) == "đã xong"
+
+
+# -- /xuat through the bot ------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+async def test_xuat_sends_the_sheet_as_a_document(emulator, bot_token, sample_db) -> None:
+    from dataclasses import replace
+    from io import BytesIO
+    from pathlib import Path
+
+    from bot.app import build_application
+    from indexer.search import KnowledgeBase
+    from indexer.settings import Settings
+    from indexer.store import Store
+    from tests.emulator.fixtures import running_bot
+
+    kb = KnowledgeBase(Store(sample_db), None)
+    root = Path(__file__).resolve().parent.parent
+    config = Settings(
+        data_dir=kb.store.path.parent, db_path=kb.store.path, plans_dir=root / "sample_plans", model="",
+        telegram_token=bot_token, telegram_base_url=emulator.base_url, admin_ids=frozenset(),
+    )
+    async with running_bot(build_application(replace(config), kb, kb.store, None)):
+        lan = emulator.private_user(bot_token, first_name="Lan")
+        await lan.send_command("xuat", "so noi vu")
+        [reply] = await lan.wait_for_replies(1)
+        await lan.send_command("xuat")
+        [usage] = await lan.wait_for_replies(1)
+    assert "Cách dùng: /xuat" in usage["text"]
+    document = reply["document"]
+    assert document["file_name"].startswith("nhiem-vu_so-noi-vu_") and document["file_name"].endswith(".xlsx")
+    assert "Sở Nội vụ" in reply["caption"] and "8 nhiệm vụ" in reply["caption"]
+    data = emulator.file_bytes(bot_token, document["file_id"])
+    rows = list(load_workbook(BytesIO(data)).active.iter_rows(values_only=True))
+    expected = _tasks(str(sample_db), ["--agency", "so noi vu"])
+    assert rows[0] == HEADERS and [r[2] for r in rows[1:]] == [t["section"] for t in expected]

@@ -26,8 +26,8 @@ NUMBER, TASK, LEAD, SUPPORT, DEADLINE, NOTE, OTHER = (
     "note",
     "other",
 )
-# Kinds of OTHER columns (kept in Task.extra by header label) and of whole tables.
-PRODUCT, BUDGET, MONITOR, UNIT = "product", "budget", "monitor", "unit"
+# Kinds of whole tables. (Columns that are no role, such as Sản phẩm, Kinh phí or Theo dõi, đôn
+# đốc, are OTHER: kept in Task.extra under their header label.)
 TASKS, PROCEDURES, INDICATORS, SCHEDULE, PLAIN = (
     "tasks",
     "procedures",

@@ -48,7 +48,6 @@ class Segment:
     kind: str
     body: list[tuple[int, list[str]]] = field(default_factory=list)  # (grid row, aligned cells)
     junk: list[str] = field(default_factory=list)  # page furniture met among the rows
-    offset: int = 0
     dropped: dict[int, set[int]] = field(
         default_factory=dict
     )  # grid row → columns a conversion dropped

@@ -140,7 +140,7 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
                     row.filled[i] = previous.cells.get(i, "") or previous.filled.get(i, "")
             if filled is not None and index < len(filled):
                 for i, role in enumerate(seg.roles):
-                    col = i + seg.offset
+                    col = i
                     if (
                         role in (LEAD, SUPPORT, DEADLINE)
                         and _merged(grid, index, col)

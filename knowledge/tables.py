@@ -140,13 +140,9 @@ def _build_rows(seg: Segment, grid: Grid, filled: list[list[str]] | None) -> lis
                     row.filled[i] = previous.cells.get(i, "") or previous.filled.get(i, "")
             if filled is not None and index < len(filled):
                 for i, role in enumerate(seg.roles):
-                    col = i
-                    if (
-                        role in (LEAD, SUPPORT, DEADLINE)
-                        and _merged(grid, index, col)
-                        and col < len(filled[index])
-                    ):
-                        row.filled[i] = filled[index][col]
+                    merged = _merged(grid, index, i) and i < len(filled[index])
+                    if role in (LEAD, SUPPORT, DEADLINE) and merged:
+                        row.filled[i] = filled[index][i]
         elif first and m and task_col is not None and not cells[task_col]:
             # Number and text in one cell ("1. Rà soát …"): a row whose number the text carries.
             row = _Row(m.group(1), spanning=not others)

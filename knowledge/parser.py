@@ -34,9 +34,10 @@ def parse_plan(text: str, registry: AgencyRegistry | None = None) -> Plan:
     return parse_document(from_text(nfc(text)), registry)
 
 
-def _starts(blocks: list[Block], regions: list[str], attached: list[int]) -> set[int]:
+def _starts(blocks: list[Block], regions: list[str], attached: list[int], prose: set[int]) -> set[int]:
     """Where the body of each part begins: its first Phần/Chương/Mục/Điều/I. heading, else its
-    first numbered item "1.". Parts: the main document and each attached document."""
+    first numbered item "1.". Parts: the main document and each attached document. Starts of
+    parts without numbering are also put in `prose` (their paragraphs are cited by number)."""
     bounds = [0, *attached, len(blocks)]
     starts: set[int] = set()
     for lo, hi in zip(bounds, bounds[1:], strict=False):
@@ -45,9 +46,26 @@ def _starts(blocks: list[Block], regions: list[str], attached: list[int]) -> set
         first = next((lo + k for k, kind in enumerate(found) if kind in STARTERS), None)
         if first is None:
             first = next((lo + k for k, kind in enumerate(found) if kind in ("arabic", "dotted")), None)
+        if first is None and lo > 0:
+            # an attached part in plain prose (an appendix without numbering): its body starts
+            # after its title lines
+            first = next(
+                (i for i in range(lo, hi) if blocks[i].kind == "para" and regions[i] == "attached" and _prose(blocks[i])),
+                None,
+            )
+            if first is not None:
+                prose.add(first)
         if first is not None:
             starts.add(first)
     return starts
+
+
+def _prose(block: Block) -> bool:
+    """A sentence of running text: not a title in capitals, not a caption "(Kèm theo …)"."""
+    text = block.text
+    letters = [c for c in text if c.isalpha()]
+    lower = sum(c.islower() for c in letters)
+    return len(text.split()) >= 8 and lower >= 0.6 * max(len(letters), 1) and not re.match(r"^\(|^(Kèm theo|Ban hành kèm)", text)
 
 
 def _locator(block: Block) -> str:
@@ -73,12 +91,14 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
     warnings: list[str] = list(document.warnings)
     table_label = ""
     started = False
-    starts = _starts(blocks, lay.regions, lay.attached_starts)
+    prose: set[int] = set()
+    starts = _starts(blocks, lay.regions, lay.attached_starts, prose)
+    in_prose = False
     untitled = False  # the last heading had no title: it may stand on the next line
     for i, block in enumerate(blocks):
         region = lay.regions[i]
         if i in lay.attached_starts:
-            started = False
+            started = in_prose = False
             builder.close_all()
             first_line = block.text.split("\n")[0] if block.kind == "para" else ""
             builder.prefix = _attached_name(first_line) if had_articles(builder) else ""
@@ -86,6 +106,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
                 table_label = _appendix_label(first_line)
         if i in starts:
             started = True
+            in_prose = i in prose
         if block.kind == "table":
             if region == "signature":
                 continue
@@ -108,6 +129,10 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
             table_label = _appendix_label(first_line)
             continue
         if not started:
+            continue
+        if in_prose:
+            if _prose(block) or len(para.split()) >= 3 and not para.startswith("("):
+                builder.add_clause(para, locator=_locator(block))
             continue
         found = numbering(block)
         kind = found[0] if found else ""

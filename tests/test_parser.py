@@ -303,3 +303,17 @@ def test_word_document_numbering_comes_from_the_container():
     first = next(c for c in plan.clauses if c.section == "I.1.a")
     assert roles(first) == [("Sở Y tế", "lead")] and first.deadline.kind == "quarter"
     assert plan.meta.title == "Kế hoạch kiểm tra an toàn thực phẩm năm 2026"
+
+
+def test_prose_appendix_after_the_signature_is_kept():
+    text = (
+        "KẾ HOẠCH\n\nKiểm tra an toàn thực phẩm năm 2026\n\nI. NHIỆM VỤ\n\n"
+        "1. Sở Y tế chủ trì kiểm tra các bếp ăn tập thể trong quý II năm 2026.\n\n"
+        "Nơi nhận:\n- Như trên;\n- Lưu: VT.\n\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nNguyễn Văn An\n\n"
+        "PHỤ LỤC\n\nHƯỚNG DẪN CHẾ ĐỘ BÁO CÁO\n\n(Kèm theo Kế hoạch số 12/KH-UBND ngày 05/01/2026)\n\n"
+        "Các đơn vị gửi báo cáo kết quả kiểm tra về Sở Y tế trước ngày 15 hằng tháng để tổng hợp."
+    )
+    plan = parse_plan(text)
+    (report,) = [c for c in plan.clauses if c.text.startswith("Các đơn vị gửi báo cáo")]
+    assert report.citation.startswith("đoạn ") and ("Sở Y tế", "recipient") in roles(report)
+    assert not any("Nguyễn Văn An" in c.text or c.text.startswith("(Kèm theo") for c in plan.clauses)

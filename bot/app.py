@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlparse
+import sys
+import threading
+from urllib.parse import quote, urlparse
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -17,7 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -94,18 +96,72 @@ class AddressedToBot(filters.MessageFilter):
         return False
 
 
-class RedactToken(logging.Filter):
-    """Replaces the bot token in log records (PTB logs its API URLs at DEBUG)."""
+class Redactor:
+    """Removes secrets (the bot token, the webhook secret) from any text, URL-quoted forms too."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, *secrets: str) -> None:
+        forms: dict[str, str] = {}
+        for secret, label in zip(secrets, ("<TELEGRAM_BOT_TOKEN>", "<PLANBOT_WEBHOOK_SECRET>"), strict=False):
+            if secret:
+                for form in {secret, quote(secret, safe=""), quote(secret)}:
+                    forms[form] = label
+        self.forms = sorted(forms.items(), key=lambda kv: -len(kv[0]))
+
+    def __call__(self, text: str) -> str:
+        for form, label in self.forms:
+            text = text.replace(form, label)
+        return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with the handler's own formatter, then redacts the whole output: the message,
+    the traceback attached to the record (exc_info) and the stack (stack_info)."""
+
+    def __init__(self, inner: logging.Formatter | None, redact: Redactor) -> None:
         super().__init__()
-        self.token = token
+        self.inner = inner or logging.Formatter(logging.BASIC_FORMAT)
+        self.redact = redact
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token and self.token in message:
-            record.msg, record.args = message.replace(self.token, "<TELEGRAM_BOT_TOKEN>"), None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.redact(self.inner.format(record))
+        if record.exc_text:  # cached by the inner formatter: never leave the secret on the record
+            record.exc_text = self.redact(record.exc_text)
+        return text
+
+
+def redact_logging(redact: Redactor) -> None:
+    """Every root handler redacts its output; uncaught exceptions (main thread, other threads)
+    go through logging instead of straight to stderr."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    for handler in root.handlers:
+        if not isinstance(handler.formatter, RedactingFormatter):
+            handler.setFormatter(RedactingFormatter(handler.formatter, redact))
+
+    def log_uncaught(kind, value, tb) -> None:
+        logging.getLogger("planbot").critical("uncaught exception", exc_info=(kind, value, tb))
+
+    sys.excepthook = log_uncaught
+    threading.excepthook = lambda args: log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def failure_line(exc: BaseException, redact: Redactor, base_url: str) -> str:
+    """One line (Vietnamese, then English) for a failed start or a crash, without secrets."""
+    if isinstance(exc, InvalidToken):
+        text = (
+            "Telegram từ chối token (TELEGRAM_BOT_TOKEN sai hoặc đã bị thu hồi) / "
+            "the bot token was rejected (wrong or revoked TELEGRAM_BOT_TOKEN)."
+        )
+    elif isinstance(exc, NetworkError | httpx.HTTPError | OSError):
+        server = base_url or "https://api.telegram.org"
+        text = (
+            f"Không kết nối được máy chủ Bot API {server} (kiểm tra TELEGRAM_API_BASE_URL và mạng) / "
+            f"cannot reach the Bot API server: {type(exc).__name__}: {exc}"
+        )
+    else:
+        text = f"Bot dừng vì lỗi / the bot stopped on an error: {type(exc).__name__}: {exc}"
+    return redact(" ".join(text.split()))
 
 
 def _http(pool_size: int) -> HTTPXRequest:
@@ -206,6 +262,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(handlers.pick, pattern=r"^a:"))
     application.add_handler(CallbackQueryHandler(handlers.upload_choice, pattern=r"^u:"))
     application.add_handler(CallbackQueryHandler(handlers.noop, pattern=r"^noop$"))
+    application.add_handler(CallbackQueryHandler(handlers.unknown_button))  # last: anything else
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -231,11 +288,21 @@ def run(settings: Settings) -> None:
         raise PlanbotError(
             "Chế độ webhook cần PLANBOT_WEBHOOK_SECRET (chuỗi bí mật 1–256 ký tự A-Z, a-z, 0-9, _ và -)."
         )
-    # Bot API URLs contain the token: httpx logs every request URL at INFO, PTB its URLs at DEBUG.
+    # Bot API URLs contain the token: httpx logs every request URL at INFO, PTB its URLs at DEBUG,
+    # and exceptions quote them. Every log line and traceback is redacted; a failure ends in one line.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    redact = RedactToken(settings.telegram_token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    redact = Redactor(settings.telegram_token, settings.webhook_secret)
+    redact_logging(redact)
+    try:
+        _serve(settings)
+    except (KeyboardInterrupt, SystemExit, PlanbotError):
+        raise
+    except Exception as exc:
+        log.debug("planbot run stopped", exc_info=True)  # redacted; shown with -v at DEBUG only
+        raise PlanbotError(failure_line(exc, redact, settings.telegram_base_url)) from None
+
+
+def _serve(settings: Settings) -> None:
     from indexer.embedder import load_embedder
 
     store = Store(settings.db_path)

@@ -67,6 +67,7 @@ Context = ContextTypes.DEFAULT_TYPE
 
 GENERIC_ERROR = "Xin lỗi, đã có lỗi khi xử lý yêu cầu. Xin thử lại sau ít phút."
 EXPIRED = "Kết quả này đã cũ. Xin hỏi lại."
+STALE_BUTTON = "Nút này không còn dùng được. Xin gửi lại lệnh hoặc câu hỏi."
 NHIEMVU_USAGE = "Cách dùng: /nhiemvu <tên cơ quan>, ví dụ: /nhiemvu Sở Nội vụ"
 BUSY = "Đang nhập kế hoạch khác, xin đợi giây lát rồi thử lại."
 ASK_LIMIT = 30  # results per answer (the reply is paginated)
@@ -538,6 +539,11 @@ async def noop(update: Update, context: Context) -> None:
     await _query(update).answer()
 
 
+async def unknown_button(update: Update, context: Context) -> None:
+    """Callback data no handler knows (forged, from an older version): stop the spinner."""
+    await _query(update).answer(STALE_BUTTON)
+
+
 # ------------------------------------------------------------------------------------------
 # Uploads (admins)
 
@@ -667,5 +673,5 @@ async def on_error(update: object, context: Context) -> None:
             await update.callback_query.answer(text[:200], show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(esc(text))
-    except TelegramError as exc:
-        log.warning("could not report the error to the user: %s", exc)
+    except Exception as exc:  # the error handler itself must never raise
+        log.warning("could not report the error to the user: %s: %s", type(exc).__name__, exc)

@@ -195,6 +195,26 @@ def m009_plan_source(db: sqlite_utils.Database) -> None:
             kept.add(nfc(file))
 
 
+def m010_reminder_outbox(db: sqlite_utils.Database) -> None:
+    """Reminder outbox: each message is recorded (pending) in the transaction that decides it is
+    due, then sent, then marked sent; a restart delivers what is still pending."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS reminder_outbox (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            text TEXT NOT NULL,         -- Telegram HTML, as decided
+            buttons TEXT NOT NULL,      -- JSON [[label, callback data], ...]
+            keys TEXT NOT NULL,         -- JSON: the sent_reminders keys this message settles
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed', 'expired')),
+            attempts INTEGER NOT NULL DEFAULT 0,  -- sends started: > 0 and pending = may have arrived
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            message_id INTEGER,
+            detail TEXT)"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_outbox_state_chat ON reminder_outbox(state, chat_id, id)")
+
+
 def m011_answer_log(db: sqlite_utils.Database) -> None:
     """Answers sent with 👍/👎, kept durably (`indexer.feedback`): a vote cast after a restart is
     still recorded, with the question and the answer it judges."""
@@ -220,8 +240,27 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m006_deadline_indexes,
     m007_plan_valid_until,
     m009_plan_source,
+    m010_reminder_outbox,
     m011_answer_log,
 ]
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One explicit write transaction (BEGIN IMMEDIATE … COMMIT; ROLLBACK on error). Needed for
+    atomicity: with no transaction open, sqlite-utils' `execute` commits each write statement by
+    itself, so `with db.conn:` alone does not group them. Inside an open transaction: joins it."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -231,7 +270,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for migration in MIGRATIONS:
         if migration.__name__ in done:
             continue
-        with db.conn:
+        with transaction(db):
             migration(db)
             db.execute(
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
@@ -373,7 +412,7 @@ class Store:
         if self.db.execute("SELECT count(*) FROM agencies WHERE source = 'static'").fetchone()[0]:
             return
         registry = AgencyRegistry()
-        with self.db.conn:
+        with transaction(self.db):
             for entry in registry.entries:
                 self.db.execute(
                     "INSERT OR IGNORE INTO agencies (name, collective, source) VALUES (?, ?, 'static')",
@@ -474,7 +513,7 @@ class Store:
         meta = plan.meta
         old = self.plan_row(file)
         db = self.db
-        with db.conn:  # one transaction: readers see the old plan or the new one, never half
+        with transaction(db):  # one transaction: readers see the old plan or the new one, never half
             db.execute("UPDATE index_state SET generation = generation + 1")
             if old:
                 plan_id = old["id"]

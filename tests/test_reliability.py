@@ -95,12 +95,16 @@ def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state
     expected_answer = [(r.plan.file, r.section) for r in kb.ask(QUESTION, limit=30).results]
     expected_duties = _shape(kb.duties(AGENCY))
     assert expected_answer and expected_duties[0] > 0
-    stop = time.monotonic() + 6
+    started = time.monotonic()
     errors: Counter = Counter()
     seen: Counter = Counter()
 
+    def running() -> bool:  # at least 6 s and 3 commits (a loaded machine reindexes slowly)
+        elapsed = time.monotonic() - started
+        return elapsed < 6 or (seen["reindexed"] < 3 and elapsed < 60)
+
     def asker() -> None:
-        while time.monotonic() < stop:
+        while running():
             try:
                 answer = [(r.plan.file, r.section) for r in kb.ask(QUESTION, limit=30).results]
                 seen["same answer" if answer == expected_answer else f"different: {answer[:2]}"] += 1
@@ -110,11 +114,11 @@ def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state
                 errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
 
     def reloader() -> None:
-        while time.monotonic() < stop:
+        while running():
             kb.reload()
 
     def reindexer() -> None:  # new item ids (and vectors) at every commit
-        while time.monotonic() < stop:
+        while running():
             writer.index_text(file, text, embedder, force=True)
             seen["reindexed"] += 1
 
@@ -126,7 +130,7 @@ def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state
         t.join()
     assert not errors, errors
     assert set(seen) == {"same answer", "same duties", "reindexed"}, seen
-    assert seen["same answer"] > 20 and seen["reindexed"] > 5, seen
+    assert seen["same answer"] > 20 and seen["reindexed"] >= 3, seen
 
 
 def test_search_state_is_immutable(vector_db):

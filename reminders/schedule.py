@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from knowledge.answer import PlanRef
-from knowledge.deadlines import due_months
-from knowledge.model import DATE, MONTH, QUARTER, YEAR
+from knowledge.deadlines import due_months, last_day
+from knowledge.model import DATE, MONTH, QUARTER, YEAR, Deadline
 from knowledge.text import squash
 
 if TYPE_CHECKING:  # settings are plain values; only their type is needed here
@@ -206,9 +206,9 @@ class Task:
 
     @property
     def last_day(self) -> date:
-        """Last day the work may still be done ("trước 01/7" → 30/6; "đến năm 2029" → 31/12)."""
-        exclusive = self.before and self.kind in (DATE, MONTH, QUARTER)
-        return self.end - timedelta(days=1) if exclusive else self.end
+        """Last day the work may still be done ("trước 01/7" → 30/6; "chậm nhất ngày 15/01" →
+        15/01; "đến năm 2029" → 31/12): the parser's rule, `knowledge.deadlines.last_day`."""
+        return last_day(Deadline(self.deadline_text, self.kind, end=self.end, before=self.before)) or self.end
 
 
 @dataclass(frozen=True)

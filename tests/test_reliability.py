@@ -445,3 +445,33 @@ async def test_error_handler_survives_its_own_failed_reply(emulator, bot_token, 
         app.bot,
     )
     await on_error(pressed, context)
+
+
+def test_written_deadlines_chậm_nhất_includes_its_day_trước_does_not(tmp_path):
+    rows = [
+        "STT\tNội dung nhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời gian hoàn thành",
+        "1\tTổng hợp danh sách cán bộ đủ điều kiện nâng lương\tSở Nội vụ\tSở Tài chính\tChậm nhất ngày 15/01/2021",
+        "2\tRà soát vị trí việc làm của các cơ quan hành chính\tSở Nội vụ\tSở Tài chính\tTrước ngày 15/01/2021",
+    ]
+    text = (
+        "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM\n\nSố: 7/KH-UBND\n\nKẾ HOẠCH\nThử nghiệm hạn cuối\n\n"
+        "I. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ chủ trì thực hiện Kế hoạch.\n\nPHỤ LỤC\n\n" + "\n".join(rows) + "\n"
+    )
+    store = Store(tmp_path / "planbot.db")
+    store.index_text("han-cuoi.txt", text)
+    knowledge = storage.load_knowledge(store.db)
+    store.close()
+    by_text = {t.text.split()[0]: t for t in knowledge.tasks}
+    assert by_text["Tổng"].last_day == date(2021, 1, 15) and by_text["Rà"].last_day == date(2021, 1, 14)
+    sub = everything(-1, at(2020, 12, 1))
+    sent: set[str] = set()
+    texts = {}
+    for day in (14, 15):  # Thursday, Friday
+        digest = due_now(sub, knowledge, POLICY, at(2021, 1, day), sent)
+        texts[day] = render(digest, sub, knowledge)[0].text if digest else ""
+        sent |= set(digest.keys)
+    thursday = texts[14].split("Rà soát")
+    assert "còn 1 ngày (hạn là ngày mai)" in thursday[0]  # "chậm nhất 15/01": one more day
+    assert "hôm nay là ngày cuối" in thursday[1]  # "trước 15/01": the 14th is its last day
+    assert "Rà soát" in texts[15] and "đã quá hạn 1 ngày" in texts[15]  # overdue the next day
+    assert "Tổng hợp" not in texts[15]  # "chậm nhất 15/01" is not overdue on the 15th

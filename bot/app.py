@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import quote, urlparse
 from zoneinfo import ZoneInfo
 
@@ -193,10 +195,12 @@ def build_application(
     embedder: object | None,
     *,
     request: BaseRequest | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Application:
     """The bot: defaults (Vietnam time, HTML), rate limiter, retries, handlers, error handler.
 
-    `request` replaces the HTTP layer (the console chat passes an in-process one; no updater)."""
+    `request` replaces the HTTP layer (the console chat passes an in-process one; no updater);
+    `clock` is the reminders' clock (tests and dry runs: `reminders.jobs.clock_from`)."""
     ensure_schema(store.db)
     builder = (
         ApplicationBuilder()
@@ -246,7 +250,7 @@ def build_application(
             groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), handlers.question
         )
     )
-    register_reminders(application, settings, store)  # /nhacviec, /huynhac and their jobs
+    register_reminders(application, settings, store, clock)  # /nhacviec, /huynhac and their jobs
     for handler in reminder_handlers():
         application.add_handler(handler)
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
@@ -280,7 +284,7 @@ async def register_commands(application: Application) -> None:
             log.warning("could not set admin commands for chat %s: %s", admin_id, exc)
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
     """`planbot run`: polling by default, a webhook when PLANBOT_WEBHOOK_URL is set."""
     if not settings.telegram_token:
         raise PlanbotError(TOKEN_HELP)
@@ -294,7 +298,7 @@ def run(settings: Settings) -> None:
     redact = Redactor(settings.telegram_token, settings.webhook_secret)
     redact_logging(redact)
     try:
-        _serve(settings)
+        _serve(settings, clock)
     except (KeyboardInterrupt, SystemExit, PlanbotError):
         raise
     except Exception as exc:
@@ -302,7 +306,7 @@ def run(settings: Settings) -> None:
         raise PlanbotError(failure_line(exc, redact, settings.telegram_base_url)) from None
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, clock: Callable[[], datetime] | None) -> None:
     from indexer.embedder import load_embedder
 
     store = Store(settings.db_path)
@@ -310,7 +314,7 @@ def _serve(settings: Settings) -> None:
     kb = KnowledgeBase(store, embedder)
     if not kb.plans():
         log.warning("no plans indexed yet: run `planbot index` or send /reindex as an admin")
-    application = build_application(settings, kb, store, embedder)
+    application = build_application(settings, kb, store, embedder, clock=clock)
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen,

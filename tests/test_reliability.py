@@ -475,3 +475,36 @@ def test_written_deadlines_chậm_nhất_includes_its_day_trước_does_not(tmp_
     assert "hôm nay là ngày cuối" in thursday[1]  # "trước 15/01": the 14th is its last day
     assert "Rà soát" in texts[15] and "đã quá hạn 1 ngày" in texts[15]  # overdue the next day
     assert "Tổng hợp" not in texts[15]  # "chậm nhất 15/01" is not overdue on the 15th
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_bot_with_a_chosen_clock_sends_the_deferred_report_reminder_on_monday(
+    emulator, bot_token, sample_db_copy
+):
+    from bot.app import build_application
+    from reminders.jobs import CATCHUP_JOB, clock_from
+
+    store = Store(sample_db_copy)
+    settings = replace(
+        load_settings(env={}, dotenv=False),
+        db_path=sample_db_copy,
+        telegram_token=bot_token,
+        telegram_base_url=emulator.base_url,
+    )
+    user = emulator.private_user(bot_token, first_name="Lan")
+    storage.save_subscription(store.db, everything(user.chat_id, at(2020, 12, 1)), at(2020, 12, 1))
+    storage.record_sent(store.db, user.chat_id, [f"{user.chat_id}|m|2021-01-10|d3"], at(2021, 1, 7))
+    replies = []
+    for day in (9, 11):  # the bot runs on Saturday (nothing: deferred), then on Monday
+        app = build_application(settings, KnowledgeBase(store, None), store, None, clock=clock_from(at(2021, 1, day)))
+        async with running_bot(app):
+            [catchup] = app.job_queue.get_jobs_by_name(CATCHUP_JOB)
+            await catchup.run(app)
+            if day == 9:
+                await user.chat.assert_no_reply(within=1.0)
+            else:
+                replies = await user.chat.wait_for_replies(1, timeout=10)
+    text = replies[0]["text"]
+    assert "Nhắc việc thứ Hai, 11/01/2021" in text and "Hạn nộp báo cáo: Chủ nhật, 10/01/2021" in text
+    store.close()

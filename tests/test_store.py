@@ -208,3 +208,25 @@ def test_pdf_with_a_text_layer_is_read_into_the_same_model(store):
 def test_pdf_without_text_layer_is_refused(store):
     with pytest.raises(PlanbotError, match="lớp văn bản"):
         index_upload(store, "scan.pdf", _pdf([]))
+
+
+def test_a_reindex_is_one_commit_seen_whole_by_other_connections(sample_db_copy):
+    """Mid-way through replacing a plan, another connection still sees the old generation and
+    the old rows (sqlite-utils commits a lone write statement by itself unless a transaction
+    is open: the generation bump must not be committed before the rows)."""
+    writer, reader = Store(sample_db_copy), Store(sample_db_copy)
+    file, text = writer.db.execute("SELECT file, text FROM plans ORDER BY id LIMIT 1").fetchone()
+    before = (reader.data_version(), reader.item_count())
+    seen = []
+
+    def look_from_outside(sql: str) -> None:
+        if sql.lstrip().startswith("INSERT INTO items") and not seen:
+            seen.append((reader.data_version(), reader.item_count()))
+
+    writer.db.conn.set_trace_callback(look_from_outside)
+    try:
+        writer.index_text(file, text, force=True)
+    finally:
+        writer.db.conn.set_trace_callback(None)
+    assert seen == [before]
+    assert reader.data_version() == before[0] + 1 and reader.item_count() == before[1]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from knowledge.model import AgencyRef
-from knowledge.text import clean_spaces, fold, has_diacritics, squash, tone_key
+from knowledge.text import clean_spaces, fold, has_diacritics, squash, squash_folded, tone_key
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,7 @@ class AgencyRegistry:
         folded = fold(text) if folded is None else folded
         found: list[Mention] = []
         for m in self._regex().finditer(folded):
-            key = squash(m.group(0))
+            key = squash_folded(m.group(0))
             entry = self._by_key.get(key)
             if entry is None:
                 continue

@@ -15,6 +15,7 @@ capital letters are checked in the original.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from knowledge.text import fold, has_diacritics, tone_key
 
@@ -42,6 +43,15 @@ _LOCALITY_RE = re.compile(r"(?:" + "|".join(LOCALITY) + r")(?![\w&])")
 _JOINER_RE = re.compile(r"\s*(?:va(?!\w)|-|–|&)\s*")
 _WORD_RE = re.compile(r"[0-9a-z]+(?:[&./\-][0-9a-z]+)*")
 _MAX_WORDS = 12
+_WORD_AT = re.compile(r"\w+")
+_COMMA = re.compile(r",\s*")
+_VA_SOON = re.compile(r"[^,;:.\n]{0,40}\bva\b")
+_SPACE = re.compile(r"[ \t]+")
+_LOWER_RUN = re.compile(r"((?:[a-z]+ ){1,4}?)(" + _LOCALITY_RE.pattern + ")")
+
+
+def _key(head: str) -> str:
+    return "".join(head.split())
 # First syllables of verbs and function words: never the lower-case end of a name
 # ("Thuế Đồng Nai chủ trì" ends at "Nai"). Compared with their tones ("thường" stops, "thưởng" in
 # "Thi đua - Khen thưởng" does not); text without diacritics compares folded.
@@ -55,7 +65,11 @@ _STOP_FOLDED = frozenset(fold(w) for w in _STOP_WORDS)
 
 
 def _stops(text: str, start: int, folded_word: str) -> bool:
-    original = text[start : start + len(folded_word)]
+    return _is_stop(text[start : start + len(folded_word)], folded_word)
+
+
+@lru_cache(maxsize=8192)
+def _is_stop(original: str, folded_word: str) -> bool:
     if has_diacritics(original):
         return tone_key(original) in _STOP
     return folded_word in _STOP_FOLDED
@@ -73,13 +87,18 @@ for _w in _HEAD_SPELLINGS:
 
 
 def _spelt_as_head(text: str, at: int) -> bool:
-    word = re.match(r"\w+", text[at : at + 12])
-    if not word or word.group(0).isupper() and len(word.group(0)) > 1 and not has_diacritics(word.group(0)):
-        return bool(word)  # an abbreviation ("UBND", "BHXH") or text without diacritics
-    if word.group(0).isupper() and len(word.group(0)) > 1:
-        return False  # an all-capitals heading ("BẢO TỒN THIÊN NHIÊN"): capitals say nothing there
-    spellings = _SPELT.get(fold(word.group(0)))
-    return spellings is None or not has_diacritics(word.group(0)) or tone_key(word.group(0)) in spellings
+    word = _WORD_AT.match(text, at, at + 12)
+    return bool(word) and _head_spelling(word.group(0))
+
+
+@lru_cache(maxsize=8192)
+def _head_spelling(word: str) -> bool:
+    if word.isupper() and len(word) > 1:
+        # An abbreviation ("UBND", "BHXH"); an all-capitals heading ("BẢO TỒN THIÊN NHIÊN") is not:
+        # capitals say nothing there.
+        return not has_diacritics(word)
+    spellings = _SPELT.get(fold(word))
+    return spellings is None or not has_diacritics(word) or tone_key(word) in spellings
 
 
 def _upper(text: str, at: int) -> bool:
@@ -93,29 +112,29 @@ def name_end(text: str, folded: str, at: int) -> int | None:
     if not head or not text[at : at + 1].isupper() or not _spelt_as_head(text, at):
         return None
     end = pos = head.end()
-    need_named = re.sub(r"\s+", "", head.group(0)) not in _SELF
+    need_named = _key(head.group(0)) not in _SELF
     words, after_upper, glued = 0, False, False
     while words < _MAX_WORDS:
         if not glued and end > head.end():
             joiner = _JOINER_RE.match(folded, pos)
-            comma = re.match(r",\s*", folded[pos : pos + 4])
-            nxt = joiner.end() if joiner and joiner.group(0).strip() else pos + comma.end() if comma else None
+            comma = _COMMA.match(folded, pos, pos + 4)
+            nxt = joiner.end() if joiner and joiner.group(0).strip() else comma.end() if comma else None
             if nxt is not None:
                 # "Bộ Lao động - Thương binh và Xã hội", "Sở Văn hóa, Thể thao và Du lịch"; never a
                 # list of heads ("Sở Y tế, Sở Nội vụ"); a comma only when "và" follows soon.
                 if not _upper(text, nxt) or _HEAD_RE.match(folded, nxt):
                     break
-                if comma and not re.match(r"[^,;:.\n]{0,40}\bva\b", folded[nxt : nxt + 44]):
+                if comma and not _VA_SOON.match(folded, nxt, nxt + 44):
                     break
                 pos, glued, after_upper = nxt, True, False
                 continue
-        space = re.match(r"[ \t]+", folded[pos : pos + 8])
+        space = _SPACE.match(folded, pos, pos + 8)
         if not space and not glued:
             break
-        start = pos + (space.end() if space else 0)
+        start = space.end() if space else pos
         glued = False
         inner = _HEAD_RE.match(folded, start)
-        if inner and re.sub(r"\s+", "", inner.group(0)) in _SELF and _upper(text, start) and _spelt_as_head(text, start):
+        if inner and _key(inner.group(0)) in _SELF and _upper(text, start) and _spelt_as_head(text, start):
             # "Văn phòng Ủy ban nhân dân thành phố": a whole name inside the name.
             pos = end = inner.end()
             after_upper, need_named = False, False
@@ -150,7 +169,7 @@ def name_end(text: str, folded: str, at: int) -> int | None:
 
 def _lower_run(text: str, folded: str, start: int) -> int | None:
     """End of up to four lower-case words ending in a locality ("hành chính công tỉnh"), or None."""
-    m = re.match(r"((?:[a-z]+ ){1,4}?)(" + _LOCALITY_RE.pattern + ")", folded[start : start + 60])
+    m = _LOWER_RUN.match(folded[start : start + 60])
     if not m or any(c.isupper() for c in text[start : start + m.end()]):
         return None
     at = start

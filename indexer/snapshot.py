@@ -77,6 +77,7 @@ class Snapshots:
         self._build = build
         self._state: SearchState | None = None
         self._swap_lock = threading.Lock()
+        self._build_lock = threading.Lock()  # one thread builds a new generation, others wait
         self._local = threading.local()
 
     @property
@@ -118,7 +119,12 @@ class Snapshots:
                     state = latest
                     break
                 if latest is None or version > latest.version:
-                    state = self._swap(self._build())
+                    with self._build_lock:
+                        latest = self._state
+                        if latest is not None and latest.version == version:
+                            state = latest  # built meanwhile by another thread
+                        else:
+                            state = self._swap(self._build())
                     break
                 # Our transaction began before a commit another thread already loaded: start over.
                 if attempt < 2:

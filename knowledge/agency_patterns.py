@@ -56,9 +56,10 @@ def _key(head: str) -> str:
 # ("Thuế Đồng Nai chủ trì" ends at "Nai"). Compared with their tones ("thường" stops, "thưởng" in
 # "Thi đua - Khen thưởng" does not); text without diacritics compares folded.
 _STOP_WORDS = (
-    "chủ tham thực có chịu là làm phối tổ xây cập thường hướng chỉ tiếp theo ra nghiên đề dự giúp tổng đảm "
-    "kiểm phụ trình tuyên lãnh duy khẩn tập nghiêm chuẩn hoàn điều kịp yêu được đã sẽ cần phải trong cho "
-    "với tại nhằm khi nếu thì của trên đến sau trước và hoặc báo ban"
+    "chủ tham thẩm thực có chịu là làm phối tổ xây cập thường hướng chỉ tiếp theo ra rà nghiên đề dự giúp tổng "
+    "đảm bảo phụ trình tuyên lãnh duy khẩn tập nghiêm chuẩn hoàn điều kịp yêu được đã sẽ cần phải trong cho "
+    "với tại nhằm khi nếu thì của trên đến sau trước và hoặc báo ban quy quyết xem phê lập bố đôn tăng đẩy "
+    "nâng hỗ xử thu thống tích"
 ).split()
 _STOP = frozenset(tone_key(w) for w in _STOP_WORDS)
 _STOP_FOLDED = frozenset(fold(w) for w in _STOP_WORDS)

@@ -107,6 +107,8 @@ def test_mentions_in_prose(text, names):
         ("Trung tâm Phục vụ hành chính công tỉnh tiếp nhận", ["Trung tâm Phục vụ hành chính công tỉnh"]),
         ("Giao Bộ Công an, Bộ Quốc phòng chủ trì", ["Bộ Công an", "Bộ Quốc phòng"]),
         ("gửi Bộ Tài chính. Thời gian hoàn thành", ["Bộ Tài chính"]),
+        ("Cục Đăng kiểm Việt Nam có trách nhiệm", ["Cục Đăng kiểm Việt Nam"]),
+        ("Hội đồng nhân dân Thành phố Hồ Chí Minh quy định chi tiết", ["Hội đồng nhân dân Thành phố Hồ Chí Minh"]),
         # Not names: sentence-initial common words, all-caps headings, "tỉnh" alone.
         ("Phòng chống dịch bệnh", []),
         ("Ban hành quy định", []),

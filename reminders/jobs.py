@@ -176,10 +176,14 @@ class ReminderService:
                     _, queue = self.decide(sub, now)
                 for outgoing in queue:
                     status = await self._deliver(bot, outgoing, now, job_queue, result)
+                    if status == "rejected":  # this message only: the others still go
+                        result.status = "failed"
+                        continue
                     if status != "sent":
                         result.status = status
                         return result
-                    result.status = "sent"
+                    if result.status != "failed":
+                        result.status = "sent"
             return result
 
     async def _deliver(
@@ -218,7 +222,7 @@ class ReminderService:
         except BadRequest as exc:
             log.exception("reminder to %s rejected by Telegram", chat_id)
             storage.mark_failed(self.db, chat_id, exc.message, outgoing_id=outgoing.id)
-            return "failed"
+            return "rejected"
         except (TimedOut, NetworkError, RetryAfter) as exc:
             log.warning("reminder to %s not sent (%s): retrying in %s", chat_id, exc, RETRY_LATER)
             if job_queue is not None:

@@ -1,0 +1,112 @@
+"""Change report when a known plan is indexed again: duties added, removed, changed, matched
+row to row even when the numbering shifts; replacements a plan declares are linked."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.changes import change_summary, report_lines
+from indexer.indexing import index_paths, load, parse
+from indexer.store import Store, file_hash
+from knowledge.changes import diff_plans
+from knowledge.model import Deadline
+from knowledge.parser import parse_plan
+
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
+ORIGINAL = next(SAMPLES.glob("003_*.txt"))
+AMENDED = DATA / "amended" / ORIGINAL.name  # TT 3 added, TT 18 removed, TT 5 lead, TT 6 deadline
+TABLE_DOCS = ["179-KH-UBND_f004d93b.txt", "2597-QD-TT_ec00bd6f.txt", "2629-QD-TT_2edf5927.txt", "980-KH-UBND_c5d930a5.txt"]
+
+
+def _plan(path: Path):
+    return parse_plan(path.read_text(encoding="utf-8"))
+
+
+def test_amended_plan_changes_row_to_row_across_renumbering():
+    changes = diff_plans(_plan(ORIGINAL), _plan(AMENDED))
+    counts = changes.counts()
+    assert (counts["added"], counts["removed"], counts["changed"]) == (1, 1, 2)
+    assert counts["renumbered"] >= 10  # every row after the inserted one moved down
+    [added] = changes.of("added")
+    assert added.new.citation == "Phụ lục, TT 3" and added.new.text.startswith("Xây dựng cơ sở dữ liệu y tế")
+    [removed] = changes.of("removed")
+    assert removed.old.citation == "Phụ lục, TT 18" and "y học cổ truyền" in removed.old.text
+    by_old = {c.old.citation: c for c in changes.of("changed")}
+    lead, deadline = by_old["Phụ lục, TT 5"], by_old["Phụ lục, TT 6"]
+    assert lead.new.citation == "Phụ lục, TT 6" and "lead" in lead.fields and "deadline" not in lead.fields
+    assert deadline.fields == ["deadline"] and deadline.new.citation == "Phụ lục, TT 7"
+    lines = changes.to_dict()["lines"]
+    assert any("hạn mới 01/10/2025 (trước: 01/07/2025)" in line for line in lines)
+    assert any("chủ trì mới: Sở Tư pháp (trước: Sở Y tế)" in line for line in lines)
+
+
+@pytest.mark.parametrize("name", TABLE_DOCS)
+def test_a_perturbed_corpus_plan_shows_exactly_the_perturbation(name):
+    plan = _plan(DATA / "corpus" / name)
+    assert len(plan.tasks) >= 4
+    new = copy.deepcopy(plan)
+    removed = new.tasks.pop(1)
+    new.tasks[2].deadline = Deadline("Trước ngày 31/12/2031", "date")
+    new.tasks[3].lead_text = "Sở Tư pháp"
+    for i, task in enumerate(new.tasks):
+        task.row = str(i + 10)  # every row renumbered
+    changes = diff_plans(plan, new)
+    assert [c.old.text for c in changes.of("removed")] == [" ".join(removed.text.split())]
+    assert not changes.of("added")
+    assert sorted(c.fields[0] for c in changes.of("changed")) == ["deadline", "lead"]
+
+
+@pytest.mark.parametrize("name", ["179-KH-UBND_f004d93b.txt", "310-KH-UBND_31786b08.txt", "noNumber_c22591f1.txt"])
+def test_reindexing_the_same_text_reports_no_change(tmp_path, name):
+    """Against the stored version, even though other plans taught the registry new names."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    shutil.copy(DATA / "corpus" / name, folder)
+    store = Store(tmp_path / "planbot.db")
+    index_paths(store, [SAMPLES, folder])
+    path = folder / name
+    plan, _ = parse(load(name, path.read_bytes()), store)
+    summary = change_summary(store, name, plan)
+    assert summary["changes"]["headline"].startswith("không có thay đổi về nhiệm vụ")
+    assert change_summary(store, name, plan, digest=file_hash(path.read_bytes())) == {}  # same bytes: silent
+
+
+@pytest.fixture
+def indexed(tmp_path) -> tuple[Store, Path]:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for path in SAMPLES.glob("*.txt"):
+        shutil.copy(path, folder)
+    store = Store(tmp_path / "planbot.db")
+    index_paths(store, [folder])
+    return store, folder
+
+
+def test_change_summary_of_an_amended_file(indexed):
+    store, _ = indexed
+    plan, _ = parse(load(AMENDED.name, AMENDED.read_bytes()), store)
+    summary = change_summary(store, ORIGINAL.name, plan, digest=file_hash(AMENDED.read_bytes()))
+    changes = summary["changes"]
+    assert (changes["added"], changes["removed"], changes["changed"]) == (1, 1, 2)
+    assert changes["against"]["reason"] == "same_file"
+    deadline = next(i for i in changes["items"] if i.get("old_citation") == "Phụ lục, TT 6")
+    assert deadline["deadline"] == {"before": "Trước ngày 01/7/2025", "after": "Trước ngày 01/10/2025"}
+    assert report_lines(summary)[0].startswith("Thay đổi so với bản đã nạp: 1 thêm, 1 bỏ, 2 sửa")
+
+
+def test_a_plan_declaring_it_replaces_an_indexed_one_is_linked(indexed):
+    store, _ = indexed
+    text = (AMENDED.read_text(encoding="utf-8")
+            + "\n\nKế hoạch này thay thế Kế hoạch số 220/KH-UBND ngày 04/6/2018 của UBND tỉnh Bắc Ninh.\n")
+    plan = parse_plan(text, store.registry())
+    summary = change_summary(store, "ke-hoach-moi.txt", plan)
+    [declared] = summary["declares"]
+    assert declared["relation"] == "thay thế" and declared["document"] == "Kế hoạch số 220/KH-UBND"
+    assert declared["indexed_file"] == "004_59a1719852ce6b3c.txt"
+    assert summary["changes"]["against"]["reason"] == "declared"
+    assert "Văn bản này thay thế Kế hoạch số 220/KH-UBND (đã nạp: Kế hoạch số 220/KH-UBND" in report_lines(summary)[0]

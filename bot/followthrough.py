@@ -16,6 +16,7 @@ from telegram import InputFile, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.formatting import REFUSAL, esc, split_messages
+from indexer.changes import declared_lines
 from indexer.export import agency_export, export_title, file_name, xlsx_bytes
 from indexer.feedback import feedback_report, render_text, write_csv
 from indexer.lineage import document_answer
@@ -106,6 +107,22 @@ async def gopy(update: Update, context: Context) -> None:
             document=InputFile(io.BytesIO(out.getvalue().encode("utf-8-sig")), filename="gop-y.csv"),
             caption="Mọi phiếu góp ý (CSV): câu hỏi, câu trả lời, kế hoạch được dẫn.",
         )
+
+
+def changes_html(summary: dict, limit: int = 1800) -> str:
+    """The change report under an upload preview ("" when the plan is new and declares nothing)."""
+    lines = [f"🔗 {esc(line)}" for line in declared_lines(summary)]
+    changes = summary.get("changes")
+    if changes:
+        against = changes.get("against") or {}
+        versus = "bản đã nạp" if against.get("reason") == "same_file" else esc(against.get("plan") or "")
+        lines.append(f"📝 <b>Thay đổi so với {versus}:</b> {esc(changes.get('headline', ''))}")
+        for line in changes.get("lines", []):
+            if sum(len(x) for x in lines) + len(line) > limit:
+                lines.append("…")
+                break
+            lines.append(esc(line))
+    return ("\n" + "\n".join(lines)) if lines else ""
 
 
 def _parse_day(text: str) -> date:

@@ -23,7 +23,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import storage
+from bot import followthrough, storage
 from bot.formatting import (
     REFUSAL,
     Listing,
@@ -583,7 +583,8 @@ async def document(update: Update, context: Context) -> None:
     log_upload(
         "previewed", f"tasks={summary.get('tasks')} assignments={summary.get('assignments')}"
     )
-    await status.edit_text(preview_html(summary), reply_markup=upload_keyboard(key))
+    preview = preview_html(summary) + followthrough.changes_html(summary)  # what re-importing changes
+    await status.edit_text(preview, reply_markup=upload_keyboard(key))
 
 
 async def upload_choice(update: Update, context: Context) -> None:

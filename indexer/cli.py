@@ -88,6 +88,7 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
     """Index plan files or folders (.txt, .md, .docx, .pdf)."""
     from tqdm import tqdm
 
+    from indexer.changes import report_lines
     from indexer.indexing import index_paths
     from indexer.loaders import plan_files
 
@@ -104,6 +105,8 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
         reports = index_paths(store, list(paths), embedder=embedder, progress=progress, force=force)
     failed = 0
     for report in reports:
+        if report.status == "unchanged":  # the change report belongs to the indexing that made it
+            report.summary.pop("changes", None)
         if as_json:
             click.echo(json.dumps(report.__dict__, ensure_ascii=False, default=str))
             continue
@@ -124,6 +127,8 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
             click.echo(f"    thời hạn chưa đọc được: {text}")
         for warning in s.get("warnings", []):
             click.echo(f"    lưu ý: {warning}")
+        for line in report_lines(s) if report.status == "indexed" else []:
+            click.echo(f"    {line}")
     if not as_json:
         click.echo(f"Xong {len(reports)} tệp trong {time.perf_counter() - started:.2f} s ({failed} lỗi).")
     if embedder is None and not no_embed:

@@ -94,7 +94,7 @@ def coverage(kb: KnowledgeBase, q: str, result: Result) -> float:
     weights = {t: _idf(df.get(t, 0), n) for t in terms if df.get(t, 0) > 0}
     if not weights:
         return 1.0
-    hay = set(words(" ".join([result.text, result.section, *result.lead, *result.support, *result.recipients])))
+    hay = set(words(" ".join([result.text, result.heading, *result.lead, *result.support, *result.recipients])))
     return sum(w for t, w in weights.items() if t in hay) / sum(weights.values())
 
 
@@ -106,30 +106,56 @@ def _idf(df: int, n: int) -> float:
 
 _QUANTITY = re.compile(r"bao nhieu\s+(\w+)")
 _ASKS_DATE = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu|thoi diem nao)\b")
+_RECURRING = re.compile(r"\b(hang|moi) (thang|quy|nam|tuan)\b|\bdinh ky\b")
 _HAS_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
-_HAS_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\bngay\s+\d{1,2}\b|\bthang\s+\d{1,2}\b")
+_HAS_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\bngay\s+\d{1,2}\b")
 
 
-def lacks_asked_fact(q: str, result: Result) -> bool:
-    """The question asks for a number or a date the result does not give."""
+def lacks_asked_fact(kb: KnowledgeBase, q: str, result: Result) -> bool:
+    """The question asks for a number ("bao nhiêu ngày") or a day ("ngày nào", "ngày mấy") and
+    no sentence of the result that gives one is about what the question asks."""
     f = fold(q)
-    text = fold(result.text + " " + (result.deadline.text if result.deadline else ""))
     m = _QUANTITY.search(f)
-    if m and not re.search(r"\d+\s*(\(\w+\)\s*)?" + re.escape(m.group(1)), text):
-        return True
-    return bool(_ASKS_DATE.search(f)) and not (result.deadline and result.deadline.end) and not _HAS_DATE.search(text)
+    if m:
+        fact = re.compile(r"\d+\s*(\(\w+\)\s*)?" + re.escape(m.group(1)))
+    elif _ASKS_DATE.search(f):
+        if result.deadline and result.deadline.kind == "date" and not _RECURRING.search(f):
+            return False
+        fact = _HAS_DATE
+    else:
+        return False
+    text = fold(result.text)
+    windows = [text[max(0, m.start() - 300) : m.end() + 100] for m in fact.finditer(text)]
+    if result.deadline and fact.search(fold(result.deadline.text)):
+        windows.append(text + " " + fold(result.deadline.text))
+    if _RECURRING.search(f):  # "ngày mấy hằng tháng": a one-off date does not answer
+        windows = [w for w in windows if _RECURRING.search(w)]
+    return not any(coverage(kb, q, Result(result.plan, result.kind, "", w, heading=result.heading)) >= 0.5 for w in windows)
+
+
+def _brevity(text: str, words_: int = 250) -> float:
+    """1 for a paragraph; less for a page run together (it covers any question's words)."""
+    return min(1.0, (words_ / max(len(text.split()), 1)) ** 0.5)
+
+
+def fact_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5) -> list[Result]:
+    """For a question asking a number or a day, the first of the top results that gives it."""
+    for i, r in enumerate(results[:within]):
+        if not lacks_asked_fact(kb, q, r):
+            return [r, *results[:i], *results[i + 1 :]] if i else results
+    return results
 
 
 def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
     """The first hit may be given as the answer: from the plan the question names (when it names
     one), on its subject, and holding the number or date asked for."""
-    if focus.plans and focus.boost >= 2.0 and top.plan.id not in focus.plans:
+    if focus.named and top.plan.id not in focus.plans:
         return False
-    return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(q, top)
+    return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(kb, q, top)
 
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
-    results = search_hits(kb, q, intent, focus, agency)[: max(limit, 10)]
+    results = fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)])
     if not results:
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
@@ -227,13 +253,20 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     if focus.plans:
         rules = [r for r in rules if r.plan.id in focus.plans]
     evidence = search_hits(kb, q, intent, focus, names_[0] if names_ else None)
-    if not rules:
+    if not rules and not intent.asks_day:
         return None
     agency = names_[0] if names_ else None
     # A rule the question's own words match well goes first; search hits fill in after.
-    rules.sort(key=lambda r: -coverage(kb, q, r))
-    if intent.asks_day and not any(r.note.startswith("due_day") or _HAS_DAY.search(fold(r.text)) for r in rules[:3]):
-        return decline(q, intent.name, agency, "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo", rules + evidence)
+    rules.sort(key=lambda r: -coverage(kb, q, r) * _brevity(r.text))
+    if intent.asks_day:  # "trước ngày nào", "ngày mấy": only a result that gives the day answers
+        pool = merge(rules[:3], evidence[:3])
+        pool = fact_first(kb, q, [r for r in pool if r.plan.id in focus.plans] if focus.named else pool, within=6)
+        if not pool or lacks_asked_fact(kb, q, pool[0]) and not pool[0].note.startswith("due_day"):
+            return decline(q, intent.name, agency, "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo", rules + evidence)
+        ordered = merge(pool, rules[:limit] + evidence)
+        return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))
+    if not rules:
+        return None
     best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
     ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
     return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))

@@ -23,13 +23,14 @@ from knowledge import names
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer, Result
 from knowledge.deadlines import ends_within
-from knowledge.text import clean_spaces, fold, nfc, words
+from knowledge.text import clean_spaces, fold, nfc, squash, words
 
 log = logging.getLogger(__name__)
 
 ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}
 MAX_QUESTION = 500
-MAX_LISTED = 40  # items an answer's text lists; `results` keeps all of them
+MAX_LISTED = 40
+LONG_BODY = 600  # lexical tokens (syllables + pairs) of a long paragraph  # items an answer's text lists; `results` keeps all of them
 _SYLLABLE = re.compile(
     r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$"
 )
@@ -114,6 +115,7 @@ class KnowledgeBase:
             item_id=row["id"],
             note=row["note"] or "",
             role=role,
+            heading=row.get("heading") or "",
         )
 
     @consistent
@@ -261,8 +263,11 @@ class KnowledgeBase:
             top = head[0][1]
             rescored = []
             for item_id, score in head:
-                body = set(bodies.get(item_id, "").split())
-                overlap = len(bigrams & body) / len(bigrams)
+                tokens = bodies.get(item_id, "").split()
+                overlap = len(bigrams & set(tokens)) / len(bigrams)
+                # A body far longer than a paragraph (a whole page run together) holds every
+                # pair of words somewhere: its overlap says little about any one answer.
+                overlap *= min(1.0, (LONG_BODY / max(len(tokens), 1)) ** 0.5)
                 rescored.append((item_id, 0.5 * score / top + 0.5 * overlap))
             head = sorted(rescored, key=lambda kv: -kv[1])
             ranked_all = head + [(i, s * 0.5 / top) for i, s in ranked_all[40:]]
@@ -302,7 +307,7 @@ class KnowledgeBase:
         if by_number:
             return Focus(frozenset(by_number & in_province or by_number), 2.0)
         # Title words count only where the question names a plan: after "kế hoạch", "đề án", …
-        named = " ".join(" ".join(m.group(1).split()[:12]) for m in _NAMED_PLAN.finditer(folded))
+        named = " ".join(" ".join(m.group(0).split()[:14]) for m in _NAMED_PLAN.finditer(folded))
         for m in matches or []:
             named = named.replace(m.matched, " ")
         for p in provinces:
@@ -319,8 +324,9 @@ class KnowledgeBase:
         if top >= 1.5 * math.log(n):
             chosen = {pid for pid, s in score.items() if s >= 0.8 * top}
             rest = max((s for pid, s in score.items() if pid not in chosen), default=0.0)
-            if len(chosen) <= max(3, n // 10) and top >= 1.5 * rest:
-                return Focus(frozenset(chosen), 2.0)
+            documents = {profiles[pid].numbers or pid for pid in chosen}  # copies of one plan count once
+            if len(documents) <= max(3, n // 10) and top >= 1.5 * rest:
+                return Focus(frozenset(chosen), 1.6)
         if in_province and len(in_province) < n:
             return Focus(frozenset(in_province), 1.3)
         return Focus(frozenset(), 1.0)
@@ -328,9 +334,15 @@ class KnowledgeBase:
     def plan_hint(self, question: str, matches: list[QueryMatch] | None = None) -> int | None:
         """One plan the question clearly names (the lowest id among copies), else None."""
         focus = self.plan_focus(question, matches)
-        return min(focus.plans) if focus.plans and focus.boost >= 2.0 else None
+        return min(focus.plans) if focus.plans and focus.boost >= 1.6 else None
 
     # -- helpers for the answering paths ----------------------------------------------------
+    def mentioned(self, agency: str) -> bool:
+        """Some item of the loaded plans names this agency (province words aside)."""
+        key = squash(names.without_province(agency))
+        hits = self._results(self.rank(agency, use_dense=False, limit=10))
+        return any(key in squash(" ".join([r.text, *r.lead, *r.support, *r.recipients])) for r in hits)
+
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many items contain each folded word (cached per index generation)."""
         unknown = [t for t in dict.fromkeys(terms) if t not in self._df]
@@ -411,10 +423,11 @@ class KnowledgeBase:
         agency = matches[0].name if matches else None
         intent = intents.detect(q, agency is not None, today)
         focus = self.plan_focus(q, matches)
-        if agency is None and not bare and intent.name in (intents.DUTIES, intents.SEARCH) and names.named_agency(q):
-            if intents.DUTY_WORDS.search(fold(q)):  # "Sở Du lịch phải làm gì?" — no such agency in the plans
-                related = answering.search_hits(self, q, intent, focus, None)
-                return answering.decline(q, intents.DUTIES, None, answering.UNKNOWN_AGENCY, related)
+        named = names.named_agency(q) if agency is None and not bare else None
+        if named and intents.DUTY_WORDS.search(fold(q)) and not self.mentioned(named):
+            # "Sở Du lịch phải làm gì?": no such agency anywhere in the plans
+            related = answering.search_hits(self, q, intent, focus, None)
+            return answering.decline(q, intents.DUTIES, None, answering.UNKNOWN_AGENCY, related)
         if intent.name == intents.DUTIES and agency:
             return answering.answer_duties(self, q, agency, intent, focus, candidates)
         if intent.name == intents.DUE and intent.period:
@@ -428,10 +441,20 @@ class KnowledgeBase:
 
 @dataclass(frozen=True)
 class Focus:
-    """The plans a question names (empty: none) and how much their items are boosted."""
+    """The plans a question names (empty: none) and how much their items are boosted; a plan
+    named by its number is certain (`strong`), one named by title words or province is likely."""
 
     plans: frozenset[int]
     boost: float
+
+    @property
+    def strong(self) -> bool:
+        return self.boost >= 2.0
+
+    @property
+    def named(self) -> bool:
+        """Named by number or title (not only by province)."""
+        return self.boost >= 1.6
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class Result:
     item_id: int | None = None
     note: str = ""
     role: str | None = None  # role of the asked agency in this item, when one was asked
+    heading: str = ""  # the heading the item sits under (context for matching, not shown)
 
     def to_dict(self) -> dict:
         return {

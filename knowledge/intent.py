@@ -41,6 +41,7 @@ _REPORT_WHEN = re.compile(
     r"dinh ky|bao lau|khi nao|han|hang (thang|quy|nam)|ngay may|ngay nao|cho ai|ve dau|gui|tan suat|ky nao|moi"
 )
 
+_TASK_LIST = re.compile(r"\b(nhiem vu|viec|noi dung|hang muc|de an|du an|tieu du an)\b.{0,20}\b(nao|gi)\b")
 _TO_WHOM = re.compile(r"\b(cho|gui|ve|toi|len|qua)\s+(ai|co quan nao|don vi nao|dau|noi nao)\b")
 
 
@@ -186,11 +187,11 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     who = bool(_WHO.search(f))
     # "báo cáo" asked about (to whom, how often, by when) — not "ai chủ trì … báo cáo"
     asks_leader = bool(re.search(r"chu tri|\b(ai|co quan nao|don vi nao)\b", f)) and not _TO_WHOM.search(f)
-    if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _LIST.search(f) and not asks_leader:
+    if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _TASK_LIST.search(f) and not asks_leader:
         name = REPORTING
     elif period and (not has_agency or _LIST.search(f)) and not who:
         name = DUE
-    elif has_agency and (_DUTY.search(f) or _LIST.search(f)) and not re.search(r"\bai\b|don vi nao|co quan nao", f):
+    elif has_agency and (_DUTY.search(f) or _TASK_LIST.search(f)) and not re.search(r"\bai\b|don vi nao|co quan nao", f):
         name = DUTIES
     elif who:
         name = WHO_LEADS

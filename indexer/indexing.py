@@ -10,7 +10,9 @@ loaded, so an unchanged file (even a scanned PDF needing OCR) costs one hash.
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 _LOADED: OrderedDict[str, Document] = OrderedDict()  # file hash → document (preview, then import)
 _LOADED_MAX = 4
+_LOCK = threading.Lock()  # the bot previews and imports in worker threads
 
 
 def nfc(name: str) -> str:
@@ -37,13 +40,15 @@ def load(name: str, data: bytes, progress: PageProgress | None = None) -> Docume
     """The document in a file's bytes; the last few are kept, so a previewed upload (perhaps
     OCRed) is not read again when the admin confirms it."""
     digest = file_hash(data)
-    if digest in _LOADED:
-        _LOADED.move_to_end(digest)
-        return _LOADED[digest]
+    with _LOCK:
+        if digest in _LOADED:
+            _LOADED.move_to_end(digest)
+            return copy.deepcopy(_LOADED[digest])
     document = read_plan_bytes(name, data, progress)
-    _LOADED[digest] = document
-    while len(_LOADED) > _LOADED_MAX:
-        _LOADED.popitem(last=False)
+    with _LOCK:
+        _LOADED[digest] = copy.deepcopy(document)
+        while len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
     return document
 
 

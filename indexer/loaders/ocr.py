@@ -71,11 +71,16 @@ def read_pages(
     try:
         for done, number in enumerate(numbers, 1):
             started = time.perf_counter()
-            page = pdf[number - 1]
-            rgb = np.asarray(page.render(scale=DPI / 72).to_pil().convert("RGB"))
-            # Brightest channel: black print stays dark, coloured ink (red seals, blue "ĐẾN"
-            # stamps, signatures) turns light and stops hiding the words under it.
-            out[number] = read_image(name, rgb.max(axis=2).astype(np.uint8))
+            try:
+                page = pdf[number - 1]
+                rgb = np.asarray(page.render(scale=DPI / 72).to_pil().convert("RGB"))
+                # Brightest channel: black print stays dark, coloured ink (red seals, blue
+                # "ĐẾN" stamps, signatures) turns light and stops hiding the words under it.
+                out[number] = read_image(name, rgb.max(axis=2).astype(np.uint8))
+            except PlanbotError:
+                raise
+            except Exception as exc:  # a page pdfium cannot render, an odd image
+                raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của bản quét.") from exc
             seconds.append(time.perf_counter() - started)
             log.info("OCR %s trang %d: %.1f s", name, number, seconds[-1])
             if progress:

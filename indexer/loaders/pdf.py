@@ -44,7 +44,7 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có trang nào).")
     document = Document(source=PDF, pages=len(pages))
     try:
-        scanned = [n for n, page in enumerate(pages, 1) if len(page.chars) < _MIN_CHARS]
+        scanned = [n for n, page in enumerate(pages, 1) if _chars(page) < _MIN_CHARS]
         ocr_pages, per_page = ocr.read_pages(name, data, scanned, progress) if scanned else ({}, 0.0)
         builder = _Builder(document)
         repeated = _repeated_lines(pages)
@@ -76,6 +76,15 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
 
 
 # -- one page --------------------------------------------------------------------------------
+
+
+def _chars(page) -> int:
+    """Characters in the page's text layer; 0 when its content cannot be read (damaged stream:
+    the page is then read as an image)."""
+    try:
+        return len(page.chars)
+    except Exception:  # noqa: BLE001 - pdfminer raises many types for damaged streams
+        return 0
 
 
 def _page_content(page, repeated: set[tuple[int, str]]) -> tuple[list[Line], list[tuple[float, Table]]]:

@@ -34,7 +34,12 @@ def load_docx(name: str, data: bytes) -> Document:
     except Exception as exc:  # lxml and python-docx raise more types for damaged packages
         raise PlanbotError(f"Tệp '{name}' không phải .docx hợp lệ.") from exc
     reader = _Reader(source)
-    reader.read_container(source.element.body)
+    try:
+        reader.read_container(source.element.body)
+    except PlanbotError:
+        raise
+    except Exception as exc:  # an unexpected structure inside a package that opened
+        raise PlanbotError(f"Tệp '{name}' là .docx hỏng: không đọc được nội dung.") from exc
     document = Document(blocks=reader.blocks, source=DOCX)
     if reader.nested:
         document.warnings.append(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from indexer.store import Store
+from indexer.store import Store, transaction
 from knowledge.answer import PlanRef
 from knowledge.changes import DutyRow, PlanChanges, diff_rows, headline, plan_rows
 from knowledge.errors import PlanbotError
@@ -162,3 +162,56 @@ def report_lines(summary: dict) -> list[str]:
 
 def changes_json(summary: dict) -> str:
     return json.dumps({k: summary[k] for k in ("changes", "declares") if k in summary}, ensure_ascii=False)
+
+
+# -- notices to subscribed chats ---------------------------------------------------------------
+
+
+def notice_text(summary: dict, lines: list[str], limit: int = 25) -> str:
+    """The notice a subscribed chat receives (Telegram HTML)."""
+    from html import escape
+
+    changes = summary.get("changes") or {}
+    title = summary.get("number") and f"Kế hoạch số {summary['number']}" or (summary.get("title") or "")[:120]
+    head = f"📝 <b>{escape(title)}</b> được sửa"
+    against = changes.get("against") or {}
+    if against.get("reason") == "declared":
+        head = f"📝 <b>{escape(title)}</b> thay thế {escape(against.get('plan') or '')}"
+    body = [escape(line) for line in lines[:limit]]
+    if len(lines) > limit:
+        body.append(f"… và {len(lines) - limit} thay đổi khác.")
+    return head + ":\n" + "\n".join(body)
+
+
+def queue_notices(store: Store, file: str, summary: dict, digest: str, now) -> list[int]:
+    """Record, in the reminder outbox, one notice per active subscription the changes concern
+    (its agency is lead or support of a changed row; its plan, if any, is this one or the one
+    replaced). Keyed by chat, plan and content: indexing the same file again queues nothing.
+    The bot's reminder run for the chat delivers it. Returns the chats notified."""
+    changes = summary.get("changes") or {}
+    items = changes.get("items") or []
+    if not items:
+        return []
+    plans = {nfc(file), (changes.get("against") or {}).get("file")}
+    chats = []
+    with transaction(store.db):
+        subs = store.db.execute(
+            "SELECT chat_id, agency, plan_file FROM subscriptions WHERE active = 1 ORDER BY chat_id"
+        ).fetchall()
+        for chat_id, agency, plan_file in subs:
+            if plan_file and plan_file not in plans:
+                continue
+            lines = [i["line"] for i in items if agency is None or agency in i.get("agencies", [])]
+            key = f"{chat_id}|change|{nfc(file)}|{digest[:16]}"
+            if not lines or store.db.execute("SELECT 1 FROM sent_reminders WHERE key = ?", [key]).fetchone():
+                continue
+            store.db.execute(
+                "INSERT INTO reminder_outbox (chat_id, text, buttons, keys, created_at) VALUES (?, ?, '[]', ?, ?)",
+                [chat_id, notice_text(summary, lines), json.dumps([key]), now.isoformat()],
+            )
+            store.db.execute(
+                "INSERT OR IGNORE INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, NULL)",
+                [key, chat_id, now.isoformat()],
+            )
+            chats.append(chat_id)
+    return chats

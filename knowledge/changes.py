@@ -83,6 +83,9 @@ class Change:
                          "after": list(after) if isinstance(after, tuple) else after}
         if self.kind in ("added", "removed"):
             out.update({k: v for k, v in self.row.to_dict().items() if k not in ("citation", "text")})
+        rows = [r for r in (self.old, self.new) if r is not None]
+        out["agencies"] = sorted({a for r in rows for a in (*r.lead, *r.support)})
+        out["line"] = change_line(self)
         return out
 
 

@@ -110,3 +110,30 @@ def test_a_plan_declaring_it_replaces_an_indexed_one_is_linked(indexed):
     assert declared["indexed_file"] == "004_59a1719852ce6b3c.txt"
     assert summary["changes"]["against"]["reason"] == "declared"
     assert "Văn bản này thay thế Kế hoạch số 220/KH-UBND (đã nạp: Kế hoạch số 220/KH-UBND" in report_lines(summary)[0]
+
+
+def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
+    from datetime import UTC, datetime
+
+    from indexer.changes import queue_notices
+    from reminders.schedule import Subscription
+    from reminders.storage import pending_messages, save_subscription
+
+    store, _ = indexed
+    now = datetime(2025, 6, 1, 1, 0, tzinfo=UTC)
+    for chat, agency, plan_file in [
+        (-1001, "Sở Tư pháp", None),  # the new lead of TT 5
+        (-1002, "Sở Giáo dục và Đào tạo", None),  # no changed row concerns it
+        (-1003, None, ORIGINAL.name),  # every change of this plan
+        (-1004, None, "004_59a1719852ce6b3c.txt"),  # another plan
+    ]:
+        save_subscription(store.db, Subscription(chat, now, "group", agency=agency, plan_file=plan_file), now)
+    digest = file_hash(AMENDED.read_bytes())
+    plan, _ = parse(load(AMENDED.name, AMENDED.read_bytes()), store)
+    summary = change_summary(store, ORIGINAL.name, plan, digest=digest) | {"number": "", "title": plan.meta.title}
+    assert queue_notices(store, ORIGINAL.name, summary, digest, now) == [-1003, -1001]
+    assert queue_notices(store, ORIGINAL.name, summary, digest, now) == []  # the same file again: nothing
+    messages = {m.chat_id: m.text for m in pending_messages(store.db)}
+    assert set(messages) == {-1001, -1003}
+    assert "được sửa" in messages[-1003] and "hạn mới 01/10/2025 (trước: 01/07/2025)" in messages[-1003]
+    assert "chủ trì mới: Sở Tư pháp" in messages[-1001] and "01/10/2025" not in messages[-1001]

@@ -133,3 +133,14 @@ def _parse_day(text: str) -> date:
         except ValueError:
             continue
     raise ValueError(text)
+
+
+def deliver_soon(context: Context, summary: dict) -> None:
+    """Change notices an import queued (`notified` chats) go out now, by each chat's reminder
+    run (which sends what its outbox holds), rather than with the next daily reminders."""
+    from reminders.jobs import job_name, reminder_job
+
+    if context.job_queue is None:
+        return
+    for chat_id in summary.get("notified") or []:
+        context.job_queue.run_once(reminder_job, 1, data=chat_id, name=job_name(chat_id) + ":changes")

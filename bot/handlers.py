@@ -373,6 +373,8 @@ async def reindex(update: Update, context: Context) -> None:
             await status.edit_text(f"❌ {esc(str(exc))} Chỉ mục không thay đổi.")
             return
         deps.kb.reload()
+        for report in reports:  # change notices to subscribed chats
+            followthrough.deliver_soon(context, report.summary)
         await status.edit_text(reindex_html(reports))
 
 
@@ -633,6 +635,7 @@ async def upload_choice(update: Update, context: Context) -> None:
             await status.edit_text("❌ Lỗi khi nhập kế hoạch. Chỉ mục không thay đổi.")
             raise
         deps.kb.reload()
+    followthrough.deliver_soon(context, report.summary)  # change notices to subscribed chats
     log_upload(report.status, f"plan_id={report.plan_id}")
     await status.edit_text(
         indexed_html(pending.file, report.status, report.summary, time.monotonic() - started)

@@ -25,6 +25,7 @@ from knowledge.tables import parse_table
 from knowledge.text import fold, nfc
 from knowledge.wrapper import ATTACHED_TITLE, layout
 
+_READABLE = re.compile(r"[^\W_]")  # a letter or digit
 STARTERS = ("part", "chapter", "lsection", "article", "roman")
 _CLOSING = re.compile(r"^(Trên đây là|Trong quá trình (tổ chức )?(triển khai )?thực hiện)")
 
@@ -78,7 +79,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
     """Parse a loaded document. Raises `PlanbotError` only when it holds no readable text."""
     registry = registry or AgencyRegistry()
     blocks = join_page_breaks(blocks_of(document))
-    if not any(b.text.strip() or b.rows for b in blocks):
+    if not any(_READABLE.search(b.text) or any(_READABLE.search(c) for row in b.rows for c in row) for b in blocks):
         raise PlanbotError("Tệp không có chữ nào đọc được.")
     lay = layout(blocks, "")
     meta = parse_meta(blocks, lay, registry)

@@ -230,8 +230,9 @@ def test_no_document_with_text_is_turned_away(path):
 
 
 def test_only_a_file_without_text_is_an_error():
-    with pytest.raises(PlanbotError):
-        parse_plan("  \n\n \t \n")
+    for empty in ("  \n\n \t \n", "\x00\x01\x02", "-- \t --\t --"):
+        with pytest.raises(PlanbotError):
+            parse_plan(empty)
     prose = parse_plan("Đề nghị các đơn vị khẩn trương rà soát số liệu.\n\nSở Y tế tổng hợp, báo cáo trước ngày 15/5/2026.")
     assert [c.citation for c in prose.clauses] == ["đoạn 1", "đoạn 2"]
     assert any("từng đoạn" in w for w in prose.warnings)

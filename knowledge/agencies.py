@@ -156,6 +156,7 @@ HEAD_WORDS = (
     "thủ trưởng", "trạm", "hội", "liên đoàn", "tỉnh đoàn", "mặt trận", "kho bạc", "ngân hàng",
     "đơn vị", "cơ quan", "tổ chức", "ttyt", "cdc", "hđnd", "hội đồng", "viện", "trường", "cơ sở",
     "tòa án", "toà án", "thuế", "kiểm toán", "hải quan", "tỉnh ủy", "thành ủy", "huyện ủy", "quỹ", "doanh nghiệp",
+    "đoàn thể", "giám đốc", "chủ tịch", "trưởng ban", "lãnh đạo",
 )
 _HEAD_RE = re.compile(
     r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"

@@ -21,7 +21,7 @@ from knowledge.text import fold, has_diacritics, tone_key
 
 # Heads after which a capitalised word must follow ("Sở Y tế", "Bộ Công an", "Thuế Đồng Nai").
 _NAMED_HEADS = (
-    "ban quan ly", "bo chi huy", "ban chi huy", "ban chi dao", "ban thuong vu", "van phong", "trung tam",
+    "van phong", "trung tam",
     "benh vien", "chi cuc", "tong cuc", "thanh tra", "ngan hang", "cong ty", "tong cong ty", "tap doan",
     "hoc vien", "dai hoc", "lien doan", "lien hiep", "hoi dong", "vien kiem sat", "toa an", "hai quan",
     "dien luc", "kho bac", "so", "bo", "ban", "cuc", "hoi", "phong", "tram", "truong", "vien", "dai", "bao",
@@ -29,7 +29,7 @@ _NAMED_HEADS = (
 )
 # Heads that are names by themselves or with a locality ("Công an tỉnh", "UBND huyện Sơn Hà").
 _SELF_HEADS = (
-    "ban quan ly", "uy ban nhan dan", "hoi dong nhan dan", "ubnd", "hdnd", "ubmttq", "uy ban mat tran to quoc", "mat tran to quoc",
+    "ban quan ly", "bo chi huy", "ban chi huy", "ban chi dao", "ban thuong vu", "bo tu lenh", "uy ban nhan dan", "hoi dong nhan dan", "ubnd", "hdnd", "ubmttq", "uy ban mat tran to quoc", "mat tran to quoc",
     "cong an", "tinh doan", "thanh doan", "huyen doan", "tinh uy", "thanh uy", "huyen uy", "bao hiem xa hoi",
     "bhxh", "kho bac nha nuoc", "vien kiem sat nhan dan", "toa an nhan dan", "bo chi huy quan su",
 )

@@ -223,11 +223,14 @@ def subject_of_title(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
         return []
     refs = []
     for piece in pieces:
-        ref = registry.canonical(piece)
         folded = fold(piece)
-        known = registry.entry(ref.name) is not None
-        if not (known or _whole_name(piece, folded, registry) or _COLLECTIVE_HEAD.match(folded)):
-            return []
+        ref = registry.canonical(piece)
+        if registry.entry(ref.name) is None and not _COLLECTIVE_HEAD.match(folded):
+            end = _whole_name(piece, folded, registry)
+            if end is None:
+                return []
+            if end < len(piece) and re.match(r"\s*[-–(]", piece[end:]):
+                ref = registry.canonical(piece[:end])  # "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo"
         refs.append(ref)
     for ref in refs:
         # Later prose names the agency in full ("phối hợp với Ban Quản lý các khu công nghiệp …").
@@ -235,23 +238,47 @@ def subject_of_title(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
     return refs
 
 
-def _whole_name(piece: str, folded: str, registry: AgencyRegistry) -> bool:
-    """The piece is one agency name: perhaps collective ("các TTYT"), with a locality tail
-    ("Trung tâm Y tế các huyện"), or a named head with a description and no verb ("Ban Quản lý
-    các khu công nghệ cao và khu công nghiệp")."""
-    lead = re.match(r"(?:cac|tat ca cac|toan bo)\s+", folded)
+_PERSON = re.compile(r"(?:pho\s+)?(?:truong|giam doc|chu tich|thu truong|nguoi dung dau|lanh dao|thu truong cac)\s+")
+
+
+def _whole_name(piece: str, folded: str, registry: AgencyRegistry) -> int | None:
+    """End of the agency name the piece consists of, or None when it is not one.
+
+    The piece may be collective ("các TTYT"), name a post ("Trưởng Ban Chỉ đạo"), end in a
+    locality ("Trung tâm Y tế các huyện") or an apposition ("Sở Tài chính - Cơ quan thường trực …"),
+    or be a named head with a description and no verb ("Ban Quản lý các khu công nghệ cao và khu
+    công nghiệp").
+    """
+    offset = 0
+    person = _PERSON.match(folded)
+    if person:
+        offset = person.end()
+        if _COLLECTIVE_HEAD.match(folded, offset):
+            return len(piece)  # "Thủ trưởng các đơn vị", "Trưởng các phòng, ban"
+    lead = re.compile(r"(?:cac|tat ca cac|toan bo)\s+").match(folded, offset)
     if lead:
-        piece, folded = piece[lead.end() :], folded[lead.end() :]
-        piece = piece[:1].upper() + piece[1:]
-    end = name_end(piece, folded, 0)
+        offset = lead.end()
+    rest_piece = piece[offset:]
+    rest_piece = rest_piece[:1].upper() + rest_piece[1:]
+    end = name_end(rest_piece, folded[offset:], 0)
     if end is None:
-        known = registry.find_mentions(piece, folded)
+        known = registry.find_mentions(rest_piece, folded[offset:])
         end = known[0].end if known and known[0].start == 0 else None
     if end is None:
-        return False
+        return None
+    end += offset
     if _TITLE_TAIL.fullmatch(folded, end):
-        return True
+        return len(piece)
+    if re.match(r"\s*[-–(]", folded[end:]):
+        return end
     rest = folded[end:]
-    return len(rest.split()) <= 10 and not _ANY_VERB_RE.search(rest) and not re.search(
+    if len(rest.split()) <= 10 and not _ANY_VERB_RE.search(rest) and not re.search(
         r"\b(cua|ve|doi voi|trong|nham|de|tai|theo)\b", rest
-    )
+    ):
+        return len(piece)
+    cut = re.search(r"\s+[-–]\s+|\s*\(", folded)
+    if cut and cut.start() > offset:
+        # An apposition: "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo".
+        inner = _whole_name(piece[: cut.start()], folded[: cut.start()], registry)
+        return inner if inner == cut.start() else None
+    return None

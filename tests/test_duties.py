@@ -139,6 +139,12 @@ def test_a_sentence_with_its_own_subject_overrides_the_heading():
          ["Viện kiểm sát nhân dân thành phố", "Tòa án nhân dân thành phố"]),
         ("Ủy ban nhân dân Thành phố có trách nhiệm sau đây:", ["Ủy ban nhân dân Thành phố"]),
         ("Các TTYT", ["Các TTYT"]),
+        # corpus: 1627-QD-UBND
+        ("Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo", ["Sở Tài chính"]),
+        ("Trưởng Ban Chỉ đạo", ["Trưởng Ban Chỉ đạo"]),
+        ("Giám đốc Sở Khoa học và Công nghệ, Chủ tịch Ủy ban nhân dân cấp xã",
+         ["Giám đốc Sở Khoa học và Công nghệ", "Chủ tịch Ủy ban nhân dân cấp xã"]),
+        ("Các trường hợp sau", []),
         # Topical headings and sentences name no owner.
         ("Phát triển hạ tầng số", []),
         ("Nhiệm vụ của ngành y tế nói chung", []),

@@ -53,11 +53,13 @@ from bot.formatting import (
 from bot.periods import USAGE as HANCHOT_USAGE
 from bot.periods import parse_period
 from indexer import feedback as answer_log
+from indexer.answering import UNKNOWN_AGENCY
 from indexer.indexing import index_paths, index_upload, preview_upload
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings
 from indexer.store import Store
 from knowledge.errors import PlanbotError
+from knowledge.names import find_provinces
 from reminders.storage import done_item_ids
 
 log = logging.getLogger(__name__)
@@ -296,20 +298,22 @@ async def nhiemvu(update: Update, context: Context) -> None:
     if not name.strip():
         await message.reply_text(esc(NHIEMVU_USAGE))
         return
-    matches = deps.kb.resolve_agency(name)
-    if not matches:
-        await message.reply_text(f"Không nhận ra cơ quan “{esc(name[:100])}”. {esc(NHIEMVU_USAGE)}")
+    names, certain = deps.kb.agency_choices(name)
+    if not names:  # the same words as a free-text question about an unknown agency
+        await message.reply_text(f"{esc(UNKNOWN_AGENCY)}: “{esc(name[:100])}”. {esc(NHIEMVU_USAGE)}")
         return
-    if len(matches) > 1 and matches[0].score < 100:
-        await _ask_choice(message, context, Choice("nhiemvu", [m.name for m in matches]))
+    if not certain:  # "UBND" / "BHXH" alone: which level; a typo: which of the close names
+        await _ask_choice(message, context, Choice("nhiemvu", names))
         return
-    await _send_duties(message, context, matches[0].name)
+    await _send_duties(message, context, names[0], provinces=find_provinces(name))
 
 
-async def _send_duties(message: Message, context: Context, agency: str, edit: bool = False) -> None:
+async def _send_duties(
+    message: Message, context: Context, agency: str, edit: bool = False, provinces: list[str] | None = None
+) -> None:
     deps = _deps(context)
     done = done_item_ids(deps.store.db, message.chat_id)  # tasks this chat marked "Đã xong"
-    listing = duties_listing(agency, deps.kb.duties(agency), _today(deps), done)
+    listing = duties_listing(agency, deps.kb.duties_in(agency, provinces), _today(deps), done)
     await _send_listing(message, context, listing, edit=edit)
 
 
@@ -321,7 +325,7 @@ async def hanchot(update: Update, context: Context) -> None:
     except ValueError as exc:
         await message.reply_text(f"Xin lỗi, {esc(str(exc))}. {esc(HANCHOT_USAGE)}")
         return
-    results = deps.kb.due_between(period.start, period.end)
+    results = deps.kb.due_in(period.start, period.end)  # "Trước 01/7/2025" falls in June
     await _send_listing(message, context, due_listing(results, period.label, period.span))
 
 

@@ -1,8 +1,9 @@
 """Pure parser for `/hanchot` arguments: a day, a month, a quarter, a year or the next N days.
 
 Accepted (with or without diacritics): "" (next 30 days), "6/2025", "tháng 6/2025",
-"tháng 6 năm 2025", "quý III/2024", "quý 3 năm 2024", "Q3/2024", "01/7/2025", "năm 2025",
-"2025", "tháng này", "tháng sau", "quý này", "năm nay", "7 ngày", "tuần này".
+"tháng 6 năm 2025", "quý III/2024", "quý 3 năm 2024", "Q3/2024", "01/7/2025", "2025-07-01",
+"năm 2025", "2025", "tháng này", "tháng sau", "quý này", "quý tới", "năm nay", "7 ngày",
+"tuần này", "tuần sau", "quá hạn", and any two of these as a range: "từ 01/01/2025 đến 30/06/2025".
 `today` is passed in (Vietnam time); nothing here reads the clock.
 """
 
@@ -19,7 +20,8 @@ from knowledge.text import clean_spaces, fold
 DEFAULT_DAYS = 30
 USAGE = (
     "Cách dùng: /hanchot [khoảng thời gian], ví dụ: /hanchot 6/2025 · /hanchot quý III/2024 · "
-    "/hanchot 01/7/2025 · /hanchot tháng này · /hanchot 2025. Không ghi gì: 30 ngày tới."
+    "/hanchot 01/7/2025 · /hanchot từ 01/01/2025 đến 30/06/2025 · /hanchot tháng này · "
+    "/hanchot quá hạn · /hanchot 2025. Không ghi gì: 30 ngày tới."
 )
 
 _YEAR = r"((?:19|20)\d\d)"
@@ -28,12 +30,14 @@ _QUARTER = r"(iv|iii|ii|i|[1-4])"
 
 @dataclass(frozen=True)
 class Period:
-    start: date
+    start: date | None  # None: open (everything due before `end`)
     end: date
     label: str  # Vietnamese, for the reply header ("tháng 6/2025", "30 ngày tới")
 
     @property
     def span(self) -> str:
+        if self.start is None:
+            return f"đến {self.end:%d/%m/%Y}"
         if self.start == self.end:
             return self.start.strftime("%d/%m/%Y")
         return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
@@ -66,6 +70,19 @@ def parse_period(text: str, today: date) -> Period:
     f = clean_spaces(fold(text or "")).strip(" .?!")
     if not f:
         return next_days(today)
+    m = re.fullmatch(r"(?:tu\s+)?(.+?)\s+(?:den|toi|-|–)\s+(?:het\s+)?(.+)", f)
+    if m and not re.fullmatch(r"\d+", m.group(1)):
+        try:
+            first, last = parse_period(m.group(1), today), parse_period(m.group(2), today)
+        except ValueError:
+            first = last = None
+        if first and last and first.start and last.end >= first.start:
+            return Period(first.start, last.end, f"từ {first.start:%d/%m/%Y} đến {last.end:%d/%m/%Y}")
+    if re.fullmatch(r"(da\s+)?(qua|tre|het)\s+han", f):
+        return Period(None, today - timedelta(days=1), "thời gian đã qua (quá hạn)")
+    m = re.fullmatch(r"((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})", f)
+    if m:
+        f = f"{m.group(3)}/{m.group(2)}/{m.group(1)}"
     if re.fullmatch(r"(thang nay|trong thang)", f):
         return _month(today.year, today.month)
     if f in ("thang sau", "thang toi"):
@@ -78,7 +95,15 @@ def parse_period(text: str, today: date) -> Period:
         return _quarter(today.year + (q > 4), q - 4 if q > 4 else q)
     if f in ("nam nay", "trong nam"):
         return _year(today.year)
-    if f in ("tuan nay", "tuan toi", "7 ngay", "7 ngay toi"):
+    if f in ("nam sau", "nam toi"):
+        return _year(today.year + 1)
+    if f in ("tuan nay", "trong tuan"):
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, monday + timedelta(days=6), "tuần này")
+    if f in ("tuan sau", "tuan toi"):
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+        return Period(monday, monday + timedelta(days=6), "tuần sau")
+    if f in ("7 ngay", "7 ngay toi"):
         return next_days(today, 7)
     if f in ("hom nay", "ngay mai"):
         day = today if f == "hom nay" else today + timedelta(days=1)

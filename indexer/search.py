@@ -336,6 +336,31 @@ class KnowledgeBase:
         focus = self.plan_focus(question, matches)
         return min(focus.plans) if focus.plans and focus.boost >= 1.6 else None
 
+    @consistent
+    def agency_choices(self, text: str) -> tuple[list[str], bool]:
+        """(agency names, certain) for a name typed by a user: one name when it is clear; the
+        levels when "UBND" or "BHXH" comes alone; the close names for a typo; none when unknown."""
+        bare = names.bare_level_head(text)
+        levels = names.level_options(bare, self.duty_agencies()) if bare else []
+        if levels:
+            return levels[:6], len(levels) == 1
+        matches = names.plausible(text, self.registry.match_query(text))
+        if not matches:
+            return [], False
+        if len(matches) > 1 and matches[0].score < 100:
+            return [m.name for m in matches], False
+        return [matches[0].name], True
+
+    @consistent
+    def duties_in(self, agency: str, provinces: list[str] | None = None) -> list[Result]:
+        """An agency's duties, in the plans of the provinces named (all plans when none match)."""
+        results = self.duties(agency)
+        if provinces:
+            profiles = self._profiles()
+            local = [r for r in results if profiles[r.plan.id].province in provinces]
+            results = local or results
+        return results
+
     # -- helpers for the answering paths ----------------------------------------------------
     def mentioned(self, agency: str) -> bool:
         """Some item of the loaded plans names this agency (province words aside)."""
@@ -370,7 +395,8 @@ class KnowledgeBase:
 
     @consistent
     def due_in(self, start: date | None, end: date | None, agency: str | None = None) -> list[Result]:
-        """Items whose dated deadline's last day lies in [start, end] ("Trước 01/7/2025" is due in June)."""
+        """Items whose dated deadline's last day lies in [start, end] ("Trước 01/7/2025" is due in
+        June); asked about one day, the items due on it or "trước" it."""
         ids, _ = self.store.due_item_ids(
             (start - timedelta(days=1)).isoformat() if start else None,
             (end + timedelta(days=1)).isoformat() if end else None,
@@ -378,6 +404,8 @@ class KnowledgeBase:
         )
         results = self._results([(i, 1.0) for i in ids], agency)
         span = intents.Period(start, end, "within", "")
+        if start is not None and start == end:  # one day: also what is due "trước" that day
+            return [r for r in results if self.falls_due(r.deadline, span) or r.deadline.end == start]
         return [r for r in results if self.falls_due(r.deadline, span)]
 
     def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:

@@ -240,7 +240,8 @@ def answer_lineage(question: str, query: LineageQuery, plans: list[PlanDocs]) ->
         return Answer(question, INTENT, None, True, "\n".join(lines).strip())
     implementing, citing = implementers(target, plans)
     if implementing or citing:  # the number as the documents spell it ("942/QĐ-TTg")
-        target = DocRef(target.kind, (implementing or citing)[0][1].number)
+        first = (implementing or citing)[0][1]
+        target = DocRef(target.kind or first.kind, first.number)
     if implementing:
         lines = [f"Các kế hoạch đã nạp thực hiện {_asked(target)} ({len(implementing)}):"]
         lines += [f" • {d.plan.label} — căn cứ {r.label}" for d, r in implementing]

@@ -10,6 +10,7 @@ from indexer.indexing import index_paths
 from indexer.lineage import document_answer, indexed_plan_docs, lineage_answer
 from indexer.store import Store
 from knowledge.lineage import DocRef, lineage_query, matches, number_key, parse_refs, relations
+from tests.emulator.fixtures import *  # noqa: F403
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 CORPUS_FILES = [
@@ -141,3 +142,25 @@ def test_vanban_answers_both_ways(corpus_store):
     nothing = document_answer(corpus_store, "12345/QĐ-XYZ")
     assert not nothing.answered and nothing.answer.startswith("Không có kế hoạch nào đã nạp thực hiện")
     assert "Cách dùng" in document_answer(corpus_store, "abc").answer
+
+
+@pytest.mark.e2e
+async def test_vanban_in_chat(emulator, bot_token, sample_db) -> None:
+    from bot.app import build_application
+    from indexer.search import KnowledgeBase
+    from indexer.settings import Settings
+    from tests.emulator.fixtures import running_bot
+
+    store = Store(sample_db)
+    settings = Settings(
+        data_dir=sample_db.parent, db_path=sample_db, plans_dir=sample_db.parent, model="",
+        telegram_token=bot_token, telegram_base_url=emulator.base_url,
+    )
+    async with running_bot(build_application(settings, KnowledgeBase(store, None), store, None)):
+        lan = emulator.private_user(bot_token, first_name="Lan")
+        await lan.send_command("vanban", "25-CT/TW")
+        [found] = await lan.wait_for_replies(1)
+        await lan.send_command("vanban", "99-CT/TW")
+        [none] = await lan.wait_for_replies(1)
+    assert "Các kế hoạch đã nạp thực hiện Chỉ thị 25-CT/TW (1)" in found["text"]
+    assert none["text"] == "Không có kế hoạch nào đã nạp thực hiện văn bản số 99-CT/TW."

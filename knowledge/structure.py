@@ -148,8 +148,8 @@ def noise_signals(text: str) -> int:
 
 def is_noise(text: str, repeats: int = 1) -> bool:
     """Lines a website or viewer added (see `noise_signals`), or a short line repeated on many pages."""
-    if repeats >= 4 and len(text) < 200:
-        return True
+    if repeats >= 4 and len(text) < 120 and ":" not in text and not text.startswith("(") and not starts_item(text):
+        return True  # a running page header or footer (not a repeated "Thời gian thực hiện: …")
     signals = noise_signals(text)
     # a lone address is noise only when the line is little more than the address
     return signals >= 2 or (signals == 1 and bool(_URL.search(text)) and len(_URL_TOKEN.sub("", text).split()) < 8)

@@ -248,6 +248,10 @@ def test_decision_keeps_its_attached_plan():
     under = [c for c in plan.clauses if c.section == "IV.1.2" and c.bullet]
     assert len(under) >= 5 and all(("Sở Tài chính", "lead") in roles(c) or ("Sở Tài chính", "support") in roles(c) for c in under)
     assert not any(c.text.startswith(("- Như Điều 2", "Nơi nhận")) for c in plan.clauses)
+    # "Thời gian thực hiện: …" on its own line (five times in the plan) dates the duty above it.
+    first = under[0]
+    assert first.text.endswith("Thời gian thực hiện: Từ tháng 11/2025 đến khi kết thúc Tổng kiểm kê.")
+    assert first.deadline.start.isoformat() == "2025-11-01"
 
 
 def test_own_resolution_with_chapters_articles_clauses_and_points():

@@ -44,6 +44,7 @@ def test_website_noise_is_recognised_by_general_signals():
     assert is_noise("Bản quyền thuộc về Cổng thông tin. Đăng nhập để tải văn bản gốc.")
     assert is_noise("Xem thêm tại www.example.vn")
     assert is_noise("Trang 3", repeats=6)
+    assert not is_noise("Thời gian thực hiện: Từ tháng 11/2025 đến khi kết thúc Tổng kiểm kê.", repeats=5)
     # Content that merely mentions such words is kept.
     assert not is_noise("b) Hồ sơ trình phê duyệt gồm các văn bản quy định tại khoản 2 Điều này;")
     assert not is_noise("a) Quy chế này quy định việc sử dụng Hệ thống tại địa chỉ https://ykien.cantho.gov.vn (sau đây gọi tắt là Hệ thống), dùng chung cho các cơ quan hành chính")

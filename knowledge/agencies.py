@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -191,6 +192,10 @@ class AgencyRegistry:
         self._pattern: re.Pattern[str] | None = None
         for entry in self.entries:
             self._index(entry)
+        # Names added while parsing go to a small second pattern, so the big one is compiled
+        # once per process (re caches it) instead of after every added name.
+        self._base = tuple(sorted(self._alias_patterns, key=len, reverse=True))
+        self._alias_patterns = set()
 
     def _index(self, entry: AgencyEntry) -> None:
         for alias in (entry.name, *entry.aliases):
@@ -243,11 +248,24 @@ class AgencyRegistry:
         return AgencyRef(name=entry.name, raw=clean_spaces(raw), collective=entry.collective)
 
     # -- mentions in prose ------------------------------------------------------------------
-    def _regex(self) -> re.Pattern[str]:
-        if self._pattern is None:
-            parts = sorted(self._alias_patterns, key=len, reverse=True)
-            self._pattern = re.compile(r"(?<![\w&])(?:" + "|".join(parts) + r")(?![\w&])")
-        return self._pattern
+    def _regexes(self) -> list[re.Pattern[str]]:
+        if self._pattern is None and self._alias_patterns:
+            self._pattern = _compile_aliases(tuple(sorted(self._alias_patterns, key=len, reverse=True)))
+        base = _compile_aliases(self._base)
+        return [base, self._pattern] if self._pattern is not None else [base]
+
+    def _matches(self, folded: str) -> list[tuple[int, int, str]]:
+        """Alias matches in folded text, left to right, longest first at a position, no overlaps."""
+        hits = [(m.start(), m.end(), m.group(0)) for regex in self._regexes() for m in regex.finditer(folded)]
+        if len(self._regexes()) > 1:
+            hits.sort(key=lambda h: (h[0], h[0] - h[1]))
+        out: list[tuple[int, int, str]] = []
+        last = -1
+        for hit in hits:
+            if hit[0] >= last:
+                out.append(hit)
+                last = hit[1]
+        return out
 
     def find_mentions(self, text: str, folded: str | None = None) -> list[Mention]:
         """Agencies named in `text`, left to right, longest alias first, no overlaps.
@@ -259,18 +277,18 @@ class AgencyRegistry:
         """
         folded = fold(text) if folded is None else folded
         found: list[Mention] = []
-        for m in self._regex().finditer(folded):
-            key = squash_folded(m.group(0))
+        for start, end, matched in self._matches(folded):
+            key = squash_folded(matched)
             entry = self._by_key.get(key)
             if entry is None:
                 continue
-            raw = text[m.start() : m.end()]
+            raw = text[start:end]
             if not entry.collective and not (raw[:1].isupper() or raw[:1].isdigit()):
                 continue
             first = raw.split()[0] if raw.split() else raw
             if has_diacritics(first) and tone_key(first) not in self._first_words.get(key, ()):
                 continue
-            found.append(Mention(m.start(), m.end(), AgencyRef(entry.name, raw, entry.collective)))
+            found.append(Mention(start, end, AgencyRef(entry.name, raw, entry.collective)))
         return found
 
     # -- questions --------------------------------------------------------------------------
@@ -286,10 +304,10 @@ class AgencyRegistry:
             return []
         joined = " ".join(tokens)
         exact: list[QueryMatch] = []
-        for m in self._regex().finditer(joined):
-            entry = self._by_key.get(squash(m.group(0)))
+        for _, _, matched in self._matches(joined):
+            entry = self._by_key.get(squash(matched))
             if entry:
-                exact.append(QueryMatch(entry.name, 100.0, entry.collective, m.group(0)))
+                exact.append(QueryMatch(entry.name, 100.0, entry.collective, matched))
         if exact:
             exact.sort(key=lambda q: (-len(q.matched), q.collective))
             return _dedupe(exact)[:limit]
@@ -310,6 +328,11 @@ class AgencyRegistry:
             return []
         best = ranked[0].score
         return [q for q in ranked if q.score >= best - 4][:limit]
+
+
+@lru_cache(maxsize=8)
+def _compile_aliases(parts: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w&])(?:" + "|".join(parts) + r")(?![\w&])")
 
 
 def _alias_pattern(alias: str) -> str:

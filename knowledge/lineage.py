@@ -48,6 +48,13 @@ _ASKS_IMPLEMENTERS = re.compile(
     rf"(?: (?:cua \S+(?: \S+)?|da|dang|de|duoc))*\s+{_VERBS}\b"
 )
 
+_PASSIVE = re.compile(
+    rf"\s+(?:da |dang )?duoc\s+{_VERBS}\s+(?:bang |boi |qua |o |tai )?(?:nhung |cac )?"
+    r"(?:ke hoach|van ban|chuong trinh|de an)\s+(?:nao|gi)\b"
+)
+_LEADS_TO = re.compile(rf"(?:^|\b)(?:ke hoach|van ban|chuong trinh|de an)\s+{_VERBS}\s*$")
+_NAMED_AFTER = re.compile(r"\s+(?:la|gom)\s+(?:nhung |cac )?(?:ke hoach |van ban )?(?:nao|gi)\b")
+
 
 @dataclass(frozen=True)
 class DocRef:
@@ -159,6 +166,9 @@ def lineage_query(question: str) -> LineageQuery | None:
         after = [m for m in refs if m.start() >= implementers.end()]
         if after:
             return LineageQuery("implementers", _question_ref(question, after[0]))
+    for m in refs:  # "Chỉ thị 25 được triển khai bằng kế hoạch nào?", "Kế hoạch thực hiện Chỉ thị 25 là gì?"
+        if _PASSIVE.match(folded, m.end()) or (_NAMED_AFTER.match(folded, m.end()) and _LEADS_TO.search(folded[: m.start()])):
+            return LineageQuery("implementers", _question_ref(question, m))
     sources = _ASKS_SOURCES.search(folded)
     if sources:
         before = [m for m in refs if m.end() <= sources.start() + 1]

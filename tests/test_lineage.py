@@ -48,6 +48,9 @@ def corpus_store(tmp_path_factory) -> Store:
         ("Kế hoạch 220 căn cứ văn bản nào?", "sources", "220"),
         ("Kế hoạch 220/KH-UBND thực hiện văn bản gì?", "sources", "220/KH-UBND"),
         ("Quyết định 2629/QĐ-TTg căn cứ vào đâu?", "sources", "2629/QĐ-TTg"),
+        ("Chỉ thị 25-CT/TW được triển khai bằng những kế hoạch nào?", "implementers", "25-CT/TW"),
+        ("Kế hoạch thực hiện Chỉ thị 25 là kế hoạch nào?", "implementers", "25"),
+        ("Nghị quyết 57-NQ/TW đã được cụ thể hóa bằng văn bản nào?", "implementers", "57-NQ/TW"),
     ],
 )
 def test_lineage_questions_are_recognised(question, direction, number):
@@ -64,6 +67,7 @@ def test_lineage_questions_are_recognised(question, direction, number):
         "Sở Y tế thực hiện nhiệm vụ gì theo Kế hoạch 220?",
         "Những đề án, kế hoạch nào trong danh mục phải xong trong năm 2018?",
         "Sở Nội vụ chịu trách nhiệm gì, hạn khi nào?",
+        "Chỉ thị 25 giao Sở Y tế làm gì?",
     ],
 )
 def test_other_questions_are_left_to_search(question):

@@ -270,6 +270,7 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
     from indexer.evaluate import (
         ParagraphBM25,
         aggregate,
+        falls_below,
         format_comparison,
         load_questions,
         score_one,
@@ -295,8 +296,8 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
         click.echo(json.dumps({"product": product, "baseline": plain}, ensure_ascii=False, indent=2))
     else:
         click.echo(format_comparison(product, plain))
-    ours, theirs = product["overall"]["recall@5"], plain["overall"]["recall@5"]
-    if ours is not None and theirs is not None and ours < theirs:
+    if falls_below(product, plain):
+        ours, theirs = product["overall"]["recall@5"], plain["overall"]["recall@5"]
         click.echo(f"THẤP HƠN tìm kiếm thường: R@5 {ours:.3f} < {theirs:.3f}", err=True)
         sys.exit(1)
 

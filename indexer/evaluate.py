@@ -169,6 +169,12 @@ def format_comparison(product: dict[str, dict], baseline: dict[str, dict]) -> st
     return "\n".join(lines)
 
 
+def falls_below(product: dict[str, dict], baseline: dict[str, dict]) -> bool:
+    """The product finds fewer answers in its first five results than plain search."""
+    ours, theirs = product["overall"]["recall@5"], baseline["overall"]["recall@5"]
+    return ours is not None and theirs is not None and ours < theirs
+
+
 def _label(metric: str) -> str:
     return {"recall@1": "R@1", "recall@5": "R@5", "mrr": "MRR", "list_recall": "list", "false_decline": "false-decl",
             "declined": "declined", "agency_ok": "agency", "deadline_ok": "deadline"}[metric]

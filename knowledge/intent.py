@@ -116,7 +116,7 @@ _CUE = re.compile(
     r"den|tu|truoc|sau|cham nhat|nop|la)\b"
 )
 _CUE_LATER = re.compile(r"\b(den han|het han|phai xong|phai hoan thanh|hoan thanh|xong|can xong)\b")
-_NAMES_PLAN = re.compile(r"\b(giai doan|tam nhin|nhiem ky|khoa)\s*$|\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet)\b(?!.*\b(han|xong|hoan thanh)\b)[^?,;]{0,60}\b(den|toi|den nam|nam)\s*$")
+_NAMES_PLAN = re.compile(r"\b(giai doan|tam nhin|nhiem ky|khoa)\s*$|\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet)\b(?!.*\b(han|xong|hoan thanh)\b)[^?;]{0,80}\b(den|toi|den nam|nam)\s*$")
 _DATE_RE = re.compile(
     r"(?P<day>(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d))"
     r"|(?P<quarter>quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d))"
@@ -187,7 +187,8 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     who = bool(_WHO.search(f))
     # "báo cáo" asked about (to whom, how often, by when) — not "ai chủ trì … báo cáo"
     asks_leader = bool(re.search(r"chu tri|\b(ai|co quan nao|don vi nao)\b", f)) and not _TO_WHOM.search(f)
-    if _REPORT.search(f) and _REPORT_WHEN.search(f) and not _TASK_LIST.search(f) and not asks_leader:
+    asks_report = _REPORT_WHEN.search(f) or _TO_WHOM.search(f)
+    if _REPORT.search(f) and asks_report and not _TASK_LIST.search(f) and not asks_leader:
         name = REPORTING
     elif period and (not has_agency or _LIST.search(f)) and not who:
         name = DUE

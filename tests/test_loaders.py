@@ -289,3 +289,21 @@ def test_tools_are_found_where_setup_installed_them():
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         pytest.skip("setup.sh installs system tools only as root with apt-get")
     assert ocr_problem() is None and converter() is not None
+
+
+def test_word_text_in_tracked_insertions_smart_tags_and_text_boxes_is_read():
+    doc = WordDocument()
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    p = doc.add_paragraph("Sở Y tế ")
+    p._p.append(parse_xml(f'<w:ins {w} w:id="1" w:author="a"><w:r><w:t>chủ trì</w:t></w:r></w:ins>'))
+    p._p.append(parse_xml(f'<w:del {w} w:id="2" w:author="a"><w:r><w:delText>, bỏ</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:smartTag {w} w:uri="u" w:element="e"><w:r><w:t> triển khai</w:t></w:r></w:smartTag>'))
+    p._p.append(parse_xml(
+        f'<w:r {w}><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox>'
+        "<w:txbxContent><w:p><w:r><w:t>Số: 12/KH-UBND</w:t></w:r></w:p></w:txbxContent>"
+        "</v:textbox></v:shape></w:pict></w:r>"
+    ))
+    out = io.BytesIO()
+    doc.save(out)
+    texts = [p.text for p in read_plan_bytes("tracked.docx", out.getvalue()).paragraphs]
+    assert texts == ["Số: 12/KH-UBND", "Sở Y tế chủ trì triển khai"]

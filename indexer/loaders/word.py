@@ -60,6 +60,8 @@ class _Reader:
         for child in element.iterchildren():
             tag = child.tag
             if tag == qn("w:p"):
+                for box in _text_boxes(child):
+                    self.read_container(box)
                 paragraph = self.paragraph(child)
                 if paragraph is not None:
                     self.blocks.append(paragraph)
@@ -71,7 +73,7 @@ class _Reader:
 
     def paragraph(self, p) -> Paragraph | None:
         para = DocxParagraph(p, self.source)
-        text = nfc(para.text).replace("\t", " ").strip()
+        text = nfc(paragraph_text(p)).strip()
         num_id, ilvl = _numbering_of(para)
         label = self.numbering.label(num_id, ilvl) if num_id else ""
         if not text:
@@ -142,9 +144,50 @@ class _Reader:
                 content = child.find(qn("w:sdtContent"))
                 if content is not None:
                     lines.extend(
-                        t for t in (DocxParagraph(p, self.source).text.strip() for p in content.iter(qn("w:p"))) if t
+                        t for t in (paragraph_text(p).strip() for p in content.iter(qn("w:p"))) if t
                     )
         return cell_text("\n".join(lines))
+
+
+_SKIP = {qn("w:del"), qn("w:moveFrom"), qn("w:pPr"), qn("w:rPr"), qn("w:txbxContent"), qn("w:instrText")}
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def paragraph_text(p) -> str:
+    """A paragraph's text as Word shows it: runs inside tracked insertions, smart tags, fields
+    and hyperlinks included; deleted text, field codes and text boxes (read on their own) not."""
+    out: list[str] = []
+
+    def walk(element) -> None:
+        for child in element:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _SKIP or tag == _FALLBACK:
+                continue
+            if tag == qn("w:t"):
+                out.append(child.text or "")
+            elif tag in (qn("w:tab"), qn("w:ptab")):
+                out.append(" ")
+            elif tag in (qn("w:br"), qn("w:cr")):
+                out.append(" " if child.get(qn("w:type")) == "page" else "\n")
+            elif tag == qn("w:noBreakHyphen"):
+                out.append("-")
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
+
+
+def _text_boxes(p) -> list:
+    """Text boxes anchored in a paragraph (the Fallback copy of each is skipped)."""
+    boxes = []
+    for box in p.iter(qn("w:txbxContent")):
+        parent = box.getparent()
+        while parent is not None and parent is not p and parent.tag != _FALLBACK:
+            parent = parent.getparent()
+        if parent is p:
+            boxes.append(box)
+    return boxes
 
 
 def _int(value: str | None) -> int | None:

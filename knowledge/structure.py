@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from knowledge.document import TEXT, Document, Table
 from knowledge.text import clean_spaces, fold, nfc
 
-UPPER = "A-ZĐÀ-Ỹ"
 PART_RE = re.compile(r"^(?P<word>Phần|PHẦN)\s+(?P<label>[IVXLC]{1,6}|\d{1,2}|thứ \w+)\b\s*[.:\-–]?\s*(?P<rest>.*)$", re.S)
 CHAPTER_RE = re.compile(r"^(?P<word>Chương|CHƯƠNG)\s+(?P<label>[IVXLC]{1,6}|\d{1,2})\b\s*[.:\-–]?\s*(?P<rest>.*)$", re.S)
 LSECTION_RE = re.compile(r"^(?P<word>Mục|MỤC)\s+(?P<label>\d{1,2}|[IVX]{1,4})\b\s*[.:\-–]?\s*(?P<rest>.*)$", re.S)
@@ -69,6 +68,7 @@ def _roman(line: str) -> bool:
 
 
 def starts_item(line: str) -> bool:
+    line = line.split("\n", 1)[0]
     return _roman(line) or any(r.match(line) for r in (DOTTED_RE, ARABIC_RE, LETTER_RE, BULLET_RE)) or bool(
         ARTICLE_RE.match(line) or (CHAPTER_RE.match(line) or PART_RE.match(line)) and _caps_after(line)
     )
@@ -160,12 +160,12 @@ def is_noise(text: str, repeats: int = 1) -> bool:
 
 _BOUNDARY = re.compile(
     r"(?P<md>\s#{1,6}\s+)"
-    r"|\s(?P<big>(?:Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC)\s+[IVXLC\d]{1,6})\s+(?=[" + UPPER + r"]{2})"
+    r"|\s(?P<big>(?:Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC)\s+[IVXLC\d]{1,6})\s+(?=\w)"
     r"|\s(?P<art>(?:Điều|ĐIỀU)\s+(?P<artno>\d{1,3})\.)\s+(?=\S)"
-    r"|\s(?P<roman>[IVX]{1,4})\.\s+(?=[" + UPPER + r"])"
-    r"|\s(?P<num>\d{1,2}(?:\.\d{1,2})*)\.\s+(?=[" + UPPER + r"(“\"])"
+    r"|\s(?P<roman>[IVX]{1,4})\.\s+(?=\w)"
+    r"|\s(?P<num>\d{1,2}(?:\.\d{1,2})*)\.\s+(?=[\w(“\"])"
     r"|\s(?P<let>[a-zđ])\)\s+(?=\S)"
-    r"|(?<=[.;:])\s(?P<bul>[-–•+])\s+(?=[" + UPPER + r"])"
+    r"|(?<=[.;:])\s(?P<bul>[-–•+])\s+(?=\w)"
 )
 _PUNCT_BEFORE = re.compile(r"[.;:!?*)\]”\"]\s*$")
 
@@ -184,6 +184,11 @@ def split_run_in(text: str) -> list[str]:
         start = m.start() + 1
         if m.group("md"):
             cuts.append(m.start())
+            continue
+        after = text[m.end() : m.end() + 2]
+        if not (after[:1].isupper() or after[:1] in "(“\"" and m.group("num")):
+            continue  # numbered items and headings start with a capital
+        if m.group("big") and not after.isupper():
             continue
         if m.group("big"):
             ok = True
@@ -219,7 +224,33 @@ def split_run_in(text: str) -> list[str]:
         pieces.append(text[prev:cut])
         prev = cut
     pieces.append(text[prev:])
-    return [p for p in (clean_spaces(re.sub(r"^\s*#+\s*", "", p)) for p in pieces) if p]
+    pieces = [p for p in (clean_spaces(re.sub(r"^\s*#+\s*", "", p)) for p in pieces) if p]
+    return [_heading_break(p) for p in pieces]
+
+
+_AGENCY_WORDS = {
+    "so", "bo", "ban", "uy", "ubnd", "phong", "trung", "cong", "van", "dai", "bao", "hoi", "cuc", "chi", "tong",
+    "vien", "truong", "benh", "thanh", "tram", "doan", "mat", "kho", "quy", "toa",
+}
+
+
+def _heading_break(piece: str) -> str:
+    """"1. Mục đích Xác định phạm vi …" (a flattened heading and its text): a line break after the
+    short lower-case title, before the capital that starts the text."""
+    tokens = piece.split(" ")
+    if len(tokens) < 5 or not re.fullmatch(r"(?:[IVX]{1,4}|\d{1,2}(?:\.\d{1,2})*)\.", tokens[0]) or not tokens[1][:1].isupper():
+        return piece
+    if fold(tokens[1]) in _AGENCY_WORDS:
+        return piece  # "4. Sở Tài chính và …", "2. Ban quản lý Khu kinh tế …": a name, not a title
+    for end in range(3, min(8, len(tokens) - 1)):
+        word, following = tokens[end], tokens[end + 1]
+        if word[:1].isupper() and word[1:].islower() and following.islower():
+            if tokens[end - 1] in ("của", "và", "với", "cho", "tại", "về", "đối", "thuộc", "các", "là", "giữa"):
+                return piece  # "Nhiệm vụ của Ủy ban nhân dân …": the capital continues the title
+            return " ".join(tokens[:end]) + "\n" + " ".join(tokens[end:])
+        if not tokens[end].rstrip(",").islower():
+            break
+    return piece
 
 
 def _next(previous: str | None, value: str) -> bool:

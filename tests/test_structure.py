@@ -72,3 +72,15 @@ def test_flattened_rows_become_paragraphs_and_the_trailing_header_starts_the_tab
     assert "Nơi nhận: - Chủ tịch UBND tỉnh;" in " ".join(paras)
     table = next(b for b in found if b.kind == "table")
     assert table.rows[0][:3] == ["TT", "Nội dung thực hiện", "Cơ quan chủ trì"]
+
+
+def test_flattened_heading_is_parted_from_its_text_but_names_are_not():
+    filler = "Các cơ quan thực hiện nghiêm túc các nội dung của kế hoạch này. " * 20
+    text = (
+        f"{filler}như sau: I. MỤC ĐÍCH, YÊU CẦU 1. Mục đích Xác định phạm vi, trách nhiệm của các sở. "
+        "2. Nhiệm vụ của Ủy ban nhân dân tỉnh chỉ đạo thực hiện. 3. Sở Tài chính và Ủy ban nhân dân các xã bố trí kinh phí."
+    )
+    pieces = split_run_in(text)
+    assert "1. Mục đích\nXác định phạm vi, trách nhiệm của các sở." in pieces
+    assert "2. Nhiệm vụ của Ủy ban nhân dân tỉnh chỉ đạo thực hiện." in pieces
+    assert "3. Sở Tài chính và Ủy ban nhân dân các xã bố trí kinh phí." in pieces

@@ -30,6 +30,7 @@ ITEM_RE = re.compile(
 )
 _SENTENCE_END = (".", ";", ":", "!", "?", "…")
 _MIN_CHARS = 20  # fewer characters than this on a page: treat it as a scanned page
+_STAMP_CHARS = 400  # fewer on a page covered by an image: a scan with a signature stamp
 
 
 def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Document:
@@ -44,7 +45,7 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có trang nào).")
     document = Document(source=PDF, pages=len(pages))
     try:
-        scanned = [n for n, page in enumerate(pages, 1) if _chars(page) < _MIN_CHARS]
+        scanned = [n for n, page in enumerate(pages, 1) if _scanned(page)]
         ocr_pages, per_page = ocr.read_pages(name, data, scanned, progress) if scanned else ({}, 0.0)
         builder = _Builder(document)
         repeated = _repeated_lines(pages)
@@ -76,6 +77,21 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
 
 
 # -- one page --------------------------------------------------------------------------------
+
+
+def _scanned(page) -> bool:
+    """A page to read by OCR: (almost) no text layer, or a page-size image with only a little
+    text on it (a scan carrying an e-signature stamp: "Ký bởi …, Thời gian ký …")."""
+    chars = _chars(page)
+    if chars < _MIN_CHARS:
+        return True
+    if chars >= _STAMP_CHARS:
+        return False
+    try:
+        area = sum((i["x1"] - i["x0"]) * (i["bottom"] - i["top"]) for i in page.images)
+    except Exception:  # noqa: BLE001 - damaged image dictionaries: judge by the text alone
+        return False
+    return area >= 0.6 * float(page.width) * float(page.height)
 
 
 def _chars(page) -> int:

@@ -16,7 +16,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 DPI = 300
 PAGE_TIMEOUT = 180  # seconds of Tesseract per page at most
+# Pages read at once: every core but one, so answers keep a core while a scan is read.
+WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))
 INSTALL = "sudo apt-get install tesseract-ocr tesseract-ocr-vie"
 PageContent = tuple[list[Line], list[tuple[float, Table]]]
 
@@ -67,29 +71,50 @@ def read_pages(
     except Exception as exc:  # pdfium.PdfiumError and friends
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ.") from exc
     out: dict[int, PageContent] = {}
-    seconds: list[float] = []
+    started = time.perf_counter()
+    # pdfium renders in this thread (it is not thread-safe); Tesseract reads up to WORKERS
+    # pages at once (one thread each), a page rendered ahead while the others are read.
+    pending: deque[tuple[int, Future]] = deque()
+    workers = max(1, min(WORKERS, len(numbers)))
+
+    def collect() -> None:
+        number, future = pending.popleft()
+        try:
+            out[number] = future.result()
+        except PlanbotError:
+            raise
+        except Exception as exc:  # an odd image
+            raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của bản quét.") from exc
+        log.info("OCR %s: trang %d xong (%.1f s từ đầu)", name, number, time.perf_counter() - started)
+        if progress:
+            progress(len(out), len(numbers))
+
     try:
-        for done, number in enumerate(numbers, 1):
-            started = time.perf_counter()
-            try:
-                page = pdf[number - 1]
-                rgb = np.asarray(page.render(scale=DPI / 72).to_pil().convert("RGB"))
-                # Brightest channel: black print stays dark, coloured ink (red seals, blue
-                # "ĐẾN" stamps, signatures) turns light and stops hiding the words under it.
-                out[number] = read_image(name, rgb.max(axis=2).astype(np.uint8))
-            except PlanbotError:
-                raise
-            except Exception as exc:  # a page pdfium cannot render, an odd image
-                raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của bản quét.") from exc
-            seconds.append(time.perf_counter() - started)
-            log.info("OCR %s trang %d: %.1f s", name, number, seconds[-1])
-            if progress:
-                progress(done, len(numbers))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for number in numbers:
+                try:
+                    gray = _render(pdf, number)
+                except Exception as exc:  # a page pdfium cannot render
+                    raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của bản quét.") from exc
+                pending.append((number, pool.submit(read_image, name, gray)))
+                if len(pending) >= workers:
+                    collect()
+            while pending:
+                collect()
     finally:
+        for _, future in pending:
+            future.cancel()
         pdf.close()
-    per_page = sum(seconds) / len(seconds) if seconds else 0.0
+    per_page = (time.perf_counter() - started) / max(len(numbers), 1)
     log.info("OCR %s: %.1f s/trang", name, per_page)
     return out, per_page
+
+
+def _render(pdf, number: int) -> np.ndarray:
+    rgb = np.asarray(pdf[number - 1].render(scale=DPI / 72).to_pil().convert("RGB"))
+    # Brightest channel: black print stays dark, coloured ink (red seals, blue "ĐẾN" stamps,
+    # signatures) turns light and stops hiding the words under it.
+    return rgb.max(axis=2).astype(np.uint8)
 
 
 def read_image(name: str, gray: np.ndarray) -> PageContent:

@@ -346,3 +346,10 @@ def test_scan_carrying_an_e_signature_text_stamp_is_still_read_by_ocr():
     document = read_plan_bytes("stamped.pdf", out.getvalue())
     assert "OCR) 1/1" in document.warnings[0]
     assert any("Giao Phòng 5" in p.text for p in document.paragraphs)
+
+
+def test_scan_without_tesseract_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on it
+    with pytest.raises(PlanbotError, match="tesseract-ocr tesseract-ocr-vie") as info:
+        read_plan_bytes("scan.pdf", _blank_pdf())
+    assert "\n" not in str(info.value)

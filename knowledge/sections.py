@@ -215,6 +215,9 @@ class Builder:
 def title_and_rest(rest: str) -> tuple[str, str]:
     """Split "Sở Nội vụ: Thẩm định …" into a title and a clause body."""
     rest = rest.strip()
+    head, _, body = rest.partition("\n")
+    if body and len(head.split()) <= 12 and not head.endswith((".", ";", ":", ",")) and not re.search(r":\s", head):
+        return head.strip(), body.strip()  # a heading line, then its text on the next line
     m = re.match(r"^(.{2,120}?)\s*:\s+(.+)$", rest, flags=re.S)
     if m and len(m.group(1).split()) <= 20:
         return m.group(1).strip(), m.group(2).strip()

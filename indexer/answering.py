@@ -26,6 +26,7 @@ NOT_IN_PLANS = "Không có trong các kế hoạch đã nạp"
 UNKNOWN_AGENCY = "Không có cơ quan này trong các kế hoạch đã nạp"
 RELATED = "Nội dung liên quan (không phải câu trả lời):"
 MAX_LISTED = 40
+MIN_RELEVANT = 0.5  # coverage that makes a dated item "what the question's words point at"
 MIN_COVERAGE = 0.2  # idf-weighted share of the question's words the first hit must contain
 
 
@@ -68,7 +69,8 @@ def decline(q: str, intent: str, agency: str | None, reason: str, related: list[
 
 def search_hits(kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | None, limit: int = 40) -> list[Result]:
     """Plain search (BM25 + vectors), the named plan's items first, the asked agency's next."""
-    results = kb._results(kb.rank(q, use_dense=intent.diacritics, limit=limit), agency)
+    drop = kb.title_terms(focus.plans) if focus.named else frozenset()
+    results = kb._results(kb.rank(q, use_dense=intent.diacritics, limit=limit, drop=drop), agency)
     key_agency = squash(agency) if agency else ""
     for r in results:
         if r.plan.id in focus.plans:
@@ -104,6 +106,7 @@ def _idf(df: int, n: int) -> float:
     return math.log(1 + n / (df + 0.5))
 
 
+_DURATION = re.compile(r"\b(bao lau|may ngay|may thang|trong vong bao)\b(?! mot lan)")
 _QUANTITY = re.compile(r"bao nhieu\s+(\w+)")
 _ASKS_DATE = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu|thoi diem nao)\b")
 _RECURRING = re.compile(r"\b(hang|moi) (thang|quy|nam|tuan)\b|\bdinh ky\b")
@@ -111,13 +114,15 @@ _HAS_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
 _HAS_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\bngay\s+\d{1,2}\b")
 
 
-def lacks_asked_fact(kb: KnowledgeBase, q: str, result: Result) -> bool:
+def lacks_asked_fact(kb: KnowledgeBase, q: str, result: Result, durations: bool = False) -> bool:
     """The question asks for a number ("bao nhiêu ngày") or a day ("ngày nào", "ngày mấy") and
     no sentence of the result that gives one is about what the question asks."""
     f = fold(q)
     m = _QUANTITY.search(f)
     if m:
         fact = re.compile(r"\d+\s*(\(\w+\)\s*)?" + re.escape(m.group(1)))
+    elif durations and _DURATION.search(f):
+        fact = re.compile(r"\d+\s*(\(\w+\)\s*)?(ngay|thang|nam|tuan|gio)\b")
     elif _ASKS_DATE.search(f):
         if result.deadline and result.deadline.kind == "date" and not _RECURRING.search(f):
             return False
@@ -139,23 +144,24 @@ def _brevity(text: str, words_: int = 250) -> float:
 
 
 def fact_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5) -> list[Result]:
-    """For a question asking a number or a day, the first of the top results that gives it."""
+    """For a question asking a number, a day or a duration, the first of the top results that
+    gives it."""
     for i, r in enumerate(results[:within]):
-        if not lacks_asked_fact(kb, q, r):
+        if not lacks_asked_fact(kb, q, r, durations=True):
             return [r, *results[:i], *results[i + 1 :]] if i else results
     return results
 
 
 def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
-    """The first hit may be given as the answer: from the plan the question names (when it names
-    one), on its subject, and holding the number or date asked for."""
-    if focus.named and top.plan.id not in focus.plans:
+    """The first hit may be given as the answer: from the plan the question names by number
+    (when it does), on its subject, and holding the number or date asked for."""
+    if focus.strong and top.plan.id not in focus.plans:
         return False
     return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(kb, q, top)
 
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
-    results = fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)])
+    results = fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8)
     if not results:
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
@@ -233,13 +239,18 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     if focus.plans and any(r.plan.id in focus.plans for r in found):
         found = [r for r in found if r.plan.id in focus.plans]
     evidence = search_hits(kb, q, intent, focus, agency)
-    position = {r.item_id: i for i, r in enumerate(evidence)}
-    found.sort(key=lambda r: (r.kind != "task", position.get(r.item_id, len(position))))
+    # What the question's own words point at first (when they point at something), then task
+    # rows, then by date: latest first for "trước …", soonest first otherwise.
+    relevant = {r.item_id for r in evidence[:10] if coverage(kb, q, r) >= MIN_RELEVANT}
+    latest_first = period.mode in ("before", "overdue")
+    found.sort(key=lambda r: (r.kind != "task", r.item_id not in relevant))
+    found.sort(key=lambda r: r.deadline.end, reverse=latest_first)
+    found.sort(key=lambda r: (r.item_id not in relevant, r.kind != "task"))
     what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau", "overdue": "đã quá hạn"}[period.mode]
     label = "" if period.mode == "overdue" else f" {period.text}"
     if not found:
         reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}"
-        return Answer(q, intent.name, agency, False, reason + ".", evidence[:3], period=span, shown=0)
+        return decline(q, intent.name, agency, reason, evidence)
     shown = found[: max(limit, 1)]
     header = f"Có {len(found)} nhiệm vụ {what}{label}:"
     footer = f"(Còn {len(found) - len(shown)} nhiệm vụ nữa.)" if len(found) > len(shown) else ""
@@ -269,4 +280,5 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
         return None
     best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
     ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
+    ordered = fact_first(kb, q, ordered, within=8)
     return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))

@@ -236,9 +236,15 @@ class KnowledgeBase:
 
     # -- ranking ----------------------------------------------------------------------------
     @consistent
-    def rank(self, question: str, use_dense: bool = True, limit: int = 50) -> list[tuple[int, float]]:
-        """Hybrid ranking of all items for a free-text question: (item id, fused score)."""
+    def rank(
+        self, question: str, use_dense: bool = True, limit: int = 50, drop: frozenset[str] = frozenset()
+    ) -> list[tuple[int, float]]:
+        """Hybrid ranking of all items for a free-text question: (item id, fused score). `drop`:
+        words that only name the plan (its title words): they tell which plan, not which item."""
         terms = query_terms(question)
+        kept = [t for t in terms if t not in drop]
+        if len({t for t in kept if "_" not in t}) >= 2:
+            terms = kept
         lists: list[list[int]] = []
         if self.mode in ("hybrid", "lexical"):
             lists.append([i for i, _ in self.store.lexical(self.selective_terms(terms), limit=100)])
@@ -330,6 +336,15 @@ class KnowledgeBase:
         if in_province and len(in_province) < n:
             return Focus(frozenset(in_province), 1.3)
         return Focus(frozenset(), 1.0)
+
+    def title_terms(self, plans: frozenset[int]) -> frozenset[str]:
+        """The lexical terms of these plans' titles."""
+        terms: set[str] = set()
+        for pid in plans:
+            ref = self.plan_refs.get(pid)
+            if ref is not None:
+                terms.update(lexical_terms(ref.title))
+        return frozenset(terms)
 
     def plan_hint(self, question: str, matches: list[QueryMatch] | None = None) -> int | None:
         """One plan the question clearly names (the lowest id among copies), else None."""
@@ -438,7 +453,8 @@ class KnowledgeBase:
         alpha = [t for t in tokens if t.isalpha()]
         if not alpha:
             return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
-        matches = names.plausible(q, self.registry.match_query(q))
+        spelled = names.expand_abbreviations(q)  # "Văn phòng UBND thành phố" → "… Ủy ban nhân dân …"
+        matches = names.plausible(spelled, self.registry.match_query(spelled))
         vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t))
         if vietnamese / len(alpha) < 0.6 and not matches:
             return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")

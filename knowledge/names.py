@@ -114,7 +114,7 @@ def plausible(question: str, matches: list[QueryMatch]) -> list[QueryMatch]:
         at = folded.find(matched)
         before = folded[:at].split()[-2:] if at > 0 else []
         name_head = _squashed(m.name).split()[:1]
-        if before and name_head and before[-1] in ("bo", "so", "cuc", "ban", "vien") and before[-1] != name_head[0] and not matched.startswith(before[-1]):
+        if before and name_head and before[-1] in ("bo", "so", "cuc", "ban", "vien", "phong") and before[-1] != name_head[0] and not matched.startswith(before[-1]):
             continue
         kept.append(m)
     return kept
@@ -147,6 +147,18 @@ def named_agency(question: str) -> str | None:
     for w in tail:
         end = folded.index(w, end) + len(w)
     return question[m.start() : end]
+
+
+_ABBREVIATIONS = {
+    "ubnd": "Ủy ban nhân dân", "hđnd": "Hội đồng nhân dân", "hdnd": "Hội đồng nhân dân",
+    "bhxh": "Bảo hiểm xã hội", "ubmttq": "Ủy ban Mặt trận Tổ quốc",
+}
+_ABBREVIATION_RE = re.compile(r"(?<![\w&])(" + "|".join(_ABBREVIATIONS) + r")(?![\w&])", re.I)
+
+
+def expand_abbreviations(text: str) -> str:
+    """'Văn phòng UBND thành phố' → 'Văn phòng Ủy ban nhân dân thành phố' (for matching names)."""
+    return _ABBREVIATION_RE.sub(lambda m: _ABBREVIATIONS[m.group(1).lower()], text)
 
 
 @lru_cache(maxsize=512)

@@ -13,6 +13,7 @@ import pytest
 from indexer.indexing import index_paths, index_upload, preview_upload
 from indexer.loaders.ocr import available as ocr_problem
 from indexer.store import Store
+from tests.test_loaders import _blank_pdf
 
 DATA = Path(__file__).parent / "data"
 PLAN = DATA / "corpus" / "310-KH-UBND_31786b08.txt"
@@ -80,6 +81,7 @@ def test_nfc_and_nfd_spellings_are_one_plan(store, tmp_path):
         ("broken.docx", b"PK\x03\x04 broken"),
         ("broken.pdf", b"%PDF-1.4 garbage"),
         ("odd.txt", b"\xff\xfe" + "Kế hoạch".encode("utf-16-le") + b"A"),
+        ("blank.pdf", _blank_pdf()),  # a scan in which OCR finds nothing
     ],
 )
 def test_a_bad_file_in_a_folder_fails_alone_and_changes_nothing(store, tmp_path, name, data):
@@ -108,3 +110,14 @@ def test_real_scan_is_indexed_once_and_its_duties_found(store, tmp_path):
     (again,) = index_paths(store, [tmp_path])
     assert again.status == "unchanged"
     assert time.perf_counter() - started < 1.0  # hashed, not OCRed again
+
+
+def test_doc_without_a_converter_fails_alone_and_changes_nothing(store, tmp_path, monkeypatch):
+    shutil.copy(PLAN, tmp_path / "good.txt")
+    index_paths(store, [tmp_path])
+    before = snapshot(store)
+    shutil.copy(DATA / "formats" / "real_trien-khai-cong-dien-131.doc", tmp_path / "old.doc")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no soffice on it
+    reports = {r.file: r for r in index_paths(store, [tmp_path])}
+    assert reports["old.doc"].status == "failed" and "libreoffice-writer-nogui" in reports["old.doc"].error
+    assert snapshot(store) == before

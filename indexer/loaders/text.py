@@ -17,7 +17,7 @@ _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _SYLLABLE = re.compile(
     r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
     r"([aăâeêioôơuưy]{1,3})"
-    r"(ch|ng|nh|[cmnpt])?$"
+    r"(ch|ng|nh|[cmnptk])?$"  # k: Đắk Lắk
 )
 
 

@@ -211,11 +211,16 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         results = [r for r in results if kb.falls_due(r.deadline, period)]
     if not results:
         key = _agency_key(agency)
-        mentioned = [r for r in evidence[:10] if key in squash(r.text) and coverage(kb, q, r) >= 0.4]
+        mentioned = [
+            r
+            for r in evidence[:10]
+            if key in squash(r.text) and coverage(kb, q, r) >= 0.4 and (not focus.plans or r.plan.id in focus.plans)
+        ]
         if mentioned and confident(kb, q, mentioned[0], focus):
             text = render_text(f"Nội dung nhắc đến {agency}:", mentioned[:5])
             return Answer(q, intent.name, agency, True, text, merge(mentioned, evidence), candidates, shown=min(5, len(mentioned)))
-        where = " trong kế hoạch này" if focus.plans else ""
+        provinces = names.find_provinces(q)
+        where = " trong kế hoạch này" if focus.named else f" trong các kế hoạch của {', '.join(provinces)}" if focus.plans and provinces else ""
         when = f" có thời hạn {period.text}" if period else ""
         reason = f"Không thấy nhiệm vụ nào giao cho {agency}{when}{where}: {NOT_IN_PLANS.lower()}"
         return decline(q, intent.name, agency, reason, evidence, candidates)

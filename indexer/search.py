@@ -291,7 +291,8 @@ class KnowledgeBase:
         for pid, ref in self.plan_refs.items():
             head = heads.get(pid, "")
             numbers = {n.lstrip("0") for n in re.findall(r"^\s*(\d{1,5})\s*/", ref.number or "")}
-            numbers |= {n.lstrip("0") for n in re.findall(r"\bs[oố]\s*:?\s*(\d{1,5})\s*/", head[:1500], flags=re.I)}
+            own = re.search(r"\bs[oố]\s*:\s*(\d{1,5})\s*/", head[:1500], flags=re.I)  # "Số: 179/KH-UBND"
+            numbers |= {own.group(1).lstrip("0")} if own else set()
             terms = frozenset(t for t in lexical_terms(f"{ref.title} {head[:800]}") if "_" in t and t not in _TITLE_STOP)
             province = names.plan_province(f"{ref.issuer} {ref.title} {head}")
             profiles[pid] = PlanProfile(frozenset(numbers), province, terms)

@@ -143,3 +143,115 @@ def test_the_same_kinds_of_questions_work_on_a_plan_from_elsewhere(tmp_path):
     overall = aggregate([score_one(q, kb.ask(q["q"])) for q in questions])["overall"]
     assert overall["recall@5"] >= 0.9 and overall["mrr"] >= 0.8 and overall["declined"] == 1.0
     store.close()
+
+
+# -- real plans from other provinces, loaded together (lexical index, built once) -------------
+CORPUS_FILES = (
+    "182-KH-UBND_f069c23c.txt",  # Đồng Nai, drugs programme (headings name the agencies)
+    "982-KH-UBND_99c7d8ff.txt",  # Nghệ An, emulation campaign
+    "0125-KH-UBND_2957e4f4.txt",  # Đắk Lắk, elections campaign
+    "310-KH-UBND_31786b08.txt",  # Hà Nội, 5G/IoT (task table)
+    "2597-QD-TT_ec00bd6f.txt",  # Prime Minister's decision (national)
+    "noNumber_c22591f1.txt",  # a decree, not a plan
+)
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    import shutil
+
+    from indexer.indexing import index_paths
+    from indexer.search import KnowledgeBase
+    from indexer.store import Store
+    from tests.conftest import ROOT, SAMPLES
+
+    folder = tmp_path_factory.mktemp("many")
+    for path in SAMPLES.glob("*.txt"):
+        shutil.copy(path, folder)
+    for name in CORPUS_FILES:
+        shutil.copy(ROOT / "tests" / "data" / "corpus" / name, folder)
+    store = Store(folder / "index.db")
+    reports = index_paths(store, [folder])
+    assert all(r.status == "indexed" for r in reports), [r.error for r in reports]
+    yield KnowledgeBase(store, None, mode="lexical")
+    store.close()
+
+
+def test_a_plan_named_by_number_narrows_the_answer(many):
+    answer = many.ask("Theo KH 182 của Đồng Nai, Sở Tư pháp chủ trì dự án nào?")
+    assert answer.answered and answer.agency == "Sở Tư pháp"
+    assert all(r.plan.file.startswith("182-") for r in answer.shown_results)
+    assert "Sở Tư pháp" in answer.results[0].lead
+
+
+def test_a_year_naming_the_plan_is_no_date_filter(many):
+    answer = many.ask("Kế hoạch phòng, chống ma túy đến năm 2030 của Đồng Nai giao ai chủ trì Tiểu dự án 4?")
+    assert answer.intent == "who_leads" and answer.answered
+    assert answer.results[0].plan.file.startswith("182-") and "Tiểu dự án 4" in answer.results[0].text
+
+
+def test_without_diacritics_the_same_first_item(many):
+    plain = many.ask("ke hoach 982 nghe an giao so noi vu lam gi")
+    marked = many.ask("Kế hoạch 982 của Nghệ An giao Sở Nội vụ làm gì?")
+    assert plain.answered and marked.answered
+    assert plain.results[0].item_id == marked.results[0].item_id
+    assert "hướng dẫn khen thưởng" in marked.results[0].text
+
+
+def test_a_province_in_the_agency_name_narrows(many):
+    here = many.ask("Sở Nội vụ Đắk Lắk có nhiệm vụ gì?")
+    assert here.answered and all(r.plan.file.startswith("0125-") for r in here.shown_results)
+    none = many.ask("Sở Y tế Đắk Lắk phải làm gì?")  # Sở Y tế has duties, but not in Đắk Lắk's plan
+    assert not none.answered and "không có trong các kế hoạch đã nạp" in none.answer.lower()
+
+
+def test_unknown_agency_and_bare_levels(many):
+    unknown = many.ask("Cục Hàng hải phải làm gì?")
+    assert not unknown.answered and unknown.answer.startswith("Không có cơ quan này trong các kế hoạch đã nạp")
+    bare = many.ask("UBND phải làm gì trong kế hoạch 182?")
+    assert len(bare.candidates) >= 2
+    assert all(c.startswith(("Ủy ban nhân dân", "UBND")) for c in bare.candidates)
+
+
+def test_a_budget_the_plan_does_not_give_is_declined(many):
+    answer = many.ask("Kế hoạch 982 của Nghệ An bố trí bao nhiêu tỷ đồng cho đợt thi đua?")
+    assert not answer.answered and answer.answer.startswith("Không có trong các kế hoạch đã nạp")
+    assert "Nội dung liên quan" in answer.answer
+
+
+def test_due_in_a_month_of_a_named_plan(many):
+    answer = many.ask("Những việc nào phải hoàn thành trong tháng 11/2025 theo KH 182?")
+    assert answer.intent == "due" and answer.answered
+    first = answer.results[0]
+    assert first.plan.file.startswith("182-") and "11/2025" in first.deadline.text
+
+
+def test_calendar_questions_use_the_deadlines_last_day(many):
+    window = many.ask("Nhiệm vụ nào đến hạn từ 01/04/2024 đến 30/09/2024?")
+    assert "Phụ lục, TT 1" in {r.section for r in window.shown_results}  # Quý II, III năm 2024
+    # "Trước 01/7/2025" ends on 30/6/2025: overdue on 1 July, not yet on 30 June
+    late = many.ask("Nhiệm vụ nào đã quá hạn?", today=date(2025, 7, 1))
+    early = many.ask("Nhiệm vụ nào đã quá hạn?", today=date(2025, 6, 30))
+    assert {"Phụ lục, TT 5", "Phụ lục, TT 6"} <= {r.section for r in late.shown_results if r.plan.file.startswith("003")}
+    assert not {"Phụ lục, TT 5", "Phụ lục, TT 6"} & {r.section for r in early.shown_results if r.plan.file.startswith("003")}
+
+
+OWN_QUESTIONS = [
+    {"kind": "who_leads", "q": "Ai chủ trì Tiểu dự án 4 tuyên truyền phòng, chống ma túy cho công nhân ở Đồng Nai?",
+     "gold": {"task_substring": "Tiểu dự án 4"}},
+    {"kind": "deadline", "q": "Theo Nghị định 170, chậm nhất bao nhiêu ngày sau khi kết thúc thi vòng 1?",
+     "gold": {"task_substring": "10 ngày kể từ ngày kết thúc thi vòng 1"}},
+    {"kind": "agency_duties", "q": "Sở Nội vụ Nghệ An có trách nhiệm gì trong đợt thi đua chào mừng Đại hội XIV?",
+     "gold": {"task_substring": "Sở Nội vụ hướng dẫn khen thưởng"}},
+    {"kind": "unanswerable", "q": "Kế hoạch 982 của Nghệ An bố trí bao nhiêu tỷ đồng cho đợt thi đua?", "gold": None},
+]
+
+
+def test_never_below_plain_search_on_questions_of_our_own(many):
+    from indexer.evaluate import ParagraphBM25, falls_below
+
+    baseline = ParagraphBM25.from_store(many.store)
+    ours = aggregate([score_one(q, many.ask(q["q"])) for q in OWN_QUESTIONS])
+    plain = aggregate([score_one(q, baseline.answer(q["q"])) for q in OWN_QUESTIONS])
+    assert not falls_below(ours, plain)
+    assert ours["overall"]["recall@5"] == 1.0 and ours["overall"]["declined"] == 1.0

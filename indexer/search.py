@@ -88,28 +88,48 @@ class KnowledgeBase:
     # -- building results -------------------------------------------------------------------
     def _results(self, scored: list[tuple[int, float]], agency: str | None = None) -> list[Result]:
         rows = self.store.items([i for i, _ in scored])
+        written = self._written_names(list(rows))
         out = []
         for item_id, score in scored:
             row = rows.get(item_id)
             if row is None:
                 continue
-            out.append(self._result(row, score, agency))
+            out.append(self._result(row, score, agency, written.get(item_id)))
         return out
 
-    def _result(self, row: dict, score: float, agency: str | None = None) -> Result:
+    def _written_names(self, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """(role, name as the document writes it) per item: answers show the document's own
+        names ("UBND cấp xã", "Các sở, ban, ngành, đoàn thể"), not the registry's group name."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[tuple[str, str]]] = {}
+        for item_id, role, raw, name in self.store.db.execute(
+            f"SELECT item_id, role, agency_raw, agency FROM assignments WHERE item_id IN ({marks}) ORDER BY rowid", ids
+        ).fetchall():
+            shown = clean_spaces(raw or "") or name
+            out.setdefault(item_id, []).append((role, shown[:1].upper() + shown[1:]))
+        return out
+
+    def _result(self, row: dict, score: float, agency: str | None = None, written=None) -> Result:
         assignments = row["assignments"]
         role = None
         if agency:
             roles = [a["role"] for a in assignments if a["agency"] == agency]
             role = min(roles, key=lambda r: ROLE_ORDER[r]) if roles else None
+        names = written if written is not None else [(a["role"], a["agency"]) for a in assignments]
+
+        def of(kind: str) -> list[str]:
+            return list(dict.fromkeys(n for r, n in names if r == kind))
+
         return Result(
             plan=self.plan_refs[row["plan_id"]],
             kind=row["kind"],
             section=row["citation"],
             text=row["text"],
-            lead=[a["agency"] for a in assignments if a["role"] == "lead"],
-            support=[a["agency"] for a in assignments if a["role"] == "support"],
-            recipients=[a["agency"] for a in assignments if a["role"] == "recipient"],
+            lead=of("lead"),
+            support=of("support"),
+            recipients=of("recipient"),
             deadline=row["deadline"],
             score=score,
             item_id=row["id"],

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.answer import Answer, Result, render_text
-from knowledge.deadlines import describe
+from knowledge.deadlines import describe, find_deadline
 from knowledge.text import fold, squash, words
 
 if TYPE_CHECKING:
@@ -80,6 +80,9 @@ def search_hits(kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | N
         if intent.name == intents.WHO_LEADS and r.lead:
             r.score *= 1.15
     results.sort(key=lambda r: -r.score)
+    for r in results[:5]:  # a time limit written in the item's own words, when none was extracted
+        if r.deadline is None:
+            r.deadline = find_deadline(r.text)
     return results
 
 

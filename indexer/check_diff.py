@@ -38,6 +38,20 @@ def _changes(old: dict, new: dict, names: tuple[str, ...]) -> dict[str, list]:
     return {n: [old[n], new[n]] for n in names if n in old and n in new and old[n] != new[n]}
 
 
+def _row_changes(old: list[dict], new: list[dict]) -> dict[str, int]:
+    """Task rows matched by number and text: cells that changed, rows gained and lost. Counts can
+    stay the same while cells change; this shows it."""
+    def key(row: dict) -> tuple:
+        return (row.get("row"), (row.get("text") or "")[:60])
+
+    before = {key(r): r for r in old}
+    after = {key(r): r for r in new}
+    out = {"added": len(set(after) - set(before)), "removed": len(set(before) - set(after))}
+    for cell in ("lead_text", "support_text", "deadline", "deadline_kind"):
+        out[cell] = sum(1 for k in set(before) & set(after) if before[k].get(cell) != after[k].get(cell))
+    return {k: v for k, v in out.items() if v}
+
+
 def diff_runs(old: dict, new: dict) -> dict:
     before = {d["file"]: d for d in old["documents"]}
     after = {d["file"]: d for d in new["documents"]}
@@ -45,6 +59,9 @@ def diff_runs(old: dict, new: dict) -> dict:
     for name, doc in after.items():
         if name in before:
             changes = _changes(before[name], doc, DOC_FIELDS)
+            rows = _row_changes(before[name].get("task_rows", []), doc.get("task_rows", []))
+            if "task_rows" in before[name] and rows:
+                changes["task_rows"] = [None, rows]
             if changes:
                 documents.append({"file": name, "changes": changes})
     old_scores = {s["file"]: s for s in (old.get("expect") or {}).get("documents", [])}
@@ -74,8 +91,18 @@ def _show(value: object) -> str:
     return text if len(text) <= 70 else text[:69] + "…"
 
 
+_CELLS = {"added": "thêm", "removed": "mất", "lead_text": "chủ trì", "support_text": "phối hợp",
+          "deadline": "thời hạn", "deadline_kind": "loại thời hạn"}
+
+
 def _line(changes: dict[str, list]) -> str:
-    return ", ".join(f"{name} {_show(a)} → {_show(b)}" for name, (a, b) in changes.items())
+    parts = []
+    for name, (a, b) in changes.items():
+        if name == "task_rows":
+            parts.append("dòng nhiệm vụ đổi: " + ", ".join(f"{_CELLS.get(k, k)} {n}" for k, n in b.items()))
+        else:
+            parts.append(f"{name} {_show(a)} → {_show(b)}")
+    return ", ".join(parts)
 
 
 def format_diff(diff: dict, source: str) -> str:

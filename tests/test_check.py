@@ -173,14 +173,15 @@ def test_diff_against_a_previous_run(folder, tmp_path):
     doc = next(d for d in previous["documents"] if d["file"] == PLAN_003.name)
     number = doc["number"]
     doc["tasks"], doc["number"] = 18, "1/KH-UBND"
+    doc["task_rows"][0]["lead_text"] = "Sở Tài chính"
     next(s for s in previous["expect"]["documents"] if s["file"] == PLAN_003.name)["lead"] = 3
     saved = tmp_path / "before.json"
     saved.write_text(json.dumps(previous, ensure_ascii=False), encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--expect", str(SILVER), "--diff", str(saved), str(folder)])
     assert result.exit_code == 0, result.output
     diff_text = result.stdout.split("So với lần chạy trước (before.json):")[1]
-    assert f"{PLAN_003.name}: number 1/KH-UBND → {number or '-'}, tasks 18 → 19" in diff_text
+    assert f"{PLAN_003.name}: number 1/KH-UBND → {number or '-'}, tasks 18 → 19, dòng nhiệm vụ đổi: chủ trì 1" in diff_text
     assert "lead 3 → 2" in diff_text and "3 tệp không đổi" in diff_text
     data = json.loads(CliRunner().invoke(main, ["check", "--json", "--diff", str(saved), str(folder)]).stdout)
-    assert data["diff"]["documents"] == [{"file": PLAN_003.name, "changes": {"number": ["1/KH-UBND", number], "tasks": [18, 19]}}]
+    assert data["diff"]["documents"] == [{"file": PLAN_003.name, "changes": {"number": ["1/KH-UBND", number], "tasks": [18, 19], "task_rows": [None, {"lead_text": 1}]}}]
     assert CliRunner().invoke(main, ["check", "--diff", str(SILVER), str(folder)]).exit_code == 2

@@ -115,3 +115,30 @@ def test_an_agency_named_in_a_question():
     assert named_agency("Sở Du lịch Hà Nội phải làm gì?") == "Sở Du lịch Hà Nội"
     assert named_agency("Cục Hàng hải có nhiệm vụ gì?") == "Cục Hàng hải"
     assert named_agency("ai chủ trì tổ chức hội nghị?") is None
+
+
+# -- /hanchot arguments (bot.periods, pure): the same calendar as free-text questions ------------
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("từ 01/01/2025 đến 30/06/2025", date(2025, 1, 1), date(2025, 6, 30)),
+        ("tu thang 1/2025 den thang 3/2025", date(2025, 1, 1), date(2025, 3, 31)),
+        ("2025-07-01", date(2025, 7, 1), date(2025, 7, 1)),
+        ("quá hạn", None, date(2025, 6, 17)),
+        ("tuần này", date(2025, 6, 16), date(2025, 6, 22)),
+        ("tuan sau", date(2025, 6, 23), date(2025, 6, 29)),
+        ("quý tới", date(2025, 7, 1), date(2025, 9, 30)),
+    ],
+)
+def test_hanchot_periods(text, start, end):
+    from bot.periods import parse_period
+
+    period = parse_period(text, TODAY)
+    assert (period.start, period.end) == (start, end)
+
+
+def test_hanchot_rejects_a_backwards_range():
+    from bot.periods import parse_period
+
+    with pytest.raises(ValueError):
+        parse_period("từ 30/06/2025 đến 01/01/2025", TODAY)

@@ -243,25 +243,31 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:
     period = intent.period
     span = (period.start, period.end)
-    found = kb.due_in(period.start, period.end, agency=agency)
-    if focus.plans and any(r.plan.id in focus.plans for r in found):
-        found = [r for r in found if r.plan.id in focus.plans]
-    evidence = search_hits(kb, q, intent, focus, agency)
-    # What the question's own words point at first (when they point at something), then task
-    # rows, then by date: latest first for "trước …", soonest first otherwise.
-    relevant = {r.item_id for r in evidence[:10] if coverage(kb, q, r) >= MIN_RELEVANT}
     latest_first = period.mode in ("before", "overdue")
-    found.sort(key=lambda r: (r.kind != "task", r.item_id not in relevant))
-    found.sort(key=lambda r: r.deadline.end, reverse=latest_first)
-    found.sort(key=lambda r: (r.item_id not in relevant, r.kind != "task"))
+    if agency and not kb.due_ids(period.start, period.end, agency, limit=1)[1]:
+        agency = None  # the agency has nothing due then: what is due for everyone
+    plans = focus.plans if focus.plans and kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1] else None
+    ids, total = kb.due_ids(period.start, period.end, agency, plans, latest_first, limit=200)
+    found = kb._results([(i, 1.0) for i in ids], agency)
+    evidence = search_hits(kb, q, intent, focus, agency)
+    # What the question's own words point at first (when they point at something and is due
+    # then), then task rows by date: latest first for "trước …", soonest first otherwise.
+    window = intents.Period(period.start, period.end, "within", "")
+    relevant = [
+        r
+        for r in evidence[:10]
+        if coverage(kb, q, r) >= MIN_RELEVANT and kb.falls_due(r.deadline, window) and (not plans or r.plan.id in plans)
+    ]
+    total += sum(1 for r in relevant if r.item_id not in set(ids))
+    found = merge(relevant, found)
     what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau", "overdue": "đã quá hạn"}[period.mode]
     label = "" if period.mode == "overdue" else f" {period.text}"
     if not found:
         reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}"
         return decline(q, intent.name, agency, reason, evidence)
     shown = found[: max(limit, 1)]
-    header = f"Có {len(found)} nhiệm vụ {what}{label}:"
-    footer = f"(Còn {len(found) - len(shown)} nhiệm vụ nữa.)" if len(found) > len(shown) else ""
+    header = f"Có {total} nhiệm vụ {what}{label}:"
+    footer = f"(Còn {total - len(shown)} nhiệm vụ nữa.)" if total > len(shown) else ""
     text = render_text(header, shown, footer=footer)
     return Answer(q, intent.name, agency, True, text, merge(found, evidence), period=span, shown=len(shown))
 

@@ -430,19 +430,48 @@ class KnowledgeBase:
         return (period.end is None or end <= period.end) and (period.start is None or end >= period.start)
 
     @consistent
-    def due_in(self, start: date | None, end: date | None, agency: str | None = None) -> list[Result]:
+    def due_in(
+        self,
+        start: date | None,
+        end: date | None,
+        agency: str | None = None,
+        plans: frozenset[int] | None = None,
+        latest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[Result]:
         """Items whose dated deadline's last day lies in [start, end] ("Trước 01/7/2025" is due in
-        June); asked about one day, the items due on it or "trước" it."""
-        ids, _ = self.store.due_item_ids(
-            (start - timedelta(days=1)).isoformat() if start else None,
-            (end + timedelta(days=1)).isoformat() if end else None,
-            agency=agency,
-        )
-        results = self._results([(i, 1.0) for i in ids], agency)
-        span = intents.Period(start, end, "within", "")
-        if start is not None and start == end:  # one day: also what is due "trước" that day
-            return [r for r in results if self.falls_due(r.deadline, span) or r.deadline.end == start]
-        return [r for r in results if self.falls_due(r.deadline, span)]
+        June); asked about one day, the items due on it or "trước" it. Task rows first, then by
+        date; `plans` keeps to those plans."""
+        ids, _ = self.due_ids(start, end, agency, plans, latest_first, limit)
+        return self._results([(i, 1.0) for i in ids], agency)
+
+    def due_ids(self, start, end, agency=None, plans=None, latest_first=False, limit=None) -> tuple[list[int], int]:
+        """(item ids, how many in all) for `due_in`, selected and ordered in SQL."""
+        last_day = "date(d.end, CASE WHEN d.before THEN '-1 day' ELSE '+0 day' END)"
+        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
+        params: list = []
+        if start is not None and start == end:
+            where.append(f"({last_day} = ? OR d.end = ?)")
+            params += [start.isoformat(), start.isoformat()]
+        else:
+            if start is not None:
+                where.append(f"{last_day} >= ?")
+                params.append(start.isoformat())
+            if end is not None:
+                where.append(f"{last_day} <= ?")
+                params.append(end.isoformat())
+        if agency:
+            where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
+            params.append(" ".join(words(agency)))
+        if plans:
+            where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
+            params += sorted(plans)
+        base = f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {' AND '.join(where)}"
+        total = int(self.store.db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+        order = f"(i.kind = 'task') DESC, {last_day} {'DESC' if latest_first else 'ASC'}, i.id"
+        sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
+        rows = self.store.db.execute(sql, [*params, *([limit] if limit else [])]).fetchall()
+        return [r[0] for r in rows], total
 
     def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:
         """Reporting rules, best first: the named plan's, the asked sender's / receiver's, a due day."""

@@ -121,3 +121,23 @@ def test_doc_without_a_converter_fails_alone_and_changes_nothing(store, tmp_path
     reports = {r.file: r for r in index_paths(store, [tmp_path])}
     assert reports["old.doc"].status == "failed" and "libreoffice-writer-nogui" in reports["old.doc"].error
     assert snapshot(store) == before
+
+
+def test_migration_merges_nfd_copies_of_a_plan_indexed_before(tmp_path):
+    db_path = tmp_path / "old.db"
+    old = Store(db_path)
+    nfc_name = "Kế hoạch.txt"
+    text = PLAN.read_text(encoding="utf-8")
+    old.index_text(nfc_name, text)
+    old.index_text("other.txt", text)
+    # As an older version stored them: one NFD copy of the first plan, one plan under NFD only.
+    old.db.execute("UPDATE plans SET file = ? WHERE file = 'other.txt'", [unicodedata.normalize("NFD", "Phụ lục.txt")])
+    dup = old.index_text("dup.txt", text)
+    old.db.execute("UPDATE plans SET file = ? WHERE id = ?", [unicodedata.normalize("NFD", nfc_name), dup.plan_id])
+    old.db.execute("DELETE FROM _migrations WHERE name = 'm009_plan_source'")
+    old.db.conn.commit()
+    old.close()
+    store = Store(db_path)
+    assert sorted(p["file"] for p in store.plans()) == sorted([nfc_name, "Phụ lục.txt"])
+    assert store.db.execute("SELECT count(*) FROM items WHERE plan_id = ?", [dup.plan_id]).fetchone()[0] == 0
+    store.close()

@@ -193,14 +193,23 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     everywhere: list[Result] = []
     for name in _variants(agency, kb.duty_agencies()):
         everywhere = merge(everywhere, kb.duties(name, plan_first=min(focus.plans) if focus.plans else None))
+    known = kb.duty_agencies()
+    shared: list[Result] = []
+    for group in names.collective_names(agency, known):  # "Các sở, ngành": a duty of every Sở
+        for r in kb.duties(group):
+            r.role = "shared"
+            shared.append(r)
+    everywhere = merge(everywhere, shared)
     results = [r for r in everywhere if r.plan.id in focus.plans] if focus.plans else everywhere
+    if not any(r.role != "shared" for r in results):
+        results = []  # only group duties: the agency itself has none here (said so, with them as related)
     evidence = search_hits(kb, q, intent, focus, agency)
     folded = fold(q)
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
     plan_order = {pid: i for i, pid in enumerate(dict.fromkeys(r.plan.id for r in results))}
-    role_order = {"lead": 0, "support": 1, "recipient": 2}
+    role_order = {"lead": 0, "support": 1, "recipient": 2, "shared": 3}
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
@@ -227,17 +236,25 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         when = f" có thời hạn {period.text}" if period else ""
         reason = f"Không thấy nhiệm vụ nào giao cho {agency}{when}{where}: {NOT_IN_PLANS.lower()}"
         return decline(q, intent.name, agency, reason, evidence, candidates)
-    plans = len({r.plan.id for r in results})
-    header = f"{agency}: {len(results)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
-    shown = results[:MAX_LISTED]
-    footer = (
-        f"(Còn {len(results) - len(shown)} nội dung nữa: xem đủ bằng /nhiemvu {agency} "
-        f'hoặc planbot tasks --agency "{agency}".)'
-        if len(results) > len(shown)
-        else ""
-    )
-    text = render_text(header, shown, by_role=True, footer=footer)
-    return Answer(q, intent.name, agency, True, text, merge(results, evidence), candidates, shown=len(shown))
+    # Listed: its own duties, then the group duties it shares ("Các sở, ngành") that the
+    # question's words point at; the other group duties are counted, and follow the search hits.
+    own = [r for r in results if r.role != "shared"]
+    common = [r for r in results if r.role == "shared"]
+    topic = " ".join(w for w in words(q) if w not in set(words(agency)))  # the question without the agency
+    topical = [t for t in words(topic) if t not in intents.STOPWORDS and len(t) > 1 and not t.isdigit()]
+    near = [r for r in common if topical and coverage(kb, topic, r) >= MIN_RELEVANT]
+    listed = own + near
+    plans = len({r.plan.id for r in listed})
+    header = f"{agency}: {len(listed)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
+    shown = listed[:MAX_LISTED]
+    notes = []
+    if len(listed) > len(shown):
+        notes.append(f"Còn {len(listed) - len(shown)} nội dung nữa: xem đủ bằng /nhiemvu {agency}.")
+    if len(common) > len(near):
+        notes.append(f"Ngoài ra {len(common) - len(near)} nhiệm vụ giao chung cho các cơ quan cùng cấp (có {agency}).")
+    text = render_text(header, shown, by_role=True, footer=" ".join(f"({n})" for n in notes))
+    ordered = merge(shown, merge(evidence, listed + common))
+    return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
 
 
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:

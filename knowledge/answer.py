@@ -54,7 +54,7 @@ class Result:
     score: float = 0.0
     item_id: int | None = None
     note: str = ""
-    role: str | None = None  # role of the asked agency in this item, when one was asked
+    role: str | None = None  # role of the asked agency in this item ("shared": given to a group it is in)
     heading: str = ""  # the heading the item sits under (context for matching, not shown)
 
     def to_dict(self) -> dict:
@@ -104,7 +104,12 @@ class Answer:
         }
 
 
-ROLE_LABEL = {"lead": "Chủ trì", "support": "Phối hợp", "recipient": "Nhận báo cáo"}
+ROLE_LABEL = {
+    "lead": "Chủ trì",
+    "support": "Phối hợp",
+    "recipient": "Nhận báo cáo",
+    "shared": "Nhiệm vụ chung (giao chung cho nhiều cơ quan)",
+}
 
 
 def _short(text: str, limit: int = MAX_TEXT) -> str:
@@ -151,7 +156,7 @@ def render_text(header: str, results: list[Result], by_role: bool = False, foote
         lines.append("")
         lines.append(f"📄 {plan.label}")
         if by_role:
-            for role in ("lead", "support", "recipient"):
+            for role in ("lead", "support", "recipient", "shared"):
                 chosen = [r for r in items if r.role == role]
                 if not chosen:
                     continue

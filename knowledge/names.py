@@ -173,3 +173,24 @@ def without_province(name: str) -> str:
     while len(words) > 1 and fold(words[-1]).strip(".") in ("tinh", "thanh", "pho", "tp", "o", "cua"):
         words.pop()
     return " ".join(words) or name
+
+
+_LEVEL = re.compile(r"\b(tinh|thanh pho|huyen|quan|thi xa|xa|phuong)\b")
+
+
+def collective_names(agency: str, known: list[str]) -> list[str]:
+    """Group names (met in the plans) that include this agency: "Sở Y tế" is one of "Các sở,
+    ban, ngành"; "Ủy ban nhân dân huyện" one of "UBND các huyện, thị xã, thành phố"."""
+    key = _squashed(expand_abbreviations(agency))
+    if key.startswith("cac "):
+        return []
+    out = []
+    for name in known:
+        group = _squashed(expand_abbreviations(name))
+        if key.startswith("so ") and re.match(r"cac so\b", group):
+            out.append(name)
+        elif key.startswith("uy ban nhan dan ") and group.startswith("uy ban nhan dan cac "):
+            level = _LEVEL.search(key[len("uy ban nhan dan ") :])
+            if level and re.search(rf"\bcac\b.*(?<!thi )\b{level.group(1)}\b", group):
+                out.append(name)
+    return out

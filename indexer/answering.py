@@ -11,6 +11,7 @@ items come first and structured paths keep to it. When nothing answers, the answ
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from knowledge import intent as intents
@@ -33,10 +34,10 @@ MIN_COVERAGE = 0.2  # idf-weighted share of the question's words the first hit m
 def merge(first: list[Result], then: list[Result]) -> list[Result]:
     """`first`, then the items of `then` not already in it."""
     seen = {r.item_id for r in first if r.item_id is not None}
-    seen_text = {squash(r.text)[:200] for r in first}
+    seen_text = {" ".join(r.text.split())[:200] for r in first}  # copies of one plan (.txt, .docx)
     out = list(first)
     for r in then:
-        key = squash(r.text)[:200]
+        key = " ".join(r.text.split())[:200]
         if (r.item_id is not None and r.item_id in seen) or key in seen_text:
             continue
         seen.add(r.item_id)
@@ -193,23 +194,18 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     everywhere: list[Result] = []
     for name in _variants(agency, kb.duty_agencies()):
         everywhere = merge(everywhere, kb.duties(name, plan_first=min(focus.plans) if focus.plans else None))
-    known = kb.duty_agencies()
-    shared: list[Result] = []
-    for group in names.collective_names(agency, known):  # "Các sở, ngành": a duty of every Sở
-        for r in kb.duties(group):
-            r.role = "shared"
-            shared.append(r)
-    everywhere = merge(everywhere, shared)
     results = [r for r in everywhere if r.plan.id in focus.plans] if focus.plans else everywhere
-    if not any(r.role != "shared" for r in results):
-        results = []  # only group duties: the agency itself has none here (said so, with them as related)
+    shared_ids: set[int] = set()  # items given to a group the agency belongs to ("Các sở, ngành")
+    for group in names.collective_names(agency, kb.duty_agencies()):
+        shared_ids.update(i for i, _ in kb.store.assignment_item_ids(group))
+    shared_ids -= {r.item_id for r in everywhere}
     evidence = search_hits(kb, q, intent, focus, agency)
     folded = fold(q)
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
     plan_order = {pid: i for i, pid in enumerate(dict.fromkeys(r.plan.id for r in results))}
-    role_order = {"lead": 0, "support": 1, "recipient": 2, "shared": 3}
+    role_order = {"lead": 0, "support": 1, "recipient": 2}
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
@@ -238,22 +234,26 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         return decline(q, intent.name, agency, reason, evidence, candidates)
     # Listed: its own duties, then the group duties it shares ("Các sở, ngành") that the
     # question's words point at; the other group duties are counted, and follow the search hits.
-    own = [r for r in results if r.role != "shared"]
-    common = [r for r in results if r.role == "shared"]
     topic = " ".join(w for w in words(q) if w not in set(words(agency)))  # the question without the agency
     topical = [t for t in words(topic) if t not in intents.STOPWORDS and len(t) > 1 and not t.isdigit()]
-    near = [r for r in common if topical and coverage(kb, topic, r) >= MIN_RELEVANT]
-    listed = own + near
+    near = [
+        replace(r, role="shared")
+        for r in evidence
+        if r.item_id in shared_ids and topical and coverage(kb, topic, r) >= MIN_RELEVANT
+        and (not focus.plans or r.plan.id in focus.plans)
+    ]
+    listed = results + near
     plans = len({r.plan.id for r in listed})
     header = f"{agency}: {len(listed)} nội dung trong {plans} kế hoạch (chủ trì trước, phối hợp sau)."
     shown = listed[:MAX_LISTED]
     notes = []
     if len(listed) > len(shown):
         notes.append(f"Còn {len(listed) - len(shown)} nội dung nữa: xem đủ bằng /nhiemvu {agency}.")
-    if len(common) > len(near):
-        notes.append(f"Ngoài ra {len(common) - len(near)} nhiệm vụ giao chung cho các cơ quan cùng cấp (có {agency}).")
+    common = kb.count_in_plans(shared_ids, focus.plans) if focus.plans else len(shared_ids)
+    if common > len(near):
+        notes.append(f"Ngoài ra {common - len(near)} nhiệm vụ giao chung cho các cơ quan cùng cấp (có {agency}).")
     text = render_text(header, shown, by_role=True, footer=" ".join(f"({n})" for n in notes))
-    ordered = merge(shown, merge(evidence, listed + common))
+    ordered = merge(shown, merge(evidence, listed))
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
 
 

@@ -51,6 +51,7 @@ class KnowledgeBase:
         self._snapshots = Snapshots(store, self._build_state)
         self._profile_cache: tuple[int, dict[int, PlanProfile]] | None = None
         self._agency_cache: tuple[int, list[str]] | None = None
+        self._query_cache: dict[str, np.ndarray] = {}
         self.reload()
 
     # -- caches: one immutable SearchState, swapped whole; each answer pins one (indexer.snapshot)
@@ -269,7 +270,7 @@ class KnowledgeBase:
         if self.mode in ("hybrid", "lexical"):
             lists.append([i for i, _ in self.store.lexical(self.selective_terms(terms), limit=100)])
         if self.mode in ("hybrid", "dense") and use_dense and self.embedder is not None and len(self.vec_ids):
-            query = self.embedder.encode_queries([question])[0]
+            query = self._encode(question)
             sims = self.matrix @ np.asarray(query, dtype=np.float32)
             k = min(100, len(sims))
             top = np.argpartition(-sims, k - 1)[:k]
@@ -357,6 +358,27 @@ class KnowledgeBase:
         if in_province and len(in_province) < n:
             return Focus(frozenset(in_province), 1.3)
         return Focus(frozenset(), 1.0)
+
+    def _encode(self, question: str) -> np.ndarray:
+        """The question's embedding; one answer may rank several times with the same question."""
+        cache = self._query_cache
+        vector = cache.get(question)
+        if vector is None:
+            vector = np.asarray(self.embedder.encode_queries([question])[0], dtype=np.float32)
+            if len(cache) >= 256:
+                cache.clear()
+            cache[question] = vector
+        return vector
+
+    def count_in_plans(self, ids: set[int], plans: frozenset[int]) -> int:
+        """How many of these items belong to these plans."""
+        if not ids or not plans:
+            return 0
+        sql = (
+            f"SELECT count(*) FROM items WHERE id IN ({','.join('?' * len(ids))}) "
+            f"AND plan_id IN ({','.join('?' * len(plans))})"
+        )
+        return int(self.store.db.execute(sql, [*sorted(ids), *sorted(plans)]).fetchone()[0])
 
     def title_terms(self, plans: frozenset[int]) -> frozenset[str]:
         """The lexical terms of these plans' titles."""

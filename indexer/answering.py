@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from knowledge import intent as intents
 from knowledge import names
+from knowledge.agencies import is_note, split_agencies
 from knowledge.answer import Answer, Result, render_text
-from knowledge.deadlines import describe, find_deadline
+from knowledge.deadlines import describe, find_deadline, parse_deadline
 from knowledge.text import fold, squash, words
 
 if TYPE_CHECKING:
@@ -81,10 +82,56 @@ def search_hits(kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | N
         if intent.name == intents.WHO_LEADS and r.lead:
             r.score *= 1.15
     results.sort(key=lambda r: -r.score)
-    for r in results[:5]:  # a time limit written in the item's own words, when none was extracted
-        if r.deadline is None:
-            r.deadline = find_deadline(r.text)
+    for r in results[:5]:
+        own_words(kb, r)
     return results
+
+
+# Fields written in an item's own words, for a first hit the extraction left without them:
+# "Cơ quan thực hiện: Sở Nội vụ …", "Sở Công Thương: hướng dẫn …", "… trong thời hạn 15 ngày làm việc".
+_LABELLED = re.compile(
+    r"(?i)\b(cơ quan|đơn vị|người)[^:]{0,60}?(thực hiện|chủ trì|thẩm quyền quyết định[^:]*|phối hợp)\s*:\s*([^.;\n]+)"
+)
+_TIME_PHRASE = re.compile(
+    r"(?i)((trong (thời hạn|vòng)|không quá|ít nhất|chậm nhất( là)?|sau)\s+)?\d+\s+(ngày|tháng|năm)( làm việc)?"
+    r"([^.;\n]{0,60}?(kể từ|trước|sau)[^.;,\n]{0,60})?|\b(hằng|hàng) (năm|quý|tháng)\b|\bđịnh kỳ\b"
+)
+
+
+def _subject(kb: KnowledgeBase, text: str) -> str | None:
+    """The agency an item's text opens with, before "chủ trì" or a colon, if it opens with one."""
+    parts = re.split(r"\s+(?:chủ trì|thực hiện|có trách nhiệm)\b|:", text, maxsplit=1)
+    head = parts[0].strip(" .-")
+    if len(parts) < 2 or not head or len(head) > 90:
+        return None
+    mentions = kb.registry.find_mentions(head)
+    return head if mentions and mentions[0].start <= 1 else None
+
+
+def _names_itself(text: str, subject: str) -> bool:
+    """The text reads "<subject>: …" (the item's own addressee)."""
+    return text.lstrip().startswith(subject) and text.lstrip()[len(subject) :].lstrip().startswith(":")
+
+
+def own_words(kb: KnowledgeBase, r: Result) -> None:
+    """Fill a result's agencies and time limit from its own text when none were extracted."""
+    subject = _subject(kb, r.text)
+    if subject and (not r.lead or any(subject.startswith(x) and subject != x for x in r.lead) or _names_itself(r.text, subject)):
+        r.lead = [subject]  # "Sở Công Thương: hướng dẫn …", "Ban Quản lý các Khu chế xuất … chủ trì"
+    if not (r.lead or r.support or r.recipients):
+        m = _LABELLED.search(r.text)
+        if m:
+            agencies = [a for a in split_agencies(m.group(3)) if not is_note(a)]
+            if "phối hợp" in m.group(2).lower():
+                r.support = agencies
+            else:
+                r.lead = agencies
+    if r.deadline is None:
+        r.deadline = find_deadline(r.text)
+    if r.deadline is None:
+        m = _TIME_PHRASE.search(r.text)
+        if m:
+            r.deadline = parse_deadline(m.group(0).strip())
 
 
 def coverage(kb: KnowledgeBase, q: str, result: Result) -> float:

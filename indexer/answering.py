@@ -114,7 +114,7 @@ def _names_itself(text: str, subject: str) -> bool:
 
 
 def own_words(kb: KnowledgeBase, r: Result) -> None:
-    """Fill a result's agencies and time limit from its own text when none were extracted."""
+    """Fill a result's agencies from its own text when none were extracted."""
     subject = _subject(kb, r.text)
     if subject and (not r.lead or any(subject.startswith(x) and subject != x for x in r.lead) or _names_itself(r.text, subject)):
         r.lead = [subject]  # "Sở Công Thương: hướng dẫn …", "Ban Quản lý các Khu chế xuất … chủ trì"
@@ -126,12 +126,19 @@ def own_words(kb: KnowledgeBase, r: Result) -> None:
                 r.support = agencies
             else:
                 r.lead = agencies
-    if r.deadline is None:
-        r.deadline = find_deadline(r.text)
-    if r.deadline is None:
-        m = _TIME_PHRASE.search(r.text)
-        if m:
-            r.deadline = parse_deadline(m.group(0).strip())
+
+
+def own_deadlines(results: list[Result]) -> list[Result]:
+    """The first results' time limits in their own words, when none was extracted (after the
+    ranking: a limit read here must not promote an item as "giving the number asked for")."""
+    for r in results[:5]:
+        if r.deadline is None:
+            r.deadline = find_deadline(r.text)
+        if r.deadline is None:
+            m = _TIME_PHRASE.search(r.text)
+            if m:
+                r.deadline = parse_deadline(m.group(0).strip())
+    return results
 
 
 def coverage(kb: KnowledgeBase, q: str, result: Result) -> float:
@@ -212,7 +219,7 @@ def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
 
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
-    results = fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8)
+    results = own_deadlines(fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8))
     if not results:
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
@@ -352,11 +359,11 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
         pool = fact_first(kb, q, [r for r in pool if r.plan.id in focus.plans] if focus.named else pool, within=6)
         if not pool or lacks_asked_fact(kb, q, pool[0]) and not pool[0].note.startswith("due_day"):
             return decline(q, intent.name, agency, "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo", rules + evidence)
-        ordered = merge(pool, rules[:limit] + evidence)
+        ordered = own_deadlines(merge(pool, rules[:limit] + evidence))
         return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))
     if not rules:
         return None
     best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
     ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
-    ordered = fact_first(kb, q, ordered, within=8)
+    ordered = own_deadlines(fact_first(kb, q, ordered, within=8))
     return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))

@@ -118,14 +118,19 @@ def own_words(kb: KnowledgeBase, r: Result) -> None:
     subject = _subject(kb, r.text)
     if subject and (not r.lead or any(subject.startswith(x) and subject != x for x in r.lead) or _names_itself(r.text, subject)):
         r.lead = [subject]  # "Sở Công Thương: hướng dẫn …", "Ban Quản lý các Khu chế xuất … chủ trì"
-    if not (r.lead or r.support or r.recipients):
-        m = _LABELLED.search(r.text)
-        if m:
-            agencies = [a for a in split_agencies(m.group(3)) if not is_note(a)]
-            if "phối hợp" in m.group(2).lower():
-                r.support = agencies
-            else:
-                r.lead = agencies
+    m = _LABELLED.search(r.text)
+    if m:
+        agencies = [a for a in split_agencies(m.group(3)) if not is_note(a)]
+        role = "support" if "phối hợp" in m.group(2).lower() else "lead"
+        current = getattr(r, role)
+        if not (r.lead or r.support or r.recipients):
+            setattr(r, role, agencies)
+        elif current:  # a name cut short by the extraction gives way to the full one written here
+            setattr(r, role, [next((a for a in agencies if a.startswith(x) and a != x), x) for x in current])
+    if not (r.lead or r.support) and r.heading:
+        subject = _subject(kb, r.heading + ":") or _subject(kb, r.heading.split(" có trách nhiệm")[0] + ":")
+        if subject:
+            r.lead = [subject]  # "Điều 16. Trách nhiệm của Chính phủ" style headings name the doer
 
 
 def own_deadlines(results: list[Result]) -> list[Result]:

@@ -27,13 +27,14 @@ from pathlib import Path
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from knowledge.answer import ROLE_LABEL, Answer, PlanRef, Result, deadline_phrase
+from knowledge.deadlines import last_day
 from knowledge.model import DATE, FROM, MONTH, ONGOING, QUARTER, RANGE, RECURRING, YEAR, Deadline
 from knowledge.text import fold, nfc, words
 
 MAX_MESSAGE = 4096  # Telegram's limit for one text message
 PAGE_SIZE = 5  # items per page of a paginated answer
 SOON_DAYS = 30  # "sắp đến hạn": due within this many days
-SUPPORTED_UPLOADS = (".txt", ".md", ".docx", ".pdf")
+SUPPORTED_UPLOADS = (".txt", ".md", ".docx", ".doc", ".pdf")
 
 # Upper bounds (escaped characters) that make any single item fit in a message with its header.
 _HEADER_MAX = 800
@@ -183,10 +184,11 @@ def status_of(deadline: Deadline | None, today: date, soon_days: int = SOON_DAYS
         return UNDATED
     if deadline.kind in (ONGOING, RECURRING, FROM):
         return ONGOING_STATUS
-    if deadline.kind in _DATED and deadline.end is not None:
-        if deadline.end < today:
+    last = last_day(deadline)
+    if deadline.kind in _DATED and last is not None:
+        if last < today:
             return OVERDUE
-        if (deadline.end - today).days <= soon_days:
+        if (last - today).days <= soon_days:
             return SOON
         return OPEN
     return UNDATED  # conditional ("theo lộ trình") or unreadable wording
@@ -577,7 +579,7 @@ def help_parts(plans: Sequence[dict], is_admin: bool) -> list[str]:
     if is_admin:
         commands += (
             "\n\n<b>Quản trị</b>\n/reindex — đọc lại thư mục kế hoạch\n"
-            "Gửi tệp .txt, .md, .docx, .pdf để xem trước rồi nạp kế hoạch mới."
+            "Gửi tệp .txt, .md, .docx, .doc, .pdf (cả bản quét) để xem trước rồi nạp kế hoạch mới."
         )
     return [intro, commands, *plans_parts(plans)]
 
@@ -597,7 +599,7 @@ def upload_problem(file_name: str | None, size: int | None, max_bytes: int) -> s
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_UPLOADS:
         return (
-            f"Không nhận tệp “{esc(name)}”: chỉ hỗ trợ .txt, .md, .docx hoặc .pdf. "
+            f"Không nhận tệp “{esc(name)}”: chỉ hỗ trợ .txt, .md, .docx, .doc hoặc .pdf. "
             "Chỉ mục không thay đổi."
         )
     if size is not None and size > max_bytes:

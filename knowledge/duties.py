@@ -125,9 +125,13 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
 
     owner_names = {o.name for o in owners or []}
     first_segment_end = sentence.segment_end(0)
+    # The clause has a subject of its own when an agency in its first segment leads, or is
+    # followed by a duty of its own — unless "phối hợp với" / "báo cáo" already gave it a role
+    # ("Phối hợp với Sở X chỉ đạo …" stays the heading owner's duty).
     own_subject = any(
         m.ref.name not in owner_names
-        and (_role_of(sentence, m) == LEAD or _OWN_CUE.match(folded, m.end))
+        and (role := _role_of(sentence, m)) not in (SUPPORT, RECIPIENT)
+        and (role == LEAD or _OWN_CUE.match(folded, m.end))
         for m in mentions
         if m.start < first_segment_end
     )

@@ -260,8 +260,14 @@ def _reporting_rules(clauses: list[Clause]) -> list[ReportingRule]:
         rec = _recurrence(_sentence_window(folded, max(at, 0)))
         periods, due_day = (rec[1], rec[2]) if rec else ([], None)
         reporters = [a.agency for a in clause.assignments if a.role == LEAD]
-        if not reporters:  # the owner of a "Phối hợp …" duty still sends its own report
-            reporters = [a.agency for a in clause.assignments if a.role != RECIPIENT][:1]
+        if not reporters:  # the owner of a "Phối hợp …" duty still sends its own report,
+            # and no one reports to itself: an agency the report goes to is not its sender.
+            receiving = {a.agency.name for a in clause.assignments if a.role == RECIPIENT}
+            reporters = [
+                a.agency
+                for a in clause.assignments
+                if a.role != RECIPIENT and a.agency.name not in receiving
+            ][:1]
         recipients = [a.agency for a in clause.assignments if a.role == RECIPIENT]
         if not recipients and receivers and reporters:
             recipients = list(receivers)

@@ -271,7 +271,7 @@ async def test_commands(emulator, bot_token, shared_kb) -> None:
 
         await binh.send_command("/baocao")
         [rules] = await binh.wait_for_replies(1)
-        assert rules["text"].startswith("Quy định báo cáo định kỳ (11)")
+        assert rules["text"].startswith("Quy định báo cáo định kỳ (10)")
         assert "Hạn gửi: chậm nhất ngày 10 của tháng kế tiếp" in rules["text"]
         assert "Đơn vị báo cáo: Các đơn vị trực thuộc" in rules["text"]
 

@@ -251,9 +251,13 @@ def test_status_relative_to_a_fixed_today() -> None:
         return Deadline(day.isoformat(), "date", None, day, before=before)
 
     assert status_of(on(date(2025, 6, 14)), TODAY) == OVERDUE
-    assert status_of(on(date(2025, 6, 15)), TODAY) == SOON
-    assert status_of(on(date(2025, 7, 15)), TODAY) == SOON  # 30 days ahead
-    assert status_of(on(date(2025, 7, 16)), TODAY) == OPEN
+    # "Trước 15/6" ends on 14/6: overdue on the 15th; "chậm nhất 15/6" still open that day.
+    assert status_of(on(date(2025, 6, 15)), TODAY) == OVERDUE
+    assert status_of(on(date(2025, 6, 15), before=False), TODAY) == SOON
+    assert status_of(on(date(2025, 6, 16)), TODAY) == SOON
+    assert status_of(on(date(2025, 7, 16)), TODAY) == SOON  # last day 15/7: 30 days ahead
+    assert status_of(on(date(2025, 7, 17)), TODAY) == OPEN
+    assert status_of(on(date(2025, 7, 16), before=False), TODAY) == OPEN
     assert (
         status_of(Deadline("Quý IV/2025", "quarter", date(2025, 10, 1), date(2025, 12, 31)), TODAY)
         == OPEN

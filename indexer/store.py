@@ -27,6 +27,9 @@ from knowledge.parser import parse_plan
 from knowledge.text import nfc, words
 
 PARSER_VERSION = "6"
+# A deadline's last day in SQL: the day before an exclusive bound ("Trước 01/7/2025"), as
+# knowledge.deadlines.last_day.
+_LAST_DAY = "date(d.end, CASE WHEN d.before AND d.kind IN ('date', 'month', 'quarter') THEN '-1 day' ELSE '+0 day' END)"
 # Bumped when the loaders read a file differently: its stored plan is then rebuilt.
 LOADER_VERSION = "2"
 
@@ -711,14 +714,15 @@ class Store:
         descending: bool = False,
         limit: int | None = None,
     ) -> tuple[list[int], int]:
-        """Items whose dated deadline ends in [start, end] (ISO dates), ordered; and their count."""
+        """Items whose dated deadline's LAST day ("Trước 01/7/2025" → 30/6/2025, as
+        `knowledge.deadlines.last_day`) lies in [start, end] (ISO dates), ordered; and their count."""
         where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
         params: list = []
         if end:
-            where.append("d.end <= ?")
+            where.append(f"{_LAST_DAY} <= ?")
             params.append(end)
         if start:
-            where.append("d.end >= ?")
+            where.append(f"{_LAST_DAY} >= ?")
             params.append(start)
             if contained:
                 where.append("(d.start IS NULL OR d.start >= ?)")
@@ -735,7 +739,7 @@ class Store:
         # ("Quý IV năm 2025") before those merely ending in it ("Năm 2025"); then by date.
         order = (
             "(i.plan_id = ?) DESC, (i.kind = 'task') DESC, (d.start IS NULL OR d.start >= ?) DESC, "
-            f"d.end {'DESC' if descending else 'ASC'}, i.id"
+            f"{_LAST_DAY} {'DESC' if descending else 'ASC'}, i.id"
         )
         sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
         rows = self.db.execute(

@@ -215,3 +215,15 @@ def queue_notices(store: Store, file: str, summary: dict, digest: str, now) -> l
             )
             chats.append(chat_id)
     return chats
+
+
+def notify(store: Store, report, digest: str):
+    """After a plan is saved: queue its change notices (`report.summary["notified"]`: the chats)."""
+    from datetime import UTC, datetime
+
+    changes = report.summary.get("changes") or {}
+    reason = (changes.get("against") or {}).get("reason")
+    # the same plan edited, or one it declares it replaces; not another copy with the same number
+    if report.status == "indexed" and changes.get("items") and reason in ("same_file", "declared"):
+        report.summary["notified"] = queue_notices(store, report.file, report.summary, digest, datetime.now(UTC))
+    return report

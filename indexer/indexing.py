@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+from indexer.changes import change_summary, notify
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
 from indexer.store import IndexReport, Store, file_hash
 from knowledge.document import Document
@@ -110,7 +111,8 @@ def _index_file(
     plan, summary = parse(document, store)
     if warning:
         summary["warnings"].insert(0, warning)
-    return store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary)
+    summary.update(change_summary(store, key, plan, digest))  # a known plan: what changed
+    return notify(store, store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary), digest)
 
 
 def _identity(store: Store, key: str, source: str, path: Path) -> tuple[str, str]:
@@ -141,13 +143,15 @@ def index_upload(store: Store, name: str, data: bytes, embedder=None) -> IndexRe
     digest = file_hash(data)
     document = load(name, data)
     plan, summary = parse(document, store)
-    return store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary)
+    summary.update(change_summary(store, name, plan, digest))  # a known plan: what changed
+    return notify(store, store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary), digest)
 
 
 def preview_upload(name: str, data: bytes, store: Store | None = None) -> dict:
     """Parse without indexing: what the admin sees before confirming. Raises `PlanbotError`."""
     name = nfc(Path(name).name)
-    _, summary = parse(load(name, data), store)
+    plan, summary = parse(load(name, data), store)
+    summary.update(change_summary(store, name, plan, file_hash(data)))  # a known plan: what changed
     summary["file"] = name
     summary["replaces"] = bool(store and store.plan_row(name))
     return summary

@@ -15,6 +15,7 @@ from indexer.store import Store, file_hash
 from knowledge.changes import diff_plans
 from knowledge.model import Deadline
 from knowledge.parser import parse_plan
+from tests.emulator.fixtures import *  # noqa: F403
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
@@ -137,3 +138,100 @@ def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     assert set(messages) == {-1001, -1003}
     assert "được sửa" in messages[-1003] and "hạn mới 01/10/2025 (trước: 01/07/2025)" in messages[-1003]
     assert "chủ trì mới: Sở Tư pháp" in messages[-1001] and "01/10/2025" not in messages[-1001]
+
+
+# -- through the bot: preview, import, notice once, reminders on the new deadline ----------------
+
+
+@pytest.mark.e2e
+async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulator, bot_token, indexed) -> None:
+    import asyncio
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.app import build_application
+    from indexer.search import KnowledgeBase
+    from indexer.settings import Settings
+    from reminders.cli import remind_dry_run
+    from reminders.jobs import SERVICE_KEY
+    from reminders.schedule import Subscription
+    from reminders.storage import save_subscription
+    from tests.emulator.fixtures import running_bot
+
+    store, folder = indexed
+    admin_id = 424_242_777
+    settings = Settings(
+        data_dir=store.path.parent, db_path=store.path, plans_dir=folder, model="",
+        telegram_token=bot_token, telegram_base_url=emulator.base_url, admin_ids=frozenset({admin_id}),
+    )
+    kb = KnowledgeBase(store, None)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    group = emulator.group_chat(bot_token, title="Tổ công tác Sở Y tế")
+    save_subscription(store.db, Subscription(group.id, datetime(2025, 6, 1, tzinfo=tz), "group", agency="Sở Y tế"),
+                      datetime(2025, 6, 1, tzinfo=tz))
+    app = build_application(settings, kb, store, None)
+    async with running_bot(app):
+        admin = emulator.private_user(bot_token, user_id=admin_id, first_name="Admin")
+        await admin.send_document(ORIGINAL.name, AMENDED.read_bytes(), "text/plain")
+        preview = (await admin.wait_for_replies(3))[-1]
+        for _ in range(20):
+            if "Nhập" in str(preview.get("reply_markup")):
+                break
+            preview = (await admin.wait_for_replies(1))[-1]
+        text = preview["text"]
+        assert "Thay đổi so với bản đã nạp: 1 thêm, 1 bỏ, 2 sửa" in text
+        assert "hạn mới 01/10/2025 (trước: 01/07/2025)" in text
+        await admin.press("✅ Nhập", preview)
+        for _ in range(100):
+            if store.db.execute("SELECT count(*) FROM reminder_outbox").fetchone()[0]:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)  # the import's own delivery run (real clock: may defer)
+        await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 0, tzinfo=tz))
+        notices = await group.wait_for_replies(1)
+        # the same file again: identical, nothing more for the group
+        await admin.send_document(ORIGINAL.name, AMENDED.read_bytes(), "text/plain")
+        again = (await admin.wait_for_replies(3))[-1]
+        for _ in range(20):
+            if "Nhập" in str(again.get("reply_markup")):
+                break
+            again = (await admin.wait_for_replies(1))[-1]
+        assert "Thay đổi" not in again["text"]
+        await admin.press("✅ Nhập", again)
+        await asyncio.sleep(1.5)
+        await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 5, tzinfo=tz))
+        await group.assert_no_reply(1.0)
+    [notice] = notices
+    assert "được sửa" in notice["text"] and "hạn mới 01/10/2025 (trước: 01/07/2025)" in notice["text"]
+    assert "y học cổ truyền" in notice["text"]  # TT 18, led by Sở Y tế, removed
+    # reminders follow the new deadline: seven days before 01/10/2025, the row now numbered TT 7
+    shown = remind_dry_run(settings, datetime(2025, 9, 24, 8, 0, tzinfo=tz), group.id)
+    assert "Phụ lục, TT 7" in shown and "y học cổ truyền" not in shown
+
+
+def test_planbot_index_reports_the_changes_of_an_edited_file(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from indexer.cli import main
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    target = folder / ORIGINAL.name
+    shutil.copy(ORIGINAL, target)
+    db = str(tmp_path / "planbot.db")
+    first = CliRunner().invoke(main, ["index", "--db", db, "--no-embed", str(folder)])
+    assert first.exit_code == 0 and "Thay đổi" not in first.output  # a new plan
+    shutil.copy(AMENDED, target)
+    edited = CliRunner().invoke(main, ["index", "--db", db, "--no-embed", str(folder)])
+    assert "Thay đổi so với bản đã nạp: 1 thêm, 1 bỏ, 2 sửa" in edited.output
+    assert "hạn mới 01/10/2025 (trước: 01/07/2025)" in edited.output
+    again = CliRunner().invoke(main, ["index", "--db", db, "--no-embed", "--json", str(folder)])
+    [report] = [json.loads(line) for line in again.output.splitlines()]
+    assert report["status"] == "unchanged" and "changes" not in report["summary"]
+    shutil.copy(ORIGINAL, target)  # back to the first version, as JSON
+    back = CliRunner().invoke(main, ["index", "--db", db, "--no-embed", "--json", str(folder)])
+    [report] = [json.loads(line) for line in back.output.splitlines()]
+    changes = report["summary"]["changes"]
+    assert (changes["added"], changes["removed"], changes["changed"]) == (1, 1, 2)

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONCURRENT_UPDATES = 32  # answer many users at once; indexing never blocks them
 CONNECT_RETRIES = 3  # transient connection failures (ConnectError/ConnectTimeout) are retried
+WARM_DELAY = 1.0  # seconds after start-up before the embedding model is loaded in the background
 
 USER_COMMANDS = [
     BotCommand("help", "Hướng dẫn, ví dụ câu hỏi, danh sách kế hoạch"),
@@ -306,15 +307,32 @@ def run(settings: Settings, clock: Callable[[], datetime] | None = None) -> None
         raise PlanbotError(failure_line(exc, redact, settings.telegram_base_url)) from None
 
 
+def warm_after_start(application: Application, embedder: object | None, delay: float = WARM_DELAY) -> None:
+    """Load a lazy embedding model in the background once the bot has started: questions are
+    answered meanwhile (structured ones never need it; a dense one waits for it in its thread)."""
+    warm = getattr(embedder, "warm", None)
+    if warm is None:
+        return
+    previous = application.post_init
+
+    async def post_init(app: Application) -> None:
+        if previous is not None:
+            await previous(app)
+        warm(delay)
+
+    application.post_init = post_init
+
+
 def _serve(settings: Settings, clock: Callable[[], datetime] | None) -> None:
-    from indexer.embedder import load_embedder
+    from indexer.lazy_model import lazy_embedder
 
     store = Store(settings.db_path)
-    embedder = load_embedder(settings.model)
+    embedder = lazy_embedder(settings.model)  # loaded in the background after start
     kb = KnowledgeBase(store, embedder)
     if not kb.plans():
         log.warning("no plans indexed yet: run `planbot index` or send /reindex as an admin")
     application = build_application(settings, kb, store, embedder, clock=clock)
+    warm_after_start(application, embedder)
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen,

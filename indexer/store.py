@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from indexer.lazy_model import resolve
 from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Deadline, Plan
@@ -501,8 +502,11 @@ class Store:
         } if texts else set()
         missing = [(h, t) for h, t in texts.items() if h not in have]
         if not missing:
+            return 0  # a lazy model stays unloaded when every text already has its vector
+        model = resolve(embedder)
+        if model is None:  # the model failed to load: lexical search only
             return 0
-        vectors = embedder.encode_documents([t for _, t in missing])
+        vectors = model.encode_documents([t for _, t in missing])
         with self.db.conn:
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)",

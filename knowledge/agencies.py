@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from knowledge.agency_patterns import same_level
 from knowledge.model import AgencyRef
 from knowledge.text import clean_spaces, fold, has_diacritics, squash, squash_folded, tone_key
 
@@ -64,14 +65,23 @@ STATIC_ENTRIES: tuple[AgencyEntry, ...] = (
        "UBND các huyện, thị, thành phố", "UBND cấp huyện", "Ủy ban nhân dân cấp huyện",
        "UBND các huyện", "UBND huyện, thị xã, thành phố", "UBND các huyện/thị/thành phố",
        "Ủy ban nhân dân các huyện", collective=True),
-    _e("Ủy ban nhân dân các xã, thị trấn", "UBND các xã, thị trấn", "UBND các xã, phường, thị trấn",
-       "Ủy ban nhân dân các xã, phường, thị trấn", "UBND cấp xã", "Ủy ban nhân dân cấp xã",
-       "UBND các xã", "UBND xã", collective=True),
+    # The commune level by its level name: "các xã, thị trấn" (before 2025) and "các xã, phường,
+    # đặc khu" (after) are both the communes of the province.
+    _e("Ủy ban nhân dân cấp xã", "UBND cấp xã", "Ủy ban nhân dân các xã, thị trấn", "UBND các xã, thị trấn",
+       "UBND các xã, phường, thị trấn", "Ủy ban nhân dân các xã, phường, thị trấn", "UBND các xã", "UBND xã",
+       "Ủy ban nhân dân các xã, phường, đặc khu", "UBND các xã, phường, đặc khu", "Ủy ban nhân dân các xã, phường",
+       "UBND các xã, phường", "Ủy ban nhân dân các phường, xã, đặc khu", "UBND các phường, xã, đặc khu",
+       "Ủy ban nhân dân các phường, xã", "UBND các phường, xã", "UBND xã, phường, đặc khu", "Ủy ban nhân dân xã, phường, đặc khu", "Ủy ban nhân dân xã, phường",
+       "UBND xã, phường", collective=True),
     _e("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "Ủy ban MTTQ Việt Nam tỉnh", "UBMTTQ tỉnh",
        "Ủy ban Mặt trận Tổ quốc", "Mặt trận Tổ quốc", "MTTQ", "UB MTTQ", "Ủy ban MTTQ tỉnh", "Ủy ban MTTQ",
        "UBMTTQ"),
     _e("Hội đồng nhân dân tỉnh", "HĐND tỉnh"),
     _e("Bộ Y tế", "BYT"),
+    _e("Chính phủ"),
+    _e("Thủ tướng Chính phủ"),
+    _e("Các bộ, ngành", "các bộ, ngành trung ương", "các bộ, cơ quan ngang bộ", "các Bộ, ngành liên quan",
+       collective=True),
     _e("Đài Phát thanh và Truyền hình tỉnh", "Đài PT&TH", "Đài PTTH tỉnh", "Đài PTTH",
        "Đài Phát thanh và Truyền hình"),
     _e("Các sở, ngành", "các sở, ban, ngành", "các sở, ngành liên quan", "các sở, ngành có liên quan",
@@ -121,7 +131,8 @@ STATIC_ENTRIES: tuple[AgencyEntry, ...] = (
     _e("Sở Du lịch"),
     _e("Sở Văn hóa và Thể thao", "Sở VH&TT"),
     _e("Văn phòng Ủy ban nhân dân tỉnh", "Văn phòng UBND tỉnh", "VP UBND tỉnh"),
-    _e("Ban Quản lý các khu công nghiệp", "Ban Quản lý Khu kinh tế", "BQL các KCN", "Ban Quản lý KKT"),
+    _e("Ban Quản lý các khu công nghiệp", "BQL các KCN"),
+    _e("Ban Quản lý Khu kinh tế", "Ban Quản lý KKT"),
     _e("Kho bạc Nhà nước tỉnh", "Kho bạc Nhà nước", "KBNN"),
     _e("Cục Thuế tỉnh", "Cục Thuế"),
     _e("Cục Thống kê tỉnh", "Cục Thống kê"),
@@ -133,7 +144,8 @@ STATIC_ENTRIES: tuple[AgencyEntry, ...] = (
     _e("Hội Nông dân tỉnh", "Hội Nông dân"),
     _e("Hội Cựu chiến binh tỉnh", "Hội Cựu chiến binh", "Hội CCB"),
     _e("Hội Chữ thập đỏ tỉnh", "Hội Chữ thập đỏ"),
-    _e("Các tổ chức chính trị - xã hội", "các đoàn thể", "các tổ chức chính trị - xã hội tỉnh", collective=True),
+    _e("Các tổ chức chính trị - xã hội", "các đoàn thể", "các tổ chức chính trị - xã hội tỉnh",
+       "tổ chức chính trị - xã hội", "các tổ chức chính trị - xã hội các cấp", collective=True),
     # District offices.
     _e("Văn phòng HĐND và UBND huyện", "Văn phòng HĐND - UBND huyện", "Văn phòng UBND huyện"),
     _e("Phòng Kinh tế - Hạ tầng", "Phòng KT-HT", "Phòng Kinh tế và Hạ tầng"),
@@ -162,6 +174,9 @@ HEAD_WORDS = (
 _HEAD_RE = re.compile(
     r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"
 )
+_LEVEL_AFTER = re.compile(r"\s+(thanh pho|tp|tinh|huyen|quan|thi xa)\b")
+_LEVEL_TAIL = re.compile(r"\s+(?:thanh pho|tinh|huyen|quan|thi xa)$")
+_GROUP_RE = re.compile(r"^(?:tat ca cac|cac|nhung)\s+")
 # Text that is a note, not an agency ("Đã phê duyệt chủ trương đầu tư").
 _NOTE_RE = re.compile(r"^(da|dang|chua|khong|hoan thanh|phe duyet|theo|ghi chu|x)\b")
 
@@ -242,6 +257,8 @@ class AgencyRegistry:
                 if best and _same_head(key, best[0]):
                     entry = self._by_key[best[0]]
                     break
+        if entry is not None and not same_level(cleaned, entry.name):
+            entry = None  # "UBND cấp xã" is no group of districts, "… Thành ủy" no "… Tỉnh ủy"
         if entry is None:
             collective = bool(re.match(r"(cac|tat ca|nhung)\b", key))
             return AgencyRef(name=cleaned, raw=clean_spaces(raw), collective=collective)
@@ -291,6 +308,20 @@ class AgencyRegistry:
             found.append(Mention(start, end, AgencyRef(entry.name, raw, entry.collective)))
         return found
 
+    def _at_level(self, entry: AgencyEntry, after: str) -> QueryMatch | None:
+        """"BHXH Thành phố" in a question: the plans' "Bảo hiểm xã hội Thành phố" when one names it,
+        rather than the entry of another level the abbreviation stands for."""
+        level = _LEVEL_AFTER.match(after)
+        if not level:
+            return None
+        place = "thanh pho" if level.group(1) == "tp" else level.group(1)
+        for alias in (entry.name, *entry.aliases):
+            stem = _LEVEL_TAIL.sub("", squash(alias))
+            found = self._by_key.get(f"{stem} {place}")
+            if found is not None:
+                return QueryMatch(found.name, 100.0, found.collective, f"{stem} {place}")
+        return None
+
     # -- questions --------------------------------------------------------------------------
     def match_query(self, question: str, limit: int = 3) -> list[QueryMatch]:
         """Agencies a question names, best first; tolerant of typos and missing diacritics.
@@ -304,13 +335,14 @@ class AgencyRegistry:
             return []
         joined = " ".join(tokens)
         exact: list[QueryMatch] = []
-        for _, _, matched in self._matches(joined):
+        for _, end, matched in self._matches(joined):
             entry = self._by_key.get(squash(matched))
             if entry:
-                exact.append(QueryMatch(entry.name, 100.0, entry.collective, matched))
+                exact.append(self._at_level(entry, joined[end:]) or QueryMatch(entry.name, 100.0, entry.collective, matched))
         if exact:
             exact.sort(key=lambda q: (-len(q.matched), q.collective))
             return _dedupe(exact)[:limit]
+        tokens = _COMMON_TERMS.sub(" ", joined).split()
         keys = list(self._by_key)
         scored: dict[str, QueryMatch] = {}
         for size in range(2, min(8, len(tokens)) + 1):
@@ -354,7 +386,12 @@ def _alias_pattern(alias: str) -> str:
             punct = ""
         else:
             punct += part
-    return "".join(out)
+    return "".join(out) + _NOT_BEFORE.get(squash(alias), "")
+
+
+# Bodies whose name starts a common term: "Chính phủ số", "Chính phủ điện tử" name no body.
+_NOT_BEFORE = {"chinh phu": r"(?!\s+(?:so|dien tu)(?![\w&]))"}
+_COMMON_TERMS = re.compile(r"\bchinh phu (?:so|dien tu)\b")
 
 
 def _dedupe(matches: list[QueryMatch]) -> list[QueryMatch]:
@@ -368,7 +405,9 @@ def _dedupe(matches: list[QueryMatch]) -> list[QueryMatch]:
 
 
 def _same_head(a: str, b: str) -> bool:
-    """Both keys start with the same kind of agency word (a "Sở" is never a "Phòng")."""
+    """Both keys start with the same kind of agency word (a "Sở" is never a "Phòng"; "các bộ,
+    ngành" is never "các sở, ngành")."""
+    a, b = _GROUP_RE.sub("", a, count=1), _GROUP_RE.sub("", b, count=1)
     ha, hb = _HEAD_RE.match(a), _HEAD_RE.match(b)
     if ha and hb:
         return ha.group(0) == hb.group(0)

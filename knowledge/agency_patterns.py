@@ -39,7 +39,8 @@ _SELF = {h.replace(" ", "") for h in _SELF_HEADS}
 
 LOCALITY = ("tinh", "huyen", "thanh pho", "thi xa", "xa", "quan", "phuong", "thi tran", "trung uong", "cap tinh",
             "cap huyen", "cap xa", "khu vuc")
-_LOCALITY_RE = re.compile(r"(?:" + "|".join(LOCALITY) + r")(?![\w&])")
+# ("xã hội" is no commune: "Ngân hàng Chính sách xã hội Thành phố")
+_LOCALITY_RE = re.compile(r"(?:" + "|".join(LOCALITY) + r")(?![\w&])(?<!xa(?= hoi))")
 _JOINER_RE = re.compile(r"\s*(?:va(?!\w)|-|–|&)\s*")
 _WORD_RE = re.compile(r"[0-9a-z]+(?:[&./\-][0-9a-z]+)*")
 _MAX_WORDS = 12
@@ -194,3 +195,30 @@ def find_names(text: str, folded: str, start: int = 0, stop: int | None = None) 
             spans.append((m.start(), end))
             last = end
     return spans
+
+
+# The level of government a name states, read on its spelling with diacritics ("xã" is no "xa",
+# "phường" no "địa phương"); the lowest level named wins ("UBND các huyện, thị xã, thành phố" is
+# the district level). Names that state none (or are written without diacritics) have None.
+_LEVELS = (
+    ("xa", re.compile(r"\b(?:cấp xã|(?<!thị )xã(?! hội)|phường|thị trấn|đặc khu|đảng ủy xã)\b")),
+    ("huyen", re.compile(r"\b(?:cấp huyện|huyện|quận|thị xã|huyện ủy|quận ủy)\b")),
+    ("tinh", re.compile(r"\b(?:cấp tỉnh|tỉnh|tỉnh ủy|tỉnh đoàn)\b")),
+    ("thanh pho", re.compile(r"\b(?:thành phố|thành ủy|thành đoàn|tp)\b")),
+)
+
+
+def level_of(name: str) -> str | None:
+    """"xa", "huyen", "tinh", "thanh pho" (a centrally-run city) or None."""
+    low = re.sub(r"u[ỷ]", "ủy", name.lower())
+    for level, pattern in _LEVELS:
+        if pattern.search(low):
+            return level
+    return None
+
+
+def same_level(raw: str, canonical: str) -> bool:
+    """A canonical name may stand for `raw` only when it states no other level of government
+    ("UBND cấp xã" is never "… các huyện", "Thành ủy" never "Tỉnh ủy", "… thành phố" never "… tỉnh")."""
+    a, b = level_of(raw), level_of(canonical)
+    return a is None or b is None or a == b

@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left, bisect_right
 
 from knowledge.agencies import AgencyRegistry, Mention, split_agencies
-from knowledge.agency_patterns import find_names, name_end
+from knowledge.agency_patterns import find_names, name_end, same_level
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment
 from knowledge.text import fold
 
@@ -42,22 +42,29 @@ _VERB_ALT = "|".join(SUBJECT_VERBS)
 _SUBJECT_RE = re.compile(r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b")
 _ANY_VERB_RE = re.compile(r"\b(?:" + _VERB_ALT + r")\b")
 _LEAD_BEFORE = re.compile(
-    r"(?:\bgiao(?: cho)?|\bde nghi|\byeu cau|\bphan cong|\bgiao nhiem vu cho|\bgiao trach nhiem cho"
-    r"|\b(?:co quan|don vi)?\s*chu tri(?:\s+(?:theo doi|thuc hien|danh gia)[^:]{0,25})?:)\s+(?:cac\s+)?$"
+    r"(?:\bgiao(?: cho)?|\bde nghi|\bkien nghi|\byeu cau|\bphan cong|\bgiao nhiem vu cho|\bgiao trach nhiem cho"
+    r"|\bchi dao|\b(?:co quan|don vi)?\s*chu tri(?:\s+(?:theo doi|thuc hien|danh gia)[^:]{0,25})?:"
+    r"|\b(?:co quan|don vi)\s+(?!phoi hop|tiep nhan|nhan)[a-z ]{2,40}:\s*(?:-\s*)?)\s*(?:cac\s+)?$"
 )
 _SUPPORT_BEFORE = re.compile(
     r"phoi hop(?:\s+chat che)?(?:\s+voi)?\s+(?:cac\s+)?$|\bcung voi\s+$|\b(?:co quan|don vi)?\s*phoi hop:\s*$"
 )
 _RECIPIENT_BEFORE = re.compile(
-    r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho|voi)\s+(?:cac\s+)?$"
+    r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho|voi|den)\s+(?:cac\s+)?$"
 )
-_REPORT_CUE = re.compile(r"\bbao cao\b|\bgui\b")
+_REPORT_CUE = re.compile(r"\bbao cao\b|\bgui\b|\bnop\b")
 _SEGMENT_CUT = re.compile(r";|\.\s")
 _TIME_LEAD = re.compile(
-    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|tren co so[^,]{0,60},\s*"
+    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^,]{0,100},\s*"
     r"|giao\s+|dong thoi,?\s*)?"
 )
-_LIST_GAP = re.compile(r"\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
+_LIST_GAP = re.compile(r"\s*\)?\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
+# One phrase set before the subjects by a comma ("Kế hoạch và tình hình thực tiễn, các sở, …
+# xây dựng …"): the subjects still open the clause.
+_FRONTED = re.compile(r"[\s\-–+•*]*[^,;:.()]{3,100},\s*")
+_PAREN_GAP = re.compile(r"[^,;()]{0,30}\(\s*")
+_BRANCH = re.compile(r"(?:chi nhanh|van phong|co quan thuong truc|thuong truc)\s")
+_PLACE_AFTER = re.compile(r"\s+(?:tinh|thanh pho|huyen|quan|thi xa|xa|phuong|khu vuc)(?![\w&])")
 _OWN_CUE = re.compile(r"\s*(yeu cau|de nghi|giao|chi dao)\b")
 _PHOI_HOP = re.compile(r"\s*(?:-\s*)?phoi hop\b")
 _LIST_VERB_REACH = 80  # a list of subjects is followed by its verb soon ("…, căn cứ chức năng, xây dựng …")
@@ -77,10 +84,27 @@ def mentions_in(text: str, folded: str, registry: AgencyRegistry) -> list[Mentio
         i = bisect_left(starts, a)
         if i < len(known) and known[i].start == a:
             if b > known[i].end and (i + 1 == len(known) or known[i + 1].start >= b):
-                known[i] = Mention(a, b, known[i].ref)
+                # The longer name decides ("Bảo hiểm xã hội Thành phố" is no "Bảo hiểm xã hội tỉnh").
+                ref = known[i].ref if same_level(text[a:b], known[i].ref.name) else registry.canonical(text[a:b])
+                known[i] = Mention(a, b, ref)
             continue
-        if (i < len(known) and known[i].start < b) or (i and known[i - 1].end > a):
+        if i and known[i - 1].end > a:
             continue  # overlaps a registry name: the registry wins
+        inner = i
+        while inner < len(known) and known[inner].end <= b:
+            inner += 1
+        if inner < len(known) and known[inner].start < b:
+            if not _BRANCH.match(folded, a):
+                continue
+            # "Chi nhánh Ngân hàng Chính sách xã hội Thành phố": the branch's name ends with the
+            # registry name it holds, and its place.
+            place = _PLACE_AFTER.match(folded, known[inner].end)
+            b = place.end() if place else known[inner].end
+            inner += 1
+        if inner > i:
+            # A longer name holds registry names ("Văn phòng Ban Chỉ đạo …", "Chi nhánh …"):
+            # the longer one is the agency.
+            del known[i:inner], starts[i:inner]
         raw = text[a:b]
         if raw not in canonical:
             canonical[raw] = registry.canonical(raw)
@@ -147,7 +171,8 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     cursor = 0
     for m in mentions:
         gap = folded[cursor : m.start]
-        if (not leading and not _TIME_LEAD.fullmatch(gap)) or (leading and not _LIST_GAP.fullmatch(gap)):
+        fronted = not leading and (_TIME_LEAD.fullmatch(gap) or _FRONTED.fullmatch(gap))
+        if (not leading and not fronted) or (leading and not _LIST_GAP.fullmatch(gap)):
             break
         leading.append(m)
         cursor = m.end
@@ -167,6 +192,9 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
         # Lists continue the role of their first member: "phối hợp với Sở Nội vụ, Sở Tài chính và …"
         if role is None and chain_role and m.start - chain_end < 12 and _LIST_GAP.fullmatch(folded, chain_end, m.start):
             role = chain_role
+        elif role is None and chain_role and _PAREN_GAP.fullmatch(folded, chain_end, m.start):
+            chain_end = m.end  # "Trung tâm Dịch vụ việc làm (Sở Nội vụ), …": the parent body, not a member
+            continue
         if role is None:
             chain_role = None
             continue

@@ -15,7 +15,7 @@ from datetime import date
 from knowledge.agencies import AgencyRegistry
 from knowledge.deadlines import find_deadline
 from knowledge.duties import classify, subject_of_title
-from knowledge.model import LEAD, AgencyRef, Clause, Section
+from knowledge.model import LEAD, SUPPORT, AgencyRef, Assignment, Clause, Section
 from knowledge.structure import RANK
 from knowledge.text import clean_spaces, fold
 
@@ -27,6 +27,9 @@ _IMPLEMENTATION = re.compile(
 
 
 _TIME_LINE = re.compile(r"^(?:[-–+•]\s*)?(?:Thời gian|Thời hạn|Tiến độ)(?:\s+[\wÀ-ỹ]+){0,3}\s*:\s*\S", re.I)
+# A labelled field of a task written as a record ("- Cơ quan chủ trì: Sở Nội vụ, Sở Tài chính.",
+# "- Cơ quan phối hợp: …") speaks for the other fields of the record ("- Nội dung thực hiện: …").
+_ROLE_FIELD = re.compile(r"^(?:[-–+•*]\s*)?(?:co quan|don vi)\s+(chu tri|phoi hop|thuc hien)(?:\s+\w+){0,4}\s*:")
 _OWNER_PREFIX = re.compile(r"^(?:trách nhiệm|nhiệm vụ|phân công)(?:\s+(?:thực hiện|cụ thể))?(?:\s+của)?\s+", re.I)
 
 
@@ -50,6 +53,8 @@ def heading_owners(title: str, registry: AgencyRegistry) -> list[AgencyRef]:
         candidates.insert(0, offices)
     for text in (title, bare, offices):
         candidates.append(re.split(r"\s+[-–]\s+|\s*\(|:", text)[0])
+    # "Cấp xã (Ủy ban nhân dân cấp xã)": the body in the parenthesis
+    candidates.extend(re.findall(r"\(([^()]{3,80})\)\s*$", title))
     for text in candidates:
         if text and len(text.split()) <= 25 and (registry.find_mentions(text) or _AGENCY_HEAD.match(fold(text))):
             found = subject_of_title(text, registry)
@@ -94,6 +99,8 @@ class Builder:
         self.subheading = ""
         self.subheading_owners: list[AgencyRef] = []
         self.parent_bullet = ""
+        self.record: dict[str, list[Assignment]] = {}  # role fields of the current record
+        self.record_start = 0  # index in self.clauses where the current record of fields starts
         self.prefix = ""  # path prefix of an attached document's parts ("" for the main one)
 
     @property
@@ -208,8 +215,41 @@ class Builder:
             locator=locator,
         )
         self.clauses.append(clause)
+        self._record_fields(clause)
+        if not text.endswith(":") or not self.stack or any(f.owners for f in self.stack):
+            pass
+        elif bullet and len(text.split()) <= 15 and (named := heading_owners(text, self.registry)):
+            # "- Cấp xã (Ủy ban nhân dân cấp xã):" heads the steps that follow, up to the next one
+            self.subheading, self.subheading_owners = text.rstrip(":"), named
+            clause.assignments = classify(text, self.registry, named)
+        elif not bullet and not self.subheading_owners:
+            owners = [a.agency for a in clause.assignments if a.role == LEAD]
+            if owners:
+                # "9. UBND các phường, xã chủ động …, tập trung một số nhiệm vụ cụ thể sau:" owns
+                # the items that follow it in its section.
+                self.stack[-1].owners = owners
         if bullet and not sub_bullet:
             self.parent_bullet = text
+
+
+    def _record_fields(self, clause: Clause) -> None:
+        """Role fields of a record apply to its other fields, before and after them, in the section."""
+        previous = self.clauses[-2] if len(self.clauses) > 1 else None
+        if previous is None or previous.section != clause.section:
+            self.record, self.record_start = {}, len(self.clauses) - 1
+        field = _ROLE_FIELD.match(fold(clause.text))
+        if field:
+            role = SUPPORT if field.group(1) == "phoi hop" else LEAD
+            if role in self.record:  # a second "Cơ quan chủ trì": a new record begins with this field
+                self.record, self.record_start = {}, len(self.clauses) - 1
+            self.record[role] = [a for a in clause.assignments if a.role == role]
+            members = self.clauses[self.record_start :]
+        else:
+            members = [clause]
+        for role, assignments in self.record.items():
+            for member in members:
+                if not any(a.role == role for a in member.assignments):
+                    member.assignments.extend(assignments)
 
 
 def title_and_rest(rest: str) -> tuple[str, str]:

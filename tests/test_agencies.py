@@ -21,7 +21,7 @@ registry = AgencyRegistry()
         ("Sở TT&TT", "Sở Thông tin và Truyền thông"),
         ("BHXH huyện Sơn Hà", "Bảo hiểm xã hội huyện"),
         ("BHXH tỉnh", "Bảo hiểm xã hội tỉnh"),
-        ("ubnd cac xa thi tran bao cao", "Ủy ban nhân dân các xã, thị trấn"),
+        ("ubnd cac xa thi tran bao cao", "Ủy ban nhân dân cấp xã"),
         ("UBND các huyện, thị xã, thành phố", "Ủy ban nhân dân các huyện, thị xã, thành phố"),
         ("Phòng TCCB", "Phòng Tổ chức cán bộ"),
         ("KHTC", "Phòng Kế hoạch - Tài chính"),
@@ -130,3 +130,28 @@ def test_split_on_courts_and_procuracies():
     assert split_agencies("Viện kiểm sát nhân dân thành phố, Tòa án nhân dân thành phố") == [
         "Viện kiểm sát nhân dân thành phố", "Tòa án nhân dân thành phố",
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("UBND cấp xã", "Ủy ban nhân dân cấp xã"),
+        ("Ủy ban nhân dân các phường, xã, đặc khu", "Ủy ban nhân dân cấp xã"),
+        ("UBND các huyện, thị xã, thành phố", "Ủy ban nhân dân các huyện, thị xã, thành phố"),
+        ("Bảo hiểm xã hội Thành phố", "Bảo hiểm xã hội Thành phố"),
+        ("Ủy ban MTTQ Việt Nam thành phố", "Ủy ban MTTQ Việt Nam thành phố"),
+        ("Ban Quản lý Khu kinh tế Đông Nam", "Ban Quản lý Khu kinh tế Đông Nam"),
+        ("các bộ, ngành", "Các bộ, ngành"),
+        ("các sở, ban, ngành", "Các sở, ngành"),
+    ],
+)
+def test_canonical_keeps_level_and_kind(raw, name):
+    """A canonical name never states another level of government or another kind of body."""
+    assert AgencyRegistry().canonical(raw).name == name
+
+
+def test_a_name_met_in_one_plan_does_not_absorb_another_levels():
+    registry = AgencyRegistry()
+    registry.add_name("Ban Tuyên giáo Tỉnh ủy")
+    assert registry.canonical("Ban Tuyên giáo Thành ủy").name == "Ban Tuyên giáo Thành ủy"
+    assert registry.canonical("Ban Tuyên giáo Tỉnh uỷ").name == "Ban Tuyên giáo Tỉnh ủy"

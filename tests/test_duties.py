@@ -82,7 +82,7 @@ def test_roles_in_sentences(text, expected):
          [("Công an thành phố", "lead")]),
         # corpus: 980-KH-UBND
         ("Sở Tài chính và Ủy ban nhân dân các xã, phường bố trí ngân sách nhà nước để thực hiện Kế hoạch này",
-         [("Sở Tài chính", "lead"), ("Ủy ban nhân dân các xã, thị trấn", "lead")]),
+         [("Sở Tài chính", "lead"), ("Ủy ban nhân dân cấp xã", "lead")]),
         # corpus: 94-VBHN-BQP
         ("Bộ Tư lệnh Công binh thực hiện kiểm tra đối với các dự án, hạng mục, nhiệm vụ điều tra, khảo sát",
          [("Bộ Tư lệnh Công binh", "lead")]),

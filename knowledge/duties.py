@@ -62,6 +62,9 @@ _LIST_GAP = re.compile(r"\s*\)?\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
 # One phrase set before the subjects by a comma ("Kế hoạch và tình hình thực tiễn, các sở, …
 # xây dựng …"): the subjects still open the clause.
 _FRONTED = re.compile(r"[\s\-–+•*]*[^,;:.()]{3,100},\s*")
+# "Chỉ đạo các đơn vị trực thuộc …" under an agency's heading: the units lead, and the heading's
+# agency, who directs them, still does.
+_DIRECTED = re.compile(r"\bchi dao\s+(?:cac\s+)?$")
 _PAREN_GAP = re.compile(r"[^,;()]{0,30}\(\s*")
 _BRANCH = re.compile(r"(?:chi nhanh|van phong|co quan thuong truc|thuong truc)\s")
 _PLACE_AFTER = re.compile(r"\s+(?:tinh|thanh pho|huyen|quan|thi xa|xa|phuong|khu vuc)(?![\w&])")
@@ -156,6 +159,7 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
         m.ref.name not in owner_names
         and (role := _role_of(sentence, m)) not in (SUPPORT, RECIPIENT)
         and (role == LEAD or _OWN_CUE.match(folded, m.end))
+        and not _DIRECTED.search(folded, max(0, m.start - 12), m.start)
         for m in mentions
         if m.start < first_segment_end
     )

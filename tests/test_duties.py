@@ -198,3 +198,66 @@ def test_corpus_plan_duties_in_prose_under_agency_headings():
     assert "Ban Quản lý các khu công nghệ cao và khu công nghiệp" in leads
     assert "Sở Khoa học và Công nghệ" in leads
     assert not any(name.isupper() for name in leads)  # no all-caps heading taken for an agency
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # corpus: 2813-QD-UBND — "Kiến nghị X …" names X, like "Đề nghị X …"
+        ("Kiến nghị Bộ Nông nghiệp và Môi trường bãi bỏ thủ tục hành chính Xác nhận Hợp đồng tiếp cận nguồn gen.",
+         [("Bộ Nông nghiệp và Môi trường", "lead")]),
+        # corpus: 2665-QD-UBND — the one directed does the work
+        ("Bước 2: Trong thời hạn 45 ngày làm việc kể từ ngày nhận đủ hồ sơ của cấp xã, Ủy ban nhân dân thành phố chỉ đạo"
+         " Sở Dân tộc và Tôn giáo tổ chức rà soát, thẩm định kết quả xác định thôn.", [("Sở Dân tộc và Tôn giáo", "lead")]),
+        # corpus: 2708-QD-UBND — labelled fields of a procedure
+        ("Đơn vị thực hiện: - Cơ quan thực hiện TTHC: UBND cấp tỉnh. - Cơ quan có thẩm quyền quyết định: Bộ Dân tộc và Tôn giáo.",
+         [("UBND cấp tỉnh", "lead"), ("Bộ Dân tộc và Tôn giáo", "lead")]),
+        # corpus: 2702-QD-UBND — "nộp … đến X": X receives
+        ("Tổ chức nộp 01 bộ hồ sơ đề nghị thẩm định dự án đến Sở Nông nghiệp và Môi trường bằng hình thức trực tiếp.",
+         [("Sở Nông nghiệp và Môi trường", "recipient")]),
+        # corpus: 980-KH-UBND — a phrase before the subjects, set off by a comma
+        ("Kế hoạch và tình hình thực tiễn, các sở, ban, ngành, tổ chức chính trị - xã hội, Ủy ban nhân dân các xã, phường"
+         " xây dựng Kế hoạch triển khai thi hành Nghị định.",
+         [("Các sở, ngành", "lead"), ("Các tổ chức chính trị - xã hội", "lead"), ("Ủy ban nhân dân cấp xã", "lead")]),
+        # corpus: 172-KH-UBND — a branch named after its parent body, a parenthesis naming a parent
+        ("Cơ quan phối hợp: Bảo hiểm xã hội Thành phố, Chi nhánh Ngân hàng Chính sách xã hội Thành phố, Trung tâm Dịch vụ"
+         " việc làm Thành phố (Sở Nội vụ), Ủy ban nhân dân xã, phường, đặc khu.",
+         [("Bảo hiểm xã hội Thành phố", "support"), ("Chi nhánh Ngân hàng Chính sách xã hội Thành phố", "support"),
+          ("Trung tâm Dịch vụ", "support"), ("Ủy ban nhân dân cấp xã", "support")]),
+        # A heading's agency directing its units still leads with them.
+        ("Chỉ đạo các đơn vị trực thuộc phối hợp chặt chẽ với Công an tỉnh.", [("Sở Y tế", "lead"), ("Các đơn vị trực thuộc", "lead")]),
+    ],
+)
+def test_roles_in_procedures_and_records(text, expected):
+    owners = ["Sở Y tế"] if text.startswith("Chỉ đạo") else None
+    assert roles(text, owners)[: len(expected)] == expected
+
+
+def _clauses(name: str, section: str):
+    plan = parse_plan((CORPUS / name).read_text(encoding="utf-8"))
+    return [c for c in plan.clauses if c.section == section]
+
+
+def _leads(clause) -> set[str]:
+    return {a.agency.name for a in clause.assignments if a.role == "lead"}
+
+
+def test_steps_under_a_bullet_naming_the_level_belong_to_it():
+    """1630-QD-UBND: "- Cấp xã (Ủy ban nhân dân cấp xã):" then "Bước 1 … Bước 3", then "- Cấp tỉnh (…):"."""
+    third = [c for c in _clauses("1630-QD-UBND_c37e0ca0.txt", "II.2.1") if c.text.startswith("Bước 3")]
+    assert _leads(third[0]) == {"Ủy ban nhân dân cấp xã"}  # "Bước 3: Lập báo cáo … gửi UBND tỉnh"
+    assert _leads(third[1]) == {"Ủy ban nhân dân tỉnh"}
+
+
+def test_a_subject_introducing_a_list_owns_its_items():
+    """2853-QD-UBND V.9: "UBND các phường, xã, đặc khu chủ động … tập trung một số nhiệm vụ cụ thể sau:"."""
+    items = [c for c in _clauses("2853-QD-UBND_437c3beb.txt", "V.9") if c.bullet]
+    assert items and all(_leads(c) == {"Ủy ban nhân dân cấp xã"} for c in items)
+
+
+def test_fields_of_a_record_speak_for_each_other():
+    """172-KH-UBND II.2: "- Nội dung thực hiện: …", "- Cơ quan chủ trì: …", "- Cơ quan phối hợp: …"."""
+    record = _clauses("172-KH-UBND_2f6f80b9.txt", "II.2")
+    content = next(c for c in record if c.text.startswith("Nội dung thực hiện"))
+    assert _leads(content) == {"Sở Nội vụ", "Sở Giáo dục và Đào tạo", "Sở Tài chính"}
+    assert "Bảo hiểm xã hội Thành phố" in {a.agency.name for a in content.assignments if a.role == "support"}

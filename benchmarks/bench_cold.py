@@ -69,7 +69,10 @@ class _BotApi(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except OSError:  # the bot was stopped while polling
+            pass
 
     def log_message(self, *args: object) -> None:
         pass

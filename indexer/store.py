@@ -27,7 +27,7 @@ from knowledge.model import Deadline, Plan
 from knowledge.parser import parse_plan
 from knowledge.text import nfc, words
 
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 # A deadline's last day in SQL: the day before an exclusive bound ("Trước 01/7/2025"), as
 # knowledge.deadlines.last_day.
 _LAST_DAY = "date(d.end, CASE WHEN d.before AND d.kind IN ('date', 'month', 'quarter') THEN '-1 day' ELSE '+0 day' END)"

@@ -204,7 +204,48 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
             continue
         add(m.ref, role)
         chain_role, chain_end = role, m.end
+    if not owners and not any(a.role == LEAD for a in result):
+        actor = _actor(text, folded)
+        if actor:
+            result.insert(0, Assignment(registry.canonical(actor), LEAD))
     return result
+
+
+# Rules and procedures name the doer by its part in them ("Cơ quan, đơn vị lấy ý kiến gửi …",
+# "Lãnh đạo được giao nhiệm vụ tiếp nhận … (gọi tắt là …) kiểm tra …"): a generic head opening
+# the clause, up to a definition in parentheses or to the clause's verb.
+_ACTOR_HEAD = re.compile(
+    r"(?:[-–+•*]\s*)?(?:buoc \d+\s*:\s*)?(?=[a-z])(?:co quan|don vi|lanh dao|bo phan|to chuc, ca nhan"
+    r"|ca nhan, to chuc)(?:\s*,\s*(?:co quan|don vi|to chuc|ca nhan))?(?=\s)"
+)
+_ACTOR_DEFINED = re.compile(r"[^,;.:()]{0,120}?(?=\s*\((?:goi tat|sau day goi|sau day viet tat))")
+_ACTOR_VERB = re.compile(
+    r"\s+(phai|co trach nhiem|chiu trach nhiem|gui|nop|kiem tra|thuc hien|tiep nhan|bao cao|xu ly|cap nhat|ra soat"
+    r"|tong hop|phe duyet|thong bao|tra loi)\b"
+)
+_ACTOR_STOP = re.compile(r"[,;.:()]")
+
+
+def _actor(text: str, folded: str) -> str | None:
+    head = _ACTOR_HEAD.match(folded)
+    if not head or not text[head.end() - len(head.group(0).lstrip("-–+•* ")) :][:1].isupper():
+        return None
+    start = head.end() - len(head.group(0).lstrip("-–+•* "))
+    if folded.startswith("buoc", start):
+        start = folded.index(":", start) + 1
+        start += len(folded[start:]) - len(folded[start:].lstrip())
+    defined = _ACTOR_DEFINED.match(folded, head.end())
+    end = defined.end() if defined else None
+    if end is None:
+        for verb in _ACTOR_VERB.finditer(folded, head.end(), head.end() + 90):
+            if _ACTOR_STOP.search(folded, head.end(), verb.start()):
+                break
+            if verb.group(1) != "phai" or text[verb.start(1) : verb.end(1)] in ("phải", "phai"):  # not "biệt phái"
+                end = verb.start()
+                break
+    if end is None or not 3 <= len(folded[start:end].split()) <= 14:
+        return None
+    return text[start:end].strip()
 
 
 def _role_of(sentence: _Sentence, m: Mention) -> str | None:

@@ -224,6 +224,15 @@ def test_corpus_plan_duties_in_prose_under_agency_headings():
          " việc làm Thành phố (Sở Nội vụ), Ủy ban nhân dân xã, phường, đặc khu.",
          [("Bảo hiểm xã hội Thành phố", "support"), ("Chi nhánh Ngân hàng Chính sách xã hội Thành phố", "support"),
           ("Trung tâm Dịch vụ", "support"), ("Ủy ban nhân dân cấp xã", "support")]),
+        # corpus: 2610-QD-UBND — a rule names the doer by its part in the procedure
+        ("Cơ quan, đơn vị lấy ý kiến gửi đến cơ quan, đơn vị cần xin ý kiến ít nhất 03 ngày làm việc trước thời hạn.",
+         [("Cơ quan, đơn vị lấy ý kiến", "lead")]),
+        ("Lãnh đạo được giao nhiệm vụ tiếp nhận và phân công ý kiến (gọi tắt là người tiếp nhận ý kiến) kiểm tra nội dung.",
+         [("Lãnh đạo được giao nhiệm vụ tiếp nhận và phân công ý kiến", "lead")]),
+        # corpus: noNumber_c22591f1 — "biệt phái" is no "phải"
+        ("Cơ quan, tổ chức cử công chức biệt phái có trách nhiệm trả lương cho công chức.",
+         [("Cơ quan, tổ chức cử công chức biệt phái", "lead")]),
+        ("Lãnh đạo, chỉ đạo thực hiện tốt công tác tuyên truyền.", []),
         # A heading's agency directing its units still leads with them.
         ("Chỉ đạo các đơn vị trực thuộc phối hợp chặt chẽ với Công an tỉnh.", [("Sở Y tế", "lead"), ("Các đơn vị trực thuộc", "lead")]),
     ],

@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer import answering
 from indexer.lazy_model import resolve
+from indexer.lineage import lineage_answer
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
 from indexer.store import Store, lexical_terms
 from knowledge import intent as intents
@@ -533,6 +534,8 @@ class KnowledgeBase:
         alpha = [t for t in tokens if t.isalpha()]
         if not alpha:
             return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
+        if (lineage := lineage_answer(self.store, q)) is not None:  # "Kế hoạch nào thực hiện Chỉ thị 25-CT/TW?"
+            return lineage
         spelled = names.expand_abbreviations(q)  # "Văn phòng UBND thành phố" → "… Ủy ban nhân dân …"
         matches = names.plausible(spelled, self.registry.match_query(spelled))
         vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t))

@@ -412,7 +412,7 @@ async def test_broken_uploads_leave_the_index_intact(emulator, bot_token, own_kb
             ("hong.pdf", b"%PDF-1.4 \x00\x01 garbage" * 20, "không phải PDF hợp lệ"),
             ("nhi_phan.txt", bytes(range(256)) * 4, "tệp nhị phân"),
             ("rong.txt", b"", "rỗng"),
-            ("anh.jpg", b"\xff\xd8\xff" * 10, "chỉ hỗ trợ .txt, .md, .docx hoặc .pdf"),
+            ("anh.jpg", b"\xff\xd8\xff" * 10, "chỉ hỗ trợ .txt, .md, .docx, .doc hoặc .pdf"),
             ("to.txt", NEW_PLAN.encode() * 5, "quá lớn"),
             ("hong.docx", b"PK\x03\x04 not really a docx", "không phải .docx hợp lệ"),
         ]:

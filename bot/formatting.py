@@ -568,9 +568,11 @@ def help_parts(plans: Sequence[dict], is_admin: bool) -> list[str]:
     commands = (
         "<b>Lệnh</b>\n"
         "/nhiemvu &lt;cơ quan&gt; — mọi nhiệm vụ của một cơ quan, theo tình trạng thời hạn\n"
-        "/hanchot [tháng|quý|ngày] — việc đến hạn, ví dụ /hanchot 6/2025, /hanchot quý III/2024 "
-        "(mặc định: 30 ngày tới)\n"
+        "/hanchot [tháng|quý|ngày|từ … đến …|quá hạn] — việc đến hạn, ví dụ /hanchot 6/2025, "
+        "/hanchot từ 01/01/2025 đến 30/06/2025 (mặc định: 30 ngày tới)\n"
         "/baocao [cơ quan] — chế độ báo cáo định kỳ: ai báo cáo gì, cho ai, hạn ngày nào\n"
+        "/xuat &lt;cơ quan&gt; — tệp Excel các nhiệm vụ của cơ quan, để báo cáo tiến độ\n"
+        "/vanban &lt;số hiệu&gt; — kế hoạch nào thực hiện văn bản này, kế hoạch căn cứ văn bản nào\n"
         "/plans — danh sách kế hoạch đã nạp\n"
         "/nhacviec [cơ quan] — nhắc việc sắp đến hạn cho cuộc trò chuyện này; /huynhac — tắt\n"
         "/help — hướng dẫn này\n"
@@ -579,6 +581,7 @@ def help_parts(plans: Sequence[dict], is_admin: bool) -> list[str]:
     if is_admin:
         commands += (
             "\n\n<b>Quản trị</b>\n/reindex — đọc lại thư mục kế hoạch\n"
+            "/gopy — thống kê 👍/👎 và các câu trả lời bị chê\n"
             "Gửi tệp .txt, .md, .docx, .doc, .pdf (cả bản quét) để xem trước rồi nạp kế hoạch mới."
         )
     return [intro, commands, *plans_parts(plans)]

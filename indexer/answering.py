@@ -69,10 +69,13 @@ def decline(q: str, intent: str, agency: str | None, reason: str, related: list[
     return Answer(q, intent, agency, False, text, related, list(candidates or []), shown=len(shown))
 
 
-def search_hits(kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | None, limit: int = 40) -> list[Result]:
-    """Plain search (BM25 + vectors), the named plan's items first, the asked agency's next."""
+def search_hits(
+    kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | None, limit: int = 40, dense: bool = True
+) -> list[Result]:
+    """Plain search (BM25 + vectors), the named plan's items first, the asked agency's next.
+    `dense=False`: keyword evidence only, for answers read from the structured tables (no model)."""
     drop = kb.title_terms(focus.plans) if focus.named else frozenset()
-    results = kb._results(kb.rank(q, use_dense=intent.diacritics, limit=limit, drop=drop), agency)
+    results = kb._results(kb.rank(q, use_dense=dense and intent.diacritics, limit=limit, drop=drop), agency)
     key_agency = squash(agency) if agency else ""
     for r in results:
         if r.plan.id in focus.plans:
@@ -258,7 +261,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     for group in names.collective_names(agency, kb.duty_agencies()):
         shared_ids.update(i for i, _ in kb.store.assignment_item_ids(group))
     shared_ids -= {r.item_id for r in everywhere}
-    evidence = search_hits(kb, q, intent, focus, agency)
+    evidence = search_hits(kb, q, intent, focus, agency, dense=False)
     folded = fold(q)
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
@@ -325,7 +328,7 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     plans = focus.plans if focus.plans and kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1] else None
     ids, total = kb.due_ids(period.start, period.end, agency, plans, latest_first, limit=200)
     found = kb._results([(i, 1.0) for i in ids], agency)
-    evidence = search_hits(kb, q, intent, focus, agency)
+    evidence = search_hits(kb, q, intent, focus, agency, dense=False)
     # What the question's own words point at first (when they point at something and is due
     # then), then task rows by date: latest first for "trước …", soonest first otherwise.
     window = intents.Period(period.start, period.end, "within", "")

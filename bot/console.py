@@ -202,7 +202,7 @@ def _update(
 
 def main() -> None:
     """`python -m bot.console [question …]`: console chat over the configured index."""
-    from indexer.embedder import load_embedder
+    from indexer.lazy_model import lazy_embedder
     from indexer.settings import load_settings
     from indexer.store import Store
     from knowledge.errors import PlanbotError
@@ -212,7 +212,7 @@ def main() -> None:
         store = Store(settings.db_path, create=False)
     except PlanbotError as exc:
         raise SystemExit(str(exc)) from exc
-    kb = KnowledgeBase(store, load_embedder(settings.model))
+    kb = KnowledgeBase(store, lazy_embedder(settings.model))  # loaded on the first dense question
     asyncio.run(console_chat(settings, kb, sys.argv[1:] or None))
 
 

@@ -290,6 +290,13 @@ def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> Pl
     if m:
         meta.place = clean_spaces(m.group(1))
         meta.date = parse_date(fold(m.group(0)))
+    place_year = None
+    if not m:  # a scan's date line read badly ("Hà Nội, ngày44 tháng 0@»ăm 2026"): place and year
+        loose = re.search(
+            r"(?:^|\n)\s*([A-ZĐÀ-Ỹ][^\n,;:*]{1,30}),\s*ngày[^\n]{0,40}?((?:19|20)\d\d)[^\n\d]*$", head_text, re.M
+        )
+        if loose:
+            meta.place, place_year = clean_spaces(loose.group(1)), int(loose.group(2))
     if meta.date is None:
         meta.date = parse_date(fold(captions))
     if meta.date is None:  # a law or resolution of the National Assembly: "… thông qua ngày 19 tháng 02 năm 2025."
@@ -306,7 +313,7 @@ def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> Pl
     meta.title = _title(blocks, lay, head, cases)
     dated_lines = [b.text for b in head if re.search(r"ngày\b.*năm\s+\d{4}", b.text)] + [captions]
     years = [int(y) for line in dated_lines for y in re.findall(r"năm\s+((?:19|20)\d\d)", line)]
-    meta.year = meta.date.year if meta.date else (years[0] if years else None)
+    meta.year = meta.date.year if meta.date else place_year or (years[0] if years else None)
     meta.title = re.sub(r"(\d+)-\s+([A-ZĐ])", r"\1-\2", meta.title)
     if not meta.title:
         meta.title = next((clean_spaces(p) for p in paras[:12] if len(p) > 30), "")[:200]

@@ -86,3 +86,14 @@ def test_all_caps_titles_keep_the_bodys_capitals():
     cases = case_forms(["Ủy ban nhân dân tỉnh Đồng Nai giao Sở Y tế phát triển kinh tế số trên địa bàn tỉnh Đồng Nai."])
     assert restore_case("PHÁT TRIỂN KINH TẾ SỐ TRÊN ĐỊA BÀN TỈNH ĐỒNG NAI", cases) == "phát triển kinh tế số trên địa bàn tỉnh Đồng Nai"
     assert restore_case("Triển khai Kế hoạch", cases) == "Triển khai Kế hoạch"  # mixed case is left alone
+
+
+def test_a_date_line_misread_by_ocr_still_gives_place_and_year():
+    # OCR of a handwritten day and month: "ngày44 tháng 0@»ăm 2026"; the body cites older years.
+    text = (
+        "BỘ CÔNG AN\n\nTỔ CÔNG TÁC LIÊN NGÀNH TW\n\nSố: /KH-TCTLNTW\n\nHà Nội, ngày44 tháng 0@»ăm 2026\n\n"
+        "KẾ HOẠCH\n\nPhối hợp kiểm soát năm 2026\n\nThực hiện Nghị định số 105/2021/NĐ-CP ngày 04 tháng 12 "
+        "năm 2021 của Chính phủ.\n\nI. MỤC ĐÍCH\n\n1. Phòng 5 chủ trì theo dõi.\n"
+    )
+    meta = parse_plan(text).meta
+    assert (meta.place, meta.date, meta.year) == ("Hà Nội", None, 2026)

@@ -124,7 +124,7 @@ def test_headings_per_agency_and_misformatted_numbers(plan_text):
     assert len(bhxh) == 2 and all(c.assignments[0].agency.name == "Bảo hiểm xã hội huyện" for c in bhxh)
     assert all(c.assignments[0].role == "support" for c in bhxh)
     xa = clauses_of(plan, "IV.7")  # heading written "## **7." like a top-level one
-    assert len(xa) == 4 and xa[0].assignments[0].agency.name == "Ủy ban nhân dân các xã, thị trấn"
+    assert len(xa) == 4 and xa[0].assignments[0].agency.name == "Ủy ban nhân dân cấp xã"
 
 
 def test_duties_inside_sentences_and_page_break_joins(plan_text):

@@ -96,11 +96,12 @@ async def test_vote_after_a_restart_is_recorded_and_gopy_shows_it(emulator, bot_
     # a new process: nothing of the first one's chat_data survives
     async with running_bot(_app(emulator, bot_token, kb)):
         await lan.press("👎", reply)
-        for _ in range(100):
-            if feedback_report(kb.store.db).votes:
+        # The vote is stored before the button is answered: wait for both.
+        for _ in range(200):
+            answers = emulator.state(bot_token)["callback_answers"]
+            if feedback_report(kb.store.db).votes and answers:
                 break
             await asyncio.sleep(0.05)
-        answers = emulator.state(bot_token)["callback_answers"]
         assert not any("đã cũ" in (a.get("text") or "") for a in answers)
         assert any((a.get("text") or "").startswith("Cảm ơn góp ý") for a in answers)
 

@@ -3,10 +3,11 @@
     python benchmarks/bench_cold.py --db DB [--runs 5] [--code DIR ...] [--no-run]
 
 DB must hold the sample plans indexed with embeddings (`planbot index --db DB sample_plans`).
-Each `--code` is a checkout of the project (default: this one) run as `python -m indexer.cli`
-from its folder, so two versions are measured side by side, runs interleaved. Per command:
-median wall time and peak RSS of the process, and whether it imported torch. `run` is timed from
-spawn to its first getUpdates, against a minimal Bot API stand-in served here.
+Each `--code` is a checkout of the project (default: this one) run as `python -m planbot.cli`
+(`indexer.cli` in checkouts older than `planbot/`) from its folder, so two versions are measured
+side by side, runs interleaved. Per command: median wall time and peak RSS of the process, and
+whether it imported torch. `run` is timed from spawn to its first getUpdates, against a minimal
+Bot API stand-in served here.
 """
 
 from __future__ import annotations
@@ -31,15 +32,20 @@ TOKEN = "123456:bench-cold-token"
 # Printed by the child at exit: did it import torch? (prepended to `python -c`)
 PROBE = (
     "import atexit, sys; atexit.register(lambda: print('TORCH=' + str('torch' in sys.modules), file=sys.stderr)); "
-    "from indexer.cli import main; sys.argv[0] = 'planbot'; main()"
+    "from {module} import main; sys.argv[0] = 'planbot'; main()"
 )
+
+
+def cli_module(code: Path) -> str:
+    """The module holding the `planbot` group in this checkout (it moved from indexer/ to planbot/)."""
+    return "planbot.cli" if (code / "planbot" / "cli.py").exists() else "indexer.cli"
 
 
 def timed(code: Path, args: list[str], env: dict[str, str]) -> tuple[float, float, bool, int]:
     """(seconds, peak RSS MiB, torch imported, exit status) of one `planbot ARGS` process."""
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([PYTHON, "-c", PROBE, *args], cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen([PYTHON, "-c", PROBE.format(module=cli_module(code)), *args], cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -87,7 +93,7 @@ def time_run(code: Path, env: dict[str, str], timeout: float = 60.0) -> float:
     env.pop("PLANBOT_WEBHOOK_URL", None)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [PYTHON, "-m", "indexer.cli", "run"], cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [PYTHON, "-m", cli_module(code), "run"], cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         polled = server.first_poll.wait(timeout)  # type: ignore[attr-defined]

@@ -1,9 +1,12 @@
-"""`planbot` command line: a thin click layer over the library. Other tools drive it: keep stable."""
+"""The indexer's `planbot` commands (index, plans, tasks, feedback, ask, eval, convert-model, check):
+a thin click layer over the library. Other tools drive them: keep stable.
+
+They are plain click commands; the `planbot` group that adds the bot and the reminders on top
+lives in `planbot/cli.py`, the composition root. Nothing here imports `bot` or `reminders`."""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from datetime import date, datetime
@@ -13,10 +16,9 @@ from zoneinfo import ZoneInfo
 import click
 
 from indexer.settings import Settings, load_settings
-from knowledge.errors import PlanbotError
 
 
-def _settings(db: str | None) -> Settings:
+def settings_for(db: str | None) -> Settings:
     settings = load_settings()
     if db:
         from dataclasses import replace
@@ -25,13 +27,13 @@ def _settings(db: str | None) -> Settings:
     return settings
 
 
-def _store(settings: Settings, create: bool = False):
+def store_for(settings: Settings, create: bool = False):
     from indexer.store import Store
 
     return Store(settings.db_path, create=create)
 
 
-def _embedder(settings: Settings):
+def embedder_for(settings: Settings):
     """The embedding model as a lazy handle: torch is imported and the model loaded only when a
     text must be encoded (a dense question, a new text to index), never at start."""
     import os
@@ -44,14 +46,14 @@ def _embedder(settings: Settings):
     return lazy_embedder(settings.model)
 
 
-def _kb(settings: Settings, with_model: bool = True):
+def kb_for(settings: Settings, with_model: bool = True):
     from indexer.search import KnowledgeBase
 
-    store = _store(settings)
-    return KnowledgeBase(store, _embedder(settings) if with_model else None)
+    store = store_for(settings)
+    return KnowledgeBase(store, embedder_for(settings) if with_model else None)
 
 
-def _date(value: str | None) -> date | None:
+def parse_date(value: str | None) -> date | None:
     if not value:
         return None
     try:
@@ -60,27 +62,10 @@ def _date(value: str | None) -> date | None:
         raise click.BadParameter(f"ngày không hợp lệ: {value} (dạng YYYY-MM-DD)") from exc
 
 
-class PlanbotGroup(click.Group):
-    """Turns `PlanbotError` into one clean line (exit 1), never a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except PlanbotError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-
-@click.group(cls=PlanbotGroup)
-@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
-def main(verbose: bool) -> None:
-    """planbot: ai phải làm gì, hạn khi nào — theo các kế hoạch đã nạp."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-
-
 db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite database (default: PLANBOT_DB or data/planbot.db).")
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--force", is_flag=True, help="Reindex even unchanged files.")
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (lexical search only).")
@@ -94,9 +79,9 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
     from indexer.indexing import index_paths
     from indexer.loaders import plan_files
 
-    settings = _settings(db)
-    store = _store(settings, create=True)
-    embedder = None if no_embed else _embedder(settings)
+    settings = settings_for(db)
+    store = store_for(settings, create=True)
+    embedder = None if no_embed else embedder_for(settings)
     files = plan_files(list(paths))
     started = time.perf_counter()
     with tqdm(total=len(files), unit="tệp", disable=as_json or not sys.stderr.isatty(), file=sys.stderr) as bar:
@@ -139,12 +124,12 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True)
 def plans(db: str | None, as_json: bool) -> None:
     """List indexed plans."""
-    store = _store(_settings(db))
+    store = store_for(settings_for(db))
     rows = store.plans()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -161,7 +146,7 @@ def plans(db: str | None, as_json: bool) -> None:
         )
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--agency", help="Cơ quan (bất kỳ tên gọi, viết tắt, không dấu).")
 @click.option("--role", type=click.Choice(["lead", "support"]))
@@ -171,8 +156,8 @@ def plans(db: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tasks(db, agency, role, due_before, due_after, plan_id, as_json) -> None:
     """Structured query of assignments."""
-    kb = _kb(_settings(db), with_model=False)
-    results = kb.tasks(agency=agency, role=role, due_before=_date(due_before), due_after=_date(due_after), plan_id=plan_id)
+    kb = kb_for(settings_for(db), with_model=False)
+    results = kb.tasks(agency=agency, role=role, due_before=parse_date(due_before), due_after=parse_date(due_after), plan_id=plan_id)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
         return
@@ -182,41 +167,7 @@ def tasks(db, agency, role, due_before, due_after, plan_id, as_json) -> None:
     click.echo(render_text(f"{len(results)} kết quả" + (f" cho {name}" if name else "") + ":", results, by_role=bool(agency)))
 
 
-@main.command(name="export")
-@db_option
-@click.option("--agency", help="Cơ quan (bất kỳ tên gọi, viết tắt, không dấu).")
-@click.option("--role", type=click.Choice(["lead", "support"]))
-@click.option("--plan", "plan_id", type=int)
-@click.option("--from", "start", help="YYYY-MM-DD: hạn từ ngày này (như tasks --due-after).")
-@click.option("--to", "end", help="YYYY-MM-DD: hạn đến ngày này (như tasks --due-before).")
-@click.option("--today", help="YYYY-MM-DD: ngày tính trạng thái (mặc định: hôm nay, giờ Việt Nam).")
-@click.option("--chat", "chat_id", type=int, help="Nhiệm vụ nhóm chat này đã đánh dấu xong: 'đã xong'.")
-@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
-def export_cmd(db, agency, role, plan_id, start, end, today, chat_id, xlsx, csv_path) -> None:
-    """The rows of `planbot tasks` as an Excel sheet or CSV, with status and a progress column."""
-    from indexer.export import agency_export, export_title, write_csv, write_xlsx
-
-    if bool(xlsx) == bool(csv_path):
-        raise click.UsageError("Chọn một: --xlsx TỆP hoặc --csv TỆP.")
-    settings = _settings(db)
-    kb = _kb(settings, with_model=False)
-    day = _date(today) or datetime.now(ZoneInfo(settings.timezone)).date()
-    done: set[int] = set()
-    if chat_id is not None:
-        from reminders.storage import done_item_ids
-
-        done = done_item_ids(kb.store.db, chat_id)
-    name, rows = agency_export(kb, day, agency, role, plan_id, _date(start), _date(end), done)
-    if xlsx:
-        write_xlsx(rows, xlsx, export_title(name, day))
-    else:
-        with open(csv_path, "w", encoding="utf-8-sig", newline="") as out:
-            write_csv(rows, out)
-    click.echo(f"{len(rows)} nhiệm vụ" + (f" của {name}" if name else "") + f" → {xlsx or csv_path}")
-
-
-@main.command()
+@click.command()
 @db_option
 @click.option("--since", help="YYYY-MM-DD: chỉ các phiếu từ ngày này.")
 @click.option("--csv", "as_csv", is_flag=True, help="Mỗi phiếu một dòng CSV (câu hỏi, câu trả lời, kế hoạch).")
@@ -225,7 +176,7 @@ def feedback(db, since, as_csv, as_json) -> None:
     """👍/👎 by intent and by plan, and the questions voted down with the answer shown."""
     from indexer.feedback import feedback_report, render_text, write_csv
 
-    report = feedback_report(_store(_settings(db)).db, _date(since))
+    report = feedback_report(store_for(settings_for(db)).db, parse_date(since))
     if as_csv:
         import io
 
@@ -238,15 +189,15 @@ def feedback(db, since, as_csv, as_json) -> None:
         click.echo(render_text(report))
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=10, show_default=True)
 @click.argument("question")
 def ask(db, as_json, limit, question) -> None:
     """Answer a question ('-' reads one question per line from stdin)."""
-    settings = _settings(db)
-    kb = _kb(settings)
+    settings = settings_for(db)
+    kb = kb_for(settings)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else [question]
     for q in questions:
@@ -259,7 +210,7 @@ def ask(db, as_json, limit, question) -> None:
                 click.echo("")
 
 
-@main.command(name="eval")
+@click.command(name="eval")
 @db_option
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True)
 @click.option("--today", help="YYYY-MM-DD: the day relative questions ('tháng này') are asked on.")
@@ -279,11 +230,11 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
     )
     from indexer.search import KnowledgeBase
 
-    settings = _settings(db)
-    store = _store(settings)
-    kb = KnowledgeBase(store, _embedder(settings) if mode != "lexical" else None, mode=mode)
+    settings = settings_for(db)
+    store = store_for(settings)
+    kb = KnowledgeBase(store, embedder_for(settings) if mode != "lexical" else None, mode=mode)
     baseline = ParagraphBM25.from_store(store)
-    day = _date(today) or datetime.now(ZoneInfo(settings.timezone)).date()
+    day = parse_date(today) or datetime.now(ZoneInfo(settings.timezone)).date()
     rows, base_rows = [], []
     for q in load_questions(file):
         answer = kb.ask(q["q"], limit=10, today=day)
@@ -304,7 +255,7 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: the model setting).")
 @click.option("--force", is_flag=True)
 def convert_model(out: Path | None, force: bool) -> None:
@@ -317,46 +268,7 @@ def convert_model(out: Path | None, force: bool) -> None:
     click.echo(f"Mô hình: {path}")
 
 
-@main.command()
-@db_option
-def run(db) -> None:
-    """Start the Telegram bot (polling; webhook when PLANBOT_WEBHOOK_URL is set)."""
-    from bot.app import run as run_bot
-
-    run_bot(_settings(db))
-
-
-@main.command()
-@db_option
-@click.argument("questions", nargs=-1)
-def chat(db, questions) -> None:
-    """Console chat through the bot's handlers (no Telegram token needed)."""
-    import asyncio
-
-    from bot.console import console_chat
-
-    settings = _settings(db)
-    kb = _kb(settings)
-    if not questions and kb.embedder is not None:
-        kb.embedder.warm()  # interactive: load the model while the user types
-    asyncio.run(console_chat(settings, kb, list(questions) or None))
-
-
-@main.command()
-@db_option
-@click.option("--dry-run", is_flag=True, required=True, help="Print, do not send.")
-@click.option("--on", "on", required=True, help="YYYY-MM-DD[THH:MM] (giờ Việt Nam)")
-@click.option("--chat", "chat_id", type=int)
-def remind(db, dry_run, on, chat_id) -> None:
-    """Show exactly what reminders would be sent at a moment."""
-    from reminders.cli import parse_on, remind_dry_run
-
-    settings = _settings(db)
-    moment = parse_on(on, settings)
-    click.echo(remind_dry_run(settings, moment, chat_id))
-
-
-@main.command()
+@click.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="The whole report as one JSON object.")
 @click.option("--expect", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Silver table rows (.jsonl) to score the task rows against.")
@@ -377,7 +289,7 @@ def check(db, as_json, expect, previous, details, paths) -> None:
         raise click.UsageError(str(exc)) from exc
     if not check_files(list(paths)):
         raise click.UsageError("Không tìm thấy tệp nào để kiểm tra ở đường dẫn đã cho.")
-    registry_factory = _store(_settings(db)).registry if db else None
+    registry_factory = store_for(settings_for(db)).registry if db else None
 
     def progress(i: int, n: int, name: str) -> None:
         click.echo(f"[{i}/{n}] {name}", err=True)
@@ -388,5 +300,5 @@ def check(db, as_json, expect, previous, details, paths) -> None:
     reports = run_check(list(paths), registry_factory=registry_factory, progress=progress, pages=pages)
     click.echo(render(reports, expectations, before, previous.name if previous else "", as_json, details))
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+
+COMMANDS: tuple[click.Command, ...] = (index, plans, tasks, feedback, ask, eval_cmd, convert_model, check)

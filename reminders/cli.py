@@ -1,6 +1,6 @@
 """`planbot remind --dry-run`: what the reminders would send at a given moment, without sending.
 
-The click command lives in `indexer/cli.py`; it calls `parse_on` and `remind_dry_run`.
+The click command lives in `planbot/cli.py`; it calls `parse_on` and `remind_dry_run`.
 """
 
 from __future__ import annotations

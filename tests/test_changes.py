@@ -214,7 +214,7 @@ def test_planbot_index_reports_the_changes_of_an_edited_file(tmp_path):
 
     from click.testing import CliRunner
 
-    from indexer.cli import main
+    from planbot.cli import main
 
     folder = tmp_path / "plans"
     folder.mkdir()

@@ -17,8 +17,8 @@ from indexer.check_score import (
     same_agencies,
     score_reports,
 )
-from indexer.cli import main
 from knowledge.agencies import AgencyRegistry
+from planbot.cli import main
 from tests.conftest import SAMPLES
 
 DATA = Path(__file__).resolve().parent / "data"

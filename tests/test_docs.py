@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from indexer.cli import main
+from planbot.cli import main
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,7 +7,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from indexer.cli import main
 from indexer.evaluate import (
     ParagraphBM25,
     agency_ok,
@@ -17,6 +16,7 @@ from indexer.evaluate import (
     format_comparison,
     score_one,
 )
+from planbot.cli import main
 from tests.conftest import SEED
 
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from indexer.cli import main
 from indexer.export import HEADERS, task_status
 from knowledge.model import Deadline
+from planbot.cli import main
 from tests.emulator.fixtures import *  # noqa: F403
 
 FILTERS = [

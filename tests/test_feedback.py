@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import build_application
-from indexer.cli import main
 from indexer.feedback import DOWN, UP, feedback_report, record_vote, remember_answer
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings
 from indexer.store import Store
+from planbot.cli import main
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 

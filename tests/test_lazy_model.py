@@ -146,7 +146,7 @@ def test_the_bot_warms_the_model_after_start_and_keeps_its_own_post_init():
 
 PROBE = (
     "import atexit, sys; atexit.register(lambda: print('TORCH=' + str('torch' in sys.modules), file=sys.stderr)); "
-    "from indexer.cli import main; sys.argv[0] = 'planbot'; main()"
+    "from planbot.cli import main; sys.argv[0] = 'planbot'; main()"
 )
 
 

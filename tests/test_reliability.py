@@ -207,7 +207,7 @@ def _run_bot(env_extra: dict, tmp_path: Path) -> subprocess.CompletedProcess:
         **env_extra,
     }
     return subprocess.run(
-        [sys.executable, "-c", "from indexer.cli import main; main()", "-v", "run"],
+        [sys.executable, "-c", "from planbot.cli import main; main()", "-v", "run"],
         env=env,
         capture_output=True,
         text=True,

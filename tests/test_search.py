@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from indexer.cli import main
 from indexer.evaluate import aggregate, load_questions, score_one
+from planbot.cli import main
 from tests.conftest import SEED
 
 

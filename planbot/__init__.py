@@ -1,0 +1,1 @@
+"""The `planbot` command line: the composition root above bot/, indexer/ and reminders/."""

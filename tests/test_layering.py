@@ -1,0 +1,53 @@
+"""Each package keeps to its floor: imports only point down the stack
+knowledge < indexer < reminders < bot < planbot (the composition root, `planbot/cli.py`).
+
+Read from the source (every `import`, at module level or inside a function), so a lazy import
+inside a command counts too."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+LAYERS = ["knowledge", "indexer", "reminders", "bot", "planbot"]
+
+
+def imported_packages(path: Path) -> set[str]:
+    """Top-level names of every absolute import in a module."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def upward_imports(package: str) -> list[str]:
+    higher = set(LAYERS[LAYERS.index(package) + 1 :])
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for name in sorted(imported_packages(path) & higher):
+            found.append(f"{path.relative_to(ROOT)} imports {name}")
+    return found
+
+
+@pytest.mark.parametrize("package", LAYERS[:-1])
+def test_no_package_imports_a_higher_one(package):
+    assert upward_imports(package) == []
+
+
+def test_the_check_sees_a_lazy_import_inside_a_function(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from bot.app import run\n    import reminders.cli\n", encoding="utf-8")
+    assert imported_packages(module) == {"bot", "reminders"}
+
+
+def test_the_planbot_command_has_every_layer_s_commands():
+    from planbot.cli import main
+
+    assert {"index", "ask", "tasks", "check", "export", "run", "chat", "remind"} <= set(main.commands)

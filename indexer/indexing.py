@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+from indexer import ann
 from indexer.changes import change_summary, notify
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
 from indexer.store import IndexReport, Store, file_hash
@@ -89,6 +90,8 @@ def index_paths(
         except PlanbotError as exc:
             report = IndexReport(key, "failed", error=str(exc))
         reports.append(report)
+    if embedder is not None and any(r.status == "indexed" for r in reports):
+        ann.refresh(store, embedder.name)  # the HNSW file beside the DB, for the next reader
     return reports
 
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from indexer import answering
+from indexer import ann, answering
 from indexer.lazy_model import resolve
 from indexer.lineage import lineage_answer
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
@@ -259,6 +259,15 @@ class KnowledgeBase:
         return out
 
     # -- ranking ----------------------------------------------------------------------------
+    def dense_ids(self, query: np.ndarray, k: int, exact: bool = False) -> list[int]:
+        """The k items nearest the query: by the state's HNSW index when it has one (large
+        indexes), else (or `exact`) by brute-force cosine over every vector."""
+        state = self._snapshots.current
+        index = state.ann.index if state.ann is not None and not exact else None
+        if index is not None:
+            return index.search(query, k)
+        return ann.brute_force(state.matrix, state.vec_ids, query, k)
+
     @consistent
     def rank(
         self, question: str, use_dense: bool = True, limit: int = 50, drop: frozenset[str] = frozenset()
@@ -276,11 +285,7 @@ class KnowledgeBase:
         if self.mode in ("hybrid", "dense") and use_dense and self.embedder is not None and len(self.vec_ids):
             query = self._encode(question)  # the model is loaded here, on the first dense question
         if query is not None:
-            sims = self.matrix @ np.asarray(query, dtype=np.float32)
-            k = min(100, len(sims))
-            top = np.argpartition(-sims, k - 1)[:k]
-            top = top[np.argsort(-sims[top])]
-            lists.append([int(self.vec_ids[i]) for i in top])
+            lists.append(self.dense_ids(query, 100))
         fused: dict[int, float] = {}
         for ranked in lists:
             for rank, item_id in enumerate(ranked):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer import ann
 from knowledge.agencies import AgencyRegistry
 from knowledge.answer import PlanRef
 
@@ -41,6 +42,7 @@ class SearchState:
     vec_ids: np.ndarray  # item ids of the rows of `matrix` (read-only)
     matrix: np.ndarray  # one embedding per row (read-only)
     item_count: int
+    ann: ann.AnnSlot | None = field(default=None, compare=False)  # HNSW over exactly these vectors
     df: dict[str, int] = field(default_factory=dict, compare=False)  # document frequencies met so far
 
 
@@ -58,6 +60,7 @@ def build_state(store: Store, model: str | None, lexical_terms: Callable[[str], 
         vec_ids, matrix = store.vectors(model)
     vec_ids.setflags(write=False)
     matrix.setflags(write=False)
+    slot = ann.slot_for(store.path, model, version, vec_ids, matrix) if model is not None else None
     return SearchState(
         version=version,
         registry=store.registry(),
@@ -66,6 +69,7 @@ def build_state(store: Store, model: str | None, lexical_terms: Callable[[str], 
         vec_ids=vec_ids,
         matrix=matrix,
         item_count=store.item_count(),
+        ann=slot,
     )
 
 

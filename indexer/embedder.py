@@ -37,6 +37,11 @@ CONVERT_MARKER_FILE = "planbot_convert.json"
 #: Environment override for the number of torch CPU threads.
 THREADS_ENV = "PLANBOT_TORCH_THREADS"
 MAX_DEFAULT_THREADS = 4
+#: Environment choice of encoder for a local model folder: "torch" (default) or "onnx" (the
+#: int8 export `planbot convert-model` writes; falls back to torch when it is missing).
+ENCODER_ENV = "PLANBOT_ENCODER"
+ENCODERS = ("torch", "onnx")
+DEFAULT_ENCODER = "torch"
 
 _MISSING_HINT = "answering with lexical search only. Run scripts/setup.sh to build it."
 
@@ -136,10 +141,32 @@ def _local_name(path: Path) -> str:
     return f"{path.name}@{fingerprint}"
 
 
-def model_name(model: str | Path) -> str:
-    """The name `SentenceTransformerEmbedder(model).name` will have, without loading it."""
+def choose_encoder(model: str | Path, encoder: str | None = None) -> str:
+    """The encoder to use: "onnx" when asked for (``encoder`` or ``$PLANBOT_ENCODER``) and
+    ``model`` is a local folder holding the int8 ONNX export, else "torch"."""
+    wanted = (encoder or os.environ.get(ENCODER_ENV, "") or DEFAULT_ENCODER).strip().lower()
+    if wanted not in ENCODERS:
+        logger.warning("%s=%r is not one of %s; using %s", ENCODER_ENV, wanted, ENCODERS, "torch")
+        return "torch"
+    if wanted == "onnx":
+        from indexer.onnx_encoder import has_onnx
+
+        if _is_local(model) and has_onnx(Path(model).expanduser()):
+            return "onnx"
+        logger.warning("no ONNX export in %s (run planbot convert-model); using torch", model)
+    return "torch"
+
+
+def model_name(model: str | Path, encoder: str | None = None) -> str:
+    """The name the embedder `load_embedder(model, encoder=...)` gives will have, without
+    loading it."""
     if _is_local(model):
-        return _local_name(Path(model).expanduser().resolve())
+        path = Path(model).expanduser().resolve()
+        if choose_encoder(path, encoder) == "onnx":
+            from indexer.onnx_encoder import onnx_model_name
+
+            return onnx_model_name(_local_name(path), path)
+        return _local_name(path)
     return str(model)
 
 
@@ -305,10 +332,13 @@ class HashingEmbedder:
 # loading
 
 
-def load_embedder(model: str | Path | None, batch_size: int = 32) -> Embedder | None:
+def load_embedder(
+    model: str | Path | None, batch_size: int = 32, *, encoder: str | None = None
+) -> Embedder | None:
     """Load the embedding model, or return None (with one warning) if unavailable.
 
-    ``model`` is usually ``<data dir>/models/multilingual-e5-small``.  A missing
+    ``model`` is usually ``<data dir>/models/multilingual-e5-small``; ``encoder`` (default
+    ``$PLANBOT_ENCODER``, see `choose_encoder`) picks torch or its int8 ONNX export.  A missing
     folder, an unloadable model or missing libraries never raise: the caller then
     answers with lexical search only.
     """
@@ -321,7 +351,14 @@ def load_embedder(model: str | Path | None, batch_size: int = 32) -> Embedder | 
             logger.warning("embedding model not found at %s; %s", path, _MISSING_HINT)
             return None
     try:
-        embedder = SentenceTransformerEmbedder(model, batch_size=batch_size)
+        if choose_encoder(model, encoder) == "onnx":
+            from indexer.onnx_encoder import OnnxEmbedder
+
+            path = Path(model).expanduser().resolve()
+            _check_model_folder(path)
+            embedder: Embedder = OnnxEmbedder(path, _local_name(path), batch_size=batch_size)
+        else:
+            embedder = SentenceTransformerEmbedder(model, batch_size=batch_size)
     except FileNotFoundError:
         logger.warning("embedding model not found at %s; %s", model, _MISSING_HINT)
         return None

@@ -1,8 +1,9 @@
 """The embedding model, loaded when first needed.
 
 `lazy_embedder` is what the command line and the bot use: a `LazyEmbedder` knows the model's
-name (which vectors in the index are its own) from the folder alone, and imports torch and loads
-the model only on the first encode (or `warm()`), once, whatever the number of threads asking.
+name (which vectors in the index are its own) from the folder alone, and imports torch (or ONNX
+Runtime, see `indexer.onnx_encoder`) and loads the model only on the first encode (or `warm()`),
+once, whatever the number of threads asking.
 A structured answer or an unchanged reindex never pays for the model.
 """
 
@@ -21,6 +22,7 @@ from indexer.embedder import (
     Embedder,
     _check_model_folder,
     _is_local,
+    choose_encoder,
     load_embedder,
     model_name,
 )
@@ -102,9 +104,14 @@ class LazyEmbedder:
         return f"LazyEmbedder(name={self.name!r}, {state})"
 
 
-def lazy_embedder(model: str | Path | None, batch_size: int = 32) -> LazyEmbedder | None:
+def lazy_embedder(
+    model: str | Path | None, batch_size: int = 32, *, encoder: str | None = None
+) -> LazyEmbedder | None:
     """`load_embedder` deferred: None (with one warning) when the model is plainly missing,
-    else a `LazyEmbedder` that loads it on first use. Never imports torch itself."""
+    else a `LazyEmbedder` that loads it on first use. Never imports torch itself.
+
+    ``encoder`` (default ``$PLANBOT_ENCODER``) is resolved now, so the name and the model
+    loaded later agree."""
     if model is None or str(model).strip() == "":
         logger.warning("no embedding model configured; %s", _MISSING_HINT)
         return None
@@ -114,7 +121,8 @@ def lazy_embedder(model: str | Path | None, batch_size: int = 32) -> LazyEmbedde
             if not path.is_dir() or not any(path.iterdir()):
                 raise FileNotFoundError(path)
             _check_model_folder(path.resolve())
-            name = model_name(path)
+            encoder = choose_encoder(path, encoder)
+            name = model_name(path, encoder)
         except FileNotFoundError:
             logger.warning("embedding model not found at %s; %s", path, _MISSING_HINT)
             return None
@@ -123,7 +131,9 @@ def lazy_embedder(model: str | Path | None, batch_size: int = 32) -> LazyEmbedde
             return None
     else:
         name = str(model)
-    return LazyEmbedder(name, lambda: load_embedder(model, batch_size=batch_size))
+    return LazyEmbedder(
+        name, lambda: load_embedder(model, batch_size=batch_size, encoder=encoder)
+    )
 
 
 def resolve(embedder: Embedder | LazyEmbedder | None) -> Embedder | None:

@@ -37,6 +37,22 @@ def test_hnsw_recall_against_brute_force():
     assert index.search(queries[0], 1)[0] == ann.brute_force(matrix, ids, queries[0], 1)[0]
 
 
+def test_exact_twins_do_not_trap_the_search():
+    """Copies of one plan share their clauses' vectors: 60 distinct vectors, 50 items each."""
+    distinct = unit_vectors(60, 64, 4)
+    matrix = np.repeat(distinct, 50, axis=0)
+    ids = np.random.default_rng(5).permutation(len(matrix)).astype(np.int64)
+    index = ann.build("k", ids, matrix)
+    assert len(index.offsets) == 61 and sorted(index.ids.tolist()) == sorted(ids.tolist())
+    row_of = {int(i): r for r, i in enumerate(ids)}
+    for q in unit_vectors(10, 64, 6):
+        truth = ann.brute_force(matrix, ids, q, 100)
+        kth = float(matrix[row_of[truth[-1]]] @ q)
+        found = index.search(q, 100)
+        assert len(found) == 100
+        assert all(float(matrix[row_of[i]] @ q) >= kth - 1e-5 for i in found)  # twins tie
+
+
 def test_missing_stale_or_broken_file_is_not_used(tmp_path):
     matrix = unit_vectors(500, 32, 3)
     ids = np.arange(500, dtype=np.int64)

@@ -2,7 +2,7 @@
 
 The vectors are e5 embeddings, normalised, so inner product = cosine. Below `MIN_VECTORS` the
 brute-force product (`brute_force`) is as fast and exact; above it a `<db>.<model>.hnsw` file
-beside the database answers in well under a millisecond. The file carries its key (model,
+beside the database answers in about a millisecond. The file carries its key (model,
 index generation, vector count, digest of the item ids): a file whose key differs from the
 state being built is stale and never used. Files are written to a temporary name and renamed.
 
@@ -26,9 +26,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MIN_VECTORS = 20_000  # below this brute force is under ~5 ms and exact
-M = 16  # graph degree: 16 builds 1.5× faster than 32 at the same recall@100 here
-EF_CONSTRUCTION = 40
-EF_SEARCH = 160  # must exceed the k asked (100); recall@100 ≈ 0.98
+M = 32  # graph degree; on 100k clustered 384-d vectors recall@100 0.77 → 0.89 over M=16 (build 13 → 36 s)
+EF_CONSTRUCTION = 80
+EF_SEARCH = 256  # must exceed the k asked (100); ~1.6 ms per query at 100k vectors
 _BUILD_LOCK = threading.Lock()
 
 

@@ -41,7 +41,7 @@ MAX_DEFAULT_THREADS = 4
 #: int8 export `planbot convert-model` writes; falls back to torch when it is missing).
 ENCODER_ENV = "PLANBOT_ENCODER"
 ENCODERS = ("torch", "onnx")
-DEFAULT_ENCODER = "torch"
+DEFAULT_ENCODER = "onnx"
 
 _MISSING_HINT = "answering with lexical search only. Run scripts/setup.sh to build it."
 
@@ -153,7 +153,8 @@ def choose_encoder(model: str | Path, encoder: str | None = None) -> str:
 
         if _is_local(model) and has_onnx(Path(model).expanduser()):
             return "onnx"
-        logger.warning("no ONNX export in %s (run planbot convert-model); using torch", model)
+        log = logger.warning if (encoder or os.environ.get(ENCODER_ENV, "")).strip() else logger.info
+        log("no ONNX export in %s (run planbot convert-model); using torch", model)
     return "torch"
 
 

@@ -25,7 +25,7 @@ class Settings:
     db_path: Path
     plans_dir: Path
     model: str  # hub name or local folder of a sentence-transformers model
-    encoder: str = "torch"  # "torch" or "onnx" (indexer.embedder.choose_encoder)
+    encoder: str = "onnx"  # "onnx" (default) or "torch" (indexer.embedder.choose_encoder)
     telegram_token: str = field(default="", repr=False)
     telegram_base_url: str = ""
     admin_ids: frozenset[int] = frozenset()
@@ -69,7 +69,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         db_path=db_path,
         plans_dir=Path(env.get("PLANBOT_PLANS_DIR") or PROJECT_ROOT / "sample_plans"),
         model=model,
-        encoder=(env.get("PLANBOT_ENCODER") or "torch").strip().lower(),
+        encoder=(env.get("PLANBOT_ENCODER") or "onnx").strip().lower(),
         telegram_token=env.get("TELEGRAM_BOT_TOKEN", ""),
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL", ""),
         admin_ids=_ids(env.get("PLANBOT_ADMIN_IDS", "")),

@@ -100,7 +100,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = os.environ.get("PLANBOT_MODEL_DIR")
     if env and is_complete(Path(env)):
         return Path(env)
-    return convert(tmp_path_factory.mktemp("models") / "multilingual-e5-small")
+    return convert(tmp_path_factory.mktemp("models") / "multilingual-e5-small", onnx=False)
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +233,7 @@ def test_folder_is_complete_and_idempotent(model_dir: Path) -> None:
     assert is_complete(model_dir)
     stamp = (model_dir / MARKER_FILE).stat().st_mtime_ns
     started = time.perf_counter()
-    assert convert(model_dir) == model_dir.resolve()
+    assert convert(model_dir, onnx=False) == model_dir.resolve()
     assert time.perf_counter() - started < 5
     assert (model_dir / MARKER_FILE).stat().st_mtime_ns == stamp
 
@@ -323,13 +323,13 @@ def test_embedder_contract(embedder: SentenceTransformerEmbedder, model_dir: Pat
 def test_load_embedder_loads_and_survives_corrupt_weights(
     model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    loaded = load_embedder(model_dir)
+    loaded = load_embedder(model_dir, encoder="torch")
     assert loaded is not None and loaded.dim == 384
 
     broken = tmp_path / "multilingual-e5-small"
     shutil.copytree(model_dir, broken, ignore=shutil.ignore_patterns("model.safetensors"))
     (broken / "model.safetensors").write_bytes(b"\0" * 64)
     with caplog.at_level(logging.WARNING, logger="indexer.embedder"):
-        assert load_embedder(broken) is None
+        assert load_embedder(broken, encoder="torch") is None
     warnings = [r for r in caplog.records if r.name == "indexer.embedder"]
     assert len(warnings) == 1 and "failed to load" in warnings[0].getMessage()

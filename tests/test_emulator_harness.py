@@ -134,6 +134,12 @@ async def test_private_chat_commands_echo_and_buttons(
         assert edit["text"] == "Bạn đã chọn detail:1" and "reply_markup" not in edit
         [answered] = emulator.state(bot_token)["callback_answers"]
         assert answered["text"] == "Đã nhận" and answered["data"] == "detail:1"
+        # The emulator records the edit when the request arrives; the handler stores the returned
+        # Message only after the response: wait for it (this raced with one shared client).
+        for _ in range(100):
+            if "edited" in app.bot_data:
+                break
+            await asyncio.sleep(0.02)
         edited = app.bot_data["edited"]
         assert isinstance(edited, Message) and edited.text == "Bạn đã chọn detail:1"
 

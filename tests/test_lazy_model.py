@@ -145,19 +145,20 @@ def test_the_bot_warms_the_model_after_start_and_keeps_its_own_post_init():
 # -- the real model, whole processes -------------------------------------------------------
 
 PROBE = (
-    "import atexit, sys; atexit.register(lambda: print('TORCH=' + str('torch' in sys.modules), file=sys.stderr)); "
+    "import atexit, sys; atexit.register(lambda: print('MODEL=' + str(bool({'torch', 'onnxruntime'} & set(sys.modules))), file=sys.stderr)); "
     "from planbot.cli import main; sys.argv[0] = 'planbot'; main()"
 )
 
 
 def planbot(db: Path, *args: str) -> tuple[str, bool]:
-    """Run `planbot ARGS` in a fresh process: (stdout, whether it imported torch)."""
+    """Run `planbot ARGS` in a fresh process: (stdout, whether it imported a model runtime:
+    torch, or onnxruntime for the default int8 ONNX encoder)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", PLANBOT_MODEL=str(MODEL), PLANBOT_DB=str(db))
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, "TORCH=True" in done.stderr
+    return done.stdout, "MODEL=True" in done.stderr
 
 
 @pytest.mark.slow

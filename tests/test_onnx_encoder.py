@@ -37,13 +37,15 @@ def test_encoder_choice_falls_back_to_torch(tmp_path: Path, monkeypatch) -> None
     plain = _fake_model_folder(tmp_path / "plain", with_onnx=False)
     exported = _fake_model_folder(tmp_path / "exported", with_onnx=True)
     monkeypatch.delenv("PLANBOT_ENCODER", raising=False)
-    assert choose_encoder(exported) == "torch"  # torch unless asked for
+    assert choose_encoder(exported) == "onnx"  # the default when the export is there
+    assert choose_encoder(plain) == "torch"  # no export: torch
+    assert choose_encoder(exported, "torch") == "torch"
     assert choose_encoder(exported, "onnx") == "onnx"
     assert choose_encoder(plain, "onnx") == "torch"  # no export: torch
     assert choose_encoder("intfloat/multilingual-e5-small", "onnx") == "torch"  # hub name
     assert choose_encoder(exported, "tensorflow") == "torch"
-    monkeypatch.setenv("PLANBOT_ENCODER", "ONNX")
-    assert choose_encoder(exported) == "onnx"
+    monkeypatch.setenv("PLANBOT_ENCODER", "TORCH")
+    assert choose_encoder(exported) == "torch"
 
 
 def test_onnx_vectors_have_their_own_name(tmp_path: Path, monkeypatch) -> None:

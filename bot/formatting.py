@@ -27,13 +27,22 @@ from pathlib import Path
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from knowledge.answer import ROLE_LABEL, Answer, PlanRef, Result, deadline_phrase
-from knowledge.deadlines import last_day
-from knowledge.model import DATE, FROM, MONTH, ONGOING, QUARTER, RANGE, RECURRING, YEAR, Deadline
+from knowledge.deadlines import (
+    DONE,
+    ONGOING_STATUS,
+    OPEN,
+    OVERDUE,
+    SOON,
+    SOON_DAYS,
+    STATUS_WORD,
+    UNDATED,
+    status_of,
+)
+from knowledge.model import Deadline
 from knowledge.text import fold, nfc, words
 
 MAX_MESSAGE = 4096  # Telegram's limit for one text message
 PAGE_SIZE = 5  # items per page of a paginated answer
-SOON_DAYS = 30  # "sắp đến hạn": due within this many days
 SUPPORTED_UPLOADS = (".txt", ".md", ".docx", ".doc", ".pdf")
 
 # Upper bounds (escaped characters) that make any single item fit in a message with its header.
@@ -45,8 +54,6 @@ _SMALL_MAX = 200
 _PAGE_MARK_RESERVE = 40
 _CHUNK = 3500  # full source text: characters per message chunk
 
-OVERDUE, SOON, OPEN, ONGOING_STATUS, UNDATED = "overdue", "soon", "open", "ongoing", "undated"
-DONE = "done"
 STATUS_ORDER = (OVERDUE, SOON, OPEN, ONGOING_STATUS, UNDATED, DONE)
 STATUS_LABEL = {
     DONE: "✅ Đã xong (nhóm này đã đánh dấu)",
@@ -56,15 +63,6 @@ STATUS_LABEL = {
     ONGOING_STATUS: "🔁 Thường xuyên",
     UNDATED: "➖ Không thời hạn",
 }
-STATUS_WORD = {
-    DONE: "đã xong",
-    OVERDUE: "quá hạn",
-    SOON: "sắp đến hạn",
-    OPEN: "còn hạn",
-    ONGOING_STATUS: "thường xuyên",
-    UNDATED: "không thời hạn",
-}
-_DATED = (DATE, MONTH, QUARTER, YEAR, RANGE)
 _ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}
 
 REFUSAL = (
@@ -176,22 +174,6 @@ def deadline_html(deadline: Deadline | None) -> str:
     if deadline is None:
         return "<i>không nêu thời hạn</i>"
     return f"<b>{esc_clip(deadline_phrase(deadline), _SMALL_MAX)}</b>"
-
-
-def status_of(deadline: Deadline | None, today: date, soon_days: int = SOON_DAYS) -> str:
-    """quá hạn / sắp đến hạn / còn hạn / thường xuyên / không thời hạn, relative to `today`."""
-    if deadline is None:
-        return UNDATED
-    if deadline.kind in (ONGOING, RECURRING, FROM):
-        return ONGOING_STATUS
-    last = last_day(deadline)
-    if deadline.kind in _DATED and last is not None:
-        if last < today:
-            return OVERDUE
-        if (last - today).days <= soon_days:
-            return SOON
-        return OPEN
-    return UNDATED  # conditional ("theo lộ trình") or unreadable wording
 
 
 def group_by_status(

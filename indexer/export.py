@@ -18,19 +18,9 @@ from pathlib import Path
 from typing import IO
 
 from knowledge.answer import ROLE_LABEL, Result
-from knowledge.model import DATE, FROM, MONTH, ONGOING, QUARTER, RANGE, RECURRING, YEAR, Deadline
+from knowledge.deadlines import DONE, STATUS_WORD, status_of
+from knowledge.model import Deadline
 from knowledge.text import words
-
-SOON_DAYS = 30  # "sắp đến hạn": due within this many days (as the bot's /nhiemvu)
-OVERDUE, SOON, OPEN, ONGOING_WORD, UNDATED, DONE = (
-    "quá hạn",
-    "sắp đến hạn",
-    "còn hạn",
-    "thường xuyên",
-    "không thời hạn",
-    "đã xong",
-)
-_DATED = (DATE, MONTH, QUARTER, YEAR, RANGE)
 
 HEADERS = (
     "STT",
@@ -72,24 +62,13 @@ class ExportRow:
 
 def task_status(deadline: Deadline | None, today: date, done: bool = False) -> str:
     """quá hạn / sắp đến hạn / còn hạn / thường xuyên / không thời hạn / đã xong on `today`."""
-    if done:
-        return DONE
-    if deadline is None:
-        return UNDATED
-    if deadline.kind in (ONGOING, RECURRING, FROM):
-        return ONGOING_WORD
-    if deadline.kind in _DATED and deadline.end is not None:
-        if deadline.end < today:
-            return OVERDUE
-        return SOON if (deadline.end - today).days <= SOON_DAYS else OPEN
-    return UNDATED
+    return STATUS_WORD[DONE if done else status_of(deadline, today)]
 
 
 def due_day(deadline: Deadline | None) -> date | None:
-    """The last day of a dated deadline (None when ongoing, recurring, conditional or unread)."""
-    if deadline is None or deadline.kind not in _DATED:
-        return None
-    return deadline.end
+    """The date a dated deadline names as its bound (None when ongoing, recurring, conditional
+    or unread)."""
+    return deadline.end if deadline is not None and deadline.dated else None
 
 
 def export_rows(results: Sequence[Result], today: date, done: Collection[int] = frozenset()) -> list[ExportRow]:

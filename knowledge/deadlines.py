@@ -58,6 +58,35 @@ def last_day(deadline: Deadline | None) -> date | None:
     return deadline.end
 
 
+# Status of a deadline on a day (the bot's /nhiemvu groups, Excel export, …).
+OVERDUE, SOON, OPEN, ONGOING_STATUS, UNDATED, DONE = "overdue", "soon", "open", "ongoing", "undated", "done"
+STATUS_WORD = {
+    DONE: "đã xong",
+    OVERDUE: "quá hạn",
+    SOON: "sắp đến hạn",
+    OPEN: "còn hạn",
+    ONGOING_STATUS: "thường xuyên",
+    UNDATED: "không thời hạn",
+}
+SOON_DAYS = 30  # "sắp đến hạn": due within this many days
+
+
+def status_of(deadline: Deadline | None, today: date, soon_days: int = SOON_DAYS) -> str:
+    """overdue / soon / open / ongoing / undated relative to `today`, by the deadline's last day."""
+    if deadline is None:
+        return UNDATED
+    if deadline.kind in (ONGOING, RECURRING, FROM):
+        return ONGOING_STATUS
+    last = last_day(deadline) if deadline.dated else None
+    if last is not None:
+        if last < today:
+            return OVERDUE
+        if (last - today).days <= soon_days:
+            return SOON
+        return OPEN
+    return UNDATED  # conditional ("theo lộ trình") or unreadable wording
+
+
 def parse_deadline(text: str | None, issued: date | None = None, default_year: int | None = None) -> Deadline | None:
     """Parse a whole deadline cell. Empty → None; anything unreadable → kind "unparsed"."""
     raw = clean_spaces(text or "")

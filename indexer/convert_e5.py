@@ -481,7 +481,8 @@ def default_source() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / SOURCE_FILENAME
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -534,7 +535,7 @@ def convert(
     source = Path(source).expanduser().resolve() if source else default_source()
     if not source.is_file():
         raise ConversionError(f"source model not found: {source}")
-    source_sha = _sha256(source)
+    source_sha = file_sha256(source)
 
     if out_dir.exists() and not force:
         if is_complete(out_dir, source_sha):

@@ -13,7 +13,6 @@ own `name`: an index built with one encoder is re-embedded when the other one is
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from indexer.convert_e5 import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +52,6 @@ def has_onnx(model_dir: str | Path) -> bool:
     )
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def onnx_model_name(base_name: str, model_dir: str | Path) -> str:
     """The `OnnxEmbedder` name: the torch model's name plus the quantised file's identity
     (its SHA-256, read from the marker `export_onnx` writes, else computed)."""
@@ -70,7 +63,7 @@ def onnx_model_name(base_name: str, model_dir: str | Path) -> str:
             sha = str(info.get("sha256", ""))
     except (OSError, ValueError, AttributeError):
         pass
-    return f"{base_name}+onnx-qint8@{(sha or _file_sha256(path))[:12]}"
+    return f"{base_name}+onnx-qint8@{(sha or file_sha256(path))[:12]}"
 
 
 def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
@@ -136,7 +129,7 @@ def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
         staged.chmod(0o666 & ~umask)
         os.replace(staged, target)
     marker = {
-        "sha256": _file_sha256(target),
+        "sha256": file_sha256(target),
         "size": target.stat().st_size,
         "export_version": EXPORT_VERSION,
     }

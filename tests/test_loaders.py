@@ -19,6 +19,7 @@ from indexer.loaders.text import decode_text
 from knowledge.document import OCR, Paragraph, Table
 from knowledge.errors import PlanbotError
 from knowledge.parser import parse_document
+from tests.pdfs import blank_pdf, text_pdf
 
 DATA = Path(__file__).parent / "data"
 FORMATS = DATA / "formats"
@@ -192,28 +193,10 @@ def test_doc_without_a_converter_says_what_to_install(monkeypatch, tmp_path):
         read_plan_file(FORMATS / "real_trien-khai-cong-dien-131.doc")
 
 
-def _blank_pdf() -> bytes:
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
-
-
 @needs_ocr
 def test_pdf_whose_ocr_finds_nothing_is_refused_in_one_line():
     with pytest.raises(PlanbotError, match="OCR không đọc được") as info:
-        read_plan_bytes("blank.pdf", _blank_pdf())
+        read_plan_bytes("blank.pdf", blank_pdf())
     assert "\n" not in str(info.value)
 
 
@@ -309,38 +292,20 @@ def test_word_text_in_tracked_insertions_smart_tags_and_text_boxes_is_read():
     assert texts == ["Số: 12/KH-UBND", "Sở Y tế chủ trì triển khai"]
 
 
-def _text_page(lines: list[str]) -> bytes:
-    """A one-page PDF whose only content is a few lines of text (Helvetica)."""
-    content = "BT /F1 9 Tf 40 60 Td 11 TL\n" + "\n".join(f"({line}) '" for line in lines) + "\nET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
-
-
 @needs_ocr
 def test_scan_carrying_an_e_signature_text_stamp_is_still_read_by_ocr():
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     page = writer.add_page(PdfReader(FORMATS / "real_996-KH-TCTLNTW-C04.scan.pdf").pages[2])
-    page.merge_page(PdfReader(io.BytesIO(_text_page([
-        "Ky boi: Van phong Uy ban nhan dan tinh", "Email: vanphong@example.gov.vn",
-        "Co quan: Tinh Lam Dong", "Thoi gian ky: 05.03.2026 09:12:41 +07:00",
-    ]))).pages[0])
+    stamp = text_pdf(
+        [
+            "Ky boi: Van phong Uy ban nhan dan tinh", "Email: vanphong@example.gov.vn",
+            "Co quan: Tinh Lam Dong", "Thoi gian ky: 05.03.2026 09:12:41 +07:00",
+        ],
+        size=9, x=40, y=60, leading=11,
+    )
+    page.merge_page(PdfReader(io.BytesIO(stamp)).pages[0])
     out = io.BytesIO()
     writer.write(out)
     document = read_plan_bytes("stamped.pdf", out.getvalue())
@@ -351,5 +316,5 @@ def test_scan_carrying_an_e_signature_text_stamp_is_still_read_by_ocr():
 def test_scan_without_tesseract_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on it
     with pytest.raises(PlanbotError, match="tesseract-ocr tesseract-ocr-vie") as info:
-        read_plan_bytes("scan.pdf", _blank_pdf())
+        read_plan_bytes("scan.pdf", blank_pdf())
     assert "\n" not in str(info.value)

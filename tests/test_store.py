@@ -14,6 +14,7 @@ from indexer.loaders import read_plan_bytes
 from indexer.store import Store
 from knowledge.errors import PlanbotError
 from tests.conftest import SAMPLES
+from tests.pdfs import text_pdf
 
 
 @pytest.fixture
@@ -174,30 +175,8 @@ def test_store_is_safe_to_share_between_threads(sample_db):
     store.close()
 
 
-def _pdf(lines: list[str]) -> bytes:
-    """A one-page PDF with a real text layer (Helvetica, ASCII), built by hand."""
-    content = "BT /F1 11 Tf 50 800 Td 14 TL\n" + "\n".join(f"({line}) '" for line in lines) + "\nET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
-
-
 def test_pdf_with_a_text_layer_is_read_into_the_same_model(store):
-    data = _pdf(["KE HOACH", "Trien khai thu nghiem", "I. TO CHUC THUC HIEN", "1. So Noi vu: Tham dinh ho so truoc ngay 30/6/2026."])
+    data = text_pdf(["KE HOACH", "Trien khai thu nghiem", "I. TO CHUC THUC HIEN", "1. So Noi vu: Tham dinh ho so truoc ngay 30/6/2026."])
     report = index_upload(store, "plan.pdf", data)
     assert report.status == "indexed"
     item_ids = store.assignment_item_ids("Sở Nội vụ")  # found without diacritics
@@ -208,7 +187,7 @@ def test_pdf_with_a_text_layer_is_read_into_the_same_model(store):
 
 def test_pdf_without_text_layer_is_refused(store):
     with pytest.raises(PlanbotError, match="lớp văn bản"):
-        index_upload(store, "scan.pdf", _pdf([]))
+        index_upload(store, "scan.pdf", text_pdf([]))
 
 
 def test_a_reindex_is_one_commit_seen_whole_by_other_connections(sample_db_copy):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,23 @@ from indexer.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_plans"
+
+
+def cp1258_bytes(text: str) -> bytes:
+    """`text` as a legacy Windows-1258 file: vowels with â/ê/ô/ơ/ư/ă precomposed, tone marks
+    combining after them."""
+    out: list[str] = []
+    base, modifiers, tones = "", "", ""
+    for ch in unicodedata.normalize("NFD", text) + "\x00":
+        if unicodedata.combining(ch):
+            if ch in "\u0302\u0306\u031b":
+                modifiers += ch
+            else:
+                tones += ch
+            continue
+        out.append(unicodedata.normalize("NFC", base + modifiers) + tones)
+        base, modifiers, tones = ch, "", ""
+    return "".join(out).encode("cp1258")
 SEED = Path(__file__).resolve().parent / "data" / "seed_questions.jsonl"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from indexer.loaders.text import decode_text
 from knowledge.document import OCR, Paragraph, Table
 from knowledge.errors import PlanbotError
 from knowledge.parser import parse_document
+from tests.conftest import cp1258_bytes
 from tests.pdfs import blank_pdf, text_pdf
 
 DATA = Path(__file__).parent / "data"
@@ -217,18 +217,8 @@ def test_bad_bytes_give_one_clear_error(name, data, message):
     assert "\n" not in str(info.value)
 
 
-def _cp1258(text: str) -> bytes:
-    """Windows-1258 writes â/ê/ô/ơ/ư/ă precomposed and tone marks as combining characters."""
-    out: list[str] = []
-    for ch in text:
-        base = unicodedata.normalize("NFD", ch)
-        tones = "".join(c for c in base if c in "\u0300\u0301\u0303\u0309\u0323")
-        out.append(unicodedata.normalize("NFC", "".join(c for c in base if c not in tones)) + tones)
-    return "".join(out).encode("cp1258")
-
-
 def test_vietnamese_in_windows_1258_is_still_accepted():
-    data = _cp1258("Sở Y tế chủ trì, phối hợp với Sở Nội vụ triển khai kế hoạch")
+    data = cp1258_bytes("Sở Y tế chủ trì, phối hợp với Sở Nội vụ triển khai kế hoạch")
     text, warnings = decode_text("old.txt", data)
     assert text == "Sở Y tế chủ trì, phối hợp với Sở Nội vụ triển khai kế hoạch"
     assert "Windows-1258" in warnings[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import time
-import unicodedata
 
 import pytest
 from docx import Document
@@ -13,7 +12,7 @@ from indexer.indexing import index_paths, index_upload
 from indexer.loaders import read_plan_bytes
 from indexer.store import Store
 from knowledge.errors import PlanbotError
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, cp1258_bytes
 from tests.pdfs import text_pdf
 
 
@@ -93,25 +92,9 @@ def test_parse_failure_inside_a_folder_is_reported_and_others_index(store, tmp_p
     assert reports["good.txt"].status == "indexed"
 
 
-def _cp1258_form(text: str) -> str:
-    """Windows-1258 writes vowels with â/ê/ô/ơ/ư/ă precomposed and tone marks combining."""
-    out: list[str] = []
-    base, modifiers, tones = "", "", ""
-    for ch in unicodedata.normalize("NFD", text) + "\x00":
-        if unicodedata.combining(ch):
-            if ch in "\u0302\u0306\u031b":
-                modifiers += ch
-            else:
-                tones += ch
-            continue
-        out.append(unicodedata.normalize("NFC", base + modifiers) + tones)
-        base, modifiers, tones = ch, "", ""
-    return "".join(out)
-
-
 def test_legacy_vietnamese_encoding_is_detected():
     text = "KẾ HOẠCH\n\nI. TỔ CHỨC THỰC HIỆN\n\n1. Sở Y tế chủ trì, phối hợp với Sở Nội vụ triển khai kế hoạch."
-    data = _cp1258_form(text).encode("cp1258")
+    data = cp1258_bytes(text)
     document = read_plan_bytes("old.txt", data)
     decoded, warnings = document.plain_text(), document.warnings
     assert decoded == text  # NFC on the way in

@@ -13,7 +13,7 @@ import pytest
 from indexer.indexing import index_paths, index_upload, preview_upload
 from indexer.loaders.ocr import available as ocr_problem
 from indexer.store import Store
-from tests.test_loaders import _blank_pdf
+from tests.pdfs import blank_pdf
 
 DATA = Path(__file__).parent / "data"
 PLAN = DATA / "corpus" / "310-KH-UBND_31786b08.txt"
@@ -81,7 +81,7 @@ def test_nfc_and_nfd_spellings_are_one_plan(store, tmp_path):
         ("broken.docx", b"PK\x03\x04 broken"),
         ("broken.pdf", b"%PDF-1.4 garbage"),
         ("odd.txt", b"\xff\xfe" + "Kế hoạch".encode("utf-16-le") + b"A"),
-        ("blank.pdf", _blank_pdf()),  # a scan in which OCR finds nothing
+        ("blank.pdf", blank_pdf()),  # a scan in which OCR finds nothing
     ],
 )
 def test_a_bad_file_in_a_folder_fails_alone_and_changes_nothing(store, tmp_path, name, data):

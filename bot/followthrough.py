@@ -10,33 +10,21 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Message, Update
-from telegram.ext import ContextTypes
 
-from bot.formatting import REFUSAL, esc, split_messages
+from bot.chat import Context, deps_of, is_admin, message_of, today
+from bot.html_text import esc, split_messages
+from bot.messages import REFUSAL
 from indexer.changes import declared_lines
 from indexer.export import agency_export, export_title, file_name, xlsx_bytes
 from indexer.feedback import feedback_report, render_text, write_csv
 from indexer.lineage import document_answer
 from reminders.storage import done_item_ids
 
-Context = ContextTypes.DEFAULT_TYPE
-
 XUAT_USAGE = "Cách dùng: /xuat <tên cơ quan>, ví dụ: /xuat Sở Nội vụ (gửi tệp Excel các nhiệm vụ)."
 VANBAN_USAGE = "Cách dùng: /vanban <số hiệu>, ví dụ: /vanban 25-CT/TW hoặc /vanban 220/KH-UBND"
 GOPY_USAGE = "Cách dùng: /gopy [từ ngày], ví dụ: /gopy 01/06/2025"
-
-
-def _today(context: Context) -> date:
-    return datetime.now(ZoneInfo(context.bot_data["deps"].settings.timezone)).date()
-
-
-def _message(update: Update) -> Message:
-    if update.effective_message is None:
-        raise ValueError("update without a message")
-    return update.effective_message
 
 
 async def _reply_lines(message: Message, text: str) -> None:
@@ -46,7 +34,7 @@ async def _reply_lines(message: Message, text: str) -> None:
 
 async def xuat(update: Update, context: Context) -> None:
     """/xuat <cơ quan>: the agency's tasks (those of /nhiemvu and `planbot tasks`) as an .xlsx."""
-    deps, message = context.bot_data["deps"], _message(update)
+    deps, message = deps_of(context), message_of(update)
     name = " ".join(context.args or []).strip()
     if not name:
         await message.reply_text(esc(XUAT_USAGE))
@@ -59,23 +47,23 @@ async def xuat(update: Update, context: Context) -> None:
         options = "\n".join(f"• /xuat {esc(m.name)}" for m in matches[:8])
         await message.reply_text(f"Có nhiều cơ quan khớp “{esc(name[:100])}”. Ý bạn là:\n{options}")
         return
-    today = _today(context)
+    day = today(deps)
     done = done_item_ids(deps.store.db, message.chat_id)
-    agency, rows = agency_export(deps.kb, today, matches[0].name, done=done)
+    agency, rows = agency_export(deps.kb, day, matches[0].name, done=done)
     if not rows:
         await message.reply_text(f"Không thấy nhiệm vụ nào giao cho <b>{esc(agency)}</b> trong các kế hoạch đã nạp.")
         return
-    title = export_title(agency, today)
+    title = export_title(agency, day)
     data = await asyncio.to_thread(xlsx_bytes, rows, title)
     await message.reply_document(
-        document=InputFile(io.BytesIO(data), filename=file_name(agency, today)),
+        document=InputFile(io.BytesIO(data), filename=file_name(agency, day)),
         caption=f"📊 {esc(title)}: {len(rows)} nhiệm vụ. Cột cuối để đơn vị ghi kết quả thực hiện.",
     )
 
 
 async def vanban(update: Update, context: Context) -> None:
     """/vanban <số hiệu>: the indexed plans implementing that document; what that plan implements."""
-    deps, message = context.bot_data["deps"], _message(update)
+    deps, message = deps_of(context), message_of(update)
     number = " ".join(context.args or []).strip()
     if not number:
         await message.reply_text(esc(VANBAN_USAGE))
@@ -86,9 +74,8 @@ async def vanban(update: Update, context: Context) -> None:
 
 async def gopy(update: Update, context: Context) -> None:
     """/gopy [từ ngày] (admins): 👍/👎 by intent and plan, the questions voted down with answers."""
-    deps, message = context.bot_data["deps"], _message(update)
-    user = update.effective_user
-    if user is None or user.id not in deps.settings.admin_ids:
+    deps, message = deps_of(context), message_of(update)
+    if not is_admin(update, deps):
         await message.reply_text(REFUSAL)
         return
     since = None

@@ -75,11 +75,24 @@ def export_cmd(db, agency, role, plan_id, start, end, today, chat_id, xlsx, csv_
 
 @main.command()
 @db_option
-def run(db) -> None:
+@click.option(
+    "--now",
+    "now",
+    help="YYYY-MM-DD HH:MM (giờ Việt Nam nếu không ghi múi giờ): chạy như thể lúc đó "
+    "(thử nghiệm, chạy thử nhắc việc); đồng hồ chạy tiếp từ thời điểm ấy.",
+)
+def run(db, now) -> None:
     """Start the Telegram bot (polling; webhook when PLANBOT_WEBHOOK_URL is set)."""
     from bot.app import run as run_bot
 
-    run_bot(settings_for(db))
+    settings = settings_for(db)
+    clock = None
+    if now is not None:
+        from reminders.cli import parse_on
+        from reminders.jobs import clock_from
+
+        clock = clock_from(parse_on(now, settings))
+    run_bot(settings, clock=clock)
 
 
 @main.command()

@@ -17,8 +17,15 @@ nhận, xin bỏ qua"). Guaranteed:
   rejected: recorded as failed) or it stays undeliverable for `overdue_grace_days`;
 - no reminder is decided twice (the decision and the record are one transaction);
 - a reminder reaches a chat twice only when the process dies (or the request times out) after
-  Telegram accepted the message and before "sent" was committed: at most one message per chat
-  per crash, since a chat's messages go one at a time.
+  Telegram accepted the message and before "sent" was committed: at most one message per crash,
+  since reminder messages go one at a time (`reminders.pacing`). "Sent" is committed as soon as
+  Telegram's answer is read, with nothing awaited in between (WAL, synchronous=NORMAL: a commit
+  survives a process kill), so that window is the answer's way back plus one small commit.
+  There is no honest way to close it: the Bot API has no idempotency key and no way for a bot to
+  read back the messages it sent.
+
+Reminder sends are paced the way Telegram asks for broadcasts (about 25/s overall, 1/s per
+chat, 20/min per group; `reminders.pacing.Pacer`); answers to users are not.
 
 - `register_reminders(application, settings, store)`: call once from the app builder.
 - `ReminderService.run_chat(bot, chat_id, now)`: one run for one chat (what the job does), with
@@ -34,6 +41,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -44,6 +52,7 @@ from telegram.warnings import PTBDeprecationWarning
 from indexer.settings import Settings
 from indexer.store import Store, transaction
 from reminders import storage
+from reminders.pacing import Pacer
 from reminders.schedule import Digest, Knowledge, OutMessage, Policy, Subscription, due_now, render
 
 log = logging.getLogger(__name__)
@@ -54,6 +63,7 @@ CATCHUP_JOB = "nhacviec:catchup"
 MAX_ATTEMPTS = 4
 RESENT_NOTE = "<i>(Gửi lại sau một lần gián đoạn; nếu đã nhận tin này, xin bỏ qua.)</i>"
 RETRY_LATER = timedelta(minutes=5)
+CHATS_AT_ONCE = 32  # chats a broadcast works on together (their sends still go one at a time)
 GONE = (
     "chat not found",
     "bot was kicked",
@@ -98,12 +108,17 @@ class ReminderService:
     """Reminder state and sending for one application (kept in `bot_data[SERVICE_KEY]`)."""
 
     def __init__(
-        self, settings: Settings, store: Store, clock: Callable[[], datetime] | None = None
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Callable[[], datetime] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.policy = Policy.from_settings(settings)
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(self.policy.tz))
+        self.pacer = pacer or Pacer()
         self._locks: dict[int, asyncio.Lock] = {}
         self._knowledge: tuple[int, Knowledge] | None = None
         storage.ensure_schema(self.db)
@@ -199,9 +214,13 @@ class ReminderService:
         if outgoing.attempts:  # a send was started before a crash or a timeout: it may have arrived
             text = RESENT_NOTE + "\n" + text
         message = OutMessage(text, list(outgoing.buttons), list(outgoing.keys))
-        storage.mark_attempt(self.db, outgoing.id)
         try:
-            sent = await send_with_retry(bot, chat_id, message)
+            async with self.pacer.slot(chat_id):  # the only reminder send in flight
+                storage.mark_attempt(self.db, outgoing.id)
+                sent = await send_with_retry(bot, chat_id, message)
+                # Telegram has it: commit at once, nothing awaited in between (a crash from here
+                # to the commit is the one case that resends this message).
+                storage.mark_sent(self.db, outgoing, now, sent.message_id)
         except ChatMigrated as exc:
             log.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
             storage.move_chat(self.db, chat_id, exc.new_chat_id, now)
@@ -230,7 +249,6 @@ class ReminderService:
                     reminder_job, RETRY_LATER, data=chat_id, name=job_name(chat_id) + ":retry"
                 )
             return "failed"
-        storage.mark_sent(self.db, outgoing, now, sent.message_id)
         result.messages.append(sent.message_id)
         result.keys.extend(outgoing.keys)
         return "sent"
@@ -238,11 +256,17 @@ class ReminderService:
     async def run_all(
         self, bot: Bot, now: datetime | None = None, job_queue: JobQueue | None = None
     ) -> list[RunResult]:
+        """Every active chat at `now` (the start-up catch-up): up to `CHATS_AT_ONCE` chats at a
+        time, so one chat waiting for its per-chat pace does not hold up the others."""
         now = now or self.now()
-        results = []
-        for sub in storage.active_subscriptions(self.db):
-            results.append(await self.run_chat(bot, sub.chat_id, now, job_queue))
-        return results
+        gate = asyncio.Semaphore(CHATS_AT_ONCE)
+
+        async def one(chat_id: int) -> RunResult:
+            async with gate:
+                return await self.run_chat(bot, chat_id, now, job_queue)
+
+        subs = storage.active_subscriptions(self.db)
+        return list(await asyncio.gather(*(one(sub.chat_id) for sub in subs)))
 
     # -- jobs ---------------------------------------------------------------------------------
     def schedule(self, job_queue: JobQueue, sub: Subscription) -> None:
@@ -250,7 +274,7 @@ class ReminderService:
         self.unschedule(job_queue, sub.chat_id)
         if not sub.active:
             return
-        at = sub.time_of_day(self.policy).replace(tzinfo=self.policy.tz)
+        at = self.real_time_of(sub.time_of_day(self.policy))
         job_queue.run_daily(
             reminder_job,
             at,
@@ -261,6 +285,16 @@ class ReminderService:
                 "coalesce": True,
             },
         )
+
+    def real_time_of(self, at: dt_time) -> dt_time:
+        """The wall-clock time of day at which the service's clock reads `at` (the same time
+        unless the clock was chosen, e.g. `planbot run --now`): the job queue runs on real time."""
+        real = datetime.now(self.policy.tz)
+        offset = self.clock() - real
+        if abs(offset) < timedelta(seconds=1):
+            return at.replace(tzinfo=self.policy.tz)
+        wanted = datetime.combine(real.date(), at, tzinfo=self.policy.tz) - offset
+        return wanted.astimezone(self.policy.tz).timetz().replace(microsecond=0)
 
     @staticmethod
     def unschedule(job_queue: JobQueue, chat_id: int) -> None:

@@ -327,6 +327,42 @@ async def test_outbox_resends_only_the_message_caught_between_send_and_mark(emul
     store.close()
 
 
+@pytest.mark.asyncio
+async def test_reminder_sends_go_one_at_a_time_within_telegrams_broadcast_pace():
+    """One send in flight; starts ≥ 1/rate apart overall and ≥ the chat's gap apart in a chat;
+    a chat waiting for its own gap does not hold up the others."""
+    from reminders.pacing import Pacer
+
+    pacer = Pacer(per_second=40, private_gap=0.3, group_gap=0.6)
+    starts: list[tuple[int, float]] = []
+    in_flight = 0
+    most = 0
+
+    async def send(chat_id: int) -> None:
+        nonlocal in_flight, most
+        async with pacer.slot(chat_id):
+            starts.append((chat_id, time.monotonic()))
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.005)  # the request
+            in_flight -= 1
+
+    async def chat(chat_id: int, messages: int) -> None:
+        for _ in range(messages):
+            await send(chat_id)
+
+    t0 = time.monotonic()
+    await asyncio.gather(chat(1, 3), chat(-2, 2), *(chat(c, 1) for c in range(10, 20)))
+    assert most == 1 and len(starts) == 15
+    times = [t for _, t in starts]
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 1 / 40 - 0.002
+    for chat_id, gap in ((1, 0.3), (-2, 0.6)):
+        mine = [t for c, t in starts if c == chat_id]
+        assert min(b - a for a, b in zip(mine, mine[1:], strict=False)) >= gap - 0.002
+    others = [t - t0 for c, t in starts if c >= 10]
+    assert max(others) < 0.3 + 0.1  # not queued behind chat 1's or the group's waits
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. Deferred reminders are sent when promised; "chậm nhất ngày X" includes X
 

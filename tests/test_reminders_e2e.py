@@ -8,8 +8,13 @@ chat's real daily job is run with `Job.run` at the moved time.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,13 +23,15 @@ from indexer.settings import load_settings
 from indexer.store import Store
 from reminders import storage
 from reminders.handlers import handlers
-from reminders.jobs import CATCHUP_JOB, job_name, register_reminders
+from reminders.jobs import CATCHUP_JOB, ReminderService, clock_from, job_name, register_reminders
+from reminders.schedule import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, running_bot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
+pytestmark = pytest.mark.e2e
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -34,6 +41,7 @@ def store(sample_db_copy):
     opened.close()
 
 
+@pytest.mark.asyncio
 async def test_group_subscribes_gets_reminder_only_there_and_done_removes_task(
     emulator: EmulatorServer, app_builder, bot_token, store
 ):
@@ -127,3 +135,89 @@ async def test_group_subscribes_gets_reminder_only_there_and_done_removes_task(
         assert not storage.get_subscription(store.db, group.id).active
         assert not [j for j in app.job_queue.get_jobs_by_name(job_name(group.id)) if not j.removed]
         assert svc.now() == clock["now"]
+
+
+# ---------------------------------------------------------------------------------------------
+# `planbot run --now`: the real command, with a chosen clock
+
+
+def start_planbot_run(emulator: EmulatorServer, token: str, db: Path, cwd: Path, *args: str) -> subprocess.Popen:
+    """`planbot -v run ARGS` in its own process group, against the emulator (no embedding model)."""
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PLANBOT_DB": str(db),
+        "PLANBOT_MODEL": str(cwd / "no-model"),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from planbot.cli import main; main()", "-v", "run", *args],
+        env=env,
+        cwd=cwd,
+        stdout=(cwd / "bot.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.asyncio
+async def test_planbot_run_now_sends_the_digest_due_at_that_moment(
+    emulator: EmulatorServer, bot_token, sample_db_copy, tmp_path
+):
+    """Monday 09/06/2025 08:00: the monthly report (due the 10th) is one day away. Today's real
+    date owes this chat nothing, so only the chosen clock can make the digest come."""
+    user = emulator.private_user(bot_token, first_name="Lan")
+    store = Store(sample_db_copy)
+    storage.save_subscription(
+        store.db, everything(user.chat_id, datetime(2025, 6, 1, tzinfo=TZ)), datetime(2025, 6, 1, tzinfo=TZ)
+    )
+    store.close()
+    bot = start_planbot_run(emulator, bot_token, sample_db_copy, tmp_path, "--now", "2025-06-09 08:00")
+    try:
+        [digest] = await user.chat.wait_for_replies(1, timeout=60)
+    finally:
+        stop(bot)
+    text = digest["text"]
+    assert "Nhắc việc thứ Hai, 09/06/2025" in text
+    assert "Hạn nộp báo cáo: thứ Ba, 10/06/2025" in text and "Báo cáo tháng 5/2025" in text
+    store = Store(sample_db_copy)
+    assert f"{user.chat_id}|m|2025-06-10|d1" in storage.sent_keys(store.db, user.chat_id)
+    store.close()
+
+
+def test_planbot_run_now_refuses_a_moment_it_cannot_read(tmp_path):
+    from click.testing import CliRunner
+
+    from planbot.cli import main
+
+    result = CliRunner().invoke(main, ["run", "--db", str(tmp_path / "x.db"), "--now", "mai 8 giờ"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: Thời điểm không hợp lệ: mai 8 giờ (dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM)."
+    )
+
+
+def test_daily_jobs_follow_a_chosen_clock(tmp_path):
+    """With the clock at 07:59, a chat's 08:00 job is due in one real minute, whatever the hour."""
+    settings = replace(load_settings(env={}, dotenv=False), db_path=tmp_path / "p.db")
+    store = Store(tmp_path / "p.db")
+    real = datetime.now(TZ)
+    chosen = ReminderService(settings, store, clock=clock_from(datetime(2025, 6, 9, 7, 59, tzinfo=TZ)))
+    at = chosen.real_time_of(time(8, 0))
+    target = datetime.combine(real.date(), at.replace(tzinfo=None), tzinfo=TZ)
+    delta = (target - real) % timedelta(days=1)
+    assert timedelta(seconds=55) <= delta <= timedelta(seconds=65)
+    assert ReminderService(settings, store).real_time_of(time(8, 0)) == time(8, 0, tzinfo=TZ)
+    store.close()

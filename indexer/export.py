@@ -2,9 +2,9 @@
 
 The rows are exactly those `planbot tasks` lists for the same filters: both go through
 `KnowledgeBase.tasks`. Each row says where the task comes from (plan, citation), what it is,
-the agency's role, the lead and supporting agencies, the deadline as written and the due day
-we read from it, its status on `today` (Vietnam time, passed in), and leaves a column empty
-for the unit to write its progress in.
+the agency's role, the lead and supporting agencies, the deadline as written and its last day
+(as answers read it), its status on `today` (Vietnam time, passed in), and leaves a column
+empty for the unit to write its progress in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from knowledge.answer import ROLE_LABEL, Result
-from knowledge.deadlines import DONE, STATUS_WORD, status_of
+from knowledge.deadlines import DONE, STATUS_WORD, last_day, status_of
 from knowledge.model import Deadline
 from knowledge.text import words
 
@@ -66,9 +66,9 @@ def task_status(deadline: Deadline | None, today: date, done: bool = False) -> s
 
 
 def due_day(deadline: Deadline | None) -> date | None:
-    """The date a dated deadline names as its bound (None when ongoing, recurring, conditional
-    or unread)."""
-    return deadline.end if deadline is not None and deadline.dated else None
+    """The last day a dated deadline allows, as answers and statuses read it ("Trước 01/7/2025"
+    → 30/06/2025; None when ongoing, recurring, conditional or unread)."""
+    return last_day(deadline) if deadline is not None and deadline.dated else None
 
 
 def export_rows(results: Sequence[Result], today: date, done: Collection[int] = frozenset()) -> list[ExportRow]:

@@ -148,7 +148,7 @@ async def test_question_pages_source_and_feedback(emulator, bot_token, shared_kb
         for citation in ("[IV.4]", "[Phụ lục, TT 5]", "[Phụ lục, TT 6]", "[Phụ lục, TT 12]"):
             assert citation in text
         assert text.index("Chủ trì\n") < text.index("Phối hợp\n")
-        assert "Trước 01/7/2025 (hạn 01/07/2025)" in bold(reply)  # deadlines in bold
+        assert "Trước 01/7/2025 (hạn cuối 30/06/2025)" in bold(reply)  # the last day
         assert reply["_request"]["parse_mode"] == "HTML"
         assert {"Xem nguyên văn 1", "▶", "1/2", "👍", "👎"} <= set(buttons(reply))
 
@@ -380,7 +380,7 @@ async def test_admin_upload_preview_import_and_answers_meanwhile(
         [after] = await other.wait_for_replies(1)
         assert "Sở Ngoại vụ: 3 nội dung" in after["text"]
         assert "Ký kết thỏa thuận hợp tác về tiêm chủng mở rộng" in after["text"]
-        assert "[Phụ lục, TT 1]" in after["text"] and "Trước 30/9/2026 (hạn 30/09/2026)" in bold(
+        assert "[Phụ lục, TT 1]" in after["text"] and "Trước 30/9/2026 (hạn cuối 29/09/2026)" in bold(
             after
         )
         assert "Kế hoạch số 99/KH-UBND" in after["text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import date
 
@@ -10,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from indexer.export import HEADERS, task_status
+from indexer.export import HEADERS, export_rows, task_status, write_csv
+from knowledge.answer import PlanRef, Result, deadline_phrase
+from knowledge.deadlines import parse_deadline
 from knowledge.model import Deadline
 from planbot.cli import main
 from tests.emulator.fixtures import *  # noqa: F403
@@ -66,7 +69,7 @@ def test_status_and_due_date_on_a_given_day(sample_db, tmp_path):
     rows = {r[2]: r for r in load_workbook(out).active.iter_rows(min_row=2, values_only=True)}
     tt6 = rows["Phụ lục, TT 6"]
     assert tt6[7] == "Trước ngày 01/7/2025"
-    assert tt6[8].date() == date(2025, 7, 1)
+    assert tt6[8].date() == date(2025, 6, 30)  # its last day, as answers say
     assert tt6[9] == "sắp đến hạn"
     CliRunner().invoke(main, [*args, "--today", "2025-07-02"], catch_exceptions=False)
     rows = {r[2]: r for r in load_workbook(out).active.iter_rows(min_row=2, values_only=True)}
@@ -100,6 +103,30 @@ def test_status_words():
     assert task_status(Deadline("Tháng 6/2025", "month", date(2025, 6, 1), date(2025, 6, 30)), today) == "sắp đến hạn"
     assert task_status(Deadline("Năm 2026", "year", date(2026, 1, 1), date(2026, 12, 31)), today) == "còn hạn"
     assert task_status(Deadline("Năm 2024", "year", date(2024, 1, 1), date(2024, 12, 31)), today, done=True) == "đã xong"
+
+
+@pytest.mark.parametrize(
+    ("wording", "due"),
+    [
+        ("Trước ngày 01/7/2025", date(2025, 6, 30)),  # an exclusive bound: the day before
+        ("chậm nhất ngày 15/7/2025", date(2025, 7, 15)),
+        ("Đến hết ngày 15/7/2025", date(2025, 7, 15)),
+        ("Tháng 6/2025", date(2025, 6, 30)),
+        ("Quý III/2025", date(2025, 9, 30)),
+        ("Trước năm 2030", date(2029, 12, 31)),
+        ("Hằng năm", None),
+    ],
+)
+def test_due_column_is_the_last_day_answers_state(wording, due):
+    deadline = parse_deadline(wording)
+    task = Result(PlanRef(1, "Kế hoạch thử", "1/KH", "UBND", None, "a.txt"), "task", "TT 1", "Làm A", deadline=deadline)
+    [row] = export_rows([task], date(2025, 6, 1))
+    assert row.due == due and row.deadline == wording
+    if due is not None:  # the day the chat answer names
+        assert f"{due:%d/%m/%Y})" in deadline_phrase(deadline)
+    out = io.StringIO()
+    write_csv([row], out)
+    assert list(csv.reader(io.StringIO(out.getvalue())))[1][8] == (f"{due:%d/%m/%Y}" if due else "")
 
 
 # -- /xuat through the bot ------------------------------------------------------------------------

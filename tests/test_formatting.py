@@ -20,6 +20,7 @@ from bot.formatting import (
     Listing,
     answer_listing,
     choice_keyboard,
+    deadline_html,
     duties_listing,
     esc_clip,
     group_by_status,
@@ -47,6 +48,7 @@ from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
 from indexer.store import Store
 from knowledge.answer import PlanRef, Result
+from knowledge.deadlines import parse_deadline
 from knowledge.model import Deadline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +112,7 @@ def test_everything_from_documents_is_escaped() -> None:
     assert "Sở &lt;i&gt;Nội vụ&lt;/i&gt;" in page.text and "A &amp; B" in page.text
     assert "1/&lt;KH&gt;" in page.text
     assert tags(page.text) <= ALLOWED_TAGS and balanced(page.text)
-    assert "<b>Trước &lt;01/7/2025&gt; (hạn 01/07/2025)</b>" in page.text  # deadline in bold
+    assert "<b>Trước &lt;01/7/2025&gt; (hạn cuối 30/06/2025)</b>" in page.text  # deadline in bold
     assert to_plain(page.text).count("<script>") == 1  # and readable again as plain text
 
 
@@ -137,7 +139,7 @@ def test_agency_answer_lists_the_right_tasks_with_citations(plans_kb: KnowledgeB
     for citation in ("IV.4", "Phụ lục, TT 5", "Phụ lục, TT 6", "Phụ lục, TT 12", "Phụ lục, TT 13"):
         assert f"[<i>{citation}</i>]" in text
     assert text.index("<u>Chủ trì</u>") < text.index("<u>Phối hợp</u>")
-    assert "<b>Trước 01/7/2025 (hạn 01/07/2025)</b>" in text
+    assert "<b>Trước 01/7/2025 (hạn cuối 30/06/2025)</b>" in text
     assert "📄 <b>" in text  # grouped under the plan it comes from
 
 
@@ -267,6 +269,41 @@ def test_status_relative_to_a_fixed_today() -> None:
     assert status_of(Deadline("Từ năm 2026", "from", date(2026, 1, 1)), TODAY) == ONGOING
     assert status_of(Deadline("Theo lộ trình", "conditional"), TODAY) == UNDATED
     assert status_of(None, TODAY) == UNDATED
+
+
+@pytest.mark.parametrize(
+    ("wording", "shown"),
+    [
+        ("Trước ngày 01/7/2025", "Trước ngày 01/7/2025 (hạn cuối 30/06/2025)"),
+        ("chậm nhất ngày 15/7/2025", "chậm nhất ngày 15/7/2025 (hạn cuối 15/07/2025)"),
+        ("Đến hết ngày 15/7/2025", "Đến hết ngày 15/7/2025 (hạn cuối 15/07/2025)"),
+        ("Ngày 15/7/2025", "Ngày 15/7/2025 (ngày 15/07/2025)"),
+        ("Tháng 6/2025", "Tháng 6/2025 (01/06/2025 – 30/06/2025)"),
+        ("Trước tháng 6/2025", "Trước tháng 6/2025 (hạn cuối 31/05/2025)"),
+        ("Quý III/2025", "Quý III/2025 (01/07/2025 – 30/09/2025)"),
+        ("Trước quý III/2025", "Trước quý III/2025 (hạn cuối 30/06/2025)"),
+        ("Năm 2025", "Năm 2025 (01/01/2025 – 31/12/2025)"),
+        ("Trước năm 2030", "Trước năm 2030 (hạn cuối 31/12/2029)"),
+        ("Hằng năm", "Hằng năm"),
+        ("Thường xuyên", "Thường xuyên"),
+    ],
+)
+def test_deadline_states_the_wording_and_its_last_day(wording: str, shown: str) -> None:
+    deadline = parse_deadline(wording)
+    assert deadline is not None
+    assert deadline_html(deadline) == f"<b>{shown}</b>"
+
+
+@pytest.mark.parametrize(
+    "wording", ["Trước 01/7/2025", "chậm nhất ngày 30/6/2025", "đến hết ngày 30/6/2025"]
+)
+def test_the_last_day_shown_is_the_last_day_not_overdue(wording: str) -> None:
+    """What the answer says agrees with /nhiemvu's groups and the reminders."""
+    deadline = parse_deadline(wording)
+    assert deadline is not None
+    assert "(hạn cuối 30/06/2025)" in deadline_html(deadline)
+    assert status_of(deadline, date(2025, 6, 30)) == SOON
+    assert status_of(deadline, date(2025, 7, 1)) == OVERDUE
 
 
 def test_duties_grouped_by_status(plans_kb: KnowledgeBase) -> None:

@@ -37,6 +37,53 @@ def test_migrations_are_numbered_and_run_once(store, tmp_path):
     assert [r[0] for r in again.db.execute("SELECT name FROM _migrations ORDER BY name")] == names
 
 
+def schema(db) -> list[tuple[str, str]]:
+    return db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
+    """A database last opened by an older planbot (migrations m001–m005 only, a plan stored
+    twice under NFD and NFC names) is brought up to date when the store opens it: the same schema
+    as a new database, the NFD copy dropped with its rows, the other NFD name normalised."""
+    import unicodedata
+
+    from indexer.store import MIGRATIONS, connect, transaction
+
+    old = connect(tmp_path / "old.db")
+    old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for migration in MIGRATIONS[:5]:
+        with transaction(old):
+            migration(old)
+            old.execute("INSERT INTO _migrations VALUES (?, '2025-01-01T00:00:00+00:00')", [migration.__name__])
+    nfd = unicodedata.normalize("NFD", "Kế hoạch.txt")
+    for plan_id, file in enumerate([nfd, unicodedata.normalize("NFC", nfd), unicodedata.normalize("NFD", "Đề án.txt")], 1):
+        old.execute("INSERT INTO plans (id, file, content_hash, parser_version) VALUES (?, ?, 'h', '6')", [plan_id, file])
+        old.execute("INSERT INTO items (plan_id, kind, text, search_text, content_hash) VALUES (?, 'task', 't', 's', 'c')", [plan_id])
+    old.conn.commit()
+    old.conn.close()
+
+    migrated, fresh = Store(tmp_path / "old.db"), Store(tmp_path / "new.db")
+    names = [m.__name__ for m in MIGRATIONS]
+    assert [r[0] for r in migrated.db.execute("SELECT name FROM _migrations ORDER BY rowid")] == names
+    assert schema(migrated.db) == schema(fresh.db)
+    assert migrated.db.execute("SELECT id, file FROM plans ORDER BY id").fetchall() == [(2, "Kế hoạch.txt"), (3, "Đề án.txt")]
+    assert [r[0] for r in migrated.db.execute("SELECT plan_id FROM items ORDER BY plan_id")] == [2, 3]
+    assert migrated.data_version() == 0 and migrated.registry().entry("Sở Y tế") is not None
+    assert [r.status for r in index_paths(migrated, [SAMPLES])] == ["indexed"] * 5
+    migrated.close()
+    fresh.close()
+
+
+def test_the_store_s_parts_are_still_imported_from_indexer_store():
+    """Other packages, benchmarks and probes import these names from `indexer.store`."""
+    import indexer.store as store_module
+
+    for name in ("Store", "IndexReport", "transaction", "migrate", "connect", "open_db", "file_hash",
+                 "content_hash", "lexical_terms", "search_text_for_task", "search_text_for_clause",
+                 "PARSER_VERSION", "LOADER_VERSION", "MIGRATIONS"):
+        assert hasattr(store_module, name), name
+
+
 def test_reindexing_unchanged_corpus_is_idempotent_and_fast(store):
     first = index_paths(store, [SAMPLES])
     assert [r.status for r in first] == ["indexed"] * 5

@@ -1,0 +1,218 @@
+"""Reading the store: the queries search, answering, reminders and the bot run on the index.
+
+`StoreQueries` is mixed into `indexer.store.Store`; every method reads through `self.db`, this
+thread's connection, so calls made inside `Store.reading()` see one snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import numpy as np
+import sqlite_utils
+
+from knowledge.model import Deadline
+from knowledge.text import words
+
+# A deadline's last day in SQL: the day before an exclusive bound ("Trước 01/7/2025"), as
+# knowledge.deadlines.last_day.
+_LAST_DAY = "date(d.end, CASE WHEN d.before AND d.kind IN ('date', 'month', 'quarter') THEN '-1 day' ELSE '+0 day' END)"
+
+
+class StoreQueries:
+    """The read queries of `Store` (which supplies `db`)."""
+
+    db: sqlite_utils.Database
+
+    def plans(self) -> list[dict]:
+        rows = []
+        for row in self.db.query("SELECT id, file, title, number, issuer, date, year, valid_until, place, implements, summary, indexed_at FROM plans ORDER BY id"):
+            row["implements"] = json.loads(row["implements"] or "[]")
+            row["summary"] = json.loads(row["summary"] or "{}")
+            rows.append(row)
+        return rows
+
+    def items(self, ids: Iterable[int]) -> dict[int, dict]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = {
+            r["id"]: r
+            for r in self.db.query(
+                f"""SELECT i.*, d.text AS d_text, d.kind AS d_kind, d.start AS d_start, d.end AS d_end,
+                    d.recurrence AS d_recurrence, d.before AS d_before
+                    FROM items i LEFT JOIN deadlines d ON d.id = i.deadline_id WHERE i.id IN ({marks})""",
+                ids,
+            )
+        }
+        for row in self.db.query(
+            f"SELECT item_id, agency, role, collective FROM assignments WHERE item_id IN ({marks}) ORDER BY rowid", ids
+        ):
+            item = rows.get(row["item_id"])
+            if item is not None:
+                item.setdefault("assignments", []).append(row)
+        for item in rows.values():
+            item.setdefault("assignments", [])
+            item["deadline"] = (
+                Deadline.from_dict(
+                    {
+                        "text": item["d_text"],
+                        "kind": item["d_kind"],
+                        "start": item["d_start"],
+                        "end": item["d_end"],
+                        "recurrence": item["d_recurrence"],
+                        "before": item["d_before"],
+                    }
+                )
+                if item["d_text"]
+                else None
+            )
+        return rows
+
+    def plan_refs(self) -> dict[int, dict]:
+        return {
+            r["id"]: r
+            for r in self.db.query("SELECT id, title, number, issuer, date, year, file FROM plans")
+        }
+
+    def assignment_item_ids(self, agency: str, role: str | None = None) -> list[tuple[int, str]]:
+        key = " ".join(words(agency))
+        sql = "SELECT item_id, role FROM assignments WHERE agency_key = ?"
+        params: list = [key]
+        if role:
+            sql += " AND role = ?"
+            params.append(role)
+        return [(r[0], r[1]) for r in self.db.execute(sql, params).fetchall()]
+
+    def dated_item_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL").fetchall()]
+
+    def due_item_ids(
+        self,
+        start: str | None,
+        end: str | None,
+        contained: bool = False,
+        agency: str | None = None,
+        plan_first: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[int], int]:
+        """Items whose dated deadline's LAST day ("Trước 01/7/2025" → 30/6/2025, as
+        `knowledge.deadlines.last_day`) lies in [start, end] (ISO dates), ordered; and their count."""
+        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
+        params: list = []
+        if end:
+            where.append(f"{_LAST_DAY} <= ?")
+            params.append(end)
+        if start:
+            where.append(f"{_LAST_DAY} >= ?")
+            params.append(start)
+            if contained:
+                where.append("(d.start IS NULL OR d.start >= ?)")
+                params.append(start)
+        if agency:
+            where.append(
+                "i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))"
+            )
+            params.append(" ".join(words(agency)))
+        sql_where = " AND ".join(where)
+        base = f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {sql_where}"
+        total = int(self.db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+        # The hinted plan first, then rows of task tables; deadlines lying wholly inside the period
+        # ("Quý IV năm 2025") before those merely ending in it ("Năm 2025"); then by date.
+        order = (
+            "(i.plan_id = ?) DESC, (i.kind = 'task') DESC, (d.start IS NULL OR d.start >= ?) DESC, "
+            f"{_LAST_DAY} {'DESC' if descending else 'ASC'}, i.id"
+        )
+        sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
+        rows = self.db.execute(
+            sql, [*params, plan_first or -1, start or "0000-00-00", *([limit] if limit else [])]
+        ).fetchall()
+        return [r[0] for r in rows], total
+
+    def reporting_rules(
+        self,
+        agencies: list[str] | None = None,
+        plan_id: int | None = None,
+        plan_first: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Reporting rules (filtered by reporter/recipient, plan); with `limit`, the hinted plan's
+        and the most specific rules (a due day, a recurrence) first."""
+        where, params = [], []
+        if agencies:
+            marks = ",".join("?" * len(agencies))
+            where.append(
+                f"(EXISTS (SELECT 1 FROM json_each(r.reporters) WHERE value IN ({marks}))"
+                f" OR EXISTS (SELECT 1 FROM json_each(r.recipients) WHERE value IN ({marks})))"
+            )
+            params += [*agencies, *agencies]
+        if plan_id is not None:
+            where.append("r.plan_id = ?")
+            params.append(plan_id)
+        rows = []
+        for r in self.db.query(
+            """SELECT r.*, d.text AS d_text, d.kind AS d_kind, d.recurrence AS d_recurrence
+               FROM reporting_rules r LEFT JOIN deadlines d ON d.id = r.deadline_id"""
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + (
+                " ORDER BY (r.plan_id = ?) DESC, (r.due_day IS NULL), (d.recurrence IS NULL), r.plan_id, r.id LIMIT ?"
+                if limit
+                else " ORDER BY r.plan_id, r.id"
+            ),
+            [*params, plan_first or -1, limit] if limit else params,
+        ):
+            for key in ("reporters", "recipients", "periods"):
+                r[key] = json.loads(r[key] or "[]")
+            rows.append(r)
+        return rows
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many items contain each term (FTS5 vocabulary)."""
+        if not terms:
+            return {}
+        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.items_vocab USING fts5vocab(main, items_fts, 'row')")
+        marks = ",".join("?" * len(terms))
+        rows = self.db.execute(f"SELECT term, doc FROM temp.items_vocab WHERE term IN ({marks})", terms).fetchall()
+        found = {t: 0 for t in terms}
+        found.update({r[0]: r[1] for r in rows})
+        return found
+
+    def item_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def lexical(self, query_terms: list[str], limit: int = 50) -> list[tuple[int, float]]:
+        """BM25 over folded syllables + bigrams (FTS5). Returns (item id, score ≥ 0)."""
+        terms = [t for t in dict.fromkeys(query_terms) if t]
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        rows = self.db.execute(
+            "SELECT rowid, bm25(items_fts) FROM items_fts WHERE items_fts MATCH ? ORDER BY bm25(items_fts) LIMIT ?",
+            [match, limit],
+        ).fetchall()
+        return [(r[0], -r[1]) for r in rows]
+
+    def lexical_bodies(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r[0]: r[1] for r in self.db.execute(f"SELECT rowid, body FROM items_fts WHERE rowid IN ({marks})", ids).fetchall()}
+
+    def vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, matrix) of every item's embedding for `model`."""
+        rows = self.db.execute(
+            "SELECT i.id, e.vector FROM items i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ?",
+            [model],
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        matrix = np.vstack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+        return ids, matrix
+
+    def data_version(self) -> int:
+        """Changes whenever a plan is added, replaced or deleted (by any connection)."""
+        return int(self.db.execute("SELECT generation FROM index_state").fetchone()[0])

@@ -1,0 +1,252 @@
+"""Writing a plan into the store: the texts each row is searched by, their vectors (computed
+before the transaction), and the replacement of a plan's rows in one transaction.
+
+Readers on other connections see the old plan or the new one, never half (WAL + one
+`transaction`); `index_state.generation` is bumped in the same commit so they refresh caches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import sqlite_utils
+
+from indexer.lazy_model import resolve
+from indexer.store_db import transaction
+from knowledge.model import Deadline, Plan
+from knowledge.text import nfc, words
+
+PARSER_VERSION = "7"
+# Bumped when the loaders read a file differently: its stored plan is then rebuilt.
+LOADER_VERSION = "2"
+
+
+@dataclass
+class IndexReport:
+    file: str
+    status: str  # "indexed" | "unchanged" | "failed"
+    plan_id: int | None = None
+    summary: dict = field(default_factory=dict)
+    error: str = ""
+    embedded: int = 0
+    seconds: float = 0.0
+
+
+def lexical_terms(text: str) -> list[str]:
+    """Folded syllables plus syllable bigrams ("so_noi", "noi_vu"): what BM25 indexes."""
+    tokens = [t.replace("&", "_") for t in words(text)]
+    bigrams = [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return tokens + bigrams
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_hash(data: bytes) -> str:
+    """Identity of a plan file's content: its raw bytes (hashed before anything is loaded, so an
+    unchanged scanned PDF is not read by OCR again) and the loader version."""
+    return hashlib.sha256(f"loader {LOADER_VERSION}\n".encode() + data).hexdigest()
+
+
+def search_text_for_task(plan: Plan, task) -> str:
+    parts = [
+        f"{task.citation}. Nội dung nhiệm vụ: {task.text}",
+        f"Cơ quan chủ trì: {task.lead_text}" if task.lead_text else "",
+        f"Cơ quan phối hợp: {task.support_text}" if task.support_text else "",
+        f"Thời gian hoàn thành: {task.deadline.text}" if task.deadline else "",
+        f"Ghi chú: {task.note}" if task.note else "",
+    ]
+    parts += [f"{k}: {v}" for k, v in task.extra.items()]
+    return ". ".join(p for p in parts if p)
+
+
+def lexical_body_for_task(task) -> str:
+    """What BM25 sees for a row: its words, without column labels (they match every row)."""
+    parts = [task.text, task.lead_text, task.support_text, task.deadline.text if task.deadline else "", task.note]
+    parts += list(task.extra.values())
+    return " ".join(p for p in parts if p)
+
+
+def search_text_for_clause(clause) -> str:
+    return f"{clause.heading}: {clause.text}" if clause.heading else clause.text
+
+
+def plan_docs(plan: Plan) -> list[tuple[str, object, str]]:
+    """(kind, task or clause, search text) of every row a plan stores, tasks first."""
+    docs: list[tuple[str, object, str]] = []
+    for task in plan.tasks:
+        docs.append(("task", task, search_text_for_task(plan, task)))
+    for clause in plan.clauses:
+        docs.append(("clause", clause, search_text_for_clause(clause)))
+    return docs
+
+
+def plan_row(db: sqlite_utils.Database, file: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM plans WHERE file = ?", [nfc(file)]))
+    return rows[0] if rows else None
+
+
+def delete_plan_rows(db: sqlite_utils.Database, plan_id: int) -> None:
+    """Every row of a plan but its `plans` row."""
+    ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
+    db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+    for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
+        db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+
+
+def embed_missing(db: sqlite_utils.Database, plan: Plan, embedder) -> int:
+    """Store the vectors of the plan's texts that have none for this model yet; how many."""
+    texts = {content_hash(t): t for _, _, t in plan_docs(plan)}
+    have = {
+        row[0]
+        for row in db.execute(
+            f"SELECT content_hash FROM embeddings WHERE model = ? AND content_hash IN ({','.join('?' * len(texts))})",
+            [embedder.name, *texts],
+        ).fetchall()
+    } if texts else set()
+    missing = [(h, t) for h, t in texts.items() if h not in have]
+    if not missing:
+        return 0  # a lazy model stays unloaded when every text already has its vector
+    model = resolve(embedder)
+    if model is None:  # the model failed to load: lexical search only
+        return 0
+    vectors = model.encode_documents([t for _, t in missing])
+    with db.conn:
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)",
+            [(h, embedder.name, np.asarray(v, dtype="<f4").tobytes()) for (h, _), v in zip(missing, vectors, strict=True)],
+        )
+    return len(missing)
+
+
+def replace_plan(
+    db: sqlite_utils.Database, file: str, text: str, plan: Plan, digest: str, source: str | None, summary: dict
+) -> int:
+    """Replace the plan stored under `file` (or add it) in one transaction; its id (kept on replace)."""
+    meta = plan.meta
+    old = plan_row(db, file)
+    with transaction(db):  # one transaction: readers see the old plan or the new one, never half
+        db.execute("UPDATE index_state SET generation = generation + 1")
+        if old:
+            plan_id = old["id"]
+            delete_plan_rows(db, plan_id)
+        else:
+            plan_id = None
+        values = {
+            "file": file,
+            "content_hash": digest,
+            "parser_version": PARSER_VERSION,
+            "source": source,
+            "title": meta.title,
+            "number": meta.number,
+            "issuer": meta.issuer,
+            "date": meta.date.isoformat() if meta.date else None,
+            "year": meta.year,
+            "valid_until": meta.valid_until,
+            "place": meta.place,
+            "implements": json.dumps(meta.implements, ensure_ascii=False),
+            "summary": json.dumps(summary, ensure_ascii=False),
+            "text": text,
+            "indexed_at": datetime.now(UTC).isoformat(),
+        }
+        if plan_id is None:
+            cur = db.execute(
+                f"INSERT INTO plans ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                list(values.values()),
+            )
+            plan_id = cur.lastrowid
+        else:
+            db.execute(
+                f"UPDATE plans SET {', '.join(k + ' = ?' for k in values)} WHERE id = ?",
+                [*values.values(), plan_id],
+            )
+        db.conn.executemany(
+            "INSERT INTO sections (plan_id, path, label, title, level, parent) VALUES (?, ?, ?, ?, ?, ?)",
+            [(plan_id, s.path, s.label, s.title, s.level, s.parent) for s in plan.sections],
+        )
+        clause_item: dict[int, int] = {}
+        for kind, obj, search_text in plan_docs(plan):
+            deadline_id = insert_deadline(db, plan_id, obj.deadline)  # type: ignore[attr-defined]
+            if kind == "task":
+                row = (
+                    plan_id, "task", obj.ordinal, obj.table, obj.citation, obj.group or "", obj.text,  # type: ignore[attr-defined]
+                    obj.lead_text, obj.support_text, obj.note, json.dumps(obj.extra, ensure_ascii=False),  # type: ignore[attr-defined]
+                    deadline_id, 0, search_text, content_hash(search_text),
+                )
+                assignments = [(a, "lead") for a in obj.lead] + [(a, "support") for a in obj.support]  # type: ignore[attr-defined]
+            else:
+                row = (
+                    plan_id, "clause", obj.ordinal, obj.section, obj.citation, obj.heading, obj.text,  # type: ignore[attr-defined]
+                    "", "", "", "{}", deadline_id, int(obj.in_implementation),  # type: ignore[attr-defined]
+                    search_text, content_hash(search_text),
+                )
+                assignments = [(a.agency, a.role) for a in obj.assignments]  # type: ignore[attr-defined]
+            cur = db.execute(
+                """INSERT INTO items (plan_id, kind, ordinal, section, citation, heading, text, lead_text,
+                   support_text, note, extra, deadline_id, in_implementation, search_text, content_hash)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                row,
+            )
+            item_id = cur.lastrowid
+            if kind == "clause":
+                clause_item[obj.ordinal] = item_id  # type: ignore[attr-defined]
+            body = lexical_body_for_task(obj) if kind == "task" else search_text
+            db.execute(
+                "INSERT INTO items_fts (rowid, body) VALUES (?, ?)",
+                [item_id, " ".join(lexical_terms(body))],
+            )
+            seen = set()
+            for ref, role in assignments:
+                if (ref.name, role) in seen:
+                    continue
+                seen.add((ref.name, role))
+                db.execute(
+                    """INSERT INTO assignments (plan_id, item_id, agency, agency_raw, agency_key, role, collective)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    [plan_id, item_id, ref.name, ref.raw, " ".join(words(ref.name)), role, int(ref.collective)],
+                )
+                db.execute(
+                    "INSERT OR IGNORE INTO agencies (name, collective, source) VALUES (?, ?, 'plan')",
+                    [ref.name, int(ref.collective)],
+                )
+        for rule in plan.reporting_rules:
+            db.execute(
+                """INSERT INTO reporting_rules (plan_id, item_id, section, text, reporters, recipients,
+                   frequency, periods, due_day, deadline_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    plan_id,
+                    clause_item.get(rule.clause_ordinal),
+                    rule.section,
+                    rule.text,
+                    json.dumps([r.name for r in rule.reporters], ensure_ascii=False),
+                    json.dumps([r.name for r in rule.recipients], ensure_ascii=False),
+                    rule.frequency,
+                    json.dumps(rule.periods),
+                    rule.due_day,
+                    insert_deadline(db, plan_id, rule.deadline),
+                ],
+            )
+    return int(plan_id)
+
+
+def insert_deadline(db: sqlite_utils.Database, plan_id: int, deadline: Deadline | None) -> int | None:
+    if deadline is None:
+        return None
+    cur = db.execute(
+        "INSERT INTO deadlines (plan_id, text, kind, start, end, recurrence, before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            plan_id,
+            deadline.text,
+            deadline.kind,
+            deadline.start.isoformat() if deadline.start else None,
+            deadline.end.isoformat() if deadline.end else None,
+            deadline.recurrence,
+            int(deadline.before),
+        ],
+    )
+    return cur.lastrowid

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.html_text import esc, esc_clip
-from knowledge.answer import ROLE_LABEL, Answer, PlanRef, Result, deadline_phrase
+from knowledge.answer import ROLE_LABEL, Answer, PlanRef, Result, deadline_phrase, group_by_plan
 from knowledge.deadlines import (
     DONE,
     ONGOING_STATUS,
@@ -158,14 +158,6 @@ def _blocks(entries: Iterable[tuple[tuple[str, ...], Result]]) -> tuple[Block, .
     )
 
 
-def _by_plan(results: Iterable[Result]) -> list[tuple[PlanRef, list[Result]]]:
-    """Stable grouping by plan, in order of first appearance (like knowledge.answer)."""
-    groups: dict[int, tuple[PlanRef, list[Result]]] = {}
-    for r in results:
-        groups.setdefault(r.plan.id, (r.plan, []))[1].append(r)
-    return list(groups.values())
-
-
 # ------------------------------------------------------------------------------------------
 # Listings
 
@@ -175,7 +167,7 @@ def results_listing(
 ) -> Listing:
     """Items grouped by plan (and by the asked agency's role when `by_role`). `header` is HTML."""
     entries: list[tuple[tuple[str, ...], Result]] = []
-    for plan, items in _by_plan(results):
+    for plan, items in group_by_plan(list(results)):
         if by_role:
             items = sorted(items, key=lambda r: _ROLE_ORDER.get(r.role or "", 3))
         for r in items:
@@ -225,7 +217,7 @@ def duties_listing(
     )
     entries: list[tuple[tuple[str, ...], Result]] = []
     for status, items in by_status.items():
-        for plan, plan_items in _by_plan(items):
+        for plan, plan_items in group_by_plan(items):
             for r in sorted(plan_items, key=lambda r: _ROLE_ORDER.get(r.role or "", 3)):
                 groups = (status_heading(status, len(items)), plan_heading(plan))
                 if r.role:

@@ -109,6 +109,9 @@ def time_run(code: Path, env: dict[str, str], timeout: float = 60.0) -> float:
     return seconds if polled else float("nan")
 
 
+CASE_NAMES = ("ask structured", "tasks --agency", "ask dense", "index unchanged", "index --no-embed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, type=Path)
@@ -116,6 +119,7 @@ def main() -> None:
     parser.add_argument("--code", type=Path, action="append", help="project checkout(s) to compare")
     parser.add_argument("--plans", type=Path, default=ROOT / "sample_plans")
     parser.add_argument("--no-run", action="store_true", help="skip `planbot run`")
+    parser.add_argument("--only", action="append", help="time only these commands (e.g. 'ask dense')")
     opts = parser.parse_args()
     codes = [c.resolve() for c in opts.code or [ROOT]]
     db, plans = str(opts.db.resolve()), str(opts.plans.resolve())
@@ -128,6 +132,8 @@ def main() -> None:
         "index unchanged": ["index", "--db", db, plans],
         "index --no-embed": ["index", "--db", db, "--no-embed", plans],
     }
+    if opts.only:
+        cases = {name: args for name, args in cases.items() if name in opts.only}
     seen: dict[tuple[str, str], list[tuple[float, float, bool, int]]] = {}
     runs: dict[str, list[float]] = {}
     for _ in range(opts.runs):
@@ -144,8 +150,11 @@ def main() -> None:
             f"{'yes' if any(r[2] for r in rows) else 'no':>6} {max(r[3] for r in rows):5d}   "
             + " ".join(f"{s:.2f}" for s in secs)
         )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for code in codes:
         med = {name: statistics.median(r[0] for r in seen[(code.name, name)]) for name in cases}
+        if len(med) < len(CASE_NAMES):
+            continue
         print(
             f"{code.name}: ask structured / tasks = {med['ask structured'] / med['tasks --agency']:.1f}×; "
             f"index unchanged / --no-embed = {med['index unchanged'] / med['index --no-embed']:.1f}×"

@@ -23,6 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from indexer.convert_e5 import file_sha256
+from indexer.onnx_fast import (
+    BODY_FILE,
+    BODY_INPUT,
+    TABLE_FILE,
+    PieceTokenizer,
+    derive_fast,
+    fast_ready,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +84,7 @@ def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
     target = onnx_path(model_dir)
     if target.is_file() and target.stat().st_size > 0 and not force:
         logger.info("ONNX model already at %s; skipping", target)
+        derive_fast(target.parent, target, model_dir / "tokenizer.json")
         return target
 
     import torch
@@ -134,8 +143,35 @@ def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
         "export_version": EXPORT_VERSION,
     }
     (target.parent / MARKER_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+    derive_fast(target.parent, target, model_dir / "tokenizer.json")
     logger.info("exported int8 ONNX model %s in %.1f s", target, time.perf_counter() - started)
     return target
+
+
+def _fast_files(folder: Path, onnx_file: Path, tokenizer_file: Path) -> bool:
+    """The fast-start files (`indexer.onnx_fast`) are there, made now if the folder allows."""
+    if fast_ready(folder, onnx_file, tokenizer_file):
+        return True
+    try:
+        derive_fast(folder, onnx_file, tokenizer_file)
+        return True
+    except Exception as exc:  # a read-only folder, an unexpected graph: the full path works
+        logger.info("ONNX fast-start files not made in %s (%s); loading the full model", folder, exc)
+        return False
+
+
+class _FullTokenizer:
+    """tokenizer.json through `tokenizers`, whole (250k-piece trie)."""
+
+    def __init__(self, path: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._tokenizer.enable_truncation(max_length=MAX_LENGTH)
+        self._tokenizer.no_padding()
+
+    def encode(self, text: str) -> list[int]:
+        return self._tokenizer.encode(text).ids
 
 
 def default_onnx_threads() -> int:
@@ -160,9 +196,9 @@ class OnnxEmbedder:
         num_threads: int | None = None,
         query_prefix: str = QUERY_PREFIX,
         passage_prefix: str = PASSAGE_PREFIX,
+        fast: bool = True,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         model_dir = Path(model_dir).expanduser().resolve()
         path = onnx_path(model_dir)
@@ -172,13 +208,20 @@ class OnnxEmbedder:
         options.intra_op_num_threads = num_threads or default_onnx_threads()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        tokenizer_file = model_dir / "tokenizer.json"
+        self._table = None
+        self.fast = fast and _fast_files(path.parent, path, tokenizer_file)
+        if self.fast:  # same ids and vectors, without the full trie and embedding table
+            self._tokenizer = PieceTokenizer(path.parent, tokenizer_file, MAX_LENGTH)
+            self._table = np.load(path.parent / TABLE_FILE, mmap_mode="r")
+            model_file = path.parent / BODY_FILE
+        else:
+            self._tokenizer = _FullTokenizer(tokenizer_file)
+            model_file = path
         self._session = ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=MAX_LENGTH)
-        self._tokenizer.no_padding()
         self.name = onnx_model_name(base_name, model_dir)
         self.batch_size = batch_size
         self.query_prefix = query_prefix
@@ -187,8 +230,12 @@ class OnnxEmbedder:
         self.dim = int(self._encode(["dim"], "").shape[1])
 
     def _one(self, text: str) -> np.ndarray:
-        ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        ids = np.asarray([self._tokenizer.encode(text)], dtype=np.int64)
+        feed = {"attention_mask": np.ones_like(ids)}
+        if "input_ids" in self._inputs:
+            feed["input_ids"] = ids
+        if self._table is not None:
+            feed[BODY_INPUT] = np.asarray(self._table[ids])
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
         pooled = self._session.run(None, feed)[0][0].mean(axis=0)

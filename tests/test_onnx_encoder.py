@@ -124,3 +124,63 @@ print(json.dumps({{"torch": "torch" in sys.modules,
     assert "+onnx-qint8@" in result["name"]
     assert not result["torch"] and not result["transformers"]
     assert not result["sentence_transformers"]
+
+
+def _tokenizer_texts() -> list[str]:
+    """Plan lines, and text that strains a tokenizer: other scripts, emoji, decomposed
+    diacritics, added tokens, compatibility forms, long runs that are truncated."""
+    import unicodedata
+
+    texts = _sentences(limit=150)
+    texts += [unicodedata.normalize("NFD", t) for t in texts[:20]]
+    texts += ["", " ", "a", "中文 Sở Nội vụ", "Sở 😀 Y tế", "x<mask>y <s> a", "\t tab\ttext \n"]
+    texts += ["ﬁ Ｆｕｌｌ width", "A" * 3000, "đ" * 700, "Ğüçß áé Привет", "  Ủy  ban  "]
+    return texts
+
+
+@needs_onnx
+def test_piece_tokenizer_gives_the_full_tokenizers_ids() -> None:
+    """The fast-start tokenizer (a Unigram of the text's own pieces) equals tokenizer.json."""
+    from tokenizers import Tokenizer
+
+    from indexer.onnx_encoder import _fast_files
+    from indexer.onnx_fast import PieceTokenizer
+
+    folder, tokenizer_file = onnx_path(MODEL).parent, MODEL / "tokenizer.json"
+    if not _fast_files(folder, onnx_path(MODEL), tokenizer_file):
+        pytest.skip("fast-start files cannot be made in the model folder")
+    fast = PieceTokenizer(folder, tokenizer_file, 512)
+    full = Tokenizer.from_file(str(tokenizer_file))
+    full.enable_truncation(max_length=512)
+    for text in _tokenizer_texts():
+        for prefix in ("query: ", "passage: ", ""):
+            assert fast.encode(prefix + text) == full.encode(prefix + text).ids, repr(text[:60])
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_fast_start_encoder_gives_the_same_vectors(tmp_path: Path) -> None:
+    """Embedding table cut out of the graph and memory-mapped: bit-identical vectors."""
+    import shutil
+
+    from indexer.onnx_encoder import OnnxEmbedder
+    from indexer.onnx_fast import BODY_FILE, fast_ready
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name in ("modules.json", "config.json", "tokenizer.json"):
+        shutil.copy(MODEL / name, folder / name)
+    onnx_path(folder).parent.mkdir()
+    shutil.copy(onnx_path(MODEL), onnx_path(folder))
+    full = OnnxEmbedder(folder, "m", fast=False)
+    assert not fast_ready(onnx_path(folder).parent, onnx_path(folder), folder / "tokenizer.json")
+    fast = OnnxEmbedder(folder, "m")  # makes the files on first load
+    assert fast.fast and not full.fast
+    assert (onnx_path(folder).parent / BODY_FILE).stat().st_size < onnx_path(folder).stat().st_size / 4
+    texts = _tokenizer_texts()[::4]
+    for encode in ("encode_queries", "encode_documents"):
+        assert np.array_equal(getattr(fast, encode)(texts), getattr(full, encode)(texts))
+    # A changed export makes the files stale: they are made again, not trusted.
+    onnx_path(folder).touch()
+    assert not fast_ready(onnx_path(folder).parent, onnx_path(folder), folder / "tokenizer.json")
+    assert OnnxEmbedder(folder, "m").fast

@@ -12,19 +12,9 @@ from zoneinfo import ZoneInfo
 from indexer.settings import Settings
 from knowledge.errors import PlanbotError
 from reminders import storage
-from reminders.schedule import (
-    Digest,
-    OutMessage,
-    Policy,
-    Subscription,
-    candidates,
-    describe_subscription,
-    due_now,
-    everything,
-    fmt_day,
-    plan_label,
-    render,
-)
+from reminders.due import Digest, candidates, due_now
+from reminders.model import Policy, Subscription, everything
+from reminders.render import OutMessage, describe_subscription, fmt_day, plan_label, render
 
 DEFAULT_CHAT = 0  # the imaginary chat of a dry run without --chat
 LONG_AGO = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))

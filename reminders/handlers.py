@@ -19,17 +19,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from knowledge.text import clean_spaces, fold, nfc
 from reminders import storage
+from reminders.due import next_reminder
 from reminders.jobs import SERVICE_KEY, ReminderService
-from reminders.schedule import (
-    DONE_PREFIX,
-    Subscription,
-    describe_subscription,
-    esc,
-    fmt_day,
-    next_reminder,
-    plan_label,
-    weekday,
-)
+from reminders.model import Subscription
+from reminders.render import DONE_PREFIX, describe_subscription, esc, fmt_day, plan_label, weekday
 
 log = logging.getLogger(__name__)
 

@@ -52,8 +52,10 @@ from telegram.warnings import PTBDeprecationWarning
 from indexer.settings import Settings
 from indexer.store import Store, transaction
 from reminders import storage
+from reminders.due import Digest, due_now
+from reminders.model import Knowledge, Policy, Subscription
 from reminders.pacing import Pacer
-from reminders.schedule import Digest, Knowledge, OutMessage, Policy, Subscription, due_now, render
+from reminders.render import OutMessage, render
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from indexer.store import migrate, transaction
 from knowledge.deadlines import due_offset
-from reminders.schedule import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
+from reminders.model import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
 
 TABLES = ("subscriptions", "sent_reminders", "task_done", "reminder_outbox")
 
@@ -312,7 +312,7 @@ def done_item_ids(db: sqlite_utils.Database, chat_id: int) -> set[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Knowledge: what the index says, as the plain values `reminders.schedule` works on
+# Knowledge: what the index says, as the plain values `reminders.model` defines
 
 
 def load_knowledge(db: sqlite_utils.Database) -> Knowledge:

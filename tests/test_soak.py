@@ -77,7 +77,7 @@ def test_twenty_users_during_a_hundred_reindexes_see_only_whole_plans(tmp_path):
     assert any(counts["A"].get(f, 0) != counts["B"].get(f, 0) for f in files), counts  # B really differs
     whole_plan_mixes = set()
     for choice in itertools.product("AB", repeat=len(files)):
-        per_plan = [counts[v].get(f, 0) for f, v in zip(files, choice)]
+        per_plan = [counts[v].get(f, 0) for f, v in zip(files, choice, strict=True)]
         whole_plan_mixes.add((sum(per_plan), sum(1 for c in per_plan if c)))
 
     db = tmp_path / "planbot.db"

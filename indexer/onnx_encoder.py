@@ -215,6 +215,7 @@ class OnnxEmbedder:
             self._tokenizer = PieceTokenizer(path.parent, tokenizer_file, MAX_LENGTH)
             self._table = np.load(path.parent / TABLE_FILE, mmap_mode="r")
             model_file = path.parent / BODY_FILE
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # done
         else:
             self._tokenizer = _FullTokenizer(tokenizer_file)
             model_file = path

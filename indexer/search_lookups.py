@@ -1,0 +1,270 @@
+"""Structured lookups behind `KnowledgeBase`: items as `Result`s (with the names the documents
+write), an agency's duties, tasks, what falls due, and reporting rules. Read in SQL, inside the
+answer's pinned snapshot (`indexer.snapshot.consistent`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from indexer.snapshot import consistent
+from knowledge.agencies import QueryMatch
+from knowledge.answer import Result
+from knowledge.deadlines import ends_within
+from knowledge.text import clean_spaces, fold, words
+
+if TYPE_CHECKING:
+    from indexer.search_focus import Focus
+
+
+ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}
+
+
+class LookupsMixin:
+    """`KnowledgeBase`'s structured queries (needs its `store`, `registry` and `plan_refs`)."""
+
+    # -- building results -------------------------------------------------------------------
+    def _results(self, scored: list[tuple[int, float]], agency: str | None = None) -> list[Result]:
+        rows = self.store.items([i for i, _ in scored])
+        written = self._written_names(list(rows))
+        out = []
+        for item_id, score in scored:
+            row = rows.get(item_id)
+            if row is None:
+                continue
+            out.append(self._result(row, score, agency, written.get(item_id)))
+        return out
+
+    def _written_names(self, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """(role, name as the document writes it) per item: answers show the document's own
+        names ("UBND cấp xã", "Các sở, ban, ngành, đoàn thể"), not the registry's group name."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[tuple[str, str]]] = {}
+        for item_id, role, raw, name in self.store.db.execute(
+            f"SELECT item_id, role, agency_raw, agency FROM assignments WHERE item_id IN ({marks}) ORDER BY rowid", ids
+        ).fetchall():
+            shown = clean_spaces(raw or "") or name
+            out.setdefault(item_id, []).append((role, shown[:1].upper() + shown[1:]))
+        return out
+
+    def _result(self, row: dict, score: float, agency: str | None = None, written=None) -> Result:
+        assignments = row["assignments"]
+        role = None
+        if agency:
+            roles = [a["role"] for a in assignments if a["agency"] == agency]
+            role = min(roles, key=lambda r: ROLE_ORDER[r]) if roles else None
+        names = written if written is not None else [(a["role"], a["agency"]) for a in assignments]
+
+        def of(kind: str) -> list[str]:
+            return list(dict.fromkeys(n for r, n in names if r == kind))
+
+        return Result(
+            plan=self.plan_refs[row["plan_id"]],
+            kind=row["kind"],
+            section=row["citation"],
+            text=row["text"],
+            lead=of("lead"),
+            support=of("support"),
+            recipients=of("recipient"),
+            deadline=row["deadline"],
+            score=score,
+            item_id=row["id"],
+            note=row["note"] or "",
+            role=role,
+            heading=row.get("heading") or "",
+        )
+
+    @consistent
+    def item(self, item_id: int) -> Result | None:
+        rows = self.store.items([item_id])
+        return self._result(rows[item_id], 0.0) if item_id in rows else None
+
+    # -- structured queries -----------------------------------------------------------------
+    @consistent
+    def resolve_agency(self, text: str) -> list[QueryMatch]:
+        return self.registry.match_query(text)
+
+    @consistent
+    def duties(self, agency: str, role: str | None = None, plan_first: int | None = None) -> list[Result]:
+        """Every assignment of `agency` (canonical name), grouped by plan, lead before support."""
+        ids = self.store.assignment_item_ids(agency, role)
+        results = self._results([(i, 1.0) for i in dict.fromkeys(i for i, _ in ids)], agency)
+        results.sort(  # the plan asked about, else the newest plans first
+            key=lambda r: (
+                0 if r.plan.id == plan_first else 1,
+                -(r.plan.year or int((r.plan.date or "0")[:4] or 0)),
+                r.plan.id,
+                ROLE_ORDER.get(r.role or "", 3),
+                0 if r.kind == "clause" else 1,
+                r.item_id or 0,
+            )
+        )
+        return results
+
+    @consistent
+    def tasks(
+        self,
+        agency: str | None = None,
+        role: str | None = None,
+        due_before: date | None = None,
+        due_after: date | None = None,
+        plan_id: int | None = None,
+    ) -> list[Result]:
+        """Structured query of assignments (the `planbot tasks` command)."""
+        if agency:
+            matches = self.registry.match_query(agency)
+            name = matches[0].name if matches else clean_spaces(agency)
+            results = self.duties(name, role)
+        else:
+            ids = [
+                r[0]
+                for r in self.store.db.execute(
+                    "SELECT DISTINCT item_id FROM assignments" + (" WHERE role = ?" if role else ""),
+                    [role] if role else [],
+                ).fetchall()
+            ]
+            ids = sorted(set(ids) | (set(self.store.dated_item_ids()) if not role else set()))
+            results = self._results([(i, 1.0) for i in ids])
+        if plan_id is not None:
+            results = [r for r in results if r.plan.id == plan_id]
+        if due_before is not None:
+            results = [r for r in results if ends_within(r.deadline, None, due_before)]
+        if due_after is not None:
+            results = [
+                r
+                for r in results
+                if r.deadline and (r.deadline.end or r.deadline.start) and (r.deadline.end or r.deadline.start) >= due_after
+            ]
+        return results
+
+    def due_between(
+        self,
+        start: date | None,
+        end: date | None,
+        contained: bool = False,
+        agency: str | None = None,
+        plan_first: int | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Result]:
+        """Items with a dated deadline ending in [start, end] (or lying inside it when `contained`)."""
+        return self._due(start, end, contained, agency, plan_first, descending, limit)[0]
+
+    @consistent
+    def _due(self, start, end, contained=False, agency=None, plan_first=None, descending=False, limit=None):
+        ids, total = self.store.due_item_ids(
+            start.isoformat() if start else None,
+            end.isoformat() if end else None,
+            contained,
+            agency,
+            plan_first,
+            descending,
+            limit,
+        )
+        return self._results([(i, 1.0) for i in ids]), total
+
+    @consistent
+    def reporting(self, agencies: list[str] | None = None, plan_id: int | None = None) -> list[Result]:
+        """Periodic reporting rules as results (who reports = lead, to whom = recipients)."""
+        rows = self.store.reporting_rules(agencies, plan_id)
+        return self._rule_results(rows)
+
+    def _rule_results(self, rows: list[dict]) -> list[Result]:
+        items = self.store.items([r["item_id"] for r in rows if r["item_id"]])
+        out = []
+        for rule in rows:
+            item = items.get(rule["item_id"])
+            out.append(
+                Result(
+                    plan=self.plan_refs[rule["plan_id"]],
+                    kind="reporting",
+                    section=rule["section"],
+                    text=rule["text"],
+                    lead=rule["reporters"],
+                    recipients=rule["recipients"],
+                    deadline=item["deadline"] if item else None,
+                    score=1.0,
+                    item_id=rule["item_id"],
+                    note=f"due_day={rule['due_day']}" if rule["due_day"] else "",
+                )
+            )
+        return out
+
+    @staticmethod
+    def falls_due(deadline, period) -> bool:
+        """A dated deadline whose last day lies in the period ("Trước 01/7/2025" ends 30/6/2025)."""
+        end = effective_end(deadline)
+        if end is None:
+            return False
+        return (period.end is None or end <= period.end) and (period.start is None or end >= period.start)
+
+    @consistent
+    def due_in(
+        self,
+        start: date | None,
+        end: date | None,
+        agency: str | None = None,
+        plans: frozenset[int] | None = None,
+        latest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[Result]:
+        """Items whose dated deadline's last day lies in [start, end] ("Trước 01/7/2025" is due in
+        June); asked about one day, the items due on it or "trước" it. Task rows first, then by
+        date; `plans` keeps to those plans."""
+        ids, _ = self.due_ids(start, end, agency, plans, latest_first, limit)
+        return self._results([(i, 1.0) for i in ids], agency)
+
+    def due_ids(self, start, end, agency=None, plans=None, latest_first=False, limit=None) -> tuple[list[int], int]:
+        """(item ids, how many in all) for `due_in`, selected and ordered in SQL."""
+        last_day = "date(d.end, CASE WHEN d.before THEN '-1 day' ELSE '+0 day' END)"
+        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
+        params: list = []
+        if start is not None and start == end:
+            where.append(f"({last_day} = ? OR d.end = ?)")
+            params += [start.isoformat(), start.isoformat()]
+        else:
+            if start is not None:
+                where.append(f"{last_day} >= ?")
+                params.append(start.isoformat())
+            if end is not None:
+                where.append(f"{last_day} <= ?")
+                params.append(end.isoformat())
+        if agency:
+            where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
+            params.append(" ".join(words(agency)))
+        if plans:
+            where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
+            params += sorted(plans)
+        base = f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {' AND '.join(where)}"
+        total = int(self.store.db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+        order = f"(i.kind = 'task') DESC, {last_day} {'DESC' if latest_first else 'ASC'}, i.id"
+        sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
+        rows = self.store.db.execute(sql, [*params, *([limit] if limit else [])]).fetchall()
+        return [r[0] for r in rows], total
+
+    def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:
+        """Reporting rules, best first: the named plan's, the asked sender's / receiver's, a due day."""
+        agencies = [m.name for m in matches]
+        rows = self.store.reporting_rules(agencies or None, plan_first=min(focus.plans) if focus.plans else None, limit=300)
+        if not rows and agencies:
+            rows = self.store.reporting_rules(None, plan_first=min(focus.plans) if focus.plans else None, limit=300)
+        folded = fold(q)
+        receivers = {m.name for m in matches if re.search(r"\b(cho|ve|toi|len)\s+" + re.escape(m.matched), folded)}
+        senders = set(agencies) - receivers
+
+        def key(rule: dict) -> tuple:
+            fit = bool(senders & set(rule["reporters"])) + bool(receivers & set(rule["recipients"]))
+            return (rule["plan_id"] not in focus.plans, -fit, not (intent.asks_day and rule["due_day"]), rule["plan_id"], rule["id"])
+
+        rows.sort(key=key)
+        return self._rule_results(rows[:50])
+
+
+def effective_end(deadline) -> date | None:
+    """The last day a dated deadline allows: "Trước 01/7/2025" → 30/6/2025."""
+    if deadline is None or not deadline.dated or deadline.end is None:
+        return None
+    return deadline.end - timedelta(days=1) if deadline.before else deadline.end

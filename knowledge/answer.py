@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge.deadlines import describe, last_day
-from knowledge.model import DATE, Deadline
+from knowledge.deadlines import describe
+from knowledge.model import Deadline
 
 MAX_TEXT = 600
 
@@ -118,21 +118,8 @@ def _short(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def deadline_reading(deadline: Deadline | None) -> str:
-    """Our reading of a deadline: its last day where the wording sets a bound, the same day
-    statuses, due filters, reminders and the export use (`knowledge.deadlines.last_day`).
-
-    "Trước 01/7/2025" → "hạn cuối 30/06/2025" (an exclusive bound: the day before);
-    "chậm nhất ngày 15/7/2025", "đến hết ngày 15/7/2025" → "hạn cuối 15/07/2025";
-    "Trước năm 2030" → "hạn cuối 31/12/2029". Spans ("Quý III/2025" → "01/07/2025 – 30/09/2025"),
-    a day ("Ngày 15/7/2025" → "ngày 15/07/2025"), open ends ("Đến năm 2030" → "đến 31/12/2030")
-    and recurring or ongoing work read as `knowledge.deadlines.describe`.
-    """
-    if deadline is None:
-        return "không nêu thời hạn"
-    last = last_day(deadline)
-    bound = deadline.before or (deadline.kind == DATE and deadline.start is None)
-    if deadline.dated and last is not None and bound:
-        return "hạn cuối " + last.strftime("%d/%m/%Y")
+    """Our reading of a deadline (`knowledge.deadlines.describe`): its last day where the wording
+    sets a bound, "Trước 01/7/2025" → "hạn cuối 30/06/2025"."""
     return describe(deadline)
 
 

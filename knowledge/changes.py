@@ -17,6 +17,7 @@ from datetime import date
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
+from knowledge.deadlines import last_day
 from knowledge.model import Plan
 from knowledge.text import clean_spaces, fold
 
@@ -118,8 +119,9 @@ def _names(agencies: Iterable) -> tuple[str, ...]:
     return tuple(dict.fromkeys(getattr(a, "name", a) for a in agencies))
 
 
-def _end(deadline) -> date | None:
-    return deadline.end if deadline is not None and deadline.dated else None
+def due_of(deadline) -> date | None:
+    """The last day a row's deadline allows (`knowledge.deadlines.last_day`), dated ones only."""
+    return last_day(deadline) if deadline is not None and deadline.dated else None
 
 
 def plan_rows(plan: Plan) -> list[DutyRow]:
@@ -127,7 +129,7 @@ def plan_rows(plan: Plan) -> list[DutyRow]:
     rows = [
         DutyRow(
             t.citation, clean_spaces(t.text), _names(t.lead), _names(t.support),
-            t.deadline.text if t.deadline else "", _end(t.deadline), "task", t.lead_text, t.support_text,
+            t.deadline.text if t.deadline else "", due_of(t.deadline), "task", t.lead_text, t.support_text,
         )
         for t in plan.tasks
     ]
@@ -135,7 +137,7 @@ def plan_rows(plan: Plan) -> list[DutyRow]:
         lead = _names(a.agency for a in c.assignments if a.role == "lead")
         support = _names(a.agency for a in c.assignments if a.role == "support")
         rows.append(DutyRow(c.citation, clean_spaces(c.text), lead, support,
-                            c.deadline.text if c.deadline else "", _end(c.deadline), "clause"))
+                            c.deadline.text if c.deadline else "", due_of(c.deadline), "clause"))
     return rows
 
 
@@ -243,7 +245,7 @@ def _deadline(row: DutyRow) -> str:
 
 
 def change_line(change: Change) -> str:
-    """One change in Vietnamese: "[Phụ lục, TT 6] …: hạn mới 01/10/2025 (trước: 01/07/2025)"."""
+    """One change in Vietnamese: "[Phụ lục, TT 6] …: hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)"."""
     row = change.row
     where = f"[{row.citation}]"
     if change.kind == "added":
@@ -257,9 +259,9 @@ def change_line(change: Change) -> str:
     assert old is not None and new is not None
     parts = []
     if "deadline" in change.fields:
-        parts.append(f"hạn mới {_deadline(new)} (trước: {_deadline(old)})")
+        parts.append(f"hạn cuối mới {_deadline(new)} (trước đây: {_deadline(old)})")
     if "lead" in change.fields:
-        parts.append(f"chủ trì mới: {_agencies(new.lead, new.lead_text)} (trước: {_agencies(old.lead, old.lead_text)})")
+        parts.append(f"chủ trì mới: {_agencies(new.lead, new.lead_text)} (trước đây: {_agencies(old.lead, old.lead_text)})")
     if "support" in change.fields:
         added = [a for a in new.support if a not in old.support]
         dropped = [a for a in old.support if a not in new.support]

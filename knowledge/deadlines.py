@@ -121,16 +121,24 @@ def ends_within(deadline: Deadline | None, start: date | None, end: date | None)
 
 
 def describe(deadline: Deadline | None) -> str:
-    """Short Vietnamese normalised reading of a deadline, e.g. "hạn 01/07/2025"."""
+    """Short Vietnamese normalised reading of a deadline. Where the wording sets a bound it is the
+    last day (`last_day`, the day statuses, due filters, reminders and the export use):
+    "Trước 01/7/2025" → "hạn cuối 30/06/2025"; "chậm nhất ngày 15/7/2025" → "hạn cuối 15/07/2025";
+    "Trước năm 2030" → "hạn cuối 31/12/2029". Spans ("Quý III/2025" → "01/07/2025 – 30/09/2025"),
+    a day ("Ngày 15/7/2025" → "ngày 15/07/2025") and open ends ("đến 31/12/2030") as written."""
     if deadline is None:
         return "không nêu thời hạn"
     kind = deadline.kind
     fmt = "%d/%m/%Y"
+    last = last_day(deadline)
+    bound = deadline.before or (kind == DATE and deadline.start is None)
+    if deadline.dated and last is not None and bound:
+        return "hạn cuối " + last.strftime(fmt)
     if kind == DATE and deadline.end:
-        return ("hạn " if deadline.before or deadline.start is None else "ngày ") + deadline.end.strftime(fmt)
+        return "ngày " + deadline.end.strftime(fmt)
     if kind in (MONTH, QUARTER, YEAR, RANGE) and deadline.end:
         if deadline.before or not deadline.start:
-            return "trước " + deadline.end.strftime(fmt) if deadline.before else "đến " + deadline.end.strftime(fmt)
+            return ("trước " if deadline.before else "đến ") + deadline.end.strftime(fmt)
         return f"{deadline.start.strftime(fmt)} – {deadline.end.strftime(fmt)}"
     if kind == FROM and deadline.start:
         return "từ " + deadline.start.strftime(fmt)

@@ -42,8 +42,8 @@ def test_amended_plan_changes_row_to_row_across_renumbering():
     assert lead.new.citation == "Phụ lục, TT 6" and "lead" in lead.fields and "deadline" not in lead.fields
     assert deadline.fields == ["deadline"] and deadline.new.citation == "Phụ lục, TT 7"
     lines = changes.to_dict()["lines"]
-    assert any("hạn mới 01/10/2025 (trước: 01/07/2025)" in line for line in lines)
-    assert any("chủ trì mới: Sở Tư pháp (trước: Sở Y tế)" in line for line in lines)
+    assert any("hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in line for line in lines)
+    assert any("chủ trì mới: Sở Tư pháp (trước đây: Sở Y tế)" in line for line in lines)
 
 
 @pytest.mark.parametrize("name", TABLE_DOCS)
@@ -136,7 +136,7 @@ def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     assert queue_notices(store, ORIGINAL.name, summary, digest, now) == []  # the same file again: nothing
     messages = {m.chat_id: m.text for m in pending_messages(store.db)}
     assert set(messages) == {-1001, -1003}
-    assert "được sửa" in messages[-1003] and "hạn mới 01/10/2025 (trước: 01/07/2025)" in messages[-1003]
+    assert "được sửa" in messages[-1003] and "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in messages[-1003]
     assert "chủ trì mới: Sở Tư pháp" in messages[-1001] and "01/10/2025" not in messages[-1001]
 
 
@@ -180,7 +180,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
             preview = (await admin.wait_for_replies(1))[-1]
         text = preview["text"]
         assert "Thay đổi so với bản đã nạp: 1 thêm, 1 bỏ, 2 sửa" in text
-        assert "hạn mới 01/10/2025 (trước: 01/07/2025)" in text
+        assert "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in text
         await admin.press("✅ Nhập", preview)
         for _ in range(100):
             if store.db.execute("SELECT count(*) FROM reminder_outbox").fetchone()[0]:
@@ -202,7 +202,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
         await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 5, tzinfo=tz))
         await group.assert_no_reply(1.0)
     [notice] = notices
-    assert "được sửa" in notice["text"] and "hạn mới 01/10/2025 (trước: 01/07/2025)" in notice["text"]
+    assert "được sửa" in notice["text"] and "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in notice["text"]
     assert "y học cổ truyền" in notice["text"]  # TT 18, led by Sở Y tế, removed
     # reminders follow the new deadline: seven days before 01/10/2025, the row now numbered TT 7
     shown = remind_dry_run(settings, datetime(2025, 9, 24, 8, 0, tzinfo=tz), group.id)
@@ -226,7 +226,7 @@ def test_planbot_index_reports_the_changes_of_an_edited_file(tmp_path):
     shutil.copy(AMENDED, target)
     edited = CliRunner().invoke(main, ["index", "--db", db, "--no-embed", str(folder)])
     assert "Thay đổi so với bản đã nạp: 1 thêm, 1 bỏ, 2 sửa" in edited.output
-    assert "hạn mới 01/10/2025 (trước: 01/07/2025)" in edited.output
+    assert "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in edited.output
     again = CliRunner().invoke(main, ["index", "--db", db, "--no-embed", "--json", str(folder)])
     [report] = [json.loads(line) for line in again.output.splitlines()]
     assert report["status"] == "unchanged" and "changes" not in report["summary"]

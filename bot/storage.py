@@ -1,6 +1,6 @@
 """The bot's own tables in the index database: answer feedback (👍/👎) and an upload log.
 
-The schema is the numbered migration `m005_feedback` in `indexer.store` (the store owns the
+The schema is the numbered migration `m005_feedback` in `indexer.migrations` (the store owns the
 schema).
 """
 
@@ -16,7 +16,7 @@ UP, DOWN = 1, -1
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Apply pending migrations (the bot's tables are `m005_feedback` in `indexer.store`)."""
+    """Apply pending migrations (the bot's tables are `m005_feedback` in `indexer.migrations`)."""
     migrate(db)
 
 

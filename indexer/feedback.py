@@ -4,7 +4,7 @@ Every answer the bot sends with 👍/👎 is logged durably (`answer_log`, keyed
 listing key its buttons carry), so a vote is recorded with the question and the answer shown
 even after a restart. `feedback_report` reads the votes back: counts by intent and by plan,
 and the questions voted down with their answers, for the team to turn into test questions.
-The schema is the numbered migration `m011_answer_log` in `indexer.store`.
+The schema is the numbered migration `m011_answer_log` in `indexer.migrations`.
 """
 
 from __future__ import annotations

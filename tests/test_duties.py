@@ -179,13 +179,14 @@ def _paragraph(size: int) -> str:
 
 def test_a_long_paragraph_naming_many_agencies_parses_in_linear_time():
     """Issue 10 item 8: 36 KB took 3 s, 72 KB 11 s, 240 KB over a minute (quadratic look-backs)."""
-    timings = {}
-    for size in (60_000, 240_000):
-        text = _paragraph(size)
-        start = time.perf_counter()
-        plan = parse_plan(text)
-        timings[size] = time.perf_counter() - start
-        assert plan.clauses and plan.clauses[0].assignments
+    timings: dict[int, float] = {}
+    texts = {size: _paragraph(size) for size in (60_000, 240_000)}
+    for _ in range(2):  # best of two, interleaved: a shared machine's pauses are not the parser's
+        for size, text in texts.items():
+            start = time.perf_counter()
+            plan = parse_plan(text)
+            timings[size] = min(timings.get(size, float("inf")), time.perf_counter() - start)
+            assert plan.clauses and plan.clauses[0].assignments
     assert timings[240_000] < 5.0, timings
     # Linear: four times the text takes about four times as long (quadratic would be sixteen).
     assert timings[240_000] < 9 * max(timings[60_000], 0.05), timings

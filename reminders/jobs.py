@@ -252,6 +252,7 @@ class ReminderService:
                     reminder_job, RETRY_LATER, data=chat_id, name=job_name(chat_id) + ":retry"
                 )
             return "failed"
+        storage.note_message_id(self.db, outgoing, sent.message_id)
         result.messages.append(sent.message_id)
         result.keys.extend(outgoing.keys)
         return "sent"

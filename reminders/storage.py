@@ -220,11 +220,19 @@ def mark_attempt(db: sqlite_utils.Database, outgoing_id: int) -> None:
 
 
 def mark_sent(db: sqlite_utils.Database, outgoing: Outgoing, now: datetime, message_id: int) -> None:
+    """Committed the moment Telegram answers: one row by its key, the smallest commit there is
+    (every statement lets other threads take the GIL, which widens the window a crash can fall
+    into). The keys' message id is filled in afterwards (`note_message_id`): that is only a note."""
     with transaction(db):
         db.conn.execute(
             "UPDATE reminder_outbox SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
             [now.isoformat(), message_id, outgoing.id],
         )
+
+
+def note_message_id(db: sqlite_utils.Database, outgoing: Outgoing, message_id: int) -> None:
+    """Which Telegram message carried each key (after `mark_sent`; lost in a crash, no matter)."""
+    with transaction(db):
         db.conn.executemany(
             "UPDATE sent_reminders SET message_id = ? WHERE key = ?",
             [(message_id, k) for k in outgoing.keys],

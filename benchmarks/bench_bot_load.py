@@ -9,7 +9,16 @@ cost (its client endpoints are slow and serialised under concurrent users). The 
 (build_application: AIORateLimiter, i.e. Telegram's 30 messages/s overall limit, concurrent
 updates); the sample plans are indexed into a temporary database.
 
-    python benchmarks/bench_bot_load.py [--users 20] [--rounds 5] [--model PATH]
+    python benchmarks/bench_bot_load.py [--users 20] [--rounds 5] [--model PATH] [--db DB]
+
+The simulated users run in a separate process (as real users are not in the bot's process), so
+their HTTP client's CPU time is not taken from the bot; `--users-in-process` runs them on the
+bot's own event loop instead, as earlier versions did.
+
+`--db` starts the bot on a copy of an existing index (and its HNSW file), e.g. the 1,000-plan
+one `bench_search.py --keep` writes, instead of indexing the sample plans. The bot's resident
+memory (VmRSS of this process, which also holds the simulated users' client) is read after
+warm-up (model loaded, first answer given) and after the load.
 
 Results are also written to benchmarks/out/bench_bot_load.json.
 """
@@ -37,7 +46,7 @@ from indexer.indexing import index_paths  # noqa: E402
 from indexer.search import KnowledgeBase  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.store import Store  # noqa: E402
-from tests.emulator.harness import EmulatorServer, TelegramUser, running_bot  # noqa: E402
+from tests.emulator.harness import EmulatorServer, TelegramUser, close_client, running_bot  # noqa: E402
 
 
 def questions() -> list[str]:
@@ -63,6 +72,40 @@ async def user_session(user: TelegramUser, asked: list[str], latencies: list[flo
         latencies.append(time.perf_counter() - sent)
 
 
+async def users_in_child(port: int, token: str, plans: list[list[str]]) -> tuple[list[float], float]:
+    """Run the users' sessions in a child process; (reply latencies, seconds of the load)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--simulate-users",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate(json.dumps({"port": port, "token": token, "plans": plans}).encode())
+    if proc.returncode != 0:
+        raise RuntimeError(f"simulated users failed (exit {proc.returncode})")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    return result["latencies"], result["seconds"]
+
+
+def simulate_users() -> None:
+    """Child side of `users_in_child`: the job on stdin, the result as JSON on stdout."""
+    job = json.loads(sys.stdin.read())
+
+    async def go() -> dict:
+        server = EmulatorServer()
+        server.port = job["port"]  # the parent's emulator
+        people = [
+            server.private_user(job["token"], first_name=f"Người dùng {i + 1}", user_id=900_000 + i)
+            for i in range(len(job["plans"]))
+        ]
+        latencies: list[float] = []
+        started = time.perf_counter()
+        await asyncio.gather(*(user_session(p, q, latencies) for p, q in zip(people, job["plans"], strict=True)))
+        seconds = time.perf_counter() - started
+        await close_client()
+        return {"latencies": latencies, "seconds": seconds}
+
+    print(json.dumps(asyncio.run(go())))
+
+
 def core_times(kb: KnowledgeBase, asked: list[str]) -> list[float]:
     out = []
     for question in asked:
@@ -72,16 +115,40 @@ def core_times(kb: KnowledgeBase, asked: list[str]) -> list[float]:
     return out
 
 
-async def run(users: int, rounds: int, model: str | None) -> dict:
+def cpu_seconds(pid: int | str = "self", children: bool = False) -> float:
+    """User + system CPU time of a process (and its reaped children) so far (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return sum(int(f) for f in fields[11 : 15 if children else 13]) / __import__("os").sysconf("SC_CLK_TCK")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (VmRSS), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run(users: int, rounds: int, model: str | None, db: Path | None = None, in_process: bool = False) -> dict:
     pool = questions()
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer() as emulator:
         embedder = None
         if model:
-            from indexer.embedder import load_embedder
+            from indexer.lazy_model import lazy_embedder
 
-            embedder = load_embedder(model)
+            embedder = lazy_embedder(model)  # as `planbot run`: loaded on first need / warm-up
+        if db is not None:
+            import shutil
+
+            shutil.copy(db, Path(tmp) / "planbot.db")
+            for extra in db.parent.glob(db.name + ".*.hnsw"):
+                shutil.copy(extra, Path(tmp) / ("planbot.db" + extra.name[len(db.name):]))
         store = Store(Path(tmp) / "planbot.db")
-        index_paths(store, [ROOT / "sample_plans"], embedder)
+        if db is None:
+            index_paths(store, [ROOT / "sample_plans"], embedder)
         kb = KnowledgeBase(store, embedder)
         token = emulator.new_token()
         settings = Settings(
@@ -111,16 +178,32 @@ async def run(users: int, rounds: int, model: str | None) -> dict:
                 emulator.private_user(token, first_name=f"Người dùng {i + 1}") for i in range(users)
             ]
             await user_session(people[0], [pool[0]], [])  # warm-up (first poll, caches)
+            if embedder is not None:
+                await asyncio.to_thread(embedder.get)  # the background warm-up, finished
+            state = kb._snapshots.current
+            if state.ann is not None:
+                await asyncio.to_thread(state.ann.wait)
+            await user_session(people[0], [pool[1]], [])
+            rss_warm = rss_mb()
             bot_side.clear()
             plans = [
                 [pool[(u * rounds + r) % len(pool)] for r in range(rounds)] for u in range(users)
             ]
+            emulator_pid = emulator._proc.pid if emulator._proc is not None else 0
+            cpu_before = (cpu_seconds(), cpu_seconds(emulator_pid, children=True))
             started = time.perf_counter()
-            await asyncio.gather(
-                *(user_session(p, q, latencies) for p, q in zip(people, plans, strict=True))
-            )
-            elapsed = time.perf_counter() - started
+            if in_process:
+                await asyncio.gather(
+                    *(user_session(p, q, latencies) for p, q in zip(people, plans, strict=True))
+                )
+                elapsed = time.perf_counter() - started
+            else:
+                latencies, elapsed = await users_in_child(emulator.port, token, plans)
+            rss_loaded = rss_mb()
+            cpu_bot = cpu_seconds() - cpu_before[0]
+            cpu_emulator = cpu_seconds(emulator_pid, children=True) - cpu_before[1]
         core = core_times(kb, [q for plan in plans for q in plan])
+        items = store.item_count()
         store.close()
     return {
         "users": users,
@@ -136,6 +219,13 @@ async def run(users: int, rounds: int, model: str | None) -> dict:
         "core_answer_p50_ms": round(statistics.median(core) * 1000, 2),
         "core_answer_p95_ms": round(percentile(core, 95) * 1000, 2),
         "search": "hybrid (e5)" if model else "lexical",
+        "users_process": "bot's own" if in_process else "separate",
+        "items": items,
+        "cpu_ms_per_answer_bot_process": round(cpu_bot * 1000 / len(latencies), 1),
+        "cpu_ms_per_answer_emulator": round(cpu_emulator * 1000 / len(latencies), 1),
+        "rss_after_warmup_mb": round(rss_warm),
+        "rss_after_load_mb": round(rss_loaded),
+        "load_average": [round(x, 2) for x in __import__("os").getloadavg()],
     }
 
 
@@ -146,8 +236,14 @@ def main() -> None:
         "--rounds", type=int, default=5, help="questions per user, one after another"
     )
     parser.add_argument("--model", help="embedding model folder (default: lexical search only)")
+    parser.add_argument("--db", type=Path, help="an existing index to copy (default: index the sample plans)")
+    parser.add_argument("--users-in-process", action="store_true", help="simulated users on the bot's event loop")
+    parser.add_argument("--simulate-users", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    result = asyncio.run(run(args.users, args.rounds, args.model))
+    if args.simulate_users:
+        simulate_users()
+        return
+    result = asyncio.run(run(args.users, args.rounds, args.model, args.db, args.users_in_process))
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_bot_load.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -157,7 +253,11 @@ def main() -> None:
         f"reply latency p50 {result['latency_p50_ms']} ms, p95 {result['latency_p95_ms']} ms, "
         f"max {result['latency_max_ms']} ms; bot side p50 {result['bot_side_p50_ms']} ms, "
         f"p95 {result['bot_side_p95_ms']} ms; core answer p50 {result['core_answer_p50_ms']} ms, "
-        f"p95 {result['core_answer_p95_ms']} ms"
+        f"p95 {result['core_answer_p95_ms']} ms; CPU per answer: bot process (with the simulated "
+        f"users) {result['cpu_ms_per_answer_bot_process']} ms, emulator {result['cpu_ms_per_answer_emulator']} ms; "
+        f"{result['items']} items; RSS after warm-up "
+        f"{result['rss_after_warmup_mb']} MB, after load {result['rss_after_load_mb']} MB; "
+        f"load average {result['load_average']}"
     )
 
 

@@ -351,6 +351,27 @@ def report(rows: list[dict], kinds: list[str]) -> str:
     return "\n".join(lines)
 
 
+def update_check(product: Product, docs: np.ndarray, extra: np.ndarray, queries: np.ndarray, log) -> None:
+    """A plan replaced in the product index: its 100 items leave, 100 new passages come
+    (`ann.update`, no rebuild): seconds taken, recall@100 against brute force on the new set."""
+    ids = np.arange(len(docs), dtype=np.int64)
+    keep = np.arange(100, len(docs))
+    new_ids = np.concatenate([ids[keep], np.arange(len(docs), len(docs) + len(extra))])
+    new_docs = np.ascontiguousarray(np.concatenate([docs[keep], extra]))
+    t = time.perf_counter()
+    updated = ann.update(product.ann, "bench+1", new_ids, new_docs)
+    took = time.perf_counter() - t
+    if updated is None:
+        log("update declined (rebuild)")
+        return
+    scores = []
+    for q in queries:
+        truth = ann.brute_force(new_docs, new_ids, q, 100)
+        scores.append(len(set(updated.search(q, 100)) & set(truth)) / 100)
+    log(f"update (-100 items, +{len(extra)} new passages): {took:.2f} s against a {product.build_s:.1f} s build; "
+        f"dead rows {updated.dead}; question recall@100 {statistics.mean(scores):.4f}")
+
+
 def parse_grid(text: str) -> list[tuple[int, int]]:
     return [(int(m), int(c)) for m, c in (part.split(":") for part in text.split(",") if part)]
 
@@ -397,6 +418,7 @@ def main() -> None:
     if args.nlist:
         candidates += ivf_variants(docs, args.nlist, [int(p) for p in args.nprobe.split(",")], log)
     faiss.omp_set_num_threads(args.threads)
+    update_check(candidates[1], docs, queries[kinds.index("passage"):][:100], queries[: kinds.count("question")], log)
     rows = measure(candidates, docs, queries, kinds, args.rounds)
     print(f"\n{len(docs)} passages, {len(queries)} queries ({kinds.count('question')} questions, "
           f"{kinds.count('passage')} held-out passages); latency: k=100, {args.rounds} rounds, interleaved\n")

@@ -29,6 +29,7 @@ from indexer.onnx_fast import (
     TABLE_FILE,
     PieceTokenizer,
     derive_fast,
+    fast_dir,
     fast_ready,
 )
 
@@ -84,7 +85,7 @@ def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
     target = onnx_path(model_dir)
     if target.is_file() and target.stat().st_size > 0 and not force:
         logger.info("ONNX model already at %s; skipping", target)
-        derive_fast(target.parent, target, model_dir / "tokenizer.json")
+        derive_fast(fast_dir(target), target, model_dir / "tokenizer.json")
         return target
 
     import torch
@@ -143,7 +144,7 @@ def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
         "export_version": EXPORT_VERSION,
     }
     (target.parent / MARKER_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
-    derive_fast(target.parent, target, model_dir / "tokenizer.json")
+    derive_fast(fast_dir(target), target, model_dir / "tokenizer.json")
     logger.info("exported int8 ONNX model %s in %.1f s", target, time.perf_counter() - started)
     return target
 
@@ -210,11 +211,12 @@ class OnnxEmbedder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         tokenizer_file = model_dir / "tokenizer.json"
         self._table = None
-        self.fast = fast and _fast_files(path.parent, path, tokenizer_file)
+        folder = fast_dir(path)
+        self.fast = fast and _fast_files(folder, path, tokenizer_file)
         if self.fast:  # same ids and vectors, without the full trie and embedding table
-            self._tokenizer = PieceTokenizer(path.parent, tokenizer_file, MAX_LENGTH)
-            self._table = np.load(path.parent / TABLE_FILE, mmap_mode="r")
-            model_file = path.parent / BODY_FILE
+            self._tokenizer = PieceTokenizer(folder, tokenizer_file, MAX_LENGTH)
+            self._table = np.load(folder / TABLE_FILE, mmap_mode="r")
+            model_file = folder / BODY_FILE
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # done
         else:
             self._tokenizer = _FullTokenizer(tokenizer_file)

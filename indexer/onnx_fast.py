@@ -38,14 +38,27 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 FAST_MARKER = "planbot_fast.json"
-FAST_VERSION = 2
+FAST_VERSION = 3
 VOCAB_FILE = "vocab.txt"
+COMMON_FILE = "vocab_common.txt"  # the pieces written only in COMMON characters
+COMMON_IDS_FILE = "vocab_common_ids.npy"
+LOWEST_FILE = "vocab_lowest.json"  # the lowest-scored piece: it sets Unigram's unknown penalty
+_VIETNAMESE = "àáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđ"
+#: Characters of (normalised) Vietnamese text: a text written only in them can only use pieces
+#: written only in them (93k of the 250k), so only those are loaded unless a text needs more.
+COMMON = frozenset(map(chr, range(0x20, 0x7F))) | set(_VIETNAMESE) | set(_VIETNAMESE.upper()) | set("\u2581–—“”‘’…•°")
 SCORES_FILE = "vocab_scores.npy"
 SKELETON_FILE = "tokenizer_skeleton.json"
 TABLE_FILE = "word_embeddings.npy"
 BODY_FILE = "model_body.onnx"  # the graph ONNX Runtime has already optimised (see `_optimise`)
 #: The embedding Gather's output, an input of the body graph.
 BODY_INPUT = "planbot_word_embeddings"
+
+
+def fast_dir(onnx_file: Path) -> Path:
+    """Where the fast-start files of an export live: a folder per `FAST_VERSION` beside it, so
+    two versions of the code sharing one model folder never overwrite each other's files."""
+    return onnx_file.parent / f"planbot-fast-v{FAST_VERSION}"
 
 
 def _identity(onnx_file: Path, tokenizer_file: Path) -> dict:
@@ -64,7 +77,9 @@ def fast_ready(folder: Path, onnx_file: Path, tokenizer_file: Path) -> bool:
     try:
         marker = json.loads((folder / FAST_MARKER).read_text(encoding="utf-8"))
         return marker == _identity(onnx_file, tokenizer_file) and all(
-            (folder / name).is_file() for name in (VOCAB_FILE, SCORES_FILE, SKELETON_FILE, TABLE_FILE, BODY_FILE)
+            (folder / name).is_file()
+            for name in (VOCAB_FILE, COMMON_FILE, COMMON_IDS_FILE, LOWEST_FILE, SCORES_FILE, SKELETON_FILE)
+            + (TABLE_FILE, BODY_FILE)
         )
     except (OSError, ValueError):
         return False
@@ -96,6 +111,7 @@ def derive_fast(folder: Path, onnx_file: Path, tokenizer_file: Path) -> None:
 
     if fast_ready(folder, onnx_file, tokenizer_file):
         return
+    folder.mkdir(parents=True, exist_ok=True)
     identity = _identity(onnx_file, tokenizer_file)
     spec = json.loads(tokenizer_file.read_text(encoding="utf-8"))
     model = spec["model"]
@@ -142,6 +158,15 @@ def derive_fast(folder: Path, onnx_file: Path, tokenizer_file: Path) -> None:
                 graph.input.remove(inp)
 
     _write_atomic(folder / VOCAB_FILE, lambda p: Path(p).write_text("\n".join(pieces), encoding="utf-8"))
+    common = [i for i, piece in enumerate(pieces) if COMMON.issuperset(piece)]
+    _write_atomic(
+        folder / COMMON_FILE, lambda p: Path(p).write_text("\n".join(pieces[i] for i in common), encoding="utf-8")
+    )
+    _write_atomic(folder / COMMON_IDS_FILE, lambda p: _save_npy(p, np.asarray(common, dtype=np.int32)))
+    lowest = int(np.argmin(scores))
+    _write_atomic(
+        folder / LOWEST_FILE, lambda p: Path(p).write_text(json.dumps([lowest, pieces[lowest]]), encoding="utf-8")
+    )
     _write_atomic(folder / SCORES_FILE, lambda p: _save_npy(p, scores))
     _write_atomic(folder / SKELETON_FILE, lambda p: Path(p).write_text(json.dumps(skeleton), encoding="utf-8"))
     _write_atomic(folder / TABLE_FILE, lambda p: _save_npy(p, np.ascontiguousarray(table)))
@@ -177,18 +202,17 @@ class PieceTokenizer:
         from tokenizers import Tokenizer
 
         self._Tokenizer = Tokenizer
-        pieces = (folder / VOCAB_FILE).read_text(encoding="utf-8").split("\n")
-        self._ids = dict(zip(pieces, range(len(pieces)), strict=True))  # a repeated piece: the last id, as tokenizers
-        scores = np.load(folder / SCORES_FILE)
-        self._scores = scores.tolist()
-        self._pieces = pieces
-        self._longest = max(map(len, pieces))
-        lowest = int(np.argmin(scores))
-        self._lowest = lowest
+        self._folder = folder
+        common = (folder / COMMON_FILE).read_text(encoding="utf-8").split("\n")
+        common_ids = np.load(folder / COMMON_IDS_FILE).tolist()
+        self._common = _PieceTable(dict(zip(common, common_ids, strict=True)))
+        self._all: _PieceTable | None = None  # every piece: loaded for a text outside COMMON
+        self._scores = np.load(folder / SCORES_FILE)
+        self._lowest, self._lowest_piece = json.loads((folder / LOWEST_FILE).read_text(encoding="utf-8"))
         skeleton = (folder / SKELETON_FILE).read_text(encoding="utf-8")
         spec = json.loads(skeleton)
         self._unk = int(spec["model"]["unk_id"])
-        self._fixed = len(spec["model"]["vocab"])  # ids 0..fixed-1 keep their places
+        self._fixed = [piece for piece, _ in spec["model"]["vocab"]]  # ids 0..n-1 keep their places
         self._added = [t["content"] for t in spec.get("added_tokens", [])]
         self._skeleton = Tokenizer.from_str(skeleton)
         self._skeleton.enable_truncation(max_length=max_length)
@@ -198,7 +222,6 @@ class PieceTokenizer:
         self._max_length = max_length
         self._full = None
         self._lock = threading.Lock()
-        self._word_pieces: dict[str, tuple[int, ...]] = {}
 
     def _full_tokenizer(self):
         with self._lock:
@@ -209,47 +232,66 @@ class PieceTokenizer:
                 self._full = full
             return self._full
 
-    def _candidates(self, text: str) -> set[int]:
-        """Ids of every piece that is a substring of a word of the text as the model sees it
-        (normalised; Metaspace: a space becomes "▁", which starts each word it splits off)."""
-        normalized = self._normalizer.normalize_str(text) if self._normalizer is not None else text
-        found: set[int] = set()
-        cache = self._word_pieces
-        for part in normalized.replace(" ", "\u2581").split("\u2581"):
-            word = "\u2581" + part
-            pieces = cache.get(word)
-            if pieces is None:
-                pieces = self._pieces_in(word)
-                if len(cache) >= 100_000:
-                    cache.clear()
-                cache[word] = pieces
-            found.update(pieces)
-        return found
+    def _table(self, normalized: str) -> _PieceTable:
+        if COMMON.issuperset(normalized):
+            return self._common
+        with self._lock:
+            if self._all is None:
+                pieces = (self._folder / VOCAB_FILE).read_text(encoding="utf-8").split("\n")
+                # A repeated piece keeps its last id, as in tokenizers.
+                self._all = _PieceTable(dict(zip(pieces, range(len(pieces)), strict=True)))
+            return self._all
 
-    def _pieces_in(self, word: str) -> tuple[int, ...]:
-        ids = self._ids
-        longest = self._longest
-        size = len(word)
-        hits = []
-        for start in range(size):
-            for end in range(start + 1, min(start + longest, size) + 1):
-                hit = ids.get(word[start:end])
-                if hit is not None:
-                    hits.append(hit)
-        return tuple(hits)
+    def _candidates(self, text: str) -> dict[int, str]:
+        """Every piece (id: piece) that is a substring of a word of the text as the model sees
+        it (normalised; Metaspace: a space becomes "▁", which starts each word it splits off)."""
+        normalized = self._normalizer.normalize_str(text) if self._normalizer is not None else text
+        table = self._table(normalized)
+        found: dict[int, str] = {}
+        for part in normalized.replace(" ", "\u2581").split("\u2581"):
+            found.update(table.pieces_in("\u2581" + part))
+        return found
 
     def encode(self, text: str) -> list[int]:
         if any(token in text for token in self._added):
             return self._full_tokenizer().encode(text).ids
         from tokenizers import models
 
-        fixed = self._fixed
+        fixed = len(self._fixed)
+        found = self._candidates(text)
         # The fixed ids first (specials, the unknown piece), then the text's pieces, then the
         # lowest-scored piece: Unigram's unknown penalty is the vocabulary's lowest score minus
         # 10, and it must be the full vocabulary's.
-        local = [*range(fixed), *(i for i in self._candidates(text) if i >= fixed and i != self._lowest), self._lowest]
-        vocab = [(self._pieces[i], self._scores[i]) for i in local]
+        lowest = self._lowest
+        local = [*range(fixed), *(i for i in found if i >= fixed and i != lowest), lowest]
+        pieces = [*self._fixed, *(found[i] for i in local[fixed:-1]), self._lowest_piece]
+        vocab = [(piece, float(self._scores[i])) for piece, i in zip(pieces, local, strict=True)]
         with self._lock:
             self._skeleton.model = models.Unigram(vocab, self._unk, False)
             ids = self._skeleton.encode(text).ids
         return [local[i] for i in ids]
+
+
+class _PieceTable:
+    """Pieces (piece: id) and the pieces found in each word met so far."""
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self.ids = ids
+        self.longest = max(map(len, ids), default=1)
+        self._words: dict[str, dict[int, str]] = {}
+
+    def pieces_in(self, word: str) -> dict[int, str]:
+        found = self._words.get(word)
+        if found is None:
+            ids, longest, size = self.ids, self.longest, len(word)
+            found = {}
+            for start in range(size):
+                for end in range(start + 1, min(start + longest, size) + 1):
+                    piece = word[start:end]
+                    hit = ids.get(piece)
+                    if hit is not None:
+                        found[hit] = piece
+            if len(self._words) >= 100_000:
+                self._words.clear()
+            self._words[word] = found
+        return found

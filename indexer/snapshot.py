@@ -61,7 +61,7 @@ def build_state(store: Store, model: str | None, lexical_terms: Callable[[str], 
     vec_ids.setflags(write=False)
     matrix.setflags(write=False)
     slot = ann.slot_for(store.path, model, version, vec_ids, matrix) if model is not None else None
-    return SearchState(
+    state = SearchState(
         version=version,
         registry=store.registry(),
         plan_refs=MappingProxyType(refs),
@@ -71,6 +71,28 @@ def build_state(store: Store, model: str | None, lexical_terms: Callable[[str], 
         item_count=store.item_count(),
         ann=slot,
     )
+    _release_free_heap()
+    return state
+
+
+def _release_free_heap() -> None:
+    """Hand the heap freed while reading the vectors back to the system. The rows arrive as one
+    bytes object per item (100k at 1,000 plans, 150 MB) and are dropped once copied into the
+    matrix; glibc keeps such freed memory in the process (RSS 412 -> 250 MB at 1,000 plans
+    after a trim). A no-op where there is no glibc."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
 
 
 class Snapshots:

@@ -144,9 +144,9 @@ def test_piece_tokenizer_gives_the_full_tokenizers_ids() -> None:
     from tokenizers import Tokenizer
 
     from indexer.onnx_encoder import _fast_files
-    from indexer.onnx_fast import PieceTokenizer
+    from indexer.onnx_fast import PieceTokenizer, fast_dir
 
-    folder, tokenizer_file = onnx_path(MODEL).parent, MODEL / "tokenizer.json"
+    folder, tokenizer_file = fast_dir(onnx_path(MODEL)), MODEL / "tokenizer.json"
     if not _fast_files(folder, onnx_path(MODEL), tokenizer_file):
         pytest.skip("fast-start files cannot be made in the model folder")
     fast = PieceTokenizer(folder, tokenizer_file, 512)
@@ -164,7 +164,7 @@ def test_fast_start_encoder_gives_the_same_vectors(tmp_path: Path) -> None:
     import shutil
 
     from indexer.onnx_encoder import OnnxEmbedder
-    from indexer.onnx_fast import BODY_FILE, fast_ready
+    from indexer.onnx_fast import BODY_FILE, fast_dir, fast_ready
 
     folder = tmp_path / "m"
     folder.mkdir()
@@ -173,14 +173,14 @@ def test_fast_start_encoder_gives_the_same_vectors(tmp_path: Path) -> None:
     onnx_path(folder).parent.mkdir()
     shutil.copy(onnx_path(MODEL), onnx_path(folder))
     full = OnnxEmbedder(folder, "m", fast=False)
-    assert not fast_ready(onnx_path(folder).parent, onnx_path(folder), folder / "tokenizer.json")
+    assert not fast_ready(fast_dir(onnx_path(folder)), onnx_path(folder), folder / "tokenizer.json")
     fast = OnnxEmbedder(folder, "m")  # makes the files on first load
     assert fast.fast and not full.fast
-    assert (onnx_path(folder).parent / BODY_FILE).stat().st_size < onnx_path(folder).stat().st_size / 4
+    assert (fast_dir(onnx_path(folder)) / BODY_FILE).stat().st_size < onnx_path(folder).stat().st_size / 4
     texts = _tokenizer_texts()[::4]
     for encode in ("encode_queries", "encode_documents"):
         assert np.array_equal(getattr(fast, encode)(texts), getattr(full, encode)(texts))
     # A changed export makes the files stale: they are made again, not trusted.
     onnx_path(folder).touch()
-    assert not fast_ready(onnx_path(folder).parent, onnx_path(folder), folder / "tokenizer.json")
+    assert not fast_ready(fast_dir(onnx_path(folder)), onnx_path(folder), folder / "tokenizer.json")
     assert OnnxEmbedder(folder, "m").fast

@@ -62,7 +62,10 @@ log = logging.getLogger(__name__)
 SERVICE_KEY = "reminders"  # application.bot_data[SERVICE_KEY] -> ReminderService
 JOB_PREFIX = "nhacviec:"
 CATCHUP_JOB = "nhacviec:catchup"
-CATCHUP_AFTER = timedelta(seconds=1)  # the start-up catch-up, once the bot is polling
+# The start-up catch-up waits for the bot to be polling and for most of the embedding model's
+# warm-up (bot.app): sends during that CPU-bound warm-up are slow, and a crash is then more
+# likely to fall between Telegram's answer and the "sent" commit.
+CATCHUP_AFTER = timedelta(seconds=5)
 MAX_ATTEMPTS = 4
 RESENT_NOTE = "<i>(Gửi lại sau một lần gián đoạn; nếu đã nhận tin này, xin bỏ qua.)</i>"
 RETRY_LATER = timedelta(minutes=5)

@@ -141,8 +141,11 @@ async def test_group_subscribes_gets_reminder_only_there_and_done_removes_task(
 # `planbot run --now`: the real command, with a chosen clock
 
 
-def start_planbot_run(emulator: EmulatorServer, token: str, db: Path, cwd: Path, *args: str) -> subprocess.Popen:
-    """`planbot -v run ARGS` in its own process group, against the emulator (no embedding model)."""
+def start_planbot_run(
+    emulator: EmulatorServer, token: str, db: Path, cwd: Path, *args: str, setup: str = ""
+) -> subprocess.Popen:
+    """`planbot -v run ARGS` in its own process group, against the emulator (no embedding model);
+    `setup`: Python run first in that process."""
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -153,7 +156,7 @@ def start_planbot_run(emulator: EmulatorServer, token: str, db: Path, cwd: Path,
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-c", "from planbot.cli import main; main()", "-v", "run", *args],
+        [sys.executable, "-c", f"{setup}\nfrom planbot.cli import main; main()", "-v", "run", *args],
         env=env,
         cwd=cwd,
         stdout=(cwd / "bot.log").open("ab"),

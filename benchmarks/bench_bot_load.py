@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import TypeHandler  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
+from bot.app import OVERALL_RATE, build_application  # noqa: E402
 from bot.formatting import answer_listing, paginate  # noqa: E402
 from indexer.indexing import index_paths  # noqa: E402
 from indexer.search import KnowledgeBase  # noqa: E402
@@ -132,7 +132,10 @@ def rss_mb() -> float:
     return float("nan")
 
 
-async def run(users: int, rounds: int, model: str | None, db: Path | None = None, in_process: bool = False) -> dict:
+async def run(
+    users: int, rounds: int, model: str | None, db: Path | None = None, in_process: bool = False,
+    overall_rate: float = OVERALL_RATE,
+) -> dict:
     pool = questions()
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer() as emulator:
         embedder = None
@@ -159,7 +162,7 @@ async def run(users: int, rounds: int, model: str | None, db: Path | None = None
             telegram_token=token,
             telegram_base_url=emulator.base_url,
         )
-        application = build_application(settings, kb, store, embedder)
+        application = build_application(settings, kb, store, embedder, overall_rate=overall_rate)
         bot_side: list[float] = []
         started_at: dict[int, float] = {}
 
@@ -220,6 +223,7 @@ async def run(users: int, rounds: int, model: str | None, db: Path | None = None
         "core_answer_p95_ms": round(percentile(core, 95) * 1000, 2),
         "search": "hybrid (e5)" if model else "lexical",
         "users_process": "bot's own" if in_process else "separate",
+        "overall_rate_limit": overall_rate,
         "items": items,
         "cpu_ms_per_answer_bot_process": round(cpu_bot * 1000 / len(latencies), 1),
         "cpu_ms_per_answer_emulator": round(cpu_emulator * 1000 / len(latencies), 1),
@@ -239,16 +243,23 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="an existing index to copy (default: index the sample plans)")
     parser.add_argument("--users-in-process", action="store_true", help="simulated users on the bot's event loop")
     parser.add_argument("--simulate-users", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--overall-rate", type=float, default=OVERALL_RATE,
+        help=f"the bot's overall send limit, messages/s (default Telegram's {OVERALL_RATE}; 0: none)",
+    )
     args = parser.parse_args()
     if args.simulate_users:
         simulate_users()
         return
-    result = asyncio.run(run(args.users, args.rounds, args.model, args.db, args.users_in_process))
+    result = asyncio.run(
+        run(args.users, args.rounds, args.model, args.db, args.users_in_process, args.overall_rate)
+    )
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_bot_load.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(
-        f"{result['users']} users × {result['rounds']} questions ({result['search']}): "
+        f"{result['users']} users × {result['rounds']} questions ({result['search']}, overall "
+        f"limit {result['overall_rate_limit']}/s): "
         f"{result['answers']} answers in {result['seconds']} s = {result['answers_per_second']} answers/s; "
         f"reply latency p50 {result['latency_p50_ms']} ms, p95 {result['latency_p95_ms']} ms, "
         f"max {result['latency_max_ms']} ms; bot side p50 {result['bot_side_p50_ms']} ms, "

@@ -46,6 +46,7 @@ from reminders.jobs import register_reminders
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+OVERALL_RATE = 30  # messages/s for the whole bot: Telegram's documented limit (FloodLimit)
 CONCURRENT_UPDATES = 32  # answer many users at once; indexing never blocks them
 CONNECT_RETRIES = 3  # transient connection failures (ConnectError/ConnectTimeout) are retried
 WARM_DELAY = 1.0  # seconds after start-up before the embedding model is loaded in the background
@@ -197,11 +198,14 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     clock: Callable[[], datetime] | None = None,
+    overall_rate: float = OVERALL_RATE,
 ) -> Application:
     """The bot: defaults (Vietnam time, HTML), rate limiter, retries, handlers, error handler.
 
     `request` replaces the HTTP layer (the console chat passes an in-process one; no updater);
-    `clock` is the reminders' clock (tests and dry runs: `reminders.jobs.clock_from`)."""
+    `clock` is the reminders' clock (tests and dry runs: `reminders.jobs.clock_from`);
+    `overall_rate` the messages per second the whole bot may send (Telegram's ~30; 0: no limit,
+    for load measurements of the bot itself)."""
     ensure_schema(store.db)
     builder = (
         ApplicationBuilder()
@@ -213,7 +217,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall_rate, max_retries=3))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(register_commands)
     )

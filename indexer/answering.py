@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from knowledge import intent as intents
@@ -19,7 +20,7 @@ from knowledge import names
 from knowledge.agencies import is_note, split_agencies
 from knowledge.answer import Answer, Result, render_text
 from knowledge.deadlines import describe, find_deadline, parse_deadline
-from knowledge.text import fold, squash, words
+from knowledge.text import fold, squash, squash_folded, words
 
 if TYPE_CHECKING:
     from indexer.search import Focus, KnowledgeBase
@@ -80,7 +81,7 @@ def search_hits(
     for r in results:
         if r.plan.id in focus.plans:
             r.score *= focus.boost
-        if agency and (r.role or key_agency in squash(r.text)):
+        if agency and (r.role or names_in(key_agency, r.text)):
             r.score *= 1.3
         if intent.name == intents.WHO_LEADS and r.lead:
             r.score *= 1.15
@@ -149,12 +150,27 @@ def own_deadlines(results: list[Result]) -> list[Result]:
     return results
 
 
+def names_in(key: str, text: str) -> bool:
+    """`key in squash(text)`, answered without squashing when a word of the key is not even in
+    the folded text (a word of a squashed text lies inside one of its folded words)."""
+    folded = fold(text)
+    if any(word not in folded for word in key.split()):
+        return False
+    return key in squash_folded(folded)
+
+
+@lru_cache(maxsize=1024)
+def _content_terms(q: str) -> tuple[str, ...]:
+    """The question's content words, province names aside (a pure function of the question)."""
+    terms = [t for t in dict.fromkeys(words(q)) if t not in intents.STOPWORDS and len(t) > 1 and not t.isdigit()]
+    place = set(" ".join(fold(p) for p in names.find_provinces(q)).split())
+    return tuple(t for t in terms if t not in place)
+
+
 def coverage(kb: KnowledgeBase, q: str, result: Result) -> float:
     """Idf-weighted share of the question's content words found in a result (words found in no
     item, and province names, carry no weight)."""
-    terms = [t for t in dict.fromkeys(words(q)) if t not in intents.STOPWORDS and len(t) > 1 and not t.isdigit()]
-    place = set(" ".join(fold(p) for p in names.find_provinces(q)).split())
-    terms = [t for t in terms if t not in place]
+    terms = list(_content_terms(q))
     if not terms:
         return 1.0
     df = kb.frequencies(terms)
@@ -284,7 +300,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         mentioned = [
             r
             for r in evidence[:10]
-            if key in squash(r.text) and coverage(kb, q, r) >= 0.4 and (not focus.plans or r.plan.id in focus.plans)
+            if names_in(key, r.text) and coverage(kb, q, r) >= 0.4 and (not focus.plans or r.plan.id in focus.plans)
         ]
         if mentioned and confident(kb, q, mentioned[0], focus):
             text = render_text(f"Nội dung nhắc đến {agency}:", mentioned[:5])

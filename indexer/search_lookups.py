@@ -5,13 +5,13 @@ answer's pinned snapshot (`indexer.snapshot.consistent`)."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from indexer.snapshot import consistent
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Result
-from knowledge.deadlines import ends_within
+from knowledge.deadlines import ends_within, last_day
 from knowledge.text import clean_spaces, fold, words
 
 if TYPE_CHECKING:
@@ -265,6 +265,4 @@ class LookupsMixin:
 
 def effective_end(deadline) -> date | None:
     """The last day a dated deadline allows: "Trước 01/7/2025" → 30/6/2025."""
-    if deadline is None or not deadline.dated or deadline.end is None:
-        return None
-    return deadline.end - timedelta(days=1) if deadline.before else deadline.end
+    return last_day(deadline) if deadline is not None and deadline.dated else None

@@ -23,7 +23,7 @@ from tests.conftest import SAMPLES
 
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = DATA / "corpus"
-SILVER = DATA / "check_silver.jsonl"
+SILVER = DATA / "silver" / "check_rows.jsonl"
 PLAN_003 = next(SAMPLES.glob("003_*.txt"))
 PLAN_004 = next(SAMPLES.glob("004_*.txt"))
 

@@ -37,7 +37,7 @@ def tasks_of(path: Path) -> list[Task]:
 def silver() -> tuple[dict[str, list[dict]], set[str]]:
     rows: dict[str, list[dict]] = {}
     non_task: set[str] = set()
-    for line in (DATA / "tables_silver.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / "silver" / "table_rows.jsonl").read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         if "tt" in item:
             rows.setdefault(item["doc"], []).append(item)

@@ -269,14 +269,13 @@ def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit
 
 def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, candidates) -> Answer:
     """An agency's duties, in the named plan when one is named; then search hits."""
-    everywhere: list[Result] = []
-    for name in _variants(agency, kb.duty_agencies()):
-        everywhere = merge(everywhere, kb.duties(name, plan_first=min(focus.plans) if focus.plans else None))
-    results = [r for r in everywhere if r.plan.id in focus.plans] if focus.plans else everywhere
+    results, everywhere = kb.duties_listed(
+        _variants(agency, kb.duty_agencies()), min(focus.plans) if focus.plans else None, focus.plans or None
+    )
     shared_ids: set[int] = set()  # items given to a group the agency belongs to ("Các sở, ngành")
     for group in names.collective_names(agency, kb.duty_agencies()):
         shared_ids.update(i for i, _ in kb.store.assignment_item_ids(group))
-    shared_ids -= {r.item_id for r in everywhere}
+    shared_ids -= set(everywhere)
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)
     folded = fold(q)
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded

@@ -27,27 +27,12 @@ class LookupsMixin:
     # -- building results -------------------------------------------------------------------
     def _results(self, scored: list[tuple[int, float]], agency: str | None = None) -> list[Result]:
         rows = self.store.items([i for i, _ in scored])
-        written = self._written_names(list(rows))
         out = []
         for item_id, score in scored:
             row = rows.get(item_id)
             if row is None:
                 continue
-            out.append(self._result(row, score, agency, written.get(item_id)))
-        return out
-
-    def _written_names(self, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-        """(role, name as the document writes it) per item: answers show the document's own
-        names ("UBND cấp xã", "Các sở, ban, ngành, đoàn thể"), not the registry's group name."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        out: dict[int, list[tuple[str, str]]] = {}
-        for item_id, role, raw, name in self.store.db.execute(
-            f"SELECT item_id, role, agency_raw, agency FROM assignments WHERE item_id IN ({marks}) ORDER BY rowid", ids
-        ).fetchall():
-            shown = clean_spaces(raw or "") or name
-            out.setdefault(item_id, []).append((role, shown[:1].upper() + shown[1:]))
+            out.append(self._result(row, score, agency, _written_names(row)))
         return out
 
     def _result(self, row: dict, score: float, agency: str | None = None, written=None) -> Result:
@@ -103,6 +88,43 @@ class LookupsMixin:
             )
         )
         return results
+
+    @consistent
+    def duties_listed(
+        self, agencies: list[str], plan_first: int | None = None, plans: frozenset[int] | None = None
+    ) -> tuple[list[Result], list[int]]:
+        """`duties()` of each spelling in turn, merged as `answering.merge` does (an item, or a
+        text already listed, once): the Results of the kept items in `plans` (all when None), and
+        the ids of all kept. Sorted and de-duplicated on light rows (id, plan, kind, text, role),
+        so an agency with 1,300 duties at 1,000 plans builds Results only for those listed."""
+        seen: set[int] = set()
+        seen_text: set[str] = set()
+        kept: list[tuple[int, int, str]] = []  # (item id, plan id, the spelling it was listed under)
+        for agency in agencies:
+            rows = self.store.duty_rows(agency)
+            rows.sort(
+                key=lambda r: (
+                    0 if r[1] == plan_first else 1,
+                    -(self.plan_refs[r[1]].year or int((self.plan_refs[r[1]].date or "0")[:4] or 0)),
+                    r[1],
+                    3 if r[4] is None else r[4],
+                    0 if r[2] == "clause" else 1,
+                    r[0],
+                )
+            )
+            for item_id, plan_id, _kind, text, _role in rows:
+                key = " ".join(text.split())[:200]
+                if item_id in seen or key in seen_text:
+                    continue
+                seen.add(item_id)
+                seen_text.add(key)
+                kept.append((item_id, plan_id, agency))
+        wanted = [(i, a) for i, p, a in kept if not plans or p in plans]
+        built: dict[int, Result] = {}
+        for agency in dict.fromkeys(a for _, a in wanted):
+            for r in self._results([(i, 1.0) for i, a in wanted if a == agency], agency):
+                built[r.item_id] = r
+        return [built[i] for i, _ in wanted if i in built], [i for i, _, _ in kept]
 
     @consistent
     def tasks(
@@ -261,6 +283,17 @@ class LookupsMixin:
 
         rows.sort(key=key)
         return self._rule_results(rows[:50])
+
+
+def _written_names(row: dict) -> list[tuple[str, str]]:
+    """(role, name as the document writes it) of an item's assignments: answers show the
+    document's own names ("UBND cấp xã", "Các sở, ban, ngành, đoàn thể"), not the registry's
+    group name."""
+    out = []
+    for a in row["assignments"]:
+        shown = clean_spaces(a["agency_raw"] or "") or a["agency"]
+        out.append((a["role"], shown[:1].upper() + shown[1:]))
+    return out
 
 
 def effective_end(deadline) -> date | None:

@@ -71,28 +71,7 @@ def build_state(store: Store, model: str | None, lexical_terms: Callable[[str], 
         item_count=store.item_count(),
         ann=slot,
     )
-    _release_free_heap()
     return state
-
-
-def _release_free_heap() -> None:
-    """Hand the heap freed while reading the vectors back to the system. The rows arrive as one
-    bytes object per item (100k at 1,000 plans, 150 MB) and are dropped once copied into the
-    matrix; glibc keeps such freed memory in the process (RSS 412 -> 250 MB at 1,000 plans
-    after a trim). A no-op where there is no glibc."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            import ctypes
-
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim = None
 
 
 class Snapshots:

@@ -240,3 +240,26 @@ def test_a_reindex_is_one_commit_seen_whole_by_other_connections(sample_db_copy)
         writer.db.conn.set_trace_callback(None)
     assert seen == [before]
     assert reader.data_version() == before[0] + 1 and reader.item_count() == before[1]
+
+
+def test_vectors_are_read_chunk_by_chunk_into_one_matrix_in_row_order(sample_db_copy, monkeypatch):
+    import numpy as np
+
+    from indexer import store_read
+
+    store = Store(sample_db_copy)
+    rows = store.db.execute("SELECT id, content_hash FROM items ORDER BY id LIMIT 10").fetchall()
+    expected = np.arange(len(rows) * 4, dtype=np.float32).reshape(len(rows), 4)
+    with store.db.conn:
+        store.db.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, 'm', ?)",
+            [(h, v.astype("<f4").tobytes()) for (_, h), v in zip(rows, expected, strict=True)],
+        )
+    monkeypatch.setattr(store_read, "_VECTOR_CHUNK", 3)  # 10 rows: chunks of 3, 3, 3, 1
+    with store.reading():
+        ids, matrix = store.vectors("m")
+        empty_ids, empty = store.vectors("no such model")
+    by_id = dict(zip(ids.tolist(), matrix.tolist(), strict=True))
+    assert matrix.dtype == np.float32 and matrix.shape == (len(rows), 4)
+    assert by_id == {i: v.tolist() for (i, _), v in zip(rows, expected, strict=True)}
+    assert empty_ids.shape == (0,) and empty.shape == (0, 0)

@@ -167,3 +167,28 @@ def test_every_static_name_and_alias_reads_as_its_own_entry():
             assert registry.canonical(alias).name == entry.name, alias
             assert registry.canonical(alias).collective == entry.collective, alias
     assert "sở" in HEAD_WORDS and "ubnd" in HEAD_WORDS
+
+
+def test_alias_matches_word_by_word_equal_the_one_regex_of_every_alias():
+    """The registry tries, at each word, only the aliases opening with it; the hits must be
+    those of the single alternation of all aliases (same order), punctuation and "&" included."""
+    from knowledge.agencies import _AliasMatcher, _compile_aliases
+    from knowledge.text import fold, squash
+
+    own = AgencyRegistry()
+    own.add_name("Ban QLDA&TXD CTDD và CN")
+    own.add_name("Trung tâm Kiểm soát bệnh tật")
+    texts = [
+        "Sở Kế hoạch - Đầu tư, Sở KH&ĐT và UBND các huyện, thị xã, thành phố phối hợp; Chính phủ số.",
+        "Chính phủ chỉ đạo; các sở, ban, ngành, đoàn thể; Ban QLDA&TXD CTDD và CN; Trung tâm Y tế huyện",
+        "Phòng Kế hoạch – Tài chính/Sở Y tế/BHXH tỉnh & TTYT; cơ sở y tế; Sở TT&TT; so y te;ubnd",
+        "Trung tâm Kiểm soát bệnh tật tỉnh, Sở Nội vụ.Sở Tài chính,,Sở Tư pháp",
+    ]
+    for matcher_parts in (own._base, tuple(sorted(own._alias_patterns, key=len, reverse=True))):
+        whole, by_word = _compile_aliases(matcher_parts), _AliasMatcher(matcher_parts)
+        for text in texts:
+            for folded in (fold(text), squash(text)):
+                expected = [(m.start(), m.end(), m.group(0)) for m in whole.finditer(folded)]
+                assert by_word.finditer(folded) == expected, folded
+    found = [m.ref.name for m in own.find_mentions(texts[1])]
+    assert "Ban QLDA&TXD CTDD và CN" in found and "Trung tâm Y tế" in found[-1]

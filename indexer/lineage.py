@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import TYPE_CHECKING
 
-from indexer.store import Store
 from knowledge.answer import Answer, PlanRef
 from knowledge.lineage import PlanDocs, answer_lineage, answer_number, lineage_query, plan_docs
+
+if TYPE_CHECKING:  # a type only: importing indexer.store here would load the plan parser
+    from indexer.store import Store
 
 _CACHE: dict[str, tuple[int, list[PlanDocs]]] = {}
 _LOCK = threading.Lock()

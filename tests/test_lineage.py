@@ -168,3 +168,13 @@ async def test_vanban_in_chat(emulator, bot_token, sample_db) -> None:
         [none] = await lan.wait_for_replies(1)
     assert "Các kế hoạch đã nạp thực hiện Chỉ thị 25-CT/TW (1)" in found["text"]
     assert none["text"] == "Không có kế hoạch nào đã nạp thực hiện văn bản số 99-CT/TW."
+
+
+def test_the_lineage_module_loads_without_the_plan_parser():
+    """Every question goes through lineage first: importing it must not load the parser."""
+    import subprocess
+    import sys
+
+    code = "import sys, indexer.lineage; print('knowledge.parser' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

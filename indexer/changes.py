@@ -58,13 +58,25 @@ def known_plan(store: Store, file: str, plan: Plan) -> dict | None:
     row = store.plan_row(file)
     if row is not None:
         return row
-    number, issuer = plan.meta.number, fold(plan.meta.issuer)
-    if not number or not issuer:
+    if not plan.meta.number or not plan.meta.issuer:
         return None
-    for other in store.db.query("SELECT * FROM plans WHERE number = ?", [number]):
-        if fold(other["issuer"] or "") == issuer:
+    for other in store.db.query("SELECT * FROM plans WHERE number = ?", [plan.meta.number]):
+        if same_document(other, plan):
             return other
     return None
+
+
+def same_document(row: dict, plan: Plan) -> bool:
+    """The indexed plan `row` and `plan` are versions of one document: same issuer, and the same
+    number, or (both unnumbered) the same title."""
+    issuer = fold(plan.meta.issuer or "")
+    if not issuer or fold(row.get("issuer") or "") != issuer:
+        return False
+    number = (plan.meta.number or "").strip()
+    if number or (row.get("number") or "").strip():
+        return fold(number) == fold(row.get("number") or "")
+    title = fold(plan.meta.title or "")
+    return bool(title) and fold(row.get("title") or "") == title
 
 
 def _declared(store: Store, file: str, plan: Plan) -> list[tuple[str, DocRef, dict | None]]:

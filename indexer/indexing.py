@@ -2,10 +2,12 @@
 
 A plan is known by its path relative to the folder it was indexed from ("sub/ke-hoach.docx"; a
 file given on its own by its name), in NFC. Its source (absolute path) is stored too: indexing
-the same file again, from another root, updates the same plan; a different file whose name is
-already taken by another existing file is stored under a longer name (its folder added) with
-a warning, never replacing the other plan. A file's raw bytes are hashed before anything is
-loaded, so an unchanged file (even a scanned PDF needing OCR) costs one hash.
+the same file again, from another root, updates the same plan. When another existing file already
+holds the name, the document decides: a new version of the same document (same number and issuer,
+or same title and issuer when unnumbered) replaces it, with a warning naming the file it replaced;
+a different document is stored under a longer name (its folder added), with a warning, never
+replacing the other plan. A file's raw bytes are hashed before anything is loaded, so an
+unchanged file (even a scanned PDF needing OCR) costs one hash.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer import ann
-from indexer.changes import change_summary, notify
+from indexer.changes import change_summary, notify, same_document
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
 from indexer.store import IndexReport, Store, file_hash
 from knowledge.document import Document
@@ -107,37 +109,54 @@ def _index_file(
     data = read_bytes(path)
     digest = file_hash(data)
     source = nfc(str(path.resolve()))
-    key, warning = _identity(store, key, source, path)
-    if not force and (report := store.unchanged(key, digest)):
-        return report
+    key, holder = _name_for(store, key, source)
+    if not force and (holder is None or holder["content_hash"] == digest):
+        if report := store.unchanged(key, digest):
+            return report
     document = read_plan_bytes(path.name, data, pages)
     plan, summary = parse(document, store)
+    warning = ""
+    if holder is not None:
+        if holder["content_hash"] == digest or same_document(holder, plan):
+            warning = f"Tệp này thay bản trước của '{key}' (đọc từ '{holder['source']}'): cùng một văn bản."
+        else:
+            key, warning = _longer_name(store, key, source, path)
+            if not force and (report := store.unchanged(key, digest)):
+                return report
     if warning:
         summary["warnings"].insert(0, warning)
     summary.update(change_summary(store, key, plan, digest))  # a known plan: what changed
     return notify(store, store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary), digest)
 
 
-def _identity(store: Store, key: str, source: str, path: Path) -> tuple[str, str]:
-    """The name to store a file under, and a warning when it had to differ from `key`."""
+def _held_elsewhere(store: Store, name: str, source: str) -> dict | None:
+    """The plan stored under `name` when another file that still exists holds it."""
+    row = store.plan_row(name)
+    other = row.get("source") if row else None
+    if row is None or not other or other == source or not Path(other).is_file():
+        return None  # free, an upload, the same file, or a plan whose file is gone (replaced)
+    return row
+
+
+def _name_for(store: Store, key: str, source: str) -> tuple[str, dict | None]:
+    """The name this file is stored under, and the plan of another live file holding it."""
     known = store.file_of_source(source)
     if known:
-        return known, ""
+        return known, None
+    return key, _held_elsewhere(store, key, source)
+
+
+def _longer_name(store: Store, key: str, source: str, path: Path) -> tuple[str, str]:
+    """A different document whose name is taken: its folders are added until the name is free."""
     candidate, parents = key, list(path.resolve().parents)[key.count("/") :]
-    while True:
-        row = store.plan_row(candidate)
-        other = row.get("source") if row else None
-        if row is None or not other or other == source or not Path(other).is_file():
-            break  # free, an upload, or the same file; a plan whose file is gone is replaced
+    while (other := _held_elsewhere(store, candidate, source)) is not None:
         if not parents or parents[0].name == "":
-            raise PlanbotError(f"Tên '{key}' đã dùng cho kế hoạch đọc từ '{other}'; hãy đổi tên tệp.")
+            raise PlanbotError(f"Tên '{key}' đã dùng cho kế hoạch đọc từ '{other['source']}'; hãy đổi tên tệp.")
         candidate = nfc(f"{parents.pop(0).name}/{candidate}")
-    if candidate != key:
-        return candidate, (
-            f"Đã có kế hoạch khác tên '{key}' (từ '{store.plan_row(key)['source']}'); "
-            f"tệp này được lưu với tên '{candidate}'."
-        )
-    return candidate, ""
+    return candidate, (
+        f"Đã có kế hoạch khác tên '{key}' (từ '{store.plan_row(key)['source']}'); "
+        f"tệp này được lưu với tên '{candidate}'."
+    )
 
 
 def index_upload(store: Store, name: str, data: bytes, embedder=None) -> IndexReport:

@@ -44,20 +44,43 @@ def test_same_name_in_two_folders_gives_two_plans(store, tmp_path):
     assert [p["file"] for p in store.plans()] == ["a/ke-hoach.txt", "b/ke-hoach.txt"]
 
 
-def test_same_name_given_as_two_files_is_not_replaced_silently(store, tmp_path):
+def test_a_different_document_under_a_taken_name_is_not_replaced_silently(store, tmp_path):
     for folder in ("x", "y"):
         (tmp_path / folder).mkdir()
         shutil.copy(PLAN, tmp_path / folder / "plan.txt")
-    (tmp_path / "y" / "plan.txt").write_text(PLAN.read_text(encoding="utf-8") + "\nThêm.\n", encoding="utf-8")
+    other = PLAN.read_text(encoding="utf-8").replace("Số: 310/KH-UBND", "Số: 999/KH-UBND", 1)
+    (tmp_path / "y" / "plan.txt").write_text(other, encoding="utf-8")
     (first,) = index_paths(store, [tmp_path / "x" / "plan.txt"])
     (second,) = index_paths(store, [tmp_path / "y" / "plan.txt"])
     assert (first.file, second.file) == ("plan.txt", "y/plan.txt")
-    assert any("trùng" in w or "khác tên" in w for w in second.summary["warnings"])
-    assert len(store.plans()) == 2
+    assert any("khác tên" in w for w in second.summary["warnings"])
+    assert sorted(p["number"] for p in store.plans()) == ["310/KH-UBND", "999/KH-UBND"]
     # The same file again, from another root, updates its own plan.
     (again,) = index_paths(store, [tmp_path / "y"])
     assert again.file == "y/plan.txt" and again.status == "unchanged"
     assert len(store.plans()) == 2
+
+
+def test_a_new_version_of_the_same_document_from_another_folder_replaces_it(store, tmp_path):
+    """Version B of a plan (same number and issuer, one more clause) kept in another folder: indexing
+    it replaces version A, saying which file it replaced; indexing A again brings A back."""
+    old, new = tmp_path / "A", tmp_path / "B"
+    for folder in (old, new):
+        folder.mkdir()
+    shutil.copy(PLAN, old / "plan.txt")
+    text = PLAN.read_text(encoding="utf-8")
+    assert "\n**II. MỤC TIÊU**" in text
+    (new / "plan.txt").write_text(text.replace("\n**II. MỤC TIÊU**", "\n- Sở Nội vụ chủ trì rà soát, xong trước 15/12/2026.\n\n**II. MỤC TIÊU**", 1), encoding="utf-8")
+    (a,) = index_paths(store, [old])
+    items_a = store.db.execute("SELECT count(*) FROM items").fetchone()[0]
+    (b,) = index_paths(store, [new])
+    assert b.file == a.file == "plan.txt" and b.plan_id == a.plan_id
+    assert any("thay bản trước" in w and str(old / "plan.txt") in w for w in b.summary["warnings"])
+    assert len(store.plans()) == 1
+    assert store.db.execute("SELECT count(*) FROM items").fetchone()[0] == items_a + 1
+    (back,) = index_paths(store, [old])
+    assert back.status == "indexed" and len(store.plans()) == 1
+    assert store.db.execute("SELECT count(*) FROM items").fetchone()[0] == items_a
 
 
 def test_nfc_and_nfd_spellings_are_one_plan(store, tmp_path):

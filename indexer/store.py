@@ -42,7 +42,6 @@ from indexer.store_write import (
 from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
-from knowledge.parser import parse_plan
 from knowledge.text import nfc, words
 
 __all__ = [
@@ -190,4 +189,6 @@ class Store(StoreQueries):
         digest = file_hash(text.encode("utf-8"))
         if not force and (report := self.unchanged(nfc(file), digest)):
             return report
+        from knowledge.parser import parse_plan  # here, not at import: answering never parses
+
         return self.save_plan(file, parse_plan(text, self.registry()), text, digest, embedder)

@@ -198,14 +198,16 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     clock: Callable[[], datetime] | None = None,
-    overall_rate: float = OVERALL_RATE,
+    overall_rate: float | None = None,
 ) -> Application:
     """The bot: defaults (Vietnam time, HTML), rate limiter, retries, handlers, error handler.
 
     `request` replaces the HTTP layer (the console chat passes an in-process one; no updater);
     `clock` is the reminders' clock (tests and dry runs: `reminders.jobs.clock_from`);
-    `overall_rate` the messages per second the whole bot may send (Telegram's ~30; 0: no limit,
-    for load measurements of the bot itself)."""
+    `overall_rate` the messages per second the whole bot may send (default `settings.send_rate`,
+    Telegram's ~30; 0: no limit, for load measurements of the bot itself)."""
+    if overall_rate is None:
+        overall_rate = settings.send_rate
     ensure_schema(store.db)
     builder = (
         ApplicationBuilder()

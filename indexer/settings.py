@@ -42,6 +42,15 @@ class Settings:
     quiet_start: str = "07:30"
     quiet_end: str = "17:30"
     misfire_grace_seconds: int = 3600
+    send_rate: float = 30.0  # messages/s the whole bot may send (Telegram's ~30); 0: no limit
+
+
+def _rate(value: str, default: float = 30.0) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        return default
+    return rate if rate >= 0 else default
 
 
 def _days(value: str, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -85,4 +94,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         quiet_start=env.get("PLANBOT_QUIET_START", "07:30"),
         quiet_end=env.get("PLANBOT_QUIET_END", "17:30"),
         misfire_grace_seconds=int(env.get("PLANBOT_MISFIRE_GRACE", "3600")),
+        send_rate=_rate(env.get("PLANBOT_SEND_RATE", "")),
     )

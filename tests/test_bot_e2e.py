@@ -26,7 +26,7 @@ from bot.storage import feedback_rows
 from indexer.embedder import HashingEmbedder
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings
+from indexer.settings import Settings, load_settings
 from indexer.store import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, TelegramUser, running_bot
@@ -472,3 +472,14 @@ async def test_run_polls_the_configured_server(emulator, bot_token, tmp_path: Pa
         _, stderr = child.communicate(timeout=20)
     assert "Application started" in stderr
     assert bot_token not in stderr  # the token is never logged, even at DEBUG
+
+
+def test_send_rate_setting_reaches_the_bots_rate_limiter(emulator, bot_token, shared_kb):
+    """PLANBOT_SEND_RATE, read once into settings, is the whole bot's send limit (0: none)."""
+    assert load_settings({"PLANBOT_SEND_RATE": "12.5"}, dotenv=False).send_rate == 12.5
+    assert load_settings({"PLANBOT_SEND_RATE": "fast"}, dotenv=False).send_rate == 30.0
+    assert load_settings({}, dotenv=False).send_rate == 30.0
+    limited = make_app(emulator, bot_token, shared_kb, send_rate=12.5).bot.rate_limiter
+    assert limited._base_limiter is not None and limited._base_limiter.max_rate == 12.5
+    unlimited = make_app(emulator, bot_token, shared_kb, send_rate=0.0).bot.rate_limiter
+    assert unlimited._base_limiter is None

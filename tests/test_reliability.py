@@ -45,6 +45,7 @@ from reminders.schedule import (
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 from tests.emulator.harness import _apost, _plain
+from tests.generated_plans import plan_with_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_plans"
@@ -267,22 +268,6 @@ class CrashingBot:
         return message
 
 
-def _plan_with_tasks(n: int, before: date) -> str:
-    """A plan whose appendix has `n` tasks due "Trước ngày <before>" (a real plan text)."""
-    rows = ["STT\tNội dung nhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời gian hoàn thành"]
-    for i in range(1, n + 1):
-        rows.append(
-            f"{i}\tNhiệm vụ thử số {i:03d}: rà soát, tổng hợp và báo cáo kết quả thực hiện đợt {i:03d} "
-            f"theo hướng dẫn của Ủy ban nhân dân tỉnh\tSở Nội vụ\tSở Tài chính\tTrước ngày {before:%d/%m/%Y}"
-        )
-    return (
-        "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM\n\nSố: 999/KH-UBND\n\nThử Nghiệm, ngày 01 tháng 6 năm 2025\n\n"
-        "KẾ HOẠCH\nThử nghiệm nhắc việc năm 2025\n\nI. MỤC ĐÍCH, YÊU CẦU\n\n1. Bảo đảm đúng hạn.\n\n"
-        "II. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ chủ trì, theo dõi, đôn đốc thực hiện Kế hoạch.\n\n"
-        "PHỤ LỤC\n\n" + "\n".join(rows) + "\n"
-    )
-
-
 def _task_numbers(text: str) -> list[str]:
     return re.findall(r"Nhiệm vụ thử số (\d{3})", text)
 
@@ -291,7 +276,7 @@ def _task_numbers(text: str) -> list[str]:
 @pytest.mark.asyncio
 async def test_outbox_resends_only_the_message_caught_between_send_and_mark(emulator, bot_token, tmp_path):
     store = Store(tmp_path / "planbot.db")
-    report = store.index_text("thu-nghiem.txt", _plan_with_tasks(40, date(2025, 6, 25)))
+    report = store.index_text("thu-nghiem.txt", plan_with_tasks(40, date(2025, 6, 25)))
     assert report.summary.get("tasks", 40) == 40 or report.status == "indexed"
     settings = replace(load_settings(env={}, dotenv=False), db_path=store.path)
     now = at(2025, 6, 24, 9, 0)  # Tuesday, the tasks' last day: one digest of several messages

@@ -29,6 +29,7 @@ from reminders.schedule import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer
 from tests.emulator.harness import _post_sync
+from tests.generated_plans import plan_with_tasks
 from tests.test_reminders_e2e import start_planbot_run, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -46,27 +47,12 @@ RESENT = "(Gửi lại sau một lần gián đoạn"
 TASK = re.compile(r"Nhiệm vụ thử số (\d{3})")
 
 
-def plan_text(n: int, before: date) -> str:
-    rows = ["STT\tNội dung nhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời gian hoàn thành"]
-    for i in range(1, n + 1):
-        rows.append(
-            f"{i}\tNhiệm vụ thử số {i:03d}: rà soát, tổng hợp và báo cáo kết quả thực hiện đợt {i:03d} "
-            f"theo hướng dẫn của Ủy ban nhân dân tỉnh\tSở Nội vụ\tSở Tài chính\tTrước ngày {before:%d/%m/%Y}"
-        )
-    return (
-        "ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM\n\nSố: 999/KH-UBND\n\nThử Nghiệm, ngày 01 tháng 6 năm 2025\n\n"
-        "KẾ HOẠCH\nThử nghiệm nhắc việc năm 2025\n\nI. MỤC ĐÍCH, YÊU CẦU\n\n1. Bảo đảm đúng hạn.\n\n"
-        "II. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ chủ trì, theo dõi, đôn đốc thực hiện Kế hoạch.\n\n"
-        "PHỤ LỤC\n\n" + "\n".join(rows) + "\n"
-    )
-
-
 def test_kill_9_while_a_digest_goes_out_loses_nothing_and_repeats_at_most_one_marked_message_per_kill(
     emulator: EmulatorServer, bot_token, tmp_path
 ):
     db = tmp_path / "planbot.db"
     store = Store(db)
-    store.index_text("thu-nghiem.txt", plan_text(TASKS, date(2025, 6, 25)))
+    store.index_text("thu-nghiem.txt", plan_with_tasks(TASKS, date(2025, 6, 25)))
     created = datetime(2025, 6, 22, tzinfo=TZ)
     chats = [emulator.private_user(bot_token, first_name=f"U{i}").chat_id for i in range(CHATS)]
     for chat_id in chats:

@@ -13,10 +13,6 @@ import pytest
 
 from bot.formatting import (
     MAX_MESSAGE,
-    OPEN,
-    OVERDUE,
-    SOON,
-    UNDATED,
     Listing,
     answer_listing,
     choice_keyboard,
@@ -36,19 +32,16 @@ from bot.formatting import (
     split_listing,
     split_messages,
     split_plain,
-    status_of,
     to_plain,
     upload_problem,
-)
-from bot.formatting import (
-    ONGOING_STATUS as ONGOING,
 )
 from bot.periods import parse_period
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
 from indexer.store import Store
 from knowledge.answer import PlanRef, Result
-from knowledge.deadlines import parse_deadline
+from knowledge.deadlines import ONGOING_STATUS as ONGOING
+from knowledge.deadlines import OPEN, OVERDUE, SOON, UNDATED, parse_deadline, status_of
 from knowledge.model import Deadline
 
 ROOT = Path(__file__).resolve().parent.parent

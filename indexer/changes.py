@@ -15,7 +15,8 @@ import json
 
 from indexer.store import Store, transaction
 from knowledge.answer import PlanRef
-from knowledge.changes import DutyRow, PlanChanges, diff_rows, due_of, headline, plan_rows
+from knowledge.changes import DutyRow, PlanChanges, diff_rows, headline, plan_rows
+from knowledge.deadlines import dated_last_day
 from knowledge.errors import PlanbotError
 from knowledge.lineage import DocRef, matches, relations
 from knowledge.model import Plan
@@ -39,7 +40,7 @@ def stored_rows(store: Store, plan_id: int) -> list[DutyRow]:
                 tuple(dict.fromkeys(a["agency"] for a in agencies if a["role"] == "lead")),
                 tuple(dict.fromkeys(a["agency"] for a in agencies if a["role"] == "support")),
                 deadline.text if deadline else "",
-                due_of(deadline),
+                dated_last_day(deadline),
                 item["kind"],
                 item["lead_text"] or "",
                 item["support_text"] or "",

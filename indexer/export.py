@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from knowledge.answer import ROLE_LABEL, Result
-from knowledge.deadlines import DONE, STATUS_WORD, last_day, status_of
+from knowledge.deadlines import DONE, STATUS_WORD, dated_last_day, status_of
 from knowledge.model import Deadline
 from knowledge.text import words
 
@@ -65,12 +65,6 @@ def task_status(deadline: Deadline | None, today: date, done: bool = False) -> s
     return STATUS_WORD[DONE if done else status_of(deadline, today)]
 
 
-def due_day(deadline: Deadline | None) -> date | None:
-    """The last day a dated deadline allows, as answers and statuses read it ("Trước 01/7/2025"
-    → 30/06/2025; None when ongoing, recurring, conditional or unread)."""
-    return last_day(deadline) if deadline is not None and deadline.dated else None
-
-
 def export_rows(results: Sequence[Result], today: date, done: Collection[int] = frozenset()) -> list[ExportRow]:
     """One row per result, in the order given (the order of `planbot tasks`)."""
     rows = []
@@ -85,7 +79,7 @@ def export_rows(results: Sequence[Result], today: date, done: Collection[int] = 
                 lead=", ".join(r.lead),
                 support=", ".join(r.support),
                 deadline=r.deadline.text if r.deadline else "",
-                due=due_day(r.deadline),
+                due=dated_last_day(r.deadline),
                 status=task_status(r.deadline, today, r.item_id in done),
             )
         )

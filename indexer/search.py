@@ -20,7 +20,7 @@ import numpy as np
 from indexer import answering
 from indexer.lineage import lineage_answer
 from indexer.search_focus import Focus, FocusMixin, PlanProfile
-from indexer.search_lookups import ROLE_ORDER, LookupsMixin, effective_end
+from indexer.search_lookups import ROLE_ORDER, LookupsMixin
 from indexer.search_rank import FRAME, LONG_BODY, RankingMixin, query_terms
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
 from indexer.store import Store, lexical_terms
@@ -37,7 +37,6 @@ __all__ = [
     "Focus",
     "KnowledgeBase",
     "PlanProfile",
-    "effective_end",
     "polite",
     "query_terms",
 ]

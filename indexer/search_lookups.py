@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from indexer.snapshot import consistent
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Result
-from knowledge.deadlines import ends_within, last_day
+from knowledge.deadlines import dated_last_day, ends_within
 from knowledge.text import clean_spaces, fold, words
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ class LookupsMixin:
     @staticmethod
     def falls_due(deadline, period) -> bool:
         """A dated deadline whose last day lies in the period ("Trước 01/7/2025" ends 30/6/2025)."""
-        end = effective_end(deadline)
+        end = dated_last_day(deadline)
         if end is None:
             return False
         return (period.end is None or end <= period.end) and (period.start is None or end >= period.start)
@@ -294,8 +294,3 @@ def _written_names(row: dict) -> list[tuple[str, str]]:
         shown = clean_spaces(a["agency_raw"] or "") or a["agency"]
         out.append((a["role"], shown[:1].upper() + shown[1:]))
     return out
-
-
-def effective_end(deadline) -> date | None:
-    """The last day a dated deadline allows: "Trước 01/7/2025" → 30/6/2025."""
-    return last_day(deadline) if deadline is not None and deadline.dated else None

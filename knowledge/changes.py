@@ -17,7 +17,7 @@ from datetime import date
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
-from knowledge.deadlines import last_day
+from knowledge.deadlines import dated_last_day
 from knowledge.model import Plan
 from knowledge.text import clean_spaces, fold
 
@@ -119,17 +119,12 @@ def _names(agencies: Iterable) -> tuple[str, ...]:
     return tuple(dict.fromkeys(getattr(a, "name", a) for a in agencies))
 
 
-def due_of(deadline) -> date | None:
-    """The last day a row's deadline allows (`knowledge.deadlines.last_day`), dated ones only."""
-    return last_day(deadline) if deadline is not None and deadline.dated else None
-
-
 def plan_rows(plan: Plan) -> list[DutyRow]:
     """Every task-table row and every clause of the plan."""
     rows = [
         DutyRow(
             t.citation, clean_spaces(t.text), _names(t.lead), _names(t.support),
-            t.deadline.text if t.deadline else "", due_of(t.deadline), "task", t.lead_text, t.support_text,
+            t.deadline.text if t.deadline else "", dated_last_day(t.deadline), "task", t.lead_text, t.support_text,
         )
         for t in plan.tasks
     ]
@@ -137,7 +132,7 @@ def plan_rows(plan: Plan) -> list[DutyRow]:
         lead = _names(a.agency for a in c.assignments if a.role == "lead")
         support = _names(a.agency for a in c.assignments if a.role == "support")
         rows.append(DutyRow(c.citation, clean_spaces(c.text), lead, support,
-                            c.deadline.text if c.deadline else "", due_of(c.deadline), "clause"))
+                            c.deadline.text if c.deadline else "", dated_last_day(c.deadline), "clause"))
     return rows
 
 

@@ -49,6 +49,12 @@ __all__ = [
 ]
 
 
+def dated_last_day(deadline: Deadline | None) -> date | None:
+    """`last_day` of a deadline pinned to the calendar ("Trước 01/7/2025" → 30/06/2025); None when
+    ongoing, recurring, conditional or unread."""
+    return last_day(deadline) if deadline is not None and deadline.dated else None
+
+
 def last_day(deadline: Deadline | None) -> date | None:
     """The last day the work may still be done: the day before an exclusive bound ("trước …")."""
     if deadline is None or deadline.end is None:
@@ -77,7 +83,7 @@ def status_of(deadline: Deadline | None, today: date, soon_days: int = SOON_DAYS
         return UNDATED
     if deadline.kind in (ONGOING, RECURRING, FROM):
         return ONGOING_STATUS
-    last = last_day(deadline) if deadline.dated else None
+    last = dated_last_day(deadline)
     if last is not None:
         if last < today:
             return OVERDUE

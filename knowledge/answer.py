@@ -117,18 +117,12 @@ def _short(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def deadline_reading(deadline: Deadline | None) -> str:
-    """Our reading of a deadline (`knowledge.deadlines.describe`): its last day where the wording
-    sets a bound, "Trước 01/7/2025" → "hạn cuối 30/06/2025"."""
-    return describe(deadline)
-
-
 def deadline_phrase(deadline: Deadline | None) -> str:
     """The deadline as written, then our reading of it when that adds something:
     "Trước 01/7/2025 (hạn cuối 30/06/2025)"."""
     if deadline is None:
         return "không nêu thời hạn"
-    reading = deadline_reading(deadline)
+    reading = describe(deadline)  # its last day where the wording sets a bound
     if reading and reading not in ("định kỳ", "thường xuyên") and deadline.kind not in ("unparsed", "conditional"):
         return f"{deadline.text} ({reading})" if reading.lower() != deadline.text.lower() else deadline.text
     return deadline.text

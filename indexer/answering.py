@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from indexer.search_focus import plans_by_relevance
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import is_note, split_agencies
@@ -76,7 +77,8 @@ def search_hits(
     """Plain search (BM25 + vectors), the named plan's items first, the asked agency's next.
     `dense=False`: keyword evidence only, for answers read from the structured tables (no model)."""
     drop = kb.title_terms(focus.plans) if focus.named else frozenset()
-    results = kb._results(kb.rank(q, use_dense=dense and intent.diacritics, limit=limit, drop=drop), agency)
+    within = focus.plans if focus.only else None  # the plan named by number, or the chat's plan
+    results = kb._results(kb.rank(q, use_dense=dense and intent.diacritics, limit=limit, drop=drop, plans=within), agency)
     key_agency = squash(agency) if agency else ""
     for r in results:
         if r.plan.id in focus.plans:
@@ -242,6 +244,12 @@ def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
     return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(kb, q, top)
 
 
+def missing_plan(kb: KnowledgeBase, q: str, intent, focus: Focus) -> Answer:
+    """The question names a plan that is not indexed: say so; the closest items only as related."""
+    related = search_hits(kb, q, intent, replace(focus, missing=""), None)
+    return decline(q, intent.name, None, f"{NOT_IN_PLANS}: không có văn bản “{focus.missing}”", related)
+
+
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
     results = own_deadlines(fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8))
     if not results:
@@ -281,7 +289,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order = {pid: i for i, pid in enumerate(dict.fromkeys(r.plan.id for r in results))}
+    plan_order = plans_by_relevance(results, evidence)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
@@ -340,7 +348,7 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     latest_first = period.mode in ("before", "overdue")
     if agency and not kb.due_ids(period.start, period.end, agency, limit=1)[1]:
         agency = None  # the agency has nothing due then: what is due for everyone
-    plans = focus.plans if focus.plans and kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1] else None
+    plans = focus.plans if focus.plans and (focus.only or kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1]) else None
     ids, total = kb.due_ids(period.start, period.end, agency, plans, latest_first, limit=200)
     found = kb._results([(i, 1.0) for i in ids], agency)
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)

@@ -12,6 +12,7 @@ import numpy as np
 from indexer import ann
 from indexer.snapshot import consistent
 from indexer.store import lexical_terms
+from knowledge import intent as intents
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer, PlanRef, Result
 from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta, Resolved, profile, read, resolve
@@ -81,14 +82,18 @@ class FocusMixin:
         return self.frequencies([word]).get(word, 0) > 0
 
     @consistent
-    def resolve_plans(self, text: str, matches: list[QueryMatch] | None = None, whole: bool = False) -> Resolved:
+    def resolve_plans(
+        self, text: str, matches: list[QueryMatch] | None = None, whole: bool = False
+    ) -> Resolved:
         """The plans `text` names (`whole`: the text is a plan's name only, as after /kehoach)."""
         catalog = self.catalog()
         asked = read(text, catalog, [m.matched for m in matches or []], whole=whole)
         return resolve(asked, catalog, self._known_word)
 
     @consistent
-    def plan_focus(self, question: str, matches: list[QueryMatch] | None = None, chat: ChatPlan | None = None) -> Focus:
+    def plan_focus(
+        self, question: str, matches: list[QueryMatch] | None = None, chat: ChatPlan | None = None
+    ) -> Focus:
         """The plans a question keeps to: those it names (by number: only them; by title words
         or province: first), else the chat's plan (pinned, or its last answer's), else none."""
         found = self.resolve_plans(question, matches)
@@ -100,14 +105,20 @@ class FocusMixin:
             return Focus(found.plans, 1.6)
         if chat is not None and chat.plan_id in self.plan_refs:
             catalog = self.catalog()
-            if found.how != "province" or chat.plan_id in found.plans or catalog.plans[chat.plan_id].province is None:
+            if (
+                found.how != "province"
+                or chat.plan_id in found.plans
+                or catalog.plans[chat.plan_id].province is None
+            ):
                 return Focus(catalog.copies([chat.plan_id]), 2.0, only=True)
         if found.how == "province":
             return Focus(found.plans, 1.3)
         return NO_FOCUS
 
     @consistent
-    def ask_in_chat(self, question: str, limit: int = 10, today=None, chat: ChatPlan | None = None) -> Answer:
+    def ask_in_chat(
+        self, question: str, limit: int = 10, today=None, chat: ChatPlan | None = None
+    ) -> Answer:
         """`ask` in a chat: a question that names no plan keeps to the chat's plan (pinned, or
         "kế hoạch này" after an answer); a follow-up that names none is answered from the last
         answer's plan when that plan answers it, else from all plans."""
@@ -132,8 +143,25 @@ class FocusMixin:
             answer.plan_options = list(seen.values())[:MAX_OPTIONS]
         return answer
 
+    def plan_of_answer(self, answer: Answer) -> int | None:
+        """The plan an answer is about (the chat's "kế hoạch này" next): the first result's for
+        one fact (who leads, a deadline, a passage); for a list, the one document it lists from
+        (none when it lists several: the user is offered to pick one)."""
+        shown = answer.shown_results
+        if not answer.answered or not shown:
+            return None
+        if answer.intent in (intents.SEARCH, intents.WHO_LEADS, intents.DEADLINE):
+            return shown[0].plan.id
+        catalog = self.catalog()
+        docs = {
+            catalog.plans[r.plan.id].doc if r.plan.id in catalog.plans else r.plan.id for r in shown
+        }
+        return shown[0].plan.id if len(docs) == 1 else None
+
     # -- results kept to some plans --------------------------------------------------------------
-    def lexical_within(self, terms: list[str], plans: frozenset[int], limit: int = 100) -> list[int]:
+    def lexical_within(
+        self, terms: list[str], plans: frozenset[int], limit: int = 100
+    ) -> list[int]:
         """BM25 over the items of these plans only."""
         terms = [t for t in dict.fromkeys(terms) if t]
         if not terms or not plans:

@@ -101,8 +101,12 @@ def expand(question: str, known: dict[str, str]) -> tuple[str, list[str]]:
 # -- what a plan defines for itself -----------------------------------------------------------
 # "Chuyển đổi số (CĐS)", "(sau đây gọi tắt là CĐS)", "(sau đây gọi tắt là Đề án)".
 _DEFINED = re.compile(r"\(\s*([A-ZĐ][A-ZĐ&\-]{1,9})\s*\)")
-_CALLED = re.compile(r"\(\s*(?:sau đây\s+)?(?:được\s+)?(?:gọi|viết)\s+tắt\s+là\s*:?\s*([^()]{1,60})\)", re.I)
-_KIND_START = re.compile(r"^(ke hoach|de an|chuong trinh|du an|nghi quyet|quyet dinh|chien luoc|phuong an)\b")
+_CALLED = re.compile(
+    r"\(\s*(?:sau đây\s+)?(?:được\s+)?(?:gọi|viết)\s+tắt\s+là\s*:?\s*([^()]{1,60})\)", re.I
+)
+_KIND_START = re.compile(
+    r"^(ke hoach|de an|chuong trinh|du an|nghi quyet|quyet dinh|chien luoc|phuong an)\b"
+)
 
 
 @dataclass(frozen=True)

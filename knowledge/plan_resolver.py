@@ -23,11 +23,33 @@ from knowledge.text import fold, has_diacritics, nfc, words
 
 # Kind words, folded → the kind code documents use in their numbers.
 KINDS = {
-    "ke hoach": "kh", "quyet dinh": "qd", "nghi quyet": "nq", "chi thi": "ct", "thong bao": "tb",
-    "cong van": "cv", "cong dien": "cd", "chuong trinh": "ctr", "de an": "da", "thong tu": "tt",
-    "nghi dinh": "nd", "phuong an": "pa", "chien luoc": "cl", "quy che": "qc", "du an": "dan",
+    "ke hoach": "kh",
+    "quyet dinh": "qd",
+    "nghi quyet": "nq",
+    "chi thi": "ct",
+    "thong bao": "tb",
+    "cong van": "cv",
+    "cong dien": "cd",
+    "chuong trinh": "ctr",
+    "de an": "da",
+    "thong tu": "tt",
+    "nghi dinh": "nd",
+    "phuong an": "pa",
+    "chien luoc": "cl",
+    "quy che": "qc",
+    "du an": "dan",
 }
-_SHORT = {"kh": "kh", "qd": "qd", "nq": "nq", "tb": "tb", "cv": "cv", "cd": "cd", "tt": "tt", "nd": "nd", "ct": "ct"}
+_SHORT = {
+    "kh": "kh",
+    "qd": "qd",
+    "nq": "nq",
+    "tb": "tb",
+    "cv": "cv",
+    "cd": "cd",
+    "tt": "tt",
+    "nd": "nd",
+    "ct": "ct",
+}
 _KIND_WORD = "|".join(sorted(KINDS, key=len, reverse=True))
 _SHORT_WORD = "|".join(_SHORT)
 
@@ -37,7 +59,9 @@ _NUMBER_AFTER = re.compile(
     r"(?!\s*[-–]\s*(?:19|20)\d\d)(?!\s*/\s*\d{1,2}\b)"
 )
 # … and a document number: "141/KH-UBND", "57/2025/NQ-HĐND", "25-CT/TW", "03/NQ-CP".
-_NUMBER = re.compile(r"(?<![\d/])(?P<n>\d{1,5})\s*(?:/\s*(?:19|20)\d\d\s*)?[/-]\s*(?P<kind>[a-z]{1,5})(?=[-/\s.,;)]|$)")
+_NUMBER = re.compile(
+    r"(?<![\d/])(?P<n>\d{1,5})\s*(?:/\s*(?:19|20)\d\d\s*)?[/-]\s*(?P<kind>[a-z]{1,5})(?=[-/\s.,;)]|$)"
+)
 _YEAR = re.compile(r"(?<![\d/.-])((?:19|20)\d\d)(?![\d/])")
 _RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?!\d)")
 # "kế hoạch này", "văn bản trên", "nhiệm vụ đó": the plan the chat was talking about.
@@ -52,13 +76,24 @@ _NAME_END = re.compile(
 )
 _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhung|cac)\b|[?!.;:]")
 _NAMED = re.compile(rf"(?<![a-z0-9&])({_KIND_WORD}|{_SHORT_WORD})(?![a-z0-9&])")
-_TITLE_STOP = {"ke_hoach", "thuc_hien", "trien_khai", "ve_viec", "tiep_tuc", "nang_cao", "tinh_hinh", "hinh_moi"}
+_TITLE_STOP = {
+    "ke_hoach",
+    "thuc_hien",
+    "trien_khai",
+    "ve_viec",
+    "tiep_tuc",
+    "nang_cao",
+    "tinh_hinh",
+    "hinh_moi",
+}
 _KIND_PAIRS = {k.replace(" ", "_") for k in KINDS}
 
 
 def _pairs(text: str) -> set[str]:
     tokens = [t.replace("&", "_") for t in words(text)]
-    return {f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)} - _TITLE_STOP - _KIND_PAIRS
+    return (
+        {f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)} - _TITLE_STOP - _KIND_PAIRS
+    )
 
 
 def _years(text: str) -> set[int]:
@@ -85,7 +120,9 @@ class PlanMeta:
     aliases: frozenset[str] = frozenset()  # short names it gives itself ("chuong trinh 1237")
 
 
-def profile(pid: int, title: str, number: str, issuer: str, year: int | None, head: str) -> PlanMeta:
+def profile(
+    pid: int, title: str, number: str, issuer: str, year: int | None, head: str
+) -> PlanMeta:
     """One plan's profile from its metadata and the start of its text (`head`)."""
     f_number = fold(number)
     numbers = {m.group("n").lstrip("0") for m in _NUMBER.finditer(f_number)}
@@ -95,7 +132,11 @@ def profile(pid: int, title: str, number: str, issuer: str, year: int | None, he
     kinds = {m.group("kind") for m in _NUMBER.finditer(f_number)} & set(_SHORT)
     f_title = fold(title)
     kinds |= {code for word, code in KINDS.items() if re.match(rf"\W*{word}\b", f_title)}
-    kinds |= {code for word, code in KINDS.items() if re.search(rf"\b(phe duyet|ban hanh) {word}\b", f_title)}
+    kinds |= {
+        code
+        for word, code in KINDS.items()
+        if re.search(rf"\b(phe duyet|ban hanh) {word}\b", f_title)
+    }
     learned = learn(head)
     cited = " ".join([f_title, *learned.aliases])  # "(sau đây gọi tắt là Nghị quyết số 57-NQ/TW)"
     refs = {m.group("n").lstrip("0") for m in _NUMBER.finditer(cited)}
@@ -110,8 +151,16 @@ def profile(pid: int, title: str, number: str, issuer: str, year: int | None, he
     years = _years(f"{title} {head[:300]}") | ({year} if year else set())
     doc = f"{f_number}|{fold(issuer)}" if number else f"#{pid}"
     return PlanMeta(
-        pid, doc, frozenset(numbers), frozenset(kinds), frozenset(refs - numbers), frozenset(terms),
-        province, frozenset(years), dict(learned.abbreviations), aliases,
+        pid,
+        doc,
+        frozenset(numbers),
+        frozenset(kinds),
+        frozenset(refs - numbers),
+        frozenset(terms),
+        province,
+        frozenset(years),
+        dict(learned.abbreviations),
+        aliases,
     )
 
 
@@ -186,7 +235,10 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
             end = min(end, m.end() + len(" ".join(rest.split()[:14])) + 1)
             spans.append(question[m.start() : end])
     if whole:
-        numbers += [(m.group(1).lstrip("0"), "", m.group(1)) for m in re.finditer(r"(?<![\d/])(\d{2,5})(?![\d/])", folded)]
+        numbers += [
+            (m.group(1).lstrip("0"), "", m.group(1))
+            for m in re.finditer(r"(?<![\d/])(\d{2,5})(?![\d/])", folded)
+        ]
     text = _blank(" ".join(spans), ignore)
     provinces = tuple(names.find_provinces(question))
     named_text, span_used = expand(text, catalog.abbreviations)
@@ -272,15 +324,19 @@ def _title_scores(asked: Asked, catalog: Catalog, pool: set[int] | None) -> dict
     return dict(scores)
 
 
-def resolve(asked: Asked, catalog: Catalog, known: Callable[[str], bool] = lambda n: False) -> Resolved:
+def resolve(
+    asked: Asked, catalog: Catalog, known: Callable[[str], bool] = lambda n: False
+) -> Resolved:
     """The plans `asked` names. `known(digits)`: whether the index mentions that number anywhere
     else (an item's text): a number met there is no plan missing from the index."""
     if len(catalog.plans) < 2 and not asked.numbers:
         return Resolved(back=asked.back, ranked=tuple(catalog.plans))
     in_province = {pid for pid, p in catalog.plans.items() if p.province in asked.provinces}
     own = {pid for digits, _, _ in asked.numbers for pid in catalog.by_number.get(digits, ())}
-    if own and asked.provinces and all(
-        catalog.plans[i].province not in (None, *asked.provinces) for i in own
+    if (
+        own
+        and asked.provinces
+        and all(catalog.plans[i].province not in (None, *asked.provinces) for i in own)
     ):  # "Kế hoạch 141 của Đồng Nai": the index has a 141 of other provinces only
         written = max((w for _, k, w in asked.numbers if k), key=len, default="")
         if written:
@@ -292,8 +348,12 @@ def resolve(asked: Asked, catalog: Catalog, known: Callable[[str], bool] = lambd
     if cited:
         chosen = catalog.copies(_narrow(cited, asked, catalog))
         return Resolved(chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)))
-    absent = [d for d, kind, _ in asked.numbers if kind and not 1990 <= int(d) <= 2040 and not known(d)]
-    missing = max((w for d, _, w in asked.numbers if absent and d == absent[0]), key=len, default="")
+    absent = [
+        d for d, kind, _ in asked.numbers if kind and not 1990 <= int(d) <= 2040 and not known(d)
+    ]
+    missing = max(
+        (w for d, _, w in asked.numbers if absent and d == absent[0]), key=len, default=""
+    )
     if missing:
         return Resolved(missing=missing, back=asked.back)
     n = max(catalog.docs, 2)
@@ -308,11 +368,20 @@ def resolve(asked: Asked, catalog: Catalog, known: Callable[[str], bool] = lambd
             if asked.years:
                 dated = {pid for pid in chosen if catalog.plans[pid].years & asked.years}
                 if not dated:
-                    return Resolved(missing=asked.spans[0] if asked.spans else "", back=asked.back, ranked=tuple(ranked[:5]))
+                    return Resolved(
+                        missing=asked.spans[0] if asked.spans else "",
+                        back=asked.back,
+                        ranked=tuple(ranked[:5]),
+                    )
                 chosen = dated or chosen
             return Resolved(catalog.copies(chosen), "title", back=asked.back, ranked=tuple(ranked))
-    if asked.abbreviations and asked.spans and not any(
-        set(asked.abbreviations) & (set(p.abbreviations) | _spelled_in(p, asked)) for p in catalog.plans.values()
+    if (
+        asked.abbreviations
+        and asked.spans
+        and not any(
+            set(asked.abbreviations) & (set(p.abbreviations) | _spelled_in(p, asked))
+            for p in catalog.plans.values()
+        )
     ):  # "Kế hoạch CCHC …" and no plan is about cải cách hành chính
         return Resolved(missing=asked.spans[0], back=asked.back)
     if in_province and len(in_province) < len(catalog.plans):

@@ -77,10 +77,9 @@ async def answer(
         await ask_choice(message, context, Choice("ask", list(found.candidates), text, matched))
         return
     listing = answer_listing(found)
-    note = pinned_note(deps, chat) if not found.answered else ""
     if found.plan_options:
-        note = "<i>Bấm 📄 một kế hoạch để chỉ xem kế hoạch đó.</i>"
-    if note:
+        listing = replace(listing, header=listing.header + " <i>Bấm 📄 một kế hoạch để chỉ xem kế hoạch đó.</i>")
+    if not found.answered and (note := pinned_note(deps, chat)):
         listing = replace(listing, footer="\n".join(p for p in (listing.footer, note) if p))
     key = await send_listing(
         message,

@@ -94,12 +94,16 @@ def chat_plans(db: sqlite_utils.Database, chat_id: int, now: datetime, keep: tim
 
 
 def pin_plan(db: sqlite_utils.Database, chat_id: int, file: str | None) -> None:
-    """Pin this chat's plan (None: unpin)."""
+    """Pin this chat's plan; None unpins, and forgets the last answer's plan too (the chat asks
+    about all plans again)."""
     with db.conn:
+        if file is None:
+            db.execute("DELETE FROM chat_plan WHERE chat_id = ?", [chat_id])
+            return
         db.execute(
             "INSERT INTO chat_plan (chat_id, pinned, pinned_at) VALUES (?, ?, ?) "
             "ON CONFLICT(chat_id) DO UPDATE SET pinned = excluded.pinned, pinned_at = excluded.pinned_at",
-            [chat_id, file, _now() if file else None],
+            [chat_id, file, _now()],
         )
 
 

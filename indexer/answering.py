@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from indexer.search_focus import plans_by_relevance
+from indexer.search_rank import FRAME
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import is_note, split_agencies
@@ -289,7 +289,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order = plans_by_relevance(results, evidence)
+    plan_order = plans_by_relevance(kb, q, agency, results, evidence)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
@@ -340,6 +340,33 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     text = render_text(header, shown, by_role=True, footer=" ".join(f"({n})" for n in notes))
     ordered = merge(shown, merge(evidence, listed))
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
+
+
+# Words that ask about duties rather than name their subject ("chịu trách nhiệm gì, hạn khi nào").
+_ASKING = frozenset("chiu trach nhiem lam gi han khi nao thoi gian phai duoc giao nhung viec tung ra sao the bao gio".split())
+
+
+def plans_by_relevance(kb: KnowledgeBase, q: str, agency: str, results: list[Result], evidence: list[Result]) -> dict[int, int]:
+    """The plans of an agency's duties in the order to list them: when the question has words of
+    its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan whose listed
+    items hold most of them (then the one search finds first); else the order given (newest first)."""
+    given = list(dict.fromkeys(r.plan.id for r in results))
+    skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
+    topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
+    df = kb.frequencies(topic) if topic else {}
+    n = max(kb._item_count, 1)
+    weights = {t: _idf(df[t], n) for t in topic if df.get(t, 0) > 0}
+    if not weights or len(given) < 2:
+        return {pid: i for i, pid in enumerate(given)}
+    held: dict[int, float] = {}
+    for r in results:
+        hay = set(words(f"{r.text} {r.heading} {r.section}"))
+        held[r.plan.id] = max(held.get(r.plan.id, 0.0), sum(w for t, w in weights.items() if t in hay))
+    first: dict[int, int] = {}
+    for i, r in enumerate(evidence):
+        first.setdefault(r.plan.id, i)
+    order = sorted(given, key=lambda pid: (-round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)))
+    return {pid: i for i, pid in enumerate(order)}
 
 
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import ann
+from indexer.answering import coverage
 from indexer.snapshot import consistent
 from indexer.store import lexical_terms
 from knowledge import intent as intents
@@ -121,13 +122,25 @@ class FocusMixin:
     ) -> Answer:
         """`ask` in a chat: a question that names no plan keeps to the chat's plan (pinned, or
         "kế hoạch này" after an answer); a follow-up that names none is answered from the last
-        answer's plan when that plan answers it, else from all plans."""
+        answer's plan when that plan answers it as well as all plans do, else from all plans."""
         if chat is None or chat.plan_id not in self.plan_refs:
             return self.ask(question, limit=limit, today=today)
-        answer = self.ask(question, limit=limit, today=today, chat=chat)
-        if answer.answered or chat.pinned or self.resolve_plans(question).back:
-            return answer
-        return self.ask(question, limit=limit, today=today)
+        kept = self.ask(question, limit=limit, today=today, chat=chat)
+        if chat.pinned or self.resolve_plans(question).back:
+            return kept
+        anywhere = self.ask(question, limit=limit, today=today)
+        if not kept.answered or not kept.shown_results:
+            return anywhere
+        if not anywhere.answered or not anywhere.shown_results:
+            return kept
+        own, best = kept.shown_results[0], anywhere.shown_results[0]
+        if own.plan.id in self.catalog().copies([best.plan.id]):
+            return kept
+        return (
+            kept
+            if coverage(self, question, own) >= coverage(self, question, best) - 0.05
+            else anywhere
+        )
 
     def plan_options(self, answer: Answer, focus: Focus) -> Answer:
         """An answer listed from several plans, with no plan named: the plans to pick one from,
@@ -221,16 +234,3 @@ class FocusMixin:
             local = [r for r in results if catalog.plans[r.plan.id].province in provinces]
             results = local or results
         return results
-
-
-def plans_by_relevance(results: list[Result], evidence: list[Result]) -> dict[int, int]:
-    """The plans of an agency's duties in the order to list them: the plan whose items the
-    question's own words find first (search hits), then the rest in their given order."""
-    given = list(dict.fromkeys(r.plan.id for r in results))
-    first: dict[int, int] = {}
-    listed = {r.item_id for r in results}
-    for i, r in enumerate(evidence):
-        if r.item_id in listed:
-            first.setdefault(r.plan.id, i)
-    order = sorted(given, key=lambda pid: (first.get(pid, len(evidence)), given.index(pid)))
-    return {pid: i for i, pid in enumerate(order)}

@@ -122,7 +122,10 @@ def test_a_number_only_cited_by_a_title_names_no_plan_but_is_not_missing(catalog
         ("Theo kế hoạch cải cách hành chính của Cần Thơ, ai báo cáo?", {2}),
         ("Kế hoạch CĐS của Cần Thơ yêu cầu gì?", {3}),
         ("Chương trình hành động về KH&CN, ĐMST và CĐS giao bộ nào?", {4}),
-        ("Đề án phòng chống thiên tai dựa vào cộng đồng do ai chủ trì?", {6}),  # its learned subject
+        (
+            "Đề án phòng chống thiên tai dựa vào cộng đồng do ai chủ trì?",
+            {6},
+        ),  # its learned subject
         ("Kế hoạch CSDLQH giao Sở Xây dựng việc gì?", {7}),  # an abbreviation the plan defines
     ],
 )
@@ -171,7 +174,11 @@ def test_a_province_alone_narrows_without_naming(catalog):
 
 @pytest.mark.parametrize(
     "question",
-    ["Kế hoạch này yêu cầu báo cáo gì, hạn khi nào?", "Văn bản trên giao ai?", "nhiem vu tren do ai chu tri"],
+    [
+        "Kế hoạch này yêu cầu báo cáo gì, hạn khi nào?",
+        "Văn bản trên giao ai?",
+        "nhiem vu tren do ai chu tri",
+    ],
 )
 def test_words_pointing_back_at_the_plan_talked_about(catalog, question):
     found = named(catalog, question)
@@ -181,9 +188,25 @@ def test_words_pointing_back_at_the_plan_talked_about(catalog, question):
 def test_copies_of_one_document_count_once_and_come_together():
     copies = Catalog(
         [
-            profile(1, "Kế hoạch phát triển hạ tầng 5G", "310/KH-UBND", "UBND thành phố Hà Nội", 2025, ""),
-            profile(2, "Kế hoạch phát triển hạ tầng 5G", "310/KH-UBND", "UBND thành phố Hà Nội", 2025, ""),
-            profile(3, "Kế hoạch phòng chống thiên tai", "12/KH-UBND", "UBND tỉnh Cà Mau", 2025, ""),
+            profile(
+                1,
+                "Kế hoạch phát triển hạ tầng 5G",
+                "310/KH-UBND",
+                "UBND thành phố Hà Nội",
+                2025,
+                "",
+            ),
+            profile(
+                2,
+                "Kế hoạch phát triển hạ tầng 5G",
+                "310/KH-UBND",
+                "UBND thành phố Hà Nội",
+                2025,
+                "",
+            ),
+            profile(
+                3, "Kế hoạch phòng chống thiên tai", "12/KH-UBND", "UBND tỉnh Cà Mau", 2025, ""
+            ),
         ]
     )
     assert copies.docs == 2
@@ -192,7 +215,9 @@ def test_copies_of_one_document_count_once_and_come_together():
 
 def test_a_whole_text_names_a_plan_as_after_kehoach(catalog):
     assert set(resolve(read("141 Đồng Tháp", catalog, whole=True), catalog).plans) == {1}
-    assert set(resolve(read("cải cách hành chính Cần Thơ", catalog, whole=True), catalog).plans) == {2}
+    assert set(
+        resolve(read("cải cách hành chính Cần Thơ", catalog, whole=True), catalog).plans
+    ) == {2}
 
 
 def test_abbreviations_a_plan_defines_for_itself():
@@ -202,7 +227,11 @@ def test_abbreviations_a_plan_defines_for_itself():
         "cấp xã). Thực hiện Chương trình tìm kiếm, quy tập hài cốt liệt sĩ (sau đây gọi tắt là Chương "
         "trình 1237)."
     )
-    assert learned.abbreviations == {"khcn": "khoa hoc va cong nghe", "dmst": "doi moi sang tao", "cds": "chuyen doi so"}
+    assert learned.abbreviations == {
+        "khcn": "khoa hoc va cong nghe",
+        "dmst": "doi moi sang tao",
+        "cds": "chuyen doi so",
+    }
     assert "chuong trinh 1237" in learned.aliases
 
 

@@ -75,6 +75,7 @@ _NAME_END = re.compile(
     r"những|các|nêu|ghi|nói|hướng dẫn|trong đó)(?!\w)|[?!.;:]"
 )
 _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhung|cac)\b|[?!.;:]")
+_TITLE_KIND = re.compile(rf"^\W*({_KIND_WORD})\b|\b(?:phe duyet|ban hanh) ({_KIND_WORD})\b")
 _NAMED = re.compile(rf"(?<![a-z0-9&])({_KIND_WORD}|{_SHORT_WORD})(?![a-z0-9&])")
 _TITLE_STOP = {
     "ke_hoach",
@@ -131,12 +132,7 @@ def profile(
         numbers.add(own.group(1).lstrip("0"))
     kinds = {m.group("kind") for m in _NUMBER.finditer(f_number)} & set(_SHORT)
     f_title = fold(title)
-    kinds |= {code for word, code in KINDS.items() if re.match(rf"\W*{word}\b", f_title)}
-    kinds |= {
-        code
-        for word, code in KINDS.items()
-        if re.search(rf"\b(phe duyet|ban hanh) {word}\b", f_title)
-    }
+    kinds |= {KINDS[m.group(1) or m.group(2)] for m in _TITLE_KIND.finditer(f_title)}
     learned = learn(head)
     cited = " ".join([f_title, *learned.aliases])  # "(sau đây gọi tắt là Nghị quyết số 57-NQ/TW)"
     refs = {m.group("n").lstrip("0") for m in _NUMBER.finditer(cited)}
@@ -147,7 +143,7 @@ def profile(
         terms |= _pairs(subject)
     for expansion in learned.abbreviations.values():
         terms |= _pairs(expansion)
-    province = names.plan_province(f"{issuer} {title} {head}")
+    province = names.plan_province(f"{issuer} {title} {head[:2500]}")
     years = _years(f"{title} {head[:300]}") | ({year} if year else set())
     doc = f"{f_number}|{fold(issuer)}" if number else f"#{pid}"
     return PlanMeta(
@@ -174,6 +170,7 @@ class Catalog:
         self.by_ref: dict[str, set[int]] = defaultdict(set)
         self.by_term: dict[str, set[int]] = defaultdict(set)
         self.abbreviations = dict(COMMON)
+        self.by_abbreviation: dict[str, set[int]] = defaultdict(set)
         for p in self.plans.values():
             for n in p.numbers:
                 self.by_number[n].add(p.id)
@@ -183,7 +180,16 @@ class Catalog:
                 self.by_term[t].add(p.id)
             for key, expansion in p.abbreviations.items():
                 self.abbreviations.setdefault(key, expansion)
+                self.by_abbreviation[key].add(p.id)
+        self.aliased = [p for p in self.plans.values() if p.aliases]
         self.df = {t: len({self.plans[i].doc for i in ids}) for t, ids in self.by_term.items()}
+
+    def about(self, key: str) -> bool:
+        """Some plan defines the abbreviation `key`, or holds its spelled-out words in its title."""
+        if self.by_abbreviation.get(key):
+            return True
+        pairs = _pairs(self.abbreviations.get(key, ""))
+        return bool(pairs) and bool(set.intersection(*(self.by_term.get(t, set()) for t in pairs)))
 
     def copies(self, ids: Iterable[int]) -> frozenset[int]:
         """These plans and the other copies of the same documents."""
@@ -310,13 +316,15 @@ def _title_scores(asked: Asked, catalog: Catalog, pool: set[int] | None) -> dict
         for pid in catalog.by_term.get(t, ()):
             if pool is None or pid in pool:
                 scores[pid] += math.log(n / catalog.df[t])
-    for pid, p in catalog.plans.items():
-        if pool is not None and pid not in pool:
-            continue
-        if any(f" {alias} " in asked.folded for alias in p.aliases):
-            scores[pid] += 2 * math.log(n)
-        if asked.abbreviations and set(asked.abbreviations) & set(p.abbreviations):
-            scores[pid] += 0.5 * math.log(n)
+    for p in catalog.aliased:
+        if (pool is None or p.id in pool) and any(
+            f" {alias} " in asked.folded for alias in p.aliases
+        ):
+            scores[p.id] += 2 * math.log(n)
+    for key in asked.abbreviations:
+        for pid in catalog.by_abbreviation.get(key, ()):
+            if pool is None or pid in pool:
+                scores[pid] += 0.5 * math.log(n)
     if asked.kinds:
         for pid in list(scores):
             if catalog.plans[pid].kinds & asked.kinds:
@@ -378,22 +386,9 @@ def resolve(
     if (
         asked.abbreviations
         and asked.spans
-        and not any(
-            set(asked.abbreviations) & (set(p.abbreviations) | _spelled_in(p, asked))
-            for p in catalog.plans.values()
-        )
+        and not any(catalog.about(key) for key in asked.abbreviations)
     ):  # "Kế hoạch CCHC …" and no plan is about cải cách hành chính
         return Resolved(missing=asked.spans[0], back=asked.back)
     if in_province and len(in_province) < len(catalog.plans):
         return Resolved(frozenset(in_province), "province", back=asked.back, ranked=tuple(ranked))
     return Resolved(back=asked.back, ranked=tuple(ranked))
-
-
-def _spelled_in(p: PlanMeta, asked: Asked) -> set[str]:
-    """The question's abbreviations whose expansion is among the plan's title words."""
-    out = set()
-    for key in asked.abbreviations:
-        expansion = COMMON.get(key) or ""
-        if expansion and _pairs(expansion) <= p.terms:
-            out.add(key)
-    return out

@@ -289,14 +289,15 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order = plans_by_relevance(kb, q, agency, results, evidence)
+    plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
             plan_order[r.plan.id],
+            not in_appendix(q, r.section),  # "… trong Phụ lục II": its rows first
             role_order.get(r.role or "", 3),
-            position.get(r.item_id, len(position)) if focus.plans else 0,
+            position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
         )
     )
     period = intent.period
@@ -342,14 +343,30 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
 
 
+_APPENDIX = re.compile(r"\bphu luc\s*(?:so\s*)?([ivx]+|\d+)?\b")
+
+
+def in_appendix(q: str, section: str) -> bool:
+    """The question names an appendix ("trong Phụ lục II", "trong Phụ lục") and the item is cited
+    in it (True as well when the question names none)."""
+    asked = _APPENDIX.search(fold(q))
+    if not asked:
+        return True
+    cited = _APPENDIX.match(fold(section).strip())
+    return bool(cited) and (not asked.group(1) or cited.group(1) == asked.group(1))
+
+
 # Words that ask about duties rather than name their subject ("chịu trách nhiệm gì, hạn khi nào").
 _ASKING = frozenset("chiu trach nhiem lam gi han khi nao thoi gian phai duoc giao nhung viec tung ra sao the bao gio".split())
 
 
-def plans_by_relevance(kb: KnowledgeBase, q: str, agency: str, results: list[Result], evidence: list[Result]) -> dict[int, int]:
+def plans_by_relevance(
+    kb: KnowledgeBase, q: str, agency: str, results: list[Result], evidence: list[Result]
+) -> tuple[dict[int, int], bool]:
     """The plans of an agency's duties in the order to list them: when the question has words of
     its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan whose listed
-    items hold most of them (then the one search finds first); else the order given (newest first)."""
+    items hold most of them (then the one search finds first); else the order given (newest first).
+    Also whether the question has such words (then items are listed as search finds them, too)."""
     given = list(dict.fromkeys(r.plan.id for r in results))
     skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
     topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
@@ -357,7 +374,7 @@ def plans_by_relevance(kb: KnowledgeBase, q: str, agency: str, results: list[Res
     n = max(kb._item_count, 1)
     weights = {t: _idf(df[t], n) for t in topic if df.get(t, 0) > 0}
     if not weights or len(given) < 2:
-        return {pid: i for i, pid in enumerate(given)}
+        return {pid: i for i, pid in enumerate(given)}, bool(weights)
     held: dict[int, float] = {}
     for r in results:
         hay = set(words(f"{r.text} {r.heading} {r.section}"))
@@ -366,7 +383,7 @@ def plans_by_relevance(kb: KnowledgeBase, q: str, agency: str, results: list[Res
     for i, r in enumerate(evidence):
         first.setdefault(r.plan.id, i)
     order = sorted(given, key=lambda pid: (-round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)))
-    return {pid: i for i, pid in enumerate(order)}
+    return {pid: i for i, pid in enumerate(order)}, True
 
 
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:

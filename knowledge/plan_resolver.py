@@ -37,8 +37,7 @@ KINDS = {
     "phuong an": "pa",
     "chien luoc": "cl",
     "quy che": "qc",
-    "du an": "dan",
-}
+}  # not "dự án": "Dự án 7", "Tiểu dự án 4" are parts of a plan, not documents
 _SHORT = {
     "kh": "kh",
     "qd": "qd",

@@ -339,6 +339,8 @@ def _serve(settings: Settings, clock: Callable[[], datetime] | None) -> None:
     store = Store(settings.db_path)
     embedder = lazy_embedder(settings.model)  # loaded in the background after start
     kb = KnowledgeBase(store, embedder)
+    # The plans' profiles (numbers, titles, abbreviations) are read before the first question needs them.
+    threading.Thread(target=kb.catalog, name="plan-catalog", daemon=True).start()
     if not kb.plans():
         log.warning("no plans indexed yet: run `planbot index` or send /reindex as an admin")
     application = build_application(settings, kb, store, embedder, clock=clock)

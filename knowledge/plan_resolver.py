@@ -238,7 +238,7 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
             stop = _NAME_END.search(lowered[m.end() :]) if marked else _NAME_END_PLAIN.search(rest)
             end = m.end() + (stop.start() if stop else len(rest))
             end = min(end, m.end() + len(" ".join(rest.split()[:14])) + 1)
-            spans.append(question[m.start() : end])
+            spans.append(question[m.start() : end].strip(" ,-–"))
     if whole:
         numbers += [
             (m.group(1).lstrip("0"), "", m.group(1))

@@ -291,11 +291,12 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
     plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
+    numbered = any(in_appendix(q, r.section) for r in results)
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
             plan_order[r.plan.id],
-            not in_appendix(q, r.section),  # "… trong Phụ lục II": its rows first
+            not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
             role_order.get(r.role or "", 3),
             position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
         )
@@ -346,14 +347,15 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
 _APPENDIX = re.compile(r"\bphu luc\s*(?:so\s*)?([ivx]+|\d+)?\b")
 
 
-def in_appendix(q: str, section: str) -> bool:
+def in_appendix(q: str, section: str, numbered: bool = True) -> bool:
     """The question names an appendix ("trong Phụ lục II", "trong Phụ lục") and the item is cited
-    in it (True as well when the question names none)."""
+    in it (True as well when the question names none). `numbered=False`: in any appendix (for
+    a plan none of whose items is cited under the number asked)."""
     asked = _APPENDIX.search(fold(q))
     if not asked:
         return True
     cited = _APPENDIX.match(fold(section).strip())
-    return bool(cited) and (not asked.group(1) or cited.group(1) == asked.group(1))
+    return bool(cited) and (not numbered or not asked.group(1) or cited.group(1) == asked.group(1))
 
 
 # Words that ask about duties rather than name their subject ("chịu trách nhiệm gì, hạn khi nào").

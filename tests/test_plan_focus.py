@@ -17,7 +17,7 @@ import pytest
 from bot.app import build_application
 from bot.console import console_chat
 from bot.storage import chat_plans, ensure_schema, note_last_plan, pin_plan
-from indexer.answering import NOT_IN_PLANS
+from indexer.answering import NOT_IN_PLANS, in_appendix
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings, load_settings
 from indexer.store import Store
@@ -94,6 +94,16 @@ def test_duties_in_several_plans_list_first_the_plan_the_question_is_about(own_k
     assert [p.number for p in answer.plan_options][:1] == ["220/KH-UBND"] and len(
         answer.plan_options
     ) == 2
+
+
+def test_an_appendix_the_question_names_is_listed_first(own_kb):
+    assert in_appendix("VPCP chủ trì nhiệm vụ nào trong Phụ lục II?", "Phụ lục II, Nhóm V, TT 95")
+    assert not in_appendix("VPCP chủ trì nhiệm vụ nào trong Phụ lục II?", "Phụ lục I, TT 3")
+    assert in_appendix("… trong Phụ lục II?", "Phụ lục I, TT 3", numbered=False)
+    assert not in_appendix("Sở Y tế làm gì trong Phụ lục?", "IV.2")
+    assert in_appendix("Sở Y tế làm gì?", "IV.2")  # no appendix asked: every item
+    answer = own_kb.ask("Sở Nội vụ phối hợp làm gì trong Phụ lục?")
+    assert answer.shown_results[0].section.startswith("Phụ lục")
 
 
 def test_this_plan_is_the_plan_of_the_last_answer(own_kb, capsys):

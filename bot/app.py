@@ -34,7 +34,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import followthrough, handlers
+from bot import followthrough, handlers, plan_focus
 from bot.storage import ensure_schema
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings
@@ -57,6 +57,7 @@ USER_COMMANDS = [
     BotCommand("hanchot", "Việc đến hạn: /hanchot 6/2025, quý III/2024, 01/7/2025"),
     BotCommand("baocao", "Chế độ báo cáo định kỳ: ai báo cáo gì, cho ai, hạn nào"),
     BotCommand("plans", "Các kế hoạch đã nạp"),
+    BotCommand("kehoach", "Ghim kế hoạch cho cuộc trò chuyện: /kehoach 141/KH-UBND"),
     BotCommand("xuat", "Tệp Excel nhiệm vụ của một cơ quan: /xuat Sở Nội vụ"),
     BotCommand("vanban", "Kế hoạch nào thực hiện văn bản: /vanban 25-CT/TW"),
     BotCommand("nhacviec", "Bật/chỉnh nhắc việc cho cuộc trò chuyện này"),
@@ -248,6 +249,7 @@ def build_application(
     application.add_handler(CommandHandler("xuat", followthrough.xuat, filters=message))
     application.add_handler(CommandHandler("vanban", followthrough.vanban, filters=message))
     application.add_handler(CommandHandler("gopy", followthrough.gopy, filters=message))
+    application.add_handler(CommandHandler("kehoach", plan_focus.kehoach, filters=message))
     application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.document))
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.question)
@@ -271,6 +273,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(handlers.source, pattern=r"^s:"))
     application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(handlers.pick, pattern=r"^a:"))
+    application.add_handler(CallbackQueryHandler(handlers.plan_pick, pattern=r"^k:"))
+    application.add_handler(CallbackQueryHandler(plan_focus.pin_pick, pattern=r"^g:"))
     application.add_handler(CallbackQueryHandler(handlers.upload_choice, pattern=r"^u:"))
     application.add_handler(CallbackQueryHandler(handlers.noop, pattern=r"^noop$"))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))  # last: anything else
@@ -335,6 +339,8 @@ def _serve(settings: Settings, clock: Callable[[], datetime] | None) -> None:
     store = Store(settings.db_path)
     embedder = lazy_embedder(settings.model)  # loaded in the background after start
     kb = KnowledgeBase(store, embedder)
+    # The plans' profiles (numbers, titles, abbreviations) are read before the first question needs them.
+    threading.Thread(target=kb.catalog, name="plan-catalog", daemon=True).start()
     if not kb.plans():
         log.warning("no plans indexed yet: run `planbot index` or send /reindex as an admin")
     application = build_application(settings, kb, store, embedder, clock=clock)

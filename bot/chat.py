@@ -53,6 +53,7 @@ class Shown:
     intent: str = ""
     answered: bool | None = None
     feedback: bool = False
+    plans: list[tuple[int, str]] = field(default_factory=list)  # (plan id, button label): 📄 picks
 
 
 @dataclass
@@ -148,13 +149,14 @@ async def send_listing(
     intent: str = "",
     answered: bool | None = None,
     feedback: bool = False,
+    plans: list[tuple[int, str]] | None = None,
 ) -> str:
-    """First page of `listing` (a reply, or an edit of `message` when `edit`), with its buttons;
-    returns the key the buttons carry."""
+    """First page of `listing` (a reply, or an edit of `message` when `edit`), with its buttons
+    (`plans`: a 📄 button per plan to keep the answer to); returns the key the buttons carry."""
     pages = paginate(listing)
-    shown = Shown(pages, question, intent, answered, feedback)
+    shown = Shown(pages, question, intent, answered, feedback, list(plans or []))
     key = remember(context, "shown", shown)
-    markup = page_keyboard(key, pages[0], feedback)
+    markup = page_keyboard(key, pages[0], feedback, [label for _, label in shown.plans])
     if edit:
         await message.edit_text(pages[0].text, reply_markup=markup)
     else:

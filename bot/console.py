@@ -2,7 +2,8 @@
 
 No token or network: an in-process Bot API (`ConsoleRequest`) stands in for Telegram and
 prints what the bot sends. Type a question or a /command; `> label` presses an inline button
-of the last reply ("> ▶", "> Xem nguyên văn 1", "> 👍"); an empty line or Ctrl-D quits.
+of the last reply ("> ▶", "> Xem nguyên văn 1", "> 👍", "> 📄 220/KH-UBND": the start of a label
+is enough when it is unique); an empty line or Ctrl-D quits.
 """
 
 from __future__ import annotations
@@ -124,11 +125,15 @@ def _markup(params: dict) -> dict | None:
 
 
 def _button(message: dict | None, label: str) -> str | None:
+    """The callback data of the button labelled `label` (or starting with it, when only one
+    does: "> 📄 220/KH-UBND" presses "📄 220/KH-UBND · Kế hoạch …")."""
     rows = ((message or {}).get("reply_markup") or {}).get("inline_keyboard") or []
-    for button in (b for row in rows for b in row):
+    buttons = [b for row in rows for b in row]
+    for button in buttons:
         if label in (button.get("text"), button.get("callback_data")):
             return button.get("callback_data")
-    return None
+    starting = [b for b in buttons if label and str(b.get("text", "")).startswith(label)]
+    return starting[0].get("callback_data") if len(starting) == 1 else None
 
 
 async def console_chat(settings: Settings, kb: KnowledgeBase, questions: list[str] | None) -> None:

@@ -6,6 +6,7 @@ The one module `bot.app` wires from. Handlers live by feature and are all import
   agency picks);
 - `bot.admin`: /reindex and plan uploads (admins);
 - `bot.followthrough`: /xuat, /vanban, /gopy;
+- `bot.plan_focus`: /kehoach (the chat's plan: pinned, or its last answer's);
 - here: unknown commands, messages that are not text, and the one error handler.
 What every handler shares (dependencies, per-chat memory, replies) is in `bot.chat`.
 """
@@ -27,6 +28,7 @@ from bot.questions import (
     noop,
     page,
     pick,
+    plan_pick,
     question,
     question_text,
     source,
@@ -58,6 +60,7 @@ __all__ = [
     "on_error",
     "page",
     "pick",
+    "plan_pick",
     "plans",
     "question",
     "question_text",

@@ -8,6 +8,8 @@ a page starts in. Callback data of the inline buttons (≤ 64 bytes):
     s:<item id>.<crc>   the item's full source text                 ("Xem nguyên văn")
     f:<key>:up|down     feedback on the answer of listing <key>     (👍 👎)
     a:<key>:<n>         the user picked agency candidate n          ("Ý bạn là …")
+    k:<key>:<n>         listing <key>'s question, in its plan n     (📄 under an answer from several plans)
+    g:<key>:<n>         pin plan n of a /kehoach choice             (📄 after /kehoach)
     u:<key>:ok|no       import / cancel an uploaded plan            (Nhập / Huỷ)
     noop                the page counter
 """
@@ -87,8 +89,11 @@ def split_listing(listing: Listing, limit: int = MAX_MESSAGE) -> list[str]:
 # Keyboards
 
 
-def page_keyboard(key: str, page: Page, feedback: bool = False) -> InlineKeyboardMarkup | None:
-    """Buttons: "Xem nguyên văn n" per item, ◀ n/N ▶ when there are several pages, 👍 👎 for answers."""
+def page_keyboard(
+    key: str, page: Page, feedback: bool = False, plans: Sequence[str] = ()
+) -> InlineKeyboardMarkup | None:
+    """Buttons: "Xem nguyên văn n" per item, ◀ n/N ▶ when there are several pages, one 📄 per plan
+    to keep the answer to (`plans`: their labels), 👍 👎 for answers."""
     rows: list[list[InlineKeyboardButton]] = []
     sources = [
         InlineKeyboardButton(f"Xem nguyên văn {b.number}", callback_data=f"s:{b.source}")
@@ -104,6 +109,7 @@ def page_keyboard(key: str, page: Page, feedback: bool = False) -> InlineKeyboar
         if page.index < page.count - 1:
             nav.append(InlineKeyboardButton("▶", callback_data=f"p:{key}:{page.index + 1}"))
         rows.append(nav)
+    rows += [[InlineKeyboardButton(label, callback_data=f"k:{key}:{i}")] for i, label in enumerate(plans)]
     if feedback:
         rows.append(
             [

@@ -1,11 +1,13 @@
 """Questions in free text and the buttons under answers: pages (◀ ▶), "Xem nguyên văn",
-👍 👎, and "Ý bạn là …" (the pick among several agencies).
+👍 👎, "Ý bạn là …" (the pick among several agencies) and 📄 (one plan of an answer listed from
+several). A question is answered in its chat's plan when it names none (`bot.plan_focus`).
 
 Thin handlers over `KnowledgeBase.ask` and `bot.listings` / `bot.pages`."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.error import BadRequest
@@ -31,7 +33,9 @@ from bot.listings import answer_listing, parse_source_token, source_token
 from bot.lookups import send_duties, send_reporting
 from bot.messages import rewrite_question, source_messages
 from bot.pages import page_keyboard
+from bot.plan_focus import chat_plan, note_answer, pinned_note, plan_button
 from indexer import feedback as answer_log
+from knowledge.plan_resolver import ChatPlan
 
 ASK_LIMIT = 30  # results per answer (the reply is paginated)
 STALE_BUTTON = "Nút này không còn dùng được. Xin gửi lại lệnh hoặc câu hỏi."
@@ -57,29 +61,40 @@ async def question(update: Update, context: Context) -> None:
     await answer(message, context, question_text(message, context.bot.username))
 
 
-async def answer(message: Message, context: Context, text: str, edit: bool = False) -> None:
+async def answer(
+    message: Message, context: Context, text: str, edit: bool = False, plan: ChatPlan | None = None
+) -> None:
     """Answer `text`: a choice of agencies when its name is ambiguous, else the paginated answer
-    (a reply, or an edit of `message` after a pick)."""
+    (a reply, or an edit of `message` after a pick). `plan`: keep to this plan (a 📄 pick);
+    else the chat's plan when the question names none."""
     deps = deps_of(context)
+    chat = plan or chat_plan(deps, message.chat_id)
     # In a worker thread: encoding the question must not stall other chats.
-    found = await asyncio.to_thread(deps.kb.ask, text, limit=ASK_LIMIT, today=today(deps))
+    found = await asyncio.to_thread(deps.kb.ask_in_chat, text, ASK_LIMIT, today(deps), chat)
     if found.candidates and not edit:
         matches = deps.kb.resolve_agency(text)
         matched = matches[0].matched if matches else ""
         await ask_choice(message, context, Choice("ask", list(found.candidates), text, matched))
         return
+    listing = answer_listing(found)
+    if found.plan_options:
+        listing = replace(listing, header=listing.header + " <i>Bấm 📄 một kế hoạch để chỉ xem kế hoạch đó.</i>")
+    if not found.answered and (note := pinned_note(deps, chat)):
+        listing = replace(listing, footer="\n".join(p for p in (listing.footer, note) if p))
     key = await send_listing(
         message,
         context,
-        answer_listing(found),
+        listing,
         edit=edit,
         question=text,
         intent=found.intent,
         answered=found.answered,
         feedback=found.intent != "invalid",
+        plans=[(p.id, plan_button(p)) for p in found.plan_options],
     )
     if found.intent != "invalid":  # votes outlive a restart (chat_data does not)
         answer_log.remember_answer(deps.store.db, message.chat_id, key, found)
+        note_answer(deps, message.chat_id, found)
 
 
 # ------------------------------------------------------------------------------------------
@@ -103,7 +118,8 @@ async def page(update: Update, context: Context) -> None:
     target = shown.pages[index]
     try:
         await query.edit_message_text(
-            target.text, reply_markup=page_keyboard(key, target, shown.feedback)
+            target.text,
+            reply_markup=page_keyboard(key, target, shown.feedback, [label for _, label in shown.plans]),
         )
     except BadRequest as exc:  # the same page pressed twice
         if "not modified" not in str(exc).lower():
@@ -186,6 +202,24 @@ async def pick(update: Update, context: Context) -> None:
     else:
         question = rewrite_question(choice.question, choice.matched, name)
         await answer(message, context, question, edit=True)
+
+
+async def plan_pick(update: Update, context: Context) -> None:
+    """📄: the answer's question again, kept to the plan picked (a new reply; the list stays)."""
+    query, deps = query_of(update), deps_of(context)
+    try:
+        _, key, number = callback_parts(update, 3)
+        shown: Shown | None = recall(context, "shown", key)
+        pid = shown.plans[int(number)][0] if shown else None
+    except (ValueError, IndexError):
+        await query.answer(BAD_BUTTON)
+        return
+    message = query.message
+    if shown is None or pid is None or pid not in deps.kb.plan_refs or not isinstance(message, Message):
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    await query.answer(deps.kb.plan_refs[pid].label[:200])
+    await answer(message, context, shown.question, plan=ChatPlan(pid, pinned=True))
 
 
 async def noop(update: Update, context: Context) -> None:

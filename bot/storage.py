@@ -1,12 +1,13 @@
-"""The bot's own tables in the index database: answer feedback (👍/👎) and an upload log.
+"""The bot's own tables in the index database: answer feedback (👍/👎), an upload log and the
+plan each chat is talking about.
 
-The schema is the numbered migration `m005_feedback` in `indexer.migrations` (the store owns the
-schema).
+The schema is the numbered migrations `m005_feedback` and `m012_chat_plan` in
+`indexer.migrations` (the store owns the schema).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -74,4 +75,43 @@ def log_upload(
         db.execute(
             "INSERT INTO upload_log (chat_id, user_id, file, size, status, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [chat_id, user_id, file, size, status, detail[:1000], _now()],
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# The plan a chat is talking about
+
+
+def chat_plans(db: sqlite_utils.Database, chat_id: int, now: datetime, keep: timedelta) -> tuple[str | None, str | None]:
+    """(the pinned plan's file, the file of the last answer's plan if given within `keep`)."""
+    row = db.execute("SELECT pinned, last, last_at FROM chat_plan WHERE chat_id = ?", [chat_id]).fetchone()
+    if row is None:
+        return None, None
+    pinned, last, last_at = row
+    if last and (not last_at or now - datetime.fromisoformat(last_at) > keep):
+        last = None
+    return pinned, last
+
+
+def pin_plan(db: sqlite_utils.Database, chat_id: int, file: str | None) -> None:
+    """Pin this chat's plan; None unpins, and forgets the last answer's plan too (the chat asks
+    about all plans again)."""
+    with db.conn:
+        if file is None:
+            db.execute("DELETE FROM chat_plan WHERE chat_id = ?", [chat_id])
+            return
+        db.execute(
+            "INSERT INTO chat_plan (chat_id, pinned, pinned_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET pinned = excluded.pinned, pinned_at = excluded.pinned_at",
+            [chat_id, file, _now()],
+        )
+
+
+def note_last_plan(db: sqlite_utils.Database, chat_id: int, file: str, now: datetime) -> None:
+    """The plan this chat's last answer was about, and when."""
+    with db.conn:
+        db.execute(
+            "INSERT INTO chat_plan (chat_id, last, last_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET last = excluded.last, last_at = excluded.last_at",
+            [chat_id, file, now.astimezone(UTC).isoformat(timespec="seconds")],
         )

@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from indexer.search_rank import FRAME
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import is_note, split_agencies
@@ -76,7 +77,8 @@ def search_hits(
     """Plain search (BM25 + vectors), the named plan's items first, the asked agency's next.
     `dense=False`: keyword evidence only, for answers read from the structured tables (no model)."""
     drop = kb.title_terms(focus.plans) if focus.named else frozenset()
-    results = kb._results(kb.rank(q, use_dense=dense and intent.diacritics, limit=limit, drop=drop), agency)
+    within = focus.plans if focus.only else None  # the plan named by number, or the chat's plan
+    results = kb._results(kb.rank(q, use_dense=dense and intent.diacritics, limit=limit, drop=drop, plans=within), agency)
     key_agency = squash(agency) if agency else ""
     for r in results:
         if r.plan.id in focus.plans:
@@ -242,6 +244,12 @@ def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
     return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(kb, q, top)
 
 
+def missing_plan(kb: KnowledgeBase, q: str, intent, focus: Focus) -> Answer:
+    """The question names a plan that is not indexed: say so; the closest items only as related."""
+    related = search_hits(kb, q, intent, replace(focus, missing=""), None)
+    return decline(q, intent.name, None, f"{NOT_IN_PLANS}: không có văn bản “{focus.missing}”", related)
+
+
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
     results = own_deadlines(fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8))
     if not results:
@@ -281,14 +289,16 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order = {pid: i for i, pid in enumerate(dict.fromkeys(r.plan.id for r in results))}
+    plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
+    numbered = any(in_appendix(q, r.section) for r in results)
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
             plan_order[r.plan.id],
+            not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
             role_order.get(r.role or "", 3),
-            position.get(r.item_id, len(position)) if focus.plans else 0,
+            position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
         )
     )
     period = intent.period
@@ -334,13 +344,57 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
 
 
+_APPENDIX = re.compile(r"\bphu luc\s*(?:so\s*)?([ivx]+|\d+)?\b")
+
+
+def in_appendix(q: str, section: str, numbered: bool = True) -> bool:
+    """The question names an appendix ("trong Phụ lục II", "trong Phụ lục") and the item is cited
+    in it (True as well when the question names none). `numbered=False`: in any appendix (for
+    a plan none of whose items is cited under the number asked)."""
+    asked = _APPENDIX.search(fold(q))
+    if not asked:
+        return True
+    cited = _APPENDIX.match(fold(section).strip())
+    return bool(cited) and (not numbered or not asked.group(1) or cited.group(1) == asked.group(1))
+
+
+# Words that ask about duties rather than name their subject ("chịu trách nhiệm gì, hạn khi nào").
+_ASKING = frozenset("chiu trach nhiem lam gi han khi nao thoi gian phai duoc giao nhung viec tung ra sao the bao gio".split())
+
+
+def plans_by_relevance(
+    kb: KnowledgeBase, q: str, agency: str, results: list[Result], evidence: list[Result]
+) -> tuple[dict[int, int], bool]:
+    """The plans of an agency's duties in the order to list them: when the question has words of
+    its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan whose listed
+    items hold most of them (then the one search finds first); else the order given (newest first).
+    Also whether the question has such words (then items are listed as search finds them, too)."""
+    given = list(dict.fromkeys(r.plan.id for r in results))
+    skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
+    topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
+    df = kb.frequencies(topic) if topic else {}
+    n = max(kb._item_count, 1)
+    weights = {t: _idf(df[t], n) for t in topic if df.get(t, 0) > 0}
+    if not weights or len(given) < 2:
+        return {pid: i for i, pid in enumerate(given)}, bool(weights)
+    held: dict[int, float] = {}
+    for r in results:
+        hay = set(words(f"{r.text} {r.heading} {r.section}"))
+        held[r.plan.id] = max(held.get(r.plan.id, 0.0), sum(w for t, w in weights.items() if t in hay))
+    first: dict[int, int] = {}
+    for i, r in enumerate(evidence):
+        first.setdefault(r.plan.id, i)
+    order = sorted(given, key=lambda pid: (-round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)))
+    return {pid: i for i, pid in enumerate(order)}, True
+
+
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:
     period = intent.period
     span = (period.start, period.end)
     latest_first = period.mode in ("before", "overdue")
     if agency and not kb.due_ids(period.start, period.end, agency, limit=1)[1]:
         agency = None  # the agency has nothing due then: what is due for everyone
-    plans = focus.plans if focus.plans and kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1] else None
+    plans = focus.plans if focus.plans and (focus.only or kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1]) else None
     ids, total = kb.due_ids(period.start, period.end, agency, plans, latest_first, limit=200)
     found = kb._results([(i, 1.0) for i in ids], agency)
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)

@@ -1,7 +1,7 @@
 """The store's schema as numbered migrations: append only; each runs once, in order, recorded in
 `_migrations` (as llm's `embeddings_migrations.py`). An existing database is brought up to date
 when it is opened (`indexer.store.open_db`); other packages' tables live here too (`m004_reminders`,
-`m005_feedback`, `m010_reminder_outbox`, `m011_answer_log`).
+`m005_feedback`, `m010_reminder_outbox`, `m011_answer_log`, `m012_chat_plan`).
 """
 
 from __future__ import annotations
@@ -212,6 +212,16 @@ def m011_answer_log(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
 
 
+def m012_chat_plan(db: sqlite_utils.Database) -> None:
+    """The plan each chat is talking about (`bot.storage`): the one pinned with /kehoach, and the
+    plan of its last answer with the time it was given (forgotten after PLANBOT_CHAT_FOCUS_MINUTES).
+    Plans are kept by file name (their name in the index), which survives a re-index."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS chat_plan (
+            chat_id INTEGER PRIMARY KEY, pinned TEXT, pinned_at TEXT, last TEXT, last_at TEXT)"""
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_plan_year,
@@ -223,6 +233,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m009_plan_source,
     m010_reminder_outbox,
     m011_answer_log,
+    m012_chat_plan,
 ]
 
 

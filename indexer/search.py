@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer import answering
 from indexer.lineage import lineage_answer
-from indexer.search_focus import Focus, FocusMixin, PlanProfile
+from indexer.search_focus import Focus, FocusMixin
 from indexer.search_lookups import ROLE_ORDER, LookupsMixin
 from indexer.search_rank import FRAME, LONG_BODY, RankingMixin, query_terms
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
@@ -28,6 +28,7 @@ from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer
+from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta
 from knowledge.text import clean_spaces, fold, nfc, squash, words
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
     "ROLE_ORDER",
     "Focus",
     "KnowledgeBase",
-    "PlanProfile",
     "polite",
     "query_terms",
 ]
@@ -68,7 +68,8 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         self.embedder = embedder
         self.mode = mode  # "hybrid" | "lexical" | "dense"
         self._snapshots = Snapshots(store, self._build_state)
-        self._profile_cache: tuple[int, dict[int, PlanProfile]] | None = None
+        self._profile_cache: tuple[int, Catalog] | None = None
+        self._plan_meta: dict[tuple[int, str | None], PlanMeta] = {}
         self._agency_cache: tuple[int, list[str]] | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self.reload()
@@ -132,7 +133,8 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
 
     # -- answering --------------------------------------------------------------------------
     @consistent
-    def ask(self, question: str, limit: int = 10, today: date | None = None) -> Answer:
+    def ask(self, question: str, limit: int = 10, today: date | None = None, chat: ChatPlan | None = None) -> Answer:
+        """The answer to a question; `chat`: the plan the chat is talking about (`ask_in_chat`)."""
         raw = nfc(question or "")
         q = clean_spaces(raw)
         if not q:
@@ -158,16 +160,18 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
             candidates = levels[:6]
         agency = matches[0].name if matches else None
         intent = intents.detect(q, agency is not None, today)
-        focus = self.plan_focus(q, matches)
+        focus = self.plan_focus(q, matches, chat)
+        if focus.missing:  # "Kế hoạch 141/KH-UBND …" and no such plan is indexed
+            return answering.missing_plan(self, q, intent, focus)
         named = names.named_agency(q) if agency is None and not bare else None
         if named and intents.DUTY_WORDS.search(fold(q)) and not self.mentioned(named):
             # "Sở Du lịch phải làm gì?": no such agency anywhere in the plans
             related = answering.search_hits(self, q, intent, focus, None)
             return answering.decline(q, intents.DUTIES, None, answering.UNKNOWN_AGENCY, related)
         if intent.name == intents.DUTIES and agency:
-            return answering.answer_duties(self, q, agency, intent, focus, candidates)
+            return self.plan_options(answering.answer_duties(self, q, agency, intent, focus, candidates), focus)
         if intent.name == intents.DUE and intent.period:
-            return answering.answer_due(self, q, intent, agency, focus, limit)
+            return self.plan_options(answering.answer_due(self, q, intent, agency, focus, limit), focus)
         if intent.name == intents.REPORTING:
             answer = answering.answer_reporting(self, q, intent, matches, focus, limit)
             if answer:

@@ -1,85 +1,202 @@
-"""The plan a question names, behind `KnowledgeBase`: by its number ("KH 179"), by the words
-of its title, or by the province ("ở Cần Thơ"); per-plan profiles are cached per index
-generation."""
+"""The plan a question means, behind `KnowledgeBase`: named by the question (number, title words
+and abbreviations, province, year, kind: `knowledge.plan_resolver`), else the plan the chat is
+talking about (pinned with /kehoach, or the plan of its last answer). Plan profiles are read once
+per index generation, and each plan's own text only when it is new or changed."""
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from indexer import ann
+from indexer.answering import coverage
 from indexer.snapshot import consistent
 from indexer.store import lexical_terms
-from knowledge import names
+from knowledge import intent as intents
 from knowledge.agencies import QueryMatch
-from knowledge.answer import Result
-from knowledge.text import fold
+from knowledge.answer import Answer, PlanRef, Result
+from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta, Resolved, profile, read, resolve
 
-_TITLE_STOP = {"ke_hoach", "thuc_hien", "trien_khai", "ve_viec", "tiep_tuc", "nang_cao", "tinh_hinh", "hinh_moi"}
+HEAD = 12_000  # characters of a plan's text read for its own number and abbreviations
+MAX_OPTIONS = 8  # plans offered as buttons under an answer drawn from several plans
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The plans an answer keeps to (empty: none) and how much their items are boosted; a plan
+    named by its number is certain (`strong`), one named by title words or province is likely.
+    `only`: results from these plans alone (named by number, or the chat's plan); `missing`: a
+    plan the question names that is not indexed ("Kế hoạch 141/KH-UBND")."""
+
+    plans: frozenset[int]
+    boost: float
+    only: bool = False
+    missing: str = ""
+
+    @property
+    def strong(self) -> bool:
+        return self.boost >= 2.0
+
+    @property
+    def named(self) -> bool:
+        """Named by number or title (not only by province)."""
+        return self.boost >= 1.6
+
+
+NO_FOCUS = Focus(frozenset(), 1.0)
 
 
 class FocusMixin:
     """`KnowledgeBase`'s plan focus (needs its `store`, `plan_refs`, snapshots and `duties`)."""
 
-    # -- the plan a question names ----------------------------------------------------------
-    def _profiles(self) -> dict[int, PlanProfile]:
-        """Per plan: number(s), province and title words (cached per index generation)."""
+    # -- the plans' profiles ----------------------------------------------------------------
+    def catalog(self) -> Catalog:
+        """Every plan's profile, indexed (cached per index generation; a plan's text is read
+        again only when its content changed)."""
         version = self._snapshots.current.version
         cached = self._profile_cache
         if cached is not None and cached[0] == version:
             return cached[1]
-        heads = {r[0]: r[1] or "" for r in self.store.db.execute("SELECT id, substr(text, 1, 2500) FROM plans")}
-        profiles = {}
+        hashes = dict(self.store.db.execute("SELECT id, content_hash FROM plans").fetchall())
+        known = self._plan_meta
+        new = [pid for pid in self.plan_refs if (pid, hashes.get(pid)) not in known]
+        heads: dict[int, str] = {}
+        for start in range(0, len(new), 500):
+            chunk = new[start : start + 500]
+            sql = f"SELECT id, substr(text, 1, {HEAD}) FROM plans WHERE id IN ({','.join('?' * len(chunk))})"
+            heads.update((r[0], r[1] or "") for r in self.store.db.execute(sql, chunk))
+        metas: dict[tuple[int, str | None], PlanMeta] = {}
         for pid, ref in self.plan_refs.items():
-            head = heads.get(pid, "")
-            numbers = {n.lstrip("0") for n in re.findall(r"^\s*(\d{1,5})\s*/", ref.number or "")}
-            own = re.search(r"\bs[oố]\s*:\s*(\d{1,5})\s*/", head[:1500], flags=re.I)  # "Số: 179/KH-UBND"
-            numbers |= {own.group(1).lstrip("0")} if own else set()
-            terms = frozenset(t for t in lexical_terms(f"{ref.title} {head[:800]}") if "_" in t and t not in _TITLE_STOP)
-            province = names.plan_province(f"{ref.issuer} {ref.title} {head}")
-            profiles[pid] = PlanProfile(frozenset(numbers), province, terms)
-        self._profile_cache = (version, profiles)
-        return profiles
+            key = (pid, hashes.get(pid))
+            meta = known.get(key)
+            if meta is None:
+                meta = profile(pid, ref.title, ref.number, ref.issuer, ref.year, heads.get(pid, ""))
+            metas[key] = meta
+        self._plan_meta = metas
+        catalog = Catalog(metas.values())
+        self._profile_cache = (version, catalog)
+        return catalog
+
+    # -- the plan a question means ------------------------------------------------------------
+    def _known_word(self, word: str) -> bool:
+        return self.frequencies([word]).get(word, 0) > 0
 
     @consistent
-    def plan_focus(self, question: str, matches: list[QueryMatch] | None = None) -> Focus:
-        """The plans a question names: by number ("KH 179", "Quyết định 2665"), else by the
-        words of its title, within the province it names ("ở Cần Thơ", "Sở Y tế Bắc Ninh")."""
-        profiles = self._profiles()
-        if len(profiles) < 2:
-            return Focus(frozenset(), 1.0)
-        folded = fold(question)
-        numbers = {(m.group(1) or m.group(2)).lstrip("0") for m in _PLAN_NUMBER.finditer(folded)}
-        provinces = set(names.find_provinces(question))
-        in_province = {pid for pid, p in profiles.items() if p.province in provinces}
-        by_number = {pid for pid, p in profiles.items() if numbers & p.numbers}
-        if by_number:
-            return Focus(frozenset(by_number & in_province or by_number), 2.0)
-        # Title words count only where the question names a plan: after "kế hoạch", "đề án", …
-        named = " ".join(" ".join(m.group(0).split()[:14]) for m in _NAMED_PLAN.finditer(folded))
-        for m in matches or []:
-            named = named.replace(m.matched, " ")
-        for p in provinces:
-            named = named.replace(fold(p), " ")
-        pool = in_province or set(profiles)
-        q = {t for t in lexical_terms(named) if "_" in t and t not in _TITLE_STOP}
-        df: dict[str, int] = {}
-        for p in profiles.values():
-            for t in q & p.terms:
-                df[t] = df.get(t, 0) + 1
-        n = len(profiles)
-        score = {pid: sum(math.log(n / df[t]) for t in q & profiles[pid].terms) for pid in pool}
-        top = max(score.values(), default=0.0)
-        if top >= 1.5 * math.log(n):
-            chosen = {pid for pid, s in score.items() if s >= 0.8 * top}
-            rest = max((s for pid, s in score.items() if pid not in chosen), default=0.0)
-            documents = {profiles[pid].numbers or pid for pid in chosen}  # copies of one plan count once
-            if len(documents) <= max(3, n // 10) and top >= 1.5 * rest:
-                return Focus(frozenset(chosen), 1.6)
-        if in_province and len(in_province) < n:
-            return Focus(frozenset(in_province), 1.3)
-        return Focus(frozenset(), 1.0)
+    def resolve_plans(
+        self, text: str, matches: list[QueryMatch] | None = None, whole: bool = False
+    ) -> Resolved:
+        """The plans `text` names (`whole`: the text is a plan's name only, as after /kehoach)."""
+        catalog = self.catalog()
+        asked = read(text, catalog, [m.matched for m in matches or []], whole=whole)
+        return resolve(asked, catalog, self._known_word)
 
+    @consistent
+    def plan_focus(
+        self, question: str, matches: list[QueryMatch] | None = None, chat: ChatPlan | None = None
+    ) -> Focus:
+        """The plans a question keeps to: those it names (by number: only them; by title words
+        or province: first), else the chat's plan (pinned, or its last answer's), else none."""
+        found = self.resolve_plans(question, matches)
+        if found.missing:
+            return Focus(frozenset(), 1.0, missing=found.missing)
+        if found.how == "number":
+            return Focus(found.plans, 2.0, only=True)
+        if found.how == "title":
+            return Focus(found.plans, 1.6)
+        if chat is not None and chat.plan_id in self.plan_refs:
+            catalog = self.catalog()
+            if (
+                found.how != "province"
+                or chat.plan_id in found.plans
+                or catalog.plans[chat.plan_id].province is None
+            ):
+                return Focus(catalog.copies([chat.plan_id]), 2.0, only=True)
+        if found.how == "province":
+            return Focus(found.plans, 1.3)
+        return NO_FOCUS
+
+    @consistent
+    def ask_in_chat(
+        self, question: str, limit: int = 10, today=None, chat: ChatPlan | None = None
+    ) -> Answer:
+        """`ask` in a chat: a question that names no plan keeps to the chat's plan (pinned, or
+        "kế hoạch này" after an answer); a follow-up that names none is answered from the last
+        answer's plan when that plan answers it as well as all plans do, else from all plans."""
+        if chat is None or chat.plan_id not in self.plan_refs:
+            return self.ask(question, limit=limit, today=today)
+        kept = self.ask(question, limit=limit, today=today, chat=chat)
+        if chat.pinned or self.resolve_plans(question).back:
+            return kept
+        anywhere = self.ask(question, limit=limit, today=today)
+        if not kept.answered or not kept.shown_results:
+            return anywhere
+        if not anywhere.answered or not anywhere.shown_results:
+            return kept
+        own, best = kept.shown_results[0], anywhere.shown_results[0]
+        if own.plan.id in self.catalog().copies([best.plan.id]):
+            return kept
+        return (
+            kept
+            if coverage(self, question, own) >= coverage(self, question, best) - 0.05
+            else anywhere
+        )
+
+    def plan_options(self, answer: Answer, focus: Focus) -> Answer:
+        """An answer listed from several plans, with no plan named: the plans to pick one from,
+        the first-listed first (copies of one document count once)."""
+        if focus.plans or not answer.answered:
+            return answer
+        catalog = self.catalog()
+        seen: dict[str, PlanRef] = {}
+        for r in answer.shown_results:
+            meta = catalog.plans.get(r.plan.id)
+            seen.setdefault(meta.doc if meta else str(r.plan.id), r.plan)
+        if len(seen) > 1:
+            answer.plan_options = list(seen.values())[:MAX_OPTIONS]
+        return answer
+
+    def plan_of_answer(self, answer: Answer) -> int | None:
+        """The plan an answer is about (the chat's "kế hoạch này" next): the first result's for
+        one fact (who leads, a deadline, a passage); for a list, the one document it lists from
+        (none when it lists several: the user is offered to pick one)."""
+        shown = answer.shown_results
+        if not answer.answered or not shown:
+            return None
+        if answer.intent in (intents.SEARCH, intents.WHO_LEADS, intents.DEADLINE):
+            return shown[0].plan.id
+        catalog = self.catalog()
+        docs = {
+            catalog.plans[r.plan.id].doc if r.plan.id in catalog.plans else r.plan.id for r in shown
+        }
+        return shown[0].plan.id if len(docs) == 1 else None
+
+    # -- results kept to some plans --------------------------------------------------------------
+    def lexical_within(
+        self, terms: list[str], plans: frozenset[int], limit: int = 100
+    ) -> list[int]:
+        """BM25 over the items of these plans only."""
+        terms = [t for t in dict.fromkeys(terms) if t]
+        if not terms or not plans:
+            return []
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        sql = (
+            "SELECT f.rowid FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? "
+            f"AND i.plan_id IN ({','.join('?' * len(plans))}) ORDER BY bm25(items_fts) LIMIT ?"
+        )
+        return [r[0] for r in self.store.db.execute(sql, [match, *sorted(plans), limit]).fetchall()]
+
+    def dense_within(self, query: np.ndarray, plans: frozenset[int], k: int = 100) -> list[int]:
+        """The k items of these plans nearest the query (exact, over their vectors only)."""
+        state = self._snapshots.current
+        if not plans or not len(state.vec_ids):
+            return []
+        sql = f"SELECT id FROM items WHERE plan_id IN ({','.join('?' * len(plans))})"
+        ids = np.fromiter((r[0] for r in self.store.db.execute(sql, sorted(plans))), dtype=np.int64)
+        rows = np.flatnonzero(np.isin(state.vec_ids, ids))
+        return ann.brute_force(state.matrix[rows], state.vec_ids[rows], query, k)
+
+    # -- helpers of the answering paths -------------------------------------------------------
     def count_in_plans(self, ids: set[int], plans: frozenset[int]) -> int:
         """How many of these items belong to these plans."""
         if not ids or not plans:
@@ -104,49 +221,16 @@ class FocusMixin:
         focus = self.plan_focus(question, matches)
         return min(focus.plans) if focus.plans and focus.boost >= 1.6 else None
 
+    def plan_of_file(self, file: str) -> int | None:
+        """The id of the plan indexed under this file name, if any."""
+        return next((pid for pid, ref in self.plan_refs.items() if ref.file == file), None)
+
     @consistent
     def duties_in(self, agency: str, provinces: list[str] | None = None) -> list[Result]:
         """An agency's duties, in the plans of the provinces named (all plans when none match)."""
         results = self.duties(agency)
         if provinces:
-            profiles = self._profiles()
-            local = [r for r in results if profiles[r.plan.id].province in provinces]
+            catalog = self.catalog()
+            local = [r for r in results if catalog.plans[r.plan.id].province in provinces]
             results = local or results
         return results
-
-
-@dataclass(frozen=True)
-class Focus:
-    """The plans a question names (empty: none) and how much their items are boosted; a plan
-    named by its number is certain (`strong`), one named by title words or province is likely."""
-
-    plans: frozenset[int]
-    boost: float
-
-    @property
-    def strong(self) -> bool:
-        return self.boost >= 2.0
-
-    @property
-    def named(self) -> bool:
-        """Named by number or title (not only by province)."""
-        return self.boost >= 1.6
-
-
-@dataclass(frozen=True)
-class PlanProfile:
-    numbers: frozenset[str]
-    province: str | None
-    terms: frozenset[str]
-
-
-_NAMED_PLAN = re.compile(
-    r"\b(?:ke hoach|kh|chuong trinh|de an|quyet dinh|nghi quyet|phuong an|chien luoc)\b([^?!.;:]*)"
-)
-
-
-# "Kế hoạch 179", "KH 179/KH-UBND", "Quyết định số 2665", "179/KH-UBND": a plan's number.
-_PLAN_NUMBER = re.compile(
-    r"\b(?:ke hoach|kh|quyet dinh|qd|nghi quyet|nq|chi thi|ct|cong van|de an|thong tu|van ban|so)\s*(?:so\s*)?:?\s*"
-    r"(\d{2,5})\b(?!\s*/\s*\d)|\b(\d{2,5})\s*/\s*(?:kh|qd|nq|ct|tt|bc|ubnd)\b"
-)

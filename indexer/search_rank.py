@@ -49,22 +49,29 @@ class RankingMixin:
 
     @consistent
     def rank(
-        self, question: str, use_dense: bool = True, limit: int = 50, drop: frozenset[str] = frozenset()
+        self,
+        question: str,
+        use_dense: bool = True,
+        limit: int = 50,
+        drop: frozenset[str] = frozenset(),
+        plans: frozenset[int] | None = None,
     ) -> list[tuple[int, float]]:
         """Hybrid ranking of all items for a free-text question: (item id, fused score). `drop`:
-        words that only name the plan (its title words): they tell which plan, not which item."""
+        words that only name the plan (its title words): they tell which plan, not which item.
+        `plans`: rank the items of these plans only (`search_focus`)."""
         terms = query_terms(question)
         kept = [t for t in terms if t not in drop]
         if len({t for t in kept if "_" not in t}) >= 2:
             terms = kept
         lists: list[list[int]] = []
         if self.mode in ("hybrid", "lexical"):
-            lists.append([i for i, _ in self.store.lexical(self.selective_terms(terms), limit=100)])
+            chosen = self.selective_terms(terms)
+            lists.append(self.lexical_within(chosen, plans) if plans else [i for i, _ in self.store.lexical(chosen, limit=100)])
         query = None
         if self.mode in ("hybrid", "dense") and use_dense and self.embedder is not None and len(self.vec_ids):
             query = self._encode(question)  # the model is loaded here, on the first dense question
         if query is not None:
-            lists.append(self.dense_ids(query, 100))
+            lists.append(self.dense_within(query, plans) if plans else self.dense_ids(query, 100))
         fused: dict[int, float] = {}
         for ranked in lists:
             for rank, item_id in enumerate(ranked):

@@ -43,6 +43,7 @@ class Settings:
     quiet_end: str = "17:30"
     misfire_grace_seconds: int = 3600
     send_rate: float = 30.0  # messages/s the whole bot may send (Telegram's ~30); 0: no limit
+    chat_focus_minutes: int = 120  # how long a chat's last answer's plan stays "kế hoạch này"
 
 
 def _rate(value: str, default: float = 30.0) -> float:
@@ -51,6 +52,10 @@ def _rate(value: str, default: float = 30.0) -> float:
     except ValueError:
         return default
     return rate if rate >= 0 else default
+
+
+def _minutes(value: str, default: int) -> int:
+    return int(value) if value.strip().isdigit() else default
 
 
 def _days(value: str, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -95,4 +100,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         quiet_end=env.get("PLANBOT_QUIET_END", "17:30"),
         misfire_grace_seconds=int(env.get("PLANBOT_MISFIRE_GRACE", "3600")),
         send_rate=_rate(env.get("PLANBOT_SEND_RATE", "")),
+        chat_focus_minutes=_minutes(env.get("PLANBOT_CHAT_FOCUS_MINUTES", ""), 120),
     )

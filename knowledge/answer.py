@@ -85,6 +85,7 @@ class Answer:
     candidates: list[str] = field(default_factory=list)  # agencies to choose from when ambiguous
     period: tuple[date | None, date | None] | None = None
     shown: int | None = None  # how many of `results` the text shows (None: all)
+    plan_options: list[PlanRef] = field(default_factory=list)  # plans to pick one from (listed from several)
 
     @property
     def shown_results(self) -> list[Result]:
@@ -100,6 +101,7 @@ class Answer:
             "answer": self.answer,
             "candidates": self.candidates,
             "shown": len(self.shown_results),
+            "plan_options": [p.to_dict() for p in self.plan_options],
             "results": [r.to_dict() for r in self.results],
         }
 

@@ -20,16 +20,19 @@ def plan_of(path: str):
 EXPECTED = {
     "corpus/1627-QD-UBND_4e39af96.txt": (
         "quyet_dinh", "1627/QĐ-UBND", "2025-11-21", "UBND tỉnh Quảng Ngãi",
-        "Kế hoạch triển khai thực hiện tổng kiểm kê tài sản công",  # the attached plan's title
+        # the decision's own title (it issues the plan); the attached plan's title is its content
+        "Quyết định về việc ban hành kế hoạch kiểm kê tài sản công tại cơ quan",
     ),
     "corpus/2853-QD-UBND_437c3beb.txt": (
-        "quyet_dinh", "2853/QĐ-UBND", "2025-11-21", "UBND thành phố Hồ Chí Minh", "Kế hoạch triển khai thực hiện Đề án",
+        "quyet_dinh", "2853/QĐ-UBND", "2025-11-21", "UBND thành phố Hồ Chí Minh",
+        "Quyết định ban hành Kế hoạch triển khai thực hiện Đề án",
     ),
     "corpus/2597-QD-TT_ec00bd6f.txt": (
         "quyet_dinh", "2597/QĐ-TTg", "2025-11-27", "Thủ tướng Chính phủ", "Quyết định phê duyệt Đề án chuyển đổi số",
     ),
     "corpus/2610-QD-UBND_ce4ad96d.txt": (
-        "quyet_dinh", "2610/QĐ-UBND", "2025-11-24", "UBND thành phố Cần Thơ", "Quy chế sử dụng và vận hành Hệ thống",
+        "quyet_dinh", "2610/QĐ-UBND", "2025-11-24", "UBND thành phố Cần Thơ",
+        "Quyết định ban hành quy chế sử dụng và vận hành Hệ thống",
     ),
     "corpus/01814-QD-UBND_65dec808.txt": (  # crawler watermark and site fields before the letterhead
         "quyet_dinh", "01814/QĐ-UBND", "2025-11-21", "UBND tỉnh Cà Mau", "Quyết định công bố thủ tục hành chính nội bộ",
@@ -48,7 +51,7 @@ EXPECTED = {
     ),
     "own_plans/qd_kem_ke_hoach_phan.txt": (
         "quyet_dinh", "517/QĐ-UBND-VX", "2026-02-05", "UBND tỉnh Hòa Bình",
-        "Kế hoạch phòng, chống dịch bệnh động vật trên cạn năm 2026",
+        "Quyết định về việc ban hành Kế hoạch phòng, chống dịch bệnh động vật trên cạn năm 2026",
     ),
     "own_plans/nghi_quyet_chuong_dieu.txt": (
         "nghi_quyet", "41/2026/NQ-HĐND", "2026-03-12", "HĐND tỉnh Lạng Sơn",

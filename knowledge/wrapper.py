@@ -71,7 +71,7 @@ def document_kind(blocks: list[Block], number: str) -> str:
     for block in blocks[:14]:
         if block.kind != "para":
             continue
-        blank = re.match(r"^Số\s*:?\s*/\s*([A-ZĐ]{1,4})\s*-", block.text)  # "Số:    /QĐ-UBND", number left blank
+        blank = re.match(r"^Số\s*:?[\s._…]*/\s*([A-ZĐ]{1,4})\s*-", block.text)  # "Số:    /QĐ-UBND", number left blank
         if blank and fold(blank.group(1)) in KIND_CODES:
             return KIND_CODES[fold(blank.group(1))]
         if re.match(r"^(Căn cứ|Thực hiện|Điều 1)\b", block.text):

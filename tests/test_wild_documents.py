@@ -146,3 +146,24 @@ def test_decision_issuing_a_plan_keeps_its_title_and_the_plan_its_duties():
     assert police[0].deadline.end.isoformat() == "2025-12-31"
     trade = [c for c in plan.clauses if c.text.startswith("Sở Công Thương chủ trì")]
     assert trade and leads(trade[0]) == ["Sở Công Thương"]
+
+
+@pytest.mark.parametrize("numbered", [True, False])
+def test_report_parts_by_their_headings_numbered_or_not(numbered):
+    text = (WILD / "meta_bao_cao_tong_ket.txt").read_text(encoding="utf-8")
+    if not numbered:  # the same report with its parts as bare heading lines, no "Phần thứ …"
+        text = text.replace("Phần thứ nhất\n", "").replace("Phần thứ hai\n", "")
+    plan = parse_plan(text)
+    meta = plan.meta
+    assert (meta.kind, meta.number, meta.issuer) == (
+        "bao_cao",
+        "40/BC-SGDĐT",
+        "Sở Giáo dục và Đào tạo tỉnh Cao Bằng",
+    )
+    assert meta.title == "Báo cáo tổng kết công tác phổ cập giáo dục năm 2025"
+    done = [c for c in plan.clauses if " đã " in c.text]
+    assert len(done) == 2 and all(not c.assignments and c.deadline is None for c in done)
+    schools = next(c for c in plan.clauses if c.text.startswith("Các trường trung học phổ thông"))
+    assert schools.deadline is not None and schools.deadline.end.isoformat() <= "2026-03-15"
+    funds = next(c for c in plan.clauses if c.text.startswith("Sở Giáo dục và Đào tạo phối hợp"))
+    assert funds.assignments and funds.deadline.end.isoformat() == "2026-06-30"

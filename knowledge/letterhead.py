@@ -41,7 +41,8 @@ _ORG_WORDS = [
     (r"ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN|UBND", "UBND"),
     (r"HỘI ĐỒNG NHÂN DÂN|HĐND", "HĐND"),
 ]
-_VOWELS = set("aăâeêioôơuưy")
+_SYLLABLE = re.compile(r"[bcdfghjklmnpqrstvwxz']*[aeiouy]+(?:ch|ng|nh|[cmnptk])?")
+_PARTY = re.compile(r"^(tỉnh ủy|thành ủy|huyện ủy|quận ủy|thị ủy|đảng ủy)\b")
 
 
 def blank_number(header: str) -> bool:
@@ -115,9 +116,11 @@ def left_column(lines: list[str]) -> list[str]:
     if not any(MOTTO.search(line) for line in lines):
         return []
     out: list[str] = []
+    started = False  # lines of a page above the letterhead (a site's heading) are passed over
     for line in lines:
         line = line.strip()
         m = MOTTO.search(line)
+        started = started or bool(m)
         left = line[: m.start()] if m else line
         number = re.search(r"(?:^|\s)S[ốoó]\s*[:.]|(?:^|\s)S[ốoó]\s+\S*\d", left, re.I)
         stop = number is not None or re.search(r",\s*ngày\b", left)
@@ -125,7 +128,9 @@ def left_column(lines: list[str]) -> list[str]:
         left = clean_spaces(re.sub(r"[-–—_=*|„]{2,}|^[-–—_*|„\s]+|[-–—_*|„\s]+$", " ", left))
         if left and not _STAMPS.match(fold(left)):
             if not _upper(left) or len(left.split()) > 16 or type_line_kind(left):
-                break
+                if started or out:
+                    break
+                continue
             out.append(left)
         if stop:
             break
@@ -182,7 +187,8 @@ def _title_case(words: str) -> str:
 
 
 def _has_vowel(word: str) -> bool:
-    return any(c in _VOWELS for c in fold(word))
+    """A Vietnamese syllable, not an abbreviation ("TW", "UBND", "HĐND") or a code."""
+    return bool(_SYLLABLE.fullmatch(fold(_core(word))))
 
 
 def name_of(org: str, registry: AgencyRegistry) -> str:
@@ -206,13 +212,22 @@ def name_of(org: str, registry: AgencyRegistry) -> str:
 def sentence(org: str) -> str:
     """An upper-case name as written in running text: "BỘ QUỐC PHÒNG" → "Bộ Quốc phòng", "THỦ
     TƯỚNG CHÍNH PHỦ" → "Thủ tướng Chính phủ", "TỔ CÔNG TÁC LIÊN NGÀNH TW" → "Tổ công tác liên
-    ngành TW" (a word without a vowel is an abbreviation and stays in capitals)."""
+    ngành TW" (a word that is no syllable is an abbreviation and stays in capitals); a ministry
+    or department names each of its fields ("Bộ Nông nghiệp và Môi trường"), a party committee
+    its place ("Tỉnh ủy Đồng Tháp")."""
     words = [w if not _has_vowel(w) else w.lower() for w in org.split()]
     text = " ".join(words).replace("chính phủ", "Chính phủ").replace("quốc hội", "Quốc hội")
+    party = _PARTY.match(text)
+    if party:
+        return text[:1].upper() + text[1 : party.end()] + " " + _title_case(text[party.end() :])
     words = text.split()
     if words and words[0] in ("bộ", "sở", "cục", "tổng", "ban", "vụ") and len(words) > 1:
         i = 2 if words[0] == "tổng" and len(words) > 2 else 1
         words[i] = words[i][:1].upper() + words[i][1:]
+        if words[0] in ("bộ", "sở"):  # "Bộ Văn hóa, Thể thao và Du lịch"
+            for k in range(i + 1, len(words)):
+                if words[k - 1] == "và" or words[k - 1].endswith(","):
+                    words[k] = words[k][:1].upper() + words[k][1:]
     return (
         (words[0][:1].upper() + words[0][1:] + " " + " ".join(words[1:])).strip() if words else ""
     )

@@ -25,6 +25,10 @@ _FIELD = re.compile(
     r"\b(so hieu|ky hieu|loai van ban|noi ban hanh|co quan ban hanh|nguoi ky|ngay ban hanh|ngay hieu luc|"
     r"ngay cong bao|so cong bao|tinh trang|trich yeu|linh vuc)\s*:?"
 )
+# The site's heading for the page: "Kế hoạch 45/KH-UBND năm 2025 triển khai …"
+_PAGE_TITLE = re.compile(
+    r"^(ke hoach|quyet dinh|thong bao|bao cao|cong van|cong dien|nghi quyet|nghi dinh|thong tu|chi thi)\s+(?:so\s+)?\d+/"
+)
 _KINDS = {
     "ke hoach": "ke_hoach",
     "quyet dinh": "quyet_dinh",
@@ -53,7 +57,7 @@ class SiteFields:
 def _site_line(text: str) -> bool:
     """A line of the website: its fields, its buttons, a copyright or address line."""
     folded = fold(text)
-    if noise_signals(text) or _FIELD.match(folded):
+    if noise_signals(text) or _FIELD.match(folded) or _PAGE_TITLE.match(folded):
         return True
     rest = _BUTTONS.sub(" ", folded)
     return len(folded) < 120 and not re.search(r"\w", re.sub(r"[|;,.:/\-–\t]", " ", rest))

@@ -105,6 +105,7 @@ def test_a_date_line_misread_by_ocr_still_gives_place_and_year():
 
 def test_website_field_lines_before_the_letterhead_fill_only_what_is_missing():
     text = (
+        "Kế hoạch 88/KH-UBND năm 2025 kiểm tra công tác cải cách hành chính do tỉnh Phú Thọ ban hành, áp dụng cho các sở, ngành\n"
         "Chia sẻ | Tải về\nSố hiệu: 88/KH-UBND\nLoại văn bản: Kế hoạch\nNơi ban hành: Tỉnh Phú Thọ\n"
         "Ngày ban hành: 02/04/2025\nTình trạng: Còn hiệu lực\n\n"
         "ỦY BAN NHÂN DÂN TỈNH PHÚ THỌ\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n\n"
@@ -142,6 +143,9 @@ def test_place_and_date_line(line, issued, year):
         ("BỘ Y TẾ\nCỤC QUẢN LÝ DƯỢC", "Cục Quản lý dược - Bộ Y tế"),
         ("BAN CHỈ ĐẠO QUỐC GIA 1237", "Ban Chỉ đạo quốc gia 1237"),
         ("ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nDỰ THẢO", "UBND tỉnh Lào Cai"),
+        ("TỈNH ỦY LÀO CAI", "Tỉnh ủy Lào Cai"),
+        ("BỘ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Bộ Văn hóa, Thể thao và Du lịch"),
+        ("BỘ CÔNG AN\nTỔ CÔNG TÁC LIÊN NGÀNH TW", "Tổ công tác liên ngành TW - Bộ Công an"),
     ],
 )
 def test_letterhead_issuer(letterhead, issuer):

@@ -57,8 +57,13 @@ def settle_duties(kind: str, clauses: list[Clause], registry: AgencyRegistry) ->
     the bodies they name, and take the sender of a notice's closing formula off duty."""
     ahead = False  # for unsectioned paragraphs: a short heading line looking ahead was passed
     for clause in clauses:
-        if _CLOSING_NOTICE.search(fold(clause.text)) and len(clause.text) < 300:
+        if (
+            kind in ("thong_bao", "cong_van")
+            and _CLOSING_NOTICE.search(fold(clause.text))
+            and len(clause.text) < 300
+        ):
             clause.assignments = [a for a in clause.assignments if a.role != LEAD]
+            continue
         if kind == "bao_cao":
             if clause.heading:
                 keep = _looks_ahead(clause.heading)

@@ -131,6 +131,8 @@ def test_conclusion_notice_behind_website_noise():
         "Ban Quản lý"
     )  # the full name is the duties reader's concern
     assert leads(clause_at(plan, "4"))
+    closing = [c for c in plan.clauses if "thông báo để các cơ quan" in c.text]
+    assert closing and not leads(closing[0])  # the notice's closing formula is no duty of its sender
     assert clause_at(plan, "1").deadline.end.isoformat() <= "2025-03-25"
 
 

@@ -182,11 +182,11 @@ def issuer(lines: list[str], registry: AgencyRegistry, words: Counter[str]) -> s
 
 def _title_case(words: str) -> str:
     return " ".join(
-        w if not _has_vowel(w) else w[:1].upper() + w[1:].lower() for w in words.split()
+        w if not _is_syllable(w) else w[:1].upper() + w[1:].lower() for w in words.split()
     )
 
 
-def _has_vowel(word: str) -> bool:
+def _is_syllable(word: str) -> bool:
     """A Vietnamese syllable, not an abbreviation ("TW", "UBND", "HĐND") or a code."""
     return bool(_SYLLABLE.fullmatch(fold(_core(word))))
 
@@ -215,7 +215,7 @@ def sentence(org: str) -> str:
     ngành TW" (a word that is no syllable is an abbreviation and stays in capitals); a ministry
     or department names each of its fields ("Bộ Nông nghiệp và Môi trường"), a party committee
     its place ("Tỉnh ủy Đồng Tháp")."""
-    words = [w if not _has_vowel(w) else w.lower() for w in org.split()]
+    words = [w if not _is_syllable(w) else w.lower() for w in org.split()]
     text = " ".join(words).replace("chính phủ", "Chính phủ").replace("quốc hội", "Quốc hội")
     party = _PARTY.match(text)
     if party:

@@ -7,23 +7,20 @@ import re
 from collections import Counter
 from datetime import date
 
+from knowledge import letterhead
 from knowledge.agencies import AgencyRegistry
 from knowledge.model import PlanMeta
+from knowledge.noise import SiteFields
 from knowledge.structure import Block
 from knowledge.text import clean_spaces, fold
 from knowledge.wrapper import ATTACHED_TITLE, KIND_NAMES, Layout, type_line_kind
 
-_MOTTO = re.compile(r"CỘNG\s*HÒA\s+XÃ\s+HỘI|CỘNG\s*HOÀ\s+XÃ\s+HỘI|Độc lập\s*-\s*Tự do", re.I)
 # "2597/QĐ-TTg", "996/KH-TCTLNTW-C04", "170/2025/NĐ-CP", "1750/KH- SYT", "01814/QĐ-UBND"
 _NUMBER = r"(\d+[a-z]?)\s*/\s*((?:\d{4}\s*/\s*)?[A-ZĐ][A-Za-zĐđ0-9]*(?:\s*-\s*[A-ZĐ0-9][A-Za-zĐđ0-9]*)*)"
 _DOC_REF = re.compile(
     r"(Chỉ thị|Nghị quyết|Quyết định|Kế hoạch|Chương trình hành động|Thông tư|Nghị định|Công văn)"
     r"\s+số\s+(\d+(?:\s*[-/]\s*[0-9A-ZĐa-zđ]+)+)(?:\s+ngày\s+(\d{1,2}\s*/\s*\d{1,2}\s*/{1,2}\s*\d{4}))?"
 )
-_ORG_WORDS = [
-    (r"ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN|UBND", "UBND"),
-    (r"HỘI ĐỒNG NHÂN DÂN|HĐND", "HĐND"),
-]
 
 
 def parse_date(folded: str) -> date | None:
@@ -90,6 +87,10 @@ def case_forms(paras: list[str]) -> tuple[dict[str, Counter], Counter]:
     return forms, pairs
 
 
+# Words that never start a name ("… tỉnh tại cuộc họp"): never capitalised by a name's neighbour.
+_FUNCTION_WORDS = {"tại", "về", "của", "và", "trong", "trên", "với", "cho", "các", "những", "theo", "từ", "đến", "năm", "đối", "thuộc", "để"}
+
+
 def restore_case(title: str, cases: tuple[dict[str, Counter], Counter]) -> str:
     """An all-caps title in sentence case, each word as the body usually writes it after the same
     previous word ("PHÁT TRIỂN … TỈNH ĐỒNG NAI" → "phát triển … tỉnh Đồng Nai")."""
@@ -121,7 +122,7 @@ def restore_case(title: str, cases: tuple[dict[str, Counter], Counter]) -> str:
         prev = choice.lower()
     # Words never seen mid-sentence take a capital next to a word the body capitalises ("Lạng Sơn").
     for i, word in enumerate(out):
-        if unknown[i] and word[:1].islower() and word.isalpha():
+        if unknown[i] and word[:1].islower() and word.isalpha() and word not in _FUNCTION_WORDS:
             after = out[i + 1] if i + 1 < len(out) and not unknown[i + 1] else ""
             before = out[i - 1].lower() if i > 0 else ""
             if (after[:1].isupper() and not after.isupper()) or before in ("tỉnh", "phố", "huyện", "xã", "phường", "quận"):
@@ -135,7 +136,7 @@ def _title_after(blocks: list[Block], start: int, cases, limit: int = 6) -> tupl
     for i, block in enumerate(paras):
         lines = block.text.split("\n")
         kind_word = re.match(
-            r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|CHỈ THỊ|CÔNG ĐIỆN|THÔNG BÁO|CHƯƠNG TRÌNH|QUY CHẾ|QUY ĐỊNH|ĐỀ ÁN|PHƯƠNG ÁN)\b",
+            r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|CHỈ THỊ|CÔNG ĐIỆN|THÔNG BÁO|BÁO CÁO|CHƯƠNG TRÌNH|QUY CHẾ|QUY ĐỊNH|ĐỀ ÁN|PHƯƠNG ÁN)\b",
             lines[0].strip(),
         )
         if kind_word:
@@ -213,79 +214,25 @@ def _compose(type_word: str, subject: str) -> str:
     return f"{name} {subject[0].lower()}{subject[1:]}"
 
 
-def _issuer_from_letterhead(lines: list[str], registry: AgencyRegistry) -> str:
-    """The organisation left of the national motto: "ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ -------",
-    "UBND TỈNH HÀ TĨNH\\nSỞ Y TẾ", "THỦ TƯỚNG CHÍNH PHỦ", "BỘ QUỐC PHÒNG"."""
-    for line in lines:
-        m = _MOTTO.search(line)
-        if not m:
-            continue
-        org = re.sub(r"[-–_*\s]+$", "", re.sub(r"[-_]{3,}.*", "", line[: m.start()])).strip(" |*")
-        if not org:  # letterhead on lines of its own: the capitals heading the document
-            top: list[str] = []
-            for x in (x.strip(" -–—_*|„") for x in lines):
-                if not x or _MOTTO.search(x) or re.fullmatch(r"[-–_ ]+", x):
-                    continue
-                if re.match(r"^S[ốoó]\b", x, re.I) or not _mostly_upper(x) or len(top) >= 3:
-                    break
-                top.append(x)
-            org = " ".join(top)
-        org = re.sub(r"\s*Số\s*:.*$", "", org)
-        if not org or len(org.split()) > 16:
-            return ""
-        words = org.split()
-        if sum(w.isupper() for w in words) < 0.7 * len(words):
-            return ""
-        parent = ""
-        sub = re.search(r"\b(SỞ|BAN|PHÒNG|CỤC|VĂN PHÒNG|TRUNG TÂM|BỆNH VIỆN)\b.*$", org)
-        place = re.search(r"\b(TỈNH|THÀNH PHỐ|HUYỆN|XÃ|PHƯỜNG|QUẬN|THỊ XÃ)\s+(.+?)(?=\s+(?:SỞ|BAN|PHÒNG|CỤC|VĂN PHÒNG)\b|$)", org)
-        if sub and place and sub.start() > place.start():
-            parent = f"{place.group(1).lower()} {place.group(2).title()}"
-            org = sub.group(0)
-        short = org
-        for pattern, abbr in _ORG_WORDS:
-            short = re.sub(rf"^(?:{pattern})\b", abbr, short)
-        place = re.search(r"\b(TỈNH|THÀNH PHỐ|HUYỆN|XÃ|PHƯỜNG|QUẬN|THỊ XÃ)\s+(.+)$", short)
-        if place and not parent:
-            head = short[: place.start()].strip()
-            head = head if head in ("UBND", "HĐND") else registry.canonical(head).name
-            return f"{head} {place.group(1).lower()} {place.group(2).title()}"
-        name = registry.canonical(short).name if registry.entry(registry.canonical(short).name) else short.capitalize()
-        if short.isupper():
-            name = name if registry.entry(name) else _sentence(short)
-        return f"{name} {parent}".strip()
-    return ""
-
-
-def _sentence(org: str) -> str:
-    """An upper-case organisation name as written in running text: "BỘ QUỐC PHÒNG" → "Bộ Quốc
-    phòng", "THỦ TƯỚNG CHÍNH PHỦ" → "Thủ tướng Chính phủ"."""
-    words = org.lower().split()
-    fixed = {"chính phủ": "Chính phủ", "quốc hội": "Quốc hội"}
-    text = " ".join(words)
-    for k, v in fixed.items():
-        text = text.replace(k, v)
-    words = text.split()
-    if words and words[0] in ("bộ", "sở", "cục", "tổng", "ban", "vụ") and len(words) > 1:
-        i = 2 if words[0] == "tổng" else 1
-        words[i] = words[i].capitalize()
-    return (words[0][:1].upper() + words[0][1:] + " " + " ".join(words[1:])).strip() if words else ""
-
-
-def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> PlanMeta:
+def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry, site: SiteFields | None = None) -> PlanMeta:
+    """Metadata from the document's header; `site` (a website's field list) fills only what the
+    document leaves blank."""
     meta = PlanMeta()
     head = header_blocks(blocks, lay.regions)
     paras = [b.text for b in blocks if b.kind == "para"]
     cases = case_forms(paras)
+    words = letterhead.vocabulary(paras)
     near_starts = {i + k for i in lay.attached_starts for k in range(3)}
     captions = "\n".join(
         b.text
         for i, b in enumerate(blocks)
         if b.kind == "para" and (i in near_starts or re.match(r"^\(?\s*(?:Ban hành\s+)?[Kk]èm theo\b", b.text))
     )
-    head_text = "\n".join(b.text for b in head)
-    meta.number = _number("\n".join(b.text for b in head[:6]), captions)
-    meta.kind = lay.kind if lay.kind != "khac" else _kind_from(meta.number, lay)
+    head_text = "\n".join(letterhead.respace(line, words) for b in head for line in b.text.split("\n"))
+    top = "\n".join(b.text for b in head[:6])
+    meta.number = _number(top, captions)
+    meta.draft = not meta.number and letterhead.blank_number(top)
+    meta.kind = lay.kind
     m = re.search(r"(?:^|\n|\s)([A-ZĐÀ-Ỹ][^\n,;:*]{1,30}),\s*ngày\b[^\n]*?năm\s+\d{4}", head_text)
     if m:
         meta.place = clean_spaces(m.group(1))
@@ -302,7 +249,7 @@ def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> Pl
     if meta.date is None:  # a law or resolution of the National Assembly: "… thông qua ngày 19 tháng 02 năm 2025."
         adopted = re.search(r"thông qua ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", "\n".join(paras[-30:]))
         meta.date = parse_date(fold(adopted.group(0))) if adopted else None
-    meta.issuer = _issuer_from_letterhead(head_text.split("\n"), registry)
+    meta.issuer = letterhead.issuer(head_text.split("\n"), registry, words)
     if not meta.issuer:
         m = re.search(
             r"của\s+(UBND|Ủy ban nhân dân|Sở [A-ZĐ][\wÀ-ỹ]*(?: [a-zà-ỹ]+)?)\s+((?:tỉnh|huyện|thành phố)(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,3})",
@@ -315,12 +262,14 @@ def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> Pl
     years = [int(y) for line in dated_lines for y in re.findall(r"năm\s+((?:19|20)\d\d)", line)]
     meta.year = meta.date.year if meta.date else place_year or (years[0] if years else None)
     meta.title = re.sub(r"(\d+)-\s+([A-ZĐ])", r"\1-\2", meta.title)
-    if not meta.title:
-        meta.title = next((clean_spaces(p) for p in paras[:12] if len(p) > 30), "")[:200]
+    if not meta.title or fold(meta.title) == fold(KIND_NAMES.get(meta.kind, "")):
+        meta.title = _first_sentence(paras) or meta.title
     if not meta.issuer:
         meta.issuer = _issuer_in_text(paras, meta)
     if not meta.issuer:
-        meta.issuer = _authority(head, registry)
+        meta.issuer = _authority(head, registry, words)
+    if site:
+        _fill_from_site(meta, site)
     intro = meta.title + " " + " ".join(p for p in paras[:12] if re.match(r"^(Thực hiện|Căn cứ|Triển khai)", p))
     found: dict[str, str] = {}
     for m in _DOC_REF.finditer(intro):
@@ -334,24 +283,52 @@ def parse_meta(blocks: list[Block], lay: Layout, registry: AgencyRegistry) -> Pl
     return meta
 
 
-def _authority(head: list[Block], registry: AgencyRegistry) -> str:
+DRAFT_WARNING = "Dự thảo: chưa có số"
+
+
+def meta_warnings(meta: PlanMeta) -> list[str]:
+    """What the reader of the metadata should know: a draft has no number yet."""
+    return [DRAFT_WARNING] if meta.draft else []
+
+
+def _first_sentence(paras: list[str]) -> str:
+    """A title for a document without a type line: its first paragraph of some length that is
+    neither letterhead (motto, number, date) nor a preamble."""
+    for p in paras[:12]:
+        if len(p) > 30 and not letterhead.MOTTO.search(p) and not re.search(r"(?:^|\s)Số\s*:|,\s*ngày\b|^(Căn cứ|Xét|Kính gửi)\b", p):
+            return clean_spaces(p)[:200]
+    return ""
+
+
+def _fill_from_site(meta: PlanMeta, site: SiteFields) -> None:
+    """What the document leaves blank, from the website's fields (never a draft's number)."""
+    if not meta.number and not meta.draft:
+        meta.number = site.number
+    if meta.kind == "khac" and site.kind:
+        meta.kind = site.kind
+    if meta.date is None and site.date:
+        meta.date, meta.year = site.date, site.date.year
+    if not meta.issuer:
+        meta.issuer = site.issuer
+    if not meta.title and site.title:
+        meta.title = site.title
+
+
+def _authority(head: list[Block], registry: AgencyRegistry, words: Counter[str]) -> str:
     """The issuing authority's line above the preamble ("QUỐC HỘI", "CHỦ TỊCH ỦY BAN NHÂN DÂN …")."""
     for block in reversed(head):
         text = block.text.strip()
         if _mostly_upper(text) and len(text.split()) <= 12 and not ATTACHED_TITLE.match(text) and not type_line_kind(text):
-            return _issuer_from_letterhead([text + " CỘNG HÒA XÃ HỘI"], registry)
+            return letterhead.issuer([text + " CỘNG HÒA XÃ HỘI"], registry, words)
     return ""
 
 
-def _kind_from(number: str, lay: Layout) -> str:
-    return lay.kind
-
-
 def _title(blocks: list[Block], lay: Layout, head: list[Block], cases) -> str:
-    """The plan's title: the attached plan's for a decision that issues one, else the document's."""
+    """The document's own title ("Quyết định ban hành Kế hoạch …" for a decision that issues a
+    plan); the attached plan's when the decision's has no subject."""
     own_start = blocks.index(head[0]) if head else 0
     own = _title_after(blocks, own_start, cases, limit=max(len(head), 6) + 1)
-    if lay.kind == "quyet_dinh" and own and re.search(r"\b(ban hành|phê duyệt)\b", own[1], re.I):
+    if lay.kind == "quyet_dinh" and (not own or not own[1]):
         for start in lay.attached_starts:
             block = blocks[start]
             if block.kind == "para" and ATTACHED_TITLE.match(block.text) and type_line_kind(block.text) in (None, "ke_hoach"):

@@ -167,7 +167,7 @@ class ReportingRule:
 # Document kinds (PlanMeta.kind).
 DOCUMENT_KINDS = (
     "ke_hoach", "quyet_dinh", "cong_van", "cong_dien", "thong_bao", "nghi_quyet", "nghi_dinh", "thong_tu",
-    "chi_thi", "khac",
+    "chi_thi", "bao_cao", "khac",
 )
 
 
@@ -182,6 +182,7 @@ class PlanMeta:
     year: int | None = None  # known even when the day is left blank ("ngày … tháng … năm 2024")
     valid_until: int | None = None  # last year the plan covers ("giai đoạn 2021-2025", "năm 2021")
     kind: str = "khac"  # one of DOCUMENT_KINDS: the document that carries the plan
+    draft: bool = False  # the number is left blank ("Số:    /KH-UBND"): a draft not yet issued
 
 
 @dataclass

@@ -16,8 +16,10 @@ from knowledge.agencies import AgencyRegistry
 from knowledge.deadlines import _recurrence, _sentence_window
 from knowledge.document import Document, from_text
 from knowledge.errors import PlanbotError
-from knowledge.meta import parse_meta
+from knowledge.meta import meta_warnings, parse_meta
 from knowledge.model import LEAD, RECIPIENT, RECURRING, AgencyRef, Clause, Plan, ReportingRule
+from knowledge.noise import drop_site_preamble, site_fields
+from knowledge.report import settle_duties
 from knowledge.sections import Builder, title_and_rest
 from knowledge.structure import APPENDIX_RE, Block, join_page_breaks, numbering
 from knowledge.structure import blocks as blocks_of
@@ -78,18 +80,18 @@ def _locator(block: Block) -> str:
 def parse_document(document: Document, registry: AgencyRegistry | None = None) -> Plan:
     """Parse a loaded document. Raises `PlanbotError` only when it holds no readable text."""
     registry = registry or AgencyRegistry()
-    blocks = join_page_breaks(blocks_of(document))
+    blocks = drop_site_preamble(join_page_breaks(blocks_of(document)))
     if not any(_READABLE.search(b.text) or any(_READABLE.search(c) for row in b.rows for c in row) for b in blocks):
         raise PlanbotError("Tệp không có chữ nào đọc được.")
     lay = layout(blocks, "")
-    meta = parse_meta(blocks, lay, registry)
+    meta = parse_meta(blocks, lay, registry, site_fields(document))
     if lay.kind == "khac" and meta.kind != "khac":
         lay.kind = meta.kind
     lay = layout(blocks, meta.number) if lay.kind == "khac" else lay
     meta.kind = lay.kind
     builder = Builder(registry, meta.date, meta.year)
     tasks = []
-    warnings: list[str] = list(document.warnings)
+    warnings: list[str] = list(document.warnings) + meta_warnings(meta)
     table_label = ""
     started = False
     prose: set[int] = set()
@@ -163,6 +165,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         _paragraphs_only(blocks, lay.regions, builder)
         warnings.append("Không nhận ra cấu trúc mục (I., 1., Điều …): văn bản được lưu theo từng đoạn.")
     clauses = builder.clauses
+    settle_duties(meta.kind, clauses, registry)
     _drop_title_periods(clauses, meta.title)
     meta.valid_until = valid_until(meta.title, [sec.title for sec in builder.sections if sec.level <= 2])
     rules = _reporting_rules(clauses)

@@ -24,15 +24,17 @@ KIND_WORDS = {
     "cong dien": "cong_dien",
     "thong bao": "thong_bao",
     "cong van": "cong_van",
+    "bao cao": "bao_cao",
     "chuong trinh hanh dong": "ke_hoach",
 }
 KIND_CODES = {"kh": "ke_hoach", "qd": "quyet_dinh", "nq": "nghi_quyet", "nd": "nghi_dinh", "tt": "thong_tu",
-              "ct": "chi_thi", "cd": "cong_dien", "tb": "thong_bao", "ctr": "ke_hoach", "vbhn": "khac"}
+              "ct": "chi_thi", "cd": "cong_dien", "tb": "thong_bao", "ctr": "ke_hoach", "vbhn": "khac",
+              "bc": "bao_cao"}
 KIND_NAMES = {"ke_hoach": "Kế hoạch", "quyet_dinh": "Quyết định", "nghi_quyet": "Nghị quyết", "nghi_dinh": "Nghị định",
               "thong_tu": "Thông tư", "chi_thi": "Chỉ thị", "cong_dien": "Công điện", "thong_bao": "Thông báo",
-              "cong_van": "Công văn", "khac": ""}
+              "cong_van": "Công văn", "bao_cao": "Báo cáo", "khac": ""}
 _TYPE_LINE = re.compile(
-    r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|CHỈ THỊ|CÔNG ĐIỆN|THÔNG BÁO|CÔNG VĂN|CHƯƠNG TRÌNH HÀNH ĐỘNG)\b"
+    r"^(KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|NGHỊ ĐỊNH|THÔNG TƯ|CHỈ THỊ|CÔNG ĐIỆN|THÔNG BÁO|CÔNG VĂN|BÁO CÁO|CHƯƠNG TRÌNH HÀNH ĐỘNG)\b"
 )
 ATTACHED_TITLE = re.compile(
     r"^(KẾ HOẠCH|QUY CHẾ|QUY ĐỊNH|CHƯƠNG TRÌNH|ĐỀ ÁN|PHƯƠNG ÁN|HƯỚNG DẪN|DANH MỤC|PHỤ LỤC|THỦ TỤC|NỘI DUNG|BIỂU|MẪU|"
@@ -69,7 +71,7 @@ def document_kind(blocks: list[Block], number: str) -> str:
     for block in blocks[:14]:
         if block.kind != "para":
             continue
-        blank = re.match(r"^Số\s*:?\s*/\s*([A-ZĐ]{1,4})\s*-", block.text)  # "Số:    /QĐ-UBND", number left blank
+        blank = re.match(r"^Số\s*:?[\s._…]*/\s*([A-ZĐ]{1,4})\s*-", block.text)  # "Số:    /QĐ-UBND", number left blank
         if blank and fold(blank.group(1)) in KIND_CODES:
             return KIND_CODES[fold(blank.group(1))]
         if re.match(r"^(Căn cứ|Thực hiện|Điều 1)\b", block.text):

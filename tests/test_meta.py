@@ -8,6 +8,7 @@ import pytest
 
 from knowledge.meta import case_forms, restore_case
 from knowledge.parser import parse_plan
+from knowledge.text import fold
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -20,16 +21,19 @@ def plan_of(path: str):
 EXPECTED = {
     "corpus/1627-QD-UBND_4e39af96.txt": (
         "quyet_dinh", "1627/QĐ-UBND", "2025-11-21", "UBND tỉnh Quảng Ngãi",
-        "Kế hoạch triển khai thực hiện tổng kiểm kê tài sản công",  # the attached plan's title
+        # the decision's own title (it issues the plan); the attached plan's title is its content
+        "Quyết định về việc ban hành kế hoạch kiểm kê tài sản công tại cơ quan",
     ),
     "corpus/2853-QD-UBND_437c3beb.txt": (
-        "quyet_dinh", "2853/QĐ-UBND", "2025-11-21", "UBND thành phố Hồ Chí Minh", "Kế hoạch triển khai thực hiện Đề án",
+        "quyet_dinh", "2853/QĐ-UBND", "2025-11-21", "UBND thành phố Hồ Chí Minh",
+        "Quyết định ban hành Kế hoạch triển khai thực hiện Đề án",
     ),
     "corpus/2597-QD-TT_ec00bd6f.txt": (
         "quyet_dinh", "2597/QĐ-TTg", "2025-11-27", "Thủ tướng Chính phủ", "Quyết định phê duyệt Đề án chuyển đổi số",
     ),
     "corpus/2610-QD-UBND_ce4ad96d.txt": (
-        "quyet_dinh", "2610/QĐ-UBND", "2025-11-24", "UBND thành phố Cần Thơ", "Quy chế sử dụng và vận hành Hệ thống",
+        "quyet_dinh", "2610/QĐ-UBND", "2025-11-24", "UBND thành phố Cần Thơ",
+        "Quyết định ban hành quy chế sử dụng và vận hành Hệ thống",
     ),
     "corpus/01814-QD-UBND_65dec808.txt": (  # crawler watermark and site fields before the letterhead
         "quyet_dinh", "01814/QĐ-UBND", "2025-11-21", "UBND tỉnh Cà Mau", "Quyết định công bố thủ tục hành chính nội bộ",
@@ -48,7 +52,7 @@ EXPECTED = {
     ),
     "own_plans/qd_kem_ke_hoach_phan.txt": (
         "quyet_dinh", "517/QĐ-UBND-VX", "2026-02-05", "UBND tỉnh Hòa Bình",
-        "Kế hoạch phòng, chống dịch bệnh động vật trên cạn năm 2026",
+        "Quyết định về việc ban hành Kế hoạch phòng, chống dịch bệnh động vật trên cạn năm 2026",
     ),
     "own_plans/nghi_quyet_chuong_dieu.txt": (
         "nghi_quyet", "41/2026/NQ-HĐND", "2026-03-12", "HĐND tỉnh Lạng Sơn",
@@ -97,3 +101,65 @@ def test_a_date_line_misread_by_ocr_still_gives_place_and_year():
     )
     meta = parse_plan(text).meta
     assert (meta.place, meta.date, meta.year) == ("Hà Nội", None, 2026)
+
+
+def test_website_field_lines_before_the_letterhead_fill_only_what_is_missing():
+    text = (
+        "Kế hoạch 88/KH-UBND năm 2025 kiểm tra công tác cải cách hành chính do tỉnh Phú Thọ ban hành, áp dụng cho các sở, ngành\n"
+        "Chia sẻ | Tải về\nSố hiệu: 88/KH-UBND\nLoại văn bản: Kế hoạch\nNơi ban hành: Tỉnh Phú Thọ\n"
+        "Ngày ban hành: 02/04/2025\nTình trạng: Còn hiệu lực\n\n"
+        "ỦY BAN NHÂN DÂN TỈNH PHÚ THỌ\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n\n"
+        "KẾ HOẠCH\nKiểm tra công tác cải cách hành chính năm 2025\n\n"
+        "I. NỘI DUNG\n\n1. Sở Nội vụ chủ trì kiểm tra các xã, phường, hoàn thành trong quý III năm 2025."
+    )
+    plan = parse_plan(text)
+    meta = plan.meta
+    assert (meta.number, meta.kind, meta.issuer) == ("88/KH-UBND", "ke_hoach", "UBND tỉnh Phú Thọ")
+    assert meta.date is not None and meta.date.isoformat() == "2025-04-02"
+    assert meta.title == "Kế hoạch kiểm tra công tác cải cách hành chính năm 2025"
+    assert not any("Số hiệu" in c.text or "Tải về" in c.text for c in plan.clauses)
+
+
+@pytest.mark.parametrize(
+    ("line", "issued", "year"),
+    [
+        ("TP. Hồ Chí Minh, ngày 03 tháng 02 năm 2025", "2025-02-03", 2025),
+        ("Hà Nội, ngày …tháng…năm 2025", None, 2025),
+        ("ngày    tháng    năm 2024", None, 2024),
+    ],
+)
+def test_place_and_date_line(line, issued, year):
+    text = f"BỘ Y TẾ\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nSố: 12/KH-BYT\t{line}\n\nKẾ HOẠCH\nTiêm chủng mở rộng\n\nI. MỤC TIÊU\n\n1. Tiêm đủ liều."
+    meta = parse_plan(text).meta
+    assert (meta.date.isoformat() if meta.date else None, meta.year) == (issued, year)
+    assert meta.issuer == "Bộ Y tế"
+
+
+@pytest.mark.parametrize(
+    ("letterhead", "issuer"),
+    [
+        ("ỦY B AN NHÂN D Â N\nT ỈNH L ÀO CAI", "UBND tỉnh Lào Cai"),  # broken apart by a transcription
+        ("UBND TỈNH LÀO CAI\nSỞ TÀI CHÍNH", "Sở Tài chính tỉnh Lào Cai"),
+        ("BỘ Y TẾ\nCỤC QUẢN LÝ DƯỢC", "Cục Quản lý dược - Bộ Y tế"),
+        ("BAN CHỈ ĐẠO QUỐC GIA 1237", "Ban Chỉ đạo quốc gia 1237"),
+        ("ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nDỰ THẢO", "UBND tỉnh Lào Cai"),
+        ("TỈNH ỦY LÀO CAI", "Tỉnh ủy Lào Cai"),
+        ("BỘ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Bộ Văn hóa, Thể thao và Du lịch"),
+        ("BỘ CÔNG AN\nTỔ CÔNG TÁC LIÊN NGÀNH TW", "Tổ công tác liên ngành TW - Bộ Công an"),
+    ],
+)
+def test_letterhead_issuer(letterhead, issuer):
+    text = (
+        f"{letterhead}\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: 5/KH-X\tLào Cai, ngày 1 tháng 3 năm 2025\n\n"
+        "KẾ HOẠCH\nThực hiện công tác năm 2025\n\nỦy ban nhân dân tỉnh Lào Cai giao Sở Tài chính và Cục Quản lý dược thực hiện.\n\n"
+        "I. NỘI DUNG\n\n1. Thực hiện tốt công tác."
+    )
+    meta = parse_plan(text).meta
+    assert meta.issuer == issuer
+    assert meta.title == "Kế hoạch thực hiện công tác năm 2025"
+
+
+def test_title_is_never_the_motto_or_the_kind_word_alone():
+    text = "ỦY BAN NHÂN DÂN TỈNH AN GIANG\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: 7/KH-UBND\tAn Giang, ngày 2 tháng 1 năm 2025\n\nKẾ HOẠCH\n\nThực hiện chương trình chuyển đổi số năm 2025 trên địa bàn tỉnh, như sau:\n\nI. MỤC ĐÍCH\n\n1. Nâng cao chất lượng."
+    title = parse_plan(text).meta.title
+    assert "CỘNG HÒA" not in title.upper() and fold(title) != "ke hoach" and "Độc lập" not in title

@@ -85,7 +85,10 @@ def use(limits: Limits | None) -> None:
 
 
 def mb(size: float) -> str:
-    return f"{size / MB:,.0f} MB".replace(",", ".")
+    """A size as Vietnamese write it: "20 MB", "1,5 GB"."""
+    if size >= 1024 * MB:
+        return f"{size / 1024 / MB:.1f} GB".replace(".", ",")
+    return f"{size / MB:.0f} MB"
 
 
 def too_much_text(name: str, chars: int, most: int) -> PlanbotError:

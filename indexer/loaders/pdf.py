@@ -40,25 +40,35 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có phần đầu %PDF).")
     bound = limits.active()
     try:
+        count = _page_count(data, bound.pages)
+    except Exception as exc:  # pdfminer raises many error types for broken files
+        raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ.") from exc
+    if count > bound.pages:
+        raise PlanbotError(f"PDF '{name}' có quá nhiều trang (hơn {bound.pages} trang): không đọc.")
+    try:
         import pdfplumber
-        from pdfminer.pdfpage import PDFPage
 
         pdf = pdfplumber.open(io.BytesIO(data))
+        pages = list(pdf.pages)
     except Exception as exc:  # pdfminer raises many error types for broken files
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ.") from exc
     try:
-        try:  # walk the page tree lazily, stopping one past the limit
-            count = sum(1 for _ in itertools.islice(PDFPage.create_pages(pdf.doc), bound.pages + 1))
-            pages = list(pdf.pages) if count <= bound.pages else []
-        except Exception as exc:  # noqa: BLE001 - pdfminer raises many error types for broken files
-            raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ.") from exc
-        if count > bound.pages:
-            raise PlanbotError(f"PDF '{name}' có quá nhiều trang (hơn {bound.pages} trang): không đọc.")
         if not pages:
             raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có trang nào).")
         return _read(name, data, pages, progress, bound)
     finally:
         pdf.close()
+
+
+def _page_count(data: bytes, most: int) -> int:
+    """Pages in the page tree, counted one past `most` at most (its /Count can lie; pdfplumber
+    would build every page, and does so again when closed)."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    document = PDFDocument(PDFParser(io.BytesIO(data)))
+    return sum(1 for _ in itertools.islice(PDFPage.create_pages(document), most + 1))
 
 
 def _read(name: str, data: bytes, pages: list, progress: PageProgress | None, bound: limits.Limits) -> Document:

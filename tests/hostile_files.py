@@ -193,7 +193,9 @@ def many_pages_pdf(pages: int = 10_000) -> bytes:
     objects = [
         _CATALOG,
         f"<< /Type /Pages /Kids [{kids}] /Count 1 >>",
-        _stream("", b"BT /F1 11 Tf 50 420 Td (Ke hoach trien khai nhiem vu nam 2025 cua tinh) Tj ET"),
+        _stream(
+            "", b"BT /F1 11 Tf 50 420 Td (Ke hoach trien khai nhiem vu nam 2025 cua tinh) Tj ET"
+        ),
         _FONT,
     ]
     page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 3 0 R >>"

@@ -68,7 +68,7 @@ def _check_length(name: str, document: Document, most: int) -> None:
         for b in document.blocks
     )
     if chars > most:
-        raise limits.too_much_text(name, chars, most)
+        raise limits.too_much_text(name, most)
 
 
 def read_bytes(path: Path) -> bytes:

@@ -91,7 +91,7 @@ def mb(size: float) -> str:
     return f"{size / MB:.0f} MB"
 
 
-def too_much_text(name: str, chars: int, most: int) -> PlanbotError:
+def too_much_text(name: str, most: int) -> PlanbotError:
     return PlanbotError(
         f"Tệp '{name}' chứa quá nhiều chữ (hơn {most / 1e6:g} triệu ký tự): không phải một kế hoạch, không đọc."
     )

@@ -97,7 +97,7 @@ class _Reader:
             return None  # an empty numbered paragraph still advanced its counter above
         self.chars += len(text)
         if self.chars > self.most_chars:
-            raise limits.too_much_text(self.name, self.chars, self.most_chars)
+            raise limits.too_much_text(self.name, self.most_chars)
         return Paragraph(
             text=text,
             label=label,

@@ -84,6 +84,21 @@ def _raw_zip(entries: list[tuple[str, int, int, bytes, int]]) -> bytes:
     return bytes(out)
 
 
+def deflate_bomb(head: bytes, chunk: bytes, repeats: int, tail: bytes) -> tuple[bytes, int, int]:
+    """Raw deflate data inflating to head + chunk × repeats + tail, built without compressing
+    more than one chunk (each chunk ends with a full flush, so its compressed bytes repeat), and
+    the CRC-32 and size of what it inflates to."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
+    block = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.compress(tail) + packer.flush()
+    crc = zlib.crc32(head)
+    for _ in range(repeats):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(tail, crc)
+    return start + block * repeats + end, crc, len(head) + repeats * len(chunk) + len(tail)
+
+
 def zip_bomb_docx(inflated: int = 1536 * MB, declared: int | None = None) -> bytes:
     """A .docx whose word/document.xml inflates to `inflated` bytes from about inflated/1000;
     `declared`: the uncompressed size its zip directory claims (default: the truth)."""
@@ -93,21 +108,12 @@ def zip_bomb_docx(inflated: int = 1536 * MB, declared: int | None = None) -> byt
     tail = b"</w:body></w:document>"
     chunk = _PARAGRAPH * (MB // len(_PARAGRAPH))
     repeats = max(1, (inflated - len(head) - len(tail)) // len(chunk))
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
-    start = packer.compress(head) + packer.flush(zlib.Z_FULL_FLUSH)
-    block = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)  # the same bytes every time
-    end = packer.compress(tail) + packer.flush()
-    crc = zlib.crc32(head)
-    for _ in range(repeats):
-        crc = zlib.crc32(chunk, crc)
-    crc = zlib.crc32(tail, crc)
-    size = len(head) + repeats * len(chunk) + len(tail)
+    deflated, crc, size = deflate_bomb(head, chunk, repeats, tail)
     entries = []
     for name, content in parts.items():
         if name == "word/document.xml":
-            stored = start + block * repeats + end
             entries.append(
-                (name, zipfile.ZIP_DEFLATED, crc, stored, size if declared is None else declared)
+                (name, zipfile.ZIP_DEFLATED, crc, deflated, size if declared is None else declared)
             )
         else:
             entries.append((name, zipfile.ZIP_STORED, zlib.crc32(content), content, len(content)))
@@ -200,6 +206,28 @@ def many_pages_pdf(pages: int = 10_000) -> bytes:
     ]
     page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 3 0 R >>"
     return _pdf(objects + [page] * pages)
+
+
+def flate_bomb_pdf(inflated: int = 1536 * MB) -> bytes:
+    """A one-page PDF whose content stream (FlateDecode) inflates to `inflated` bytes of drawing
+    operators from about inflated/1000."""
+    text = b"BT /F1 11 Tf 50 420 Td (Ke hoach trien khai nhiem vu) Tj ET\n"
+    chunk = b"0 0 m 1 1 l S\n" * (MB // 14)
+    raw, _, _ = deflate_bomb(text, chunk, max(1, inflated // len(chunk)), b"")
+    adler = zlib.adler32(text)
+    for _ in range(max(1, inflated // len(chunk))):
+        adler = zlib.adler32(chunk, adler)
+    content = b"\x78\xda" + raw + struct.pack(">I", adler)  # the zlib wrapper FlateDecode reads
+    return _pdf(
+        [
+            _CATALOG,
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            _stream("/Filter /FlateDecode", content),
+            _FONT,
+        ]
+    )
 
 
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -24,6 +24,7 @@ from tests.hostile_files import (
     MB,
     OLE_HEADER,
     entity_bomb_docx,
+    flate_bomb_pdf,
     hanging_converter,
     huge_image_pdf,
     huge_page_pdf,
@@ -107,6 +108,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "huge-page.pdf": (written(huge_page_pdf), "khổ quá lớn"),
     "huge-image-scan.pdf": (written(huge_image_pdf), "30000 × 30000 điểm ảnh"),
     "10000-pages.pdf": (written(many_pages_pdf), "quá nhiều trang (hơn 1000"),
+    "content-bomb.pdf": (written(flate_bomb_pdf), "giải nén ra quá lớn"),
     "text-not-zip.docx": (written(lambda: "Kế hoạch số 12".encode()), "không phải .docx hợp lệ"),
     "docx-not-pdf.pdf": (written(small_docx), "không phải PDF hợp lệ"),
     "300mb.txt": (sparse_text, "quá lớn (300 MB; tối đa 50 MB)"),
@@ -209,10 +211,21 @@ for path in map(Path, sys.argv[2:]):
 
 
 def test_admin_chat_upload_gives_the_same_one_line_refusal_and_leaves_the_index(db, tmp_path):
+    chat_upload_refuses(
+        db, tmp_path, ["bomb.docx", "laughs-styles.docx", "huge-image-scan.pdf", "300mb.txt"]
+    )
+
+
+@pytest.mark.slow
+def test_admin_chat_upload_refuses_every_hostile_file(db, tmp_path):
+    chat_upload_refuses(db, tmp_path, list(CASES))
+
+
+def chat_upload_refuses(db: Path, tmp_path: Path, names: list[str]) -> None:
     paths = []
-    for name, (make, _) in CASES.items():
+    for name in names:
         paths.append(tmp_path / name)
-        make(paths[-1])
+        CASES[name][0](paths[-1])
     before = db.read_bytes()
     result = measured([sys.executable, "-c", CHAT, str(db), *map(str, paths)])
     assert result["code"] == 0, result["err"]
@@ -220,6 +233,7 @@ def test_admin_chat_upload_gives_the_same_one_line_refusal_and_leaves_the_index(
     for line in result["out"].splitlines():
         report = json.loads(line)
         said, message = report["said"], CASES[report["file"]][1]
+        names.remove(report["file"])
         if "before download" in said:  # larger than the uploads the bot accepts: not downloaded
             assert (
                 "quá lớn" in said["before download"]
@@ -228,7 +242,7 @@ def test_admin_chat_upload_gives_the_same_one_line_refusal_and_leaves_the_index(
             continue
         assert said["_preview_job"] == said["_upload_job"] == said["index"], said
         assert message in html.unescape(said["index"]) and "\n" not in said["index"], said
-    assert db.read_bytes() == before
+    assert not names and db.read_bytes() == before
 
 
 def test_limits_are_settings_with_room_for_real_plans():
@@ -266,6 +280,9 @@ def test_limits_in_force_are_the_ones_used(tight):
         read_plan_bytes("lon.docx", zip_bomb_docx(3 * MB))
     with pytest.raises(PlanbotError, match="quá nhiều chữ"):
         read_plan_bytes("dai.docx", small_docx("Nhiệm vụ " * 2000))
+    limits.use(limits.Limits(stream_bytes=MB))
+    with pytest.raises(PlanbotError, match="giải nén ra quá lớn"):
+        read_plan_bytes("noi-dung.pdf", flate_bomb_pdf(3 * MB))
 
 
 def test_a_real_plan_still_loads_within_the_limits():

@@ -14,8 +14,10 @@ room for real plans: a 300-page scanned PDF, a 20 MB .docx with photos, an A3 ap
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from knowledge.errors import PlanbotError
@@ -31,6 +33,9 @@ class Limits:
     zip_ratio: int = 200  # uncompressed / compressed, for a part over 1 MB uncompressed
     zip_entries: int = 5000  # parts in a .docx package
     pages: int = 1000  # pages of a PDF
+    stream_bytes: int = (
+        16 * MB
+    )  # one PDF stream other than an image or a font (page content), decoded
     page_pixels: int = 40_000_000  # a page rendered for OCR (above: rendered at a lower dpi)
     image_pixels: int = 150_000_000  # one image on a page rendered for OCR, as declared
     text_chars: int = 5_000_000  # characters of text a plan may hold (parsing is ~linear)
@@ -57,6 +62,7 @@ def limits_from_env(env: dict[str, str]) -> Limits:
         zip_ratio=int(number("PLANBOT_MAX_ZIP_RATIO", default.zip_ratio)),
         zip_entries=int(number("PLANBOT_MAX_ZIP_ENTRIES", default.zip_entries)),
         pages=int(number("PLANBOT_MAX_PAGES", default.pages)),
+        stream_bytes=int(number("PLANBOT_MAX_STREAM_MB", default.stream_bytes, MB)),
         page_pixels=int(number("PLANBOT_MAX_PAGE_MPX", default.page_pixels, 1e6)),
         image_pixels=int(number("PLANBOT_MAX_IMAGE_MPX", default.image_pixels, 1e6)),
         text_chars=int(number("PLANBOT_MAX_TEXT_MCHARS", default.text_chars, 1e6)),
@@ -204,3 +210,57 @@ def _zip_entry_count(data: bytes) -> int | None:
     if offset + 56 > len(data) or data[offset : offset + 4] != b"PK\x06\x06":
         return None
     return struct.unpack_from("<Q", data, offset + 32)[0]
+
+
+# -- PDF streams ------------------------------------------------------------------------------
+
+_STREAM = re.compile(rb">>\s{0,8}stream(?:\r\n|\n|\r)")  # a stream's dictionary ends right before
+_FLATE = re.compile(rb"/Fl(?:ateDecode)?(?![A-Za-z])")
+_FONT_FILE3 = re.compile(rb"/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)")
+_MAX_STREAMS = 100_000  # a 1,000-page plan with its fonts and images has a few thousand
+
+
+def check_pdf_streams(name: str, data: bytes, limits: Limits) -> None:
+    """Refuse a PDF holding a Flate stream that inflates beyond the limit (pdfminer inflates a
+    page's content whole in memory), or streams inflating to more than 8 times the limit
+    together (embedded fonts, which may be large, count only there). Each is inflated as a
+    stream with a hard cap, nothing kept; images are left to the page checks (decoded only when
+    rendered), encrypted or damaged streams to the reader."""
+    total = 0
+    for count, match in enumerate(_STREAM.finditer(data)):
+        if count >= _MAX_STREAMS:
+            raise PlanbotError(
+                f"PDF '{name}' chứa quá nhiều luồng dữ liệu (hơn {_MAX_STREAMS}): không đọc."
+            )
+        start = match.start()
+        opened = data.rfind(b"obj", max(0, start - 2048), start)
+        head = data[opened + 3 if opened >= 0 else max(0, start - 2048) : start]  # its dictionary
+        if b"/Image" in head or not _FLATE.search(head):
+            continue
+        font = b"/Length1" in head or _FONT_FILE3.search(head) is not None  # FontFile(2), FontFile3
+        most = 8 * limits.stream_bytes - total if font else limits.stream_bytes
+        size = _inflated_size(data, match.end(), most)
+        total += size
+        if size > most or total > 8 * limits.stream_bytes:
+            raise PlanbotError(
+                f"PDF '{name}' chứa dữ liệu nén giải nén ra quá lớn (một luồng tối đa {mb(limits.stream_bytes)}): "
+                "có thể là tệp độc hại, không đọc."
+            )
+
+
+def _inflated_size(data: bytes, start: int, cap: int) -> int:
+    """Bytes the deflate stream at `start` inflates to, counted in 1 MB steps up to past `cap`."""
+    inflater, size, position = zlib.decompressobj(), 0, start
+    try:
+        while not inflater.eof:
+            piece = inflater.unconsumed_tail
+            if not piece:
+                if position >= len(data):
+                    break
+                piece, position = data[position : position + 65_536], position + 65_536
+            size += len(inflater.decompress(piece, _CHUNK))
+            if size > cap:
+                break
+    except zlib.error:  # not deflate data after all (encrypted, another filter first, damaged)
+        pass
+    return size

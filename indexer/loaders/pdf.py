@@ -39,6 +39,7 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
     if b"%PDF" not in data[:1024]:
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có phần đầu %PDF).")
     bound = limits.active()
+    limits.check_pdf_streams(name, data, bound)
     try:
         count = _page_count(data, bound.pages)
     except Exception as exc:  # pdfminer raises many error types for broken files

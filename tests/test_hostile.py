@@ -289,3 +289,32 @@ def test_a_real_plan_still_loads_within_the_limits():
     document = read_plan_bytes("ba-trang.pdf", many_pages_pdf(3))
     assert document.pages == 3
     assert read_plan_bytes("nho.docx", small_docx()).paragraphs
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_a_conversion_killed_at_the_timeout_leaves_no_libreoffice_behind_and_the_next_one_works():
+    doc = ROOT / "tests" / "data" / "formats" / "real_trien-khai-cong-dien-131.doc"
+    before = _soffice_pids()
+    limits.use(limits.Limits(convert_timeout=0.5))  # LibreOffice is still starting: killed
+    try:
+        with pytest.raises(PlanbotError, match="quá lâu"):
+            read_plan_bytes("cham.doc", doc.read_bytes())
+    finally:
+        limits.use(None)
+    deadline = time.monotonic() + 5  # SIGKILLed processes take a moment to be gone
+    while time.monotonic() < deadline and not _soffice_pids() <= before:
+        time.sleep(0.1)
+    assert _soffice_pids() <= before  # soffice.bin went with its wrapper
+    document = read_plan_bytes("tiep.doc", doc.read_bytes())
+    assert any("thủ tục hành chính" in p.text for p in document.paragraphs)
+
+
+def _soffice_pids() -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip().startswith("soffice") and _alive(int(stat.parent.name)):
+                found.add(int(stat.parent.name))
+        except OSError:
+            continue
+    return found

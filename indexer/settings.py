@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexer.loaders.limits import Limits, limits_from_env
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -44,6 +46,7 @@ class Settings:
     misfire_grace_seconds: int = 3600
     send_rate: float = 30.0  # messages/s the whole bot may send (Telegram's ~30); 0: no limit
     chat_focus_minutes: int = 120  # how long a chat's last answer's plan stays "kế hoạch này"
+    limits: Limits = field(default_factory=Limits)  # what reading one plan file may cost
 
 
 def _rate(value: str, default: float = 30.0) -> float:
@@ -101,4 +104,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         misfire_grace_seconds=int(env.get("PLANBOT_MISFIRE_GRACE", "3600")),
         send_rate=_rate(env.get("PLANBOT_SEND_RATE", "")),
         chat_focus_minutes=_minutes(env.get("PLANBOT_CHAT_FOCUS_MINUTES", ""), 120),
+        limits=limits_from_env(env),
     )

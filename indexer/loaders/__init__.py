@@ -2,7 +2,9 @@
 
 .txt/.md (decoded, legacy encodings only when they read as Vietnamese), .docx (Word list
 numbering, tables with spans), .doc (through LibreOffice), .pdf (text layer with pdfplumber;
-scanned pages through Tesseract OCR). Every bad input gives one `PlanbotError` line.
+scanned pages through Tesseract OCR). Every bad input gives one `PlanbotError` line, and a
+hostile one (zip bomb, XML entities, giant pages, endless conversion) is refused within the
+limits of `indexer.loaders.limits`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from knowledge.document import Document
+from indexer.loaders import limits
+from knowledge.document import Document, Paragraph
 from knowledge.errors import PlanbotError
 
 SUPPORTED = (".txt", ".md", ".docx", ".doc", ".pdf")
-MAX_BYTES = 50 * 1024 * 1024  # a plan file larger than this is refused unread
 
 PageProgress = Callable[[int, int], None]
 
@@ -31,10 +33,17 @@ def read_plan_bytes(name: str, data: bytes, progress: PageProgress | None = None
         raise PlanbotError(
             f"Không hỗ trợ định dạng '{suffix or name}'. Hãy gửi tệp .txt, .md, .docx, .doc hoặc .pdf."
         )
+    bound = limits.active()
+    if len(data) > bound.file_bytes:
+        raise PlanbotError(f"Tệp '{name}' quá lớn ({limits.mb(len(data))}; tối đa {limits.mb(bound.file_bytes)}).")
     if not data.strip():
         raise PlanbotError(f"Tệp '{name}' rỗng.")
-    if len(data) > MAX_BYTES:
-        raise PlanbotError(f"Tệp '{name}' quá lớn ({len(data) // 2**20} MB; tối đa {MAX_BYTES // 2**20} MB).")
+    document = _load(name, suffix, data, progress)
+    _check_length(name, document, bound.text_chars)
+    return document
+
+
+def _load(name: str, suffix: str, data: bytes, progress: PageProgress | None) -> Document:
     if suffix == ".docx":
         from indexer.loaders.word import load_docx
 
@@ -52,6 +61,16 @@ def read_plan_bytes(name: str, data: bytes, progress: PageProgress | None = None
     return load_text(name, data)
 
 
+def _check_length(name: str, document: Document, most: int) -> None:
+    """Refuse more text than any plan holds: parsing takes seconds per megabyte."""
+    chars = sum(
+        len(b.text) if isinstance(b, Paragraph) else sum(len(c.text) for row in b.rows for c in row)
+        for b in document.blocks
+    )
+    if chars > most:
+        raise limits.too_much_text(name, most)
+
+
 def read_bytes(path: Path) -> bytes:
     """The bytes of a plan file: only a regular file of bounded size is read (a FIFO, a device
     such as /dev/zero or a folder is refused without reading)."""
@@ -61,16 +80,17 @@ def read_bytes(path: Path) -> bytes:
         raise PlanbotError(f"Không đọc được tệp '{path}': {exc.strerror}.") from exc
     if not stat.S_ISREG(info.st_mode):
         raise PlanbotError(f"'{path}' không phải tệp thông thường (thư mục, thiết bị hay ống dẫn): không đọc.")
-    if info.st_size > MAX_BYTES:
-        raise PlanbotError(f"Tệp '{path}' quá lớn ({info.st_size // 2**20} MB; tối đa {MAX_BYTES // 2**20} MB).")
+    most = limits.active().file_bytes
+    if info.st_size > most:
+        raise PlanbotError(f"Tệp '{path}' quá lớn ({limits.mb(info.st_size)}; tối đa {limits.mb(most)}).")
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+            data = handle.read(most + 1)
     except OSError as exc:
         raise PlanbotError(f"Không đọc được tệp '{path}': {exc.strerror}.") from exc
-    if len(data) > MAX_BYTES:
-        raise PlanbotError(f"Tệp '{path}' quá lớn (tối đa {MAX_BYTES // 2**20} MB).")
+    if len(data) > most:
+        raise PlanbotError(f"Tệp '{path}' quá lớn (tối đa {limits.mb(most)}).")
     return data
 
 

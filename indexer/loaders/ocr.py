@@ -1,6 +1,7 @@
 """Scanned PDF pages → text lines and tables, by Tesseract OCR (Vietnamese).
 
-Each page is rendered at 300 dpi (pdfium, through pypdfium2 which pdfplumber already needs),
+Each page is rendered at 300 dpi (pdfium, through pypdfium2 which pdfplumber already needs;
+a page larger than the pixel limit, lower, so a poster-size page never needs gigabytes),
 its ruled tables are found from the long dark lines of the image, and Tesseract's word boxes
 (TSV output) are put into the table cells they fall in; the other words make text lines.
 Coloured ink (seals, reception stamps) is dropped before reading.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.loaders import limits
 from indexer.loaders.layout import Line, cell_text, is_page_number
 from knowledge.document import Cell, Table
 from knowledge.errors import PlanbotError
@@ -76,6 +79,7 @@ def read_pages(
     # pages at once (one thread each), a page rendered ahead while the others are read.
     pending: deque[tuple[int, Future]] = deque()
     workers = max(1, min(WORKERS, len(numbers)))
+    most_pixels = limits.active().page_pixels
 
     def collect() -> None:
         number, future = pending.popleft()
@@ -93,10 +97,10 @@ def read_pages(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for number in numbers:
                 try:
-                    gray = _render(pdf, number)
+                    gray, dpi = _render(pdf, number, most_pixels)
                 except Exception as exc:  # a page pdfium cannot render
                     raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của bản quét.") from exc
-                pending.append((number, pool.submit(read_image, name, gray)))
+                pending.append((number, pool.submit(read_image, name, gray, dpi)))
                 if len(pending) >= workers:
                     collect()
             while pending:
@@ -110,16 +114,25 @@ def read_pages(
     return out, per_page
 
 
-def _render(pdf, number: int) -> np.ndarray:
-    rgb = np.asarray(pdf[number - 1].render(scale=DPI / 72).to_pil().convert("RGB"))
+def render_dpi(width: float, height: float, most_pixels: int) -> float:
+    """DPI for a page of `width` × `height` points: 300, or less for a page that would take
+    more than `most_pixels` pixels (larger than about A2 at the default limit)."""
+    area = max(width * height, 1.0) / 72 / 72  # square inches
+    return min(float(DPI), math.sqrt(most_pixels / area))
+
+
+def _render(pdf, number: int, most_pixels: int) -> tuple[np.ndarray, float]:
+    page = pdf[number - 1]
+    dpi = render_dpi(*page.get_size(), most_pixels)
+    pixels = page.render(scale=dpi / 72).to_numpy()  # BGR(x), a view of pdfium's buffer
     # Brightest channel: black print stays dark, coloured ink (red seals, blue "ĐẾN" stamps,
     # signatures) turns light and stops hiding the words under it.
-    return rgb.max(axis=2).astype(np.uint8)
+    return pixels[..., :3].max(axis=2).astype(np.uint8), dpi
 
 
-def read_image(name: str, gray: np.ndarray) -> PageContent:
-    """Lines and tables of one page image (grayscale, DPI dots per inch)."""
-    words = _tesseract_words(name, gray)
+def read_image(name: str, gray: np.ndarray, dpi: float = DPI) -> PageContent:
+    """Lines and tables of one page image (grayscale, `dpi` dots per inch)."""
+    words = _tesseract_words(name, gray, dpi=dpi)
     grids = find_tables(gray < 128)
     tables: list[tuple[float, Table]] = []
     free: list[dict] = []
@@ -133,14 +146,14 @@ def read_image(name: str, gray: np.ndarray) -> PageContent:
                 break
         else:
             free.append(word)
-    scale = 72 / DPI
+    scale = 72 / dpi
     for grid, found in zip(grids, cells_words, strict=True):
 
         def text_of(spot: tuple[int, int], box: tuple[int, int, int, int], found=found) -> str:
             words = found.get(spot)
             if words:
                 return _text(words)
-            return _cell_ocr(name, gray, box)  # a lone short text (a row number) a page read misses
+            return _cell_ocr(name, gray, box, dpi)  # a lone short text (a row number) a page read misses
 
         tables.append((grid.ys[0] * scale, grid.table(text_of)))
     lines = []
@@ -160,7 +173,7 @@ def read_image(name: str, gray: np.ndarray) -> PageContent:
     return lines, tables
 
 
-def _cell_ocr(name: str, gray: np.ndarray, box: tuple[int, int, int, int]) -> str:
+def _cell_ocr(name: str, gray: np.ndarray, box: tuple[int, int, int, int], dpi: float = DPI) -> str:
     x0, y0, x1, y1 = box
     crop = gray[y0 + 6 : y1 - 5, x0 + 6 : x1 - 5]
     if crop.size == 0 or int((crop < 128).sum()) < 40:
@@ -169,10 +182,10 @@ def _cell_ocr(name: str, gray: np.ndarray, box: tuple[int, int, int, int]) -> st
     crop = crop[max(ys.min() - 10, 0) : ys.max() + 10, max(xs.min() - 10, 0) : xs.max() + 10]
     pad = np.full((crop.shape[0] + 60, crop.shape[1] + 60), 255, dtype=np.uint8)
     pad[30:-30, 30:-30] = crop
-    return _text(_tesseract_words(name, pad, psm=6))
+    return _text(_tesseract_words(name, pad, psm=6, dpi=dpi))
 
 
-def _tesseract_words(name: str, gray: np.ndarray, psm: int = 3) -> list[dict]:
+def _tesseract_words(name: str, gray: np.ndarray, psm: int = 3, dpi: float = DPI) -> list[dict]:
     from PIL import Image
 
     with tempfile.TemporaryDirectory(prefix="planbot-ocr-") as tmp:
@@ -181,7 +194,7 @@ def _tesseract_words(name: str, gray: np.ndarray, psm: int = 3) -> list[dict]:
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:
             result = subprocess.run(
-                ["tesseract", str(png), "stdout", "-l", "vie", "--psm", str(psm), "--dpi", str(DPI), "tsv"],
+                ["tesseract", str(png), "stdout", "-l", "vie", "--psm", str(psm), "--dpi", str(round(dpi)), "tsv"],
                 capture_output=True,
                 timeout=PAGE_TIMEOUT,
                 env=env,

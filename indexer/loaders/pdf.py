@@ -7,13 +7,14 @@ text layer are read by OCR (`indexer.loaders.ocr`).
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import re
 import statistics
 from collections import Counter
 from collections.abc import Callable
 
-from indexer.loaders import ocr
+from indexer.loaders import limits, ocr
 from indexer.loaders.layout import Line, cell_text, is_page_number
 from knowledge.document import OCR, PDF, Cell, Document, Paragraph, Table
 from knowledge.errors import PlanbotError
@@ -31,9 +32,20 @@ ITEM_RE = re.compile(
 _SENTENCE_END = (".", ";", ":", "!", "?", "…")
 _MIN_CHARS = 20  # fewer characters than this on a page: treat it as a scanned page
 _STAMP_CHARS = 400  # fewer on a page covered by an image: a scan with a signature stamp
+_MAX_SIDE = 14_400  # points (200 inches): the largest page PDF allows
 
 
 def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Document:
+    if b"%PDF" not in data[:1024]:
+        raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có phần đầu %PDF).")
+    bound = limits.active()
+    limits.check_pdf_streams(name, data, bound)
+    try:
+        count = _page_count(data, bound.pages)
+    except Exception as exc:  # pdfminer raises many error types for broken files
+        raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ.") from exc
+    if count > bound.pages:
+        raise PlanbotError(f"PDF '{name}' có quá nhiều trang (hơn {bound.pages} trang): không đọc.")
     try:
         import pdfplumber
 
@@ -41,25 +53,42 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
         pages = list(pdf.pages)
     except Exception as exc:  # pdfminer raises many error types for broken files
         raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ.") from exc
-    if not pages:
-        raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có trang nào).")
-    document = Document(source=PDF, pages=len(pages))
     try:
-        scanned = [n for n, page in enumerate(pages, 1) if _scanned(page)]
-        ocr_pages, per_page = ocr.read_pages(name, data, scanned, progress) if scanned else ({}, 0.0)
-        builder = _Builder(document)
-        repeated = _repeated_lines(pages)
-        for number, page in enumerate(pages, 1):
-            if number in ocr_pages:
-                builder.add_page(number, *ocr_pages[number])
-            else:
-                try:
-                    lines, tables = _page_content(page, repeated)
-                except Exception as exc:  # a damaged content stream
-                    raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của PDF.") from exc
-                builder.add_page(number, lines, tables)
+        if not pages:
+            raise PlanbotError(f"Tệp '{name}' không phải PDF hợp lệ (không có trang nào).")
+        return _read(name, data, pages, progress, bound)
     finally:
         pdf.close()
+
+
+def _page_count(data: bytes, most: int) -> int:
+    """Pages in the page tree, counted one past `most` at most (its /Count can lie; pdfplumber
+    would build every page, and does so again when closed)."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    document = PDFDocument(PDFParser(io.BytesIO(data)))
+    return sum(1 for _ in itertools.islice(PDFPage.create_pages(document), most + 1))
+
+
+def _read(name: str, data: bytes, pages: list, progress: PageProgress | None, bound: limits.Limits) -> Document:
+    document = Document(source=PDF, pages=len(pages))
+    scanned = [n for n, page in enumerate(pages, 1) if _scanned(page)]
+    for number in scanned:
+        _check_renderable(name, number, pages[number - 1], bound)
+    ocr_pages, per_page = ocr.read_pages(name, data, scanned, progress) if scanned else ({}, 0.0)
+    builder = _Builder(document)
+    repeated = _repeated_lines(pages)
+    for number, page in enumerate(pages, 1):
+        if number in ocr_pages:
+            builder.add_page(number, *ocr_pages[number])
+        else:
+            try:
+                lines, tables = _page_content(page, repeated)
+            except Exception as exc:  # a damaged content stream
+                raise PlanbotError(f"Tệp '{name}': không đọc được trang {number} của PDF.") from exc
+            builder.add_page(number, lines, tables)
     if not any(b.text.strip() if isinstance(b, Paragraph) else b.rows for b in document.blocks):
         if scanned:
             raise PlanbotError(
@@ -77,6 +106,31 @@ def load_pdf(name: str, data: bytes, progress: PageProgress | None = None) -> Do
 
 
 # -- one page --------------------------------------------------------------------------------
+
+
+def _check_renderable(name: str, number: int, page, bound: limits.Limits) -> None:
+    """Refuse a page to OCR that no plan has and that would cost gigabytes to render: a side
+    beyond the 200 inches PDF allows, an image declaring more pixels than the limit (its
+    dictionary is read, the image is not decoded)."""
+    width, height = float(page.width), float(page.height)
+    if max(width, height) > _MAX_SIDE:
+        raise PlanbotError(
+            f"PDF '{name}': trang {number} có khổ quá lớn ({width / 72 * 2.54:.0f} × {height / 72 * 2.54:.0f} cm): không đọc."
+        )
+    try:
+        sizes = [tuple(image.get("srcsize") or (0, 0)) for image in page.images]
+    except Exception:  # noqa: BLE001 - damaged image dictionaries: pdfium decides when rendering
+        return
+    for w, h in sizes:
+        try:
+            pixels = float(w) * float(h)
+        except (TypeError, ValueError):
+            continue
+        if pixels > bound.image_pixels:
+            raise PlanbotError(
+                f"PDF '{name}': ảnh ở trang {number} quá lớn ({w} × {h} điểm ảnh; tối đa "
+                f"{bound.image_pixels / 1e6:g} triệu điểm ảnh): không đọc."
+            )
 
 
 def _scanned(page) -> bool:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph as DocxParagraph
 
+from indexer.loaders import limits
 from indexer.loaders.layout import cell_text
 from indexer.loaders.numbering import Numbering
 from knowledge.document import DOCX, Cell, Document, Paragraph, Table
@@ -25,6 +27,9 @@ _LAYOUT_MAX_ROWS = 4
 
 
 def load_docx(name: str, data: bytes) -> Document:
+    if not data.startswith(b"PK"):
+        raise PlanbotError(f"Tệp '{name}' không phải .docx hợp lệ (không phải gói zip của Word).")
+    limits.check_package(name, data, limits.active())  # zip bombs, XML entities: refused unopened
     try:
         import docx  # python-docx
 
@@ -33,7 +38,7 @@ def load_docx(name: str, data: bytes) -> Document:
         raise PlanbotError(f"Tệp '{name}' không phải .docx hợp lệ.") from exc
     except Exception as exc:  # lxml and python-docx raise more types for damaged packages
         raise PlanbotError(f"Tệp '{name}' không phải .docx hợp lệ.") from exc
-    reader = _Reader(source)
+    reader = _Reader(source, name, limits.active().text_chars)
     try:
         reader.read_container(source.element.body)
     except PlanbotError:
@@ -49,11 +54,22 @@ def load_docx(name: str, data: bytes) -> Document:
 
 
 class _Reader:
-    def __init__(self, source) -> None:
-        self.source = source
+    def __init__(self, source, name: str, most_chars: int) -> None:
+        self.source, self.name = source, name
+        self.chars, self.most_chars = 0, most_chars  # stop reading a document of absurd length
         self.numbering = Numbering(source)
         self.blocks: list[Paragraph | Table] = []
         self.nested = 0
+        self.styles: dict[str | None, _Style] = {}  # style id → what the paragraphs inherit
+
+    def style(self, para: DocxParagraph) -> _Style:
+        """The paragraph style's inherited properties, worked out once per style (python-docx
+        looks a style up by scanning every style: per paragraph, a large document took hours)."""
+        key = para._p.style
+        found = self.styles.get(key)
+        if found is None:
+            found = self.styles[key] = _Style.of(para.style)
+        return found
 
     # -- body ------------------------------------------------------------------------------
     def read_container(self, element) -> None:
@@ -74,18 +90,21 @@ class _Reader:
     def paragraph(self, p) -> Paragraph | None:
         para = DocxParagraph(p, self.source)
         text = nfc(paragraph_text(p)).strip()
-        num_id, ilvl = _numbering_of(para)
+        style = self.style(para)
+        num_id, ilvl = _numbering_of(para, style)
         label = self.numbering.label(num_id, ilvl) if num_id else ""
         if not text:
             return None  # an empty numbered paragraph still advanced its counter above
-        style = para.style.name if para.style is not None else ""
+        self.chars += len(text)
+        if self.chars > self.most_chars:
+            raise limits.too_much_text(self.name, self.most_chars)
         return Paragraph(
             text=text,
             label=label,
-            style=style or "",
+            style=style.name,
             level=ilvl if num_id else None,
-            bold=_bold(para),
-            centered=_centered(para),
+            bold=_bold(para, style),
+            centered=_centered(para, style),
         )
 
     # -- tables ----------------------------------------------------------------------------
@@ -206,7 +225,39 @@ def _row_prop(tr, tag: str) -> str | None:
     return _prop(tr.find(qn("w:trPr")), tag)
 
 
-def _numbering_of(para: DocxParagraph) -> tuple[str | None, int]:
+@dataclass(frozen=True)
+class _Style:
+    """What a paragraph takes from its style chain."""
+
+    name: str = ""
+    bold: bool = False
+    alignment: object = None  # the first alignment set along the chain
+    num_id: object = None  # the first numbering along the chain (numId, and its ilvl or None)
+    ilvl: object = None
+
+    @classmethod
+    def of(cls, style) -> _Style:
+        if style is None:
+            return cls()
+        alignment, num_id, ilvl = None, None, None
+        chain, depth = style, 0
+        while num_id is None and chain is not None and depth < 10:
+            s_pr = chain.element.pPr
+            s_num = s_pr.numPr if s_pr is not None else None
+            if s_num is not None and s_num.numId is not None:
+                num_id = s_num.numId.val
+                ilvl = s_num.ilvl.val if s_num.ilvl is not None else None
+            chain = chain.base_style
+            depth += 1
+        chain, depth = style, 0
+        while alignment is None and chain is not None and depth < 10:  # basedOn may loop
+            alignment = chain.paragraph_format.alignment
+            chain = chain.base_style
+            depth += 1
+        return cls(style.name or "", bool(style.font.bold), alignment, num_id, ilvl)
+
+
+def _numbering_of(para: DocxParagraph, style: _Style) -> tuple[str | None, int]:
     """(numId, level) from the paragraph's own properties, else from its style chain."""
     p_pr = para._p.pPr
     num_pr = p_pr.numPr if p_pr is not None else None
@@ -214,32 +265,22 @@ def _numbering_of(para: DocxParagraph) -> tuple[str | None, int]:
     if num_pr is not None:
         num_id = num_pr.numId.val if num_pr.numId is not None else None
         ilvl = num_pr.ilvl.val if num_pr.ilvl is not None else None
-    style = para.style
-    depth = 0
-    while num_id is None and style is not None and depth < 10:
-        s_pr = style.element.pPr
-        s_num = s_pr.numPr if s_pr is not None else None
-        if s_num is not None and s_num.numId is not None:
-            num_id = s_num.numId.val
-            if ilvl is None and s_num.ilvl is not None:
-                ilvl = s_num.ilvl.val
-        style = style.base_style
-        depth += 1
+    if num_id is None and style.num_id is not None:
+        num_id = style.num_id
+        if ilvl is None:
+            ilvl = style.ilvl
     return (str(num_id) if num_id is not None else None), int(ilvl or 0)
 
 
-def _bold(para: DocxParagraph) -> bool:
-    style_bold = bool(para.style is not None and para.style.font.bold)
+def _bold(para: DocxParagraph, style: _Style) -> bool:
     runs = [r for r in para.runs if r.text.strip()]
-    return bool(runs) and all(r.bold if r.bold is not None else style_bold for r in runs)
+    return bool(runs) and all(r.bold if r.bold is not None else style.bold for r in runs)
 
 
-def _centered(para: DocxParagraph) -> bool:
+def _centered(para: DocxParagraph, style: _Style) -> bool:
     alignment = para.alignment
-    style = para.style
-    while alignment is None and style is not None:
-        alignment = style.paragraph_format.alignment
-        style = style.base_style
+    if alignment is None:
+        alignment = style.alignment
     return alignment == WD_ALIGN_PARAGRAPH.CENTER
 
 

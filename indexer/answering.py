@@ -15,10 +15,11 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from indexer import answer_checks as checks
 from knowledge import intent as intents
-from knowledge import names
+from knowledge import names, windows
 from knowledge.agencies import is_note, split_agencies
-from knowledge.answer import Answer, Result, render_text
+from knowledge.answer import Answer, Result, render_text, report_header
 from knowledge.deadlines import describe, find_deadline, parse_deadline
 from knowledge.text import fold, squash, squash_folded, words
 
@@ -83,7 +84,7 @@ def search_hits(
             r.score *= focus.boost
         if agency and (r.role or names_in(key_agency, r.text)):
             r.score *= 1.3
-        if intent.name == intents.WHO_LEADS and r.lead:
+        if (intent.name == intents.WHO_LEADS and r.lead) or (intent.name == intents.WHO_SUPPORTS and r.support):
             r.score *= 1.15
     results.sort(key=lambda r: -r.score)
     for r in results[:5]:
@@ -234,26 +235,40 @@ def fact_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5
     return results
 
 
-def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
+def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus, agency: str | None = None, subject: bool = False) -> bool:
     """The first hit may be given as the answer: from the plan the question names by number
-    (when it does), on its subject, and holding the number or date asked for."""
+    (when it does), on its subject, holding the number, date or kind of value asked for, in the
+    province asked about, naming the agency asked about (`indexer.answer_checks`)."""
     if focus.strong and top.plan.id not in focus.plans:
         return False
-    return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(kb, q, top)
+    if coverage(kb, q, top) < MIN_COVERAGE or lacks_asked_fact(kb, q, top) or checks.lacks_kind(q, top):
+        return False
+    if checks.other_province(kb, q, top) or (agency and subject and not checks.names_agency(agency, top)):
+        return False
+    return not checks.uncovered_topic(kb, q, top, agency)
 
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
-    results = own_deadlines(fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8))
+    hits = checks.kind_first(q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)])
+    results = own_deadlines(fact_first(kb, q, hits, within=8))
     if not results:
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
-    if not confident(kb, q, top, focus):
+    subject = intent.name not in (intents.WHO_LEADS, intents.WHO_SUPPORTS) and names.is_subject(q, agency)
+    if not confident(kb, q, top, focus, agency, subject):
         return decline(q, intent.name, agency, NOT_IN_PLANS, results, candidates)
     if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
         note = f" (ghi chú: {top.note})" if top.note else ""
         text = render_text(f"Kế hoạch không nêu đơn vị chủ trì cho nội dung này{note}.", [top])
         return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
-    if intent.name == intents.WHO_LEADS and top.lead:
+    if intent.name == intents.WHO_SUPPORTS and top.support:
+        header = f"Phối hợp: {', '.join(top.support)}" + (f"; chủ trì: {', '.join(top.lead)}" if top.lead else "")
+        header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
+    elif intent.name == intents.WHO_SUPPORTS and top.kind == "task":
+        lead = f" (chủ trì: {', '.join(top.lead)})" if top.lead else ""
+        text = render_text(f"Kế hoạch không nêu đơn vị phối hợp cho nội dung này{lead}.", [top])
+        return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
+    elif intent.name in (intents.WHO_LEADS, intents.WHO_SUPPORTS) and top.lead:
         header = f"Chủ trì: {', '.join(top.lead)}" + (f"; phối hợp: {', '.join(top.support)}" if top.support else "")
         header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
     elif intent.name == intents.DEADLINE:
@@ -334,27 +349,40 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
 
 
+_THIS_PLAN = re.compile(r"\b(phu luc|ke hoach nay|chuong trinh nay|quyet dinh nay|de an nay|van ban nay|nghi quyet nay)\b")
+
+
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:
+    """What falls due in a window (`knowledge.windows`): in the plan named, or the one a question
+    saying "trong Phụ lục" / "kế hoạch này" points at; else in every plan."""
     period = intent.period
     span = (period.start, period.end)
     latest_first = period.mode in ("before", "overdue")
-    if agency and not kb.due_ids(period.start, period.end, agency, limit=1)[1]:
+    if agency and not kb.window_ids(period, agency)[0]:
         agency = None  # the agency has nothing due then: what is due for everyone
-    plans = focus.plans if focus.plans and kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1] else None
-    ids, total = kb.due_ids(period.start, period.end, agency, plans, latest_first, limit=200)
-    found = kb._results([(i, 1.0) for i in ids], agency)
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)
+    plans = focus.plans if focus.plans and kb.window_ids(period, agency, focus.plans)[0] else None
+    if plans is None and _THIS_PLAN.search(fold(q)):
+        for r in evidence[:10]:  # the plan the question's words point at, among those with items then
+            if kb.window_ids(period, agency, frozenset({r.plan.id}))[0]:
+                plans = frozenset({r.plan.id})
+                break
+    ids, how = kb.window_ids(period, agency, plans, latest_first)
+    found = kb._results([(i, 1.0) for i in ids[:200]], agency)
+    total = len(ids)
     # What the question's own words point at first (when they point at something and is due
-    # then), then task rows by date: latest first for "trước …", soonest first otherwise.
-    window = intents.Period(period.start, period.end, "within", "")
+    # then), then the window's items: the window itself, due in it, recurring, running then.
     relevant = [
         r
         for r in evidence[:10]
-        if coverage(kb, q, r) >= MIN_RELEVANT and kb.falls_due(r.deadline, window) and (not plans or r.plan.id in plans)
+        if coverage(kb, q, r) >= MIN_RELEVANT and windows.match(r.deadline, period) is not None
+        and (not plans or r.plan.id in plans)
     ]
-    total += sum(1 for r in relevant if r.item_id not in set(ids))
+    total += sum(1 for r in relevant if r.item_id not in how)
     found = merge(relevant, found)
-    what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau", "overdue": "đã quá hạn"}[period.mode]
+    what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "đến hạn từ", "overdue": "đã quá hạn"}[period.mode]
+    if period.mode == "within" and not period.finish:
+        what = "thực hiện trong"
     label = "" if period.mode == "overdue" else f" {period.text}"
     if not found:
         reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}"
@@ -371,6 +399,7 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     rules = kb.reporting_ranked(q, intent, matches, focus)
     if focus.plans:
         rules = [r for r in rules if r.plan.id in focus.plans]
+    rules = [r for r in rules if not checks.other_province(kb, q, r)]
     evidence = search_hits(kb, q, intent, focus, names_[0] if names_ else None)
     if not rules and not intent.asks_day:
         return None
@@ -383,10 +412,16 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
         if not pool or lacks_asked_fact(kb, q, pool[0]) and not pool[0].note.startswith("due_day"):
             return decline(q, intent.name, agency, "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo", rules + evidence)
         ordered = own_deadlines(merge(pool, rules[:limit] + evidence))
-        return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))
+        return Answer(q, intent.name, agency, True, render_text(_report_title(ordered[0]), ordered[:5]), ordered, shown=min(5, len(ordered)))
     if not rules:
         return None
     best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
     ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
     ordered = own_deadlines(fact_first(kb, q, ordered, within=8))
-    return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))
+    return Answer(q, intent.name, agency, True, render_text(_report_title(ordered[0]), ordered[:5]), ordered, shown=min(5, len(ordered)))
+
+
+def _report_title(first: Result) -> str:
+    """The header of a reporting answer: the first rule in one line, then the rules."""
+    line = report_header(first)
+    return f"{line}\nQuy định báo cáo:" if line else "Quy định báo cáo định kỳ:"

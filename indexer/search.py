@@ -146,7 +146,12 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         if (lineage := lineage_answer(self.store, q)) is not None:  # "Kế hoạch nào thực hiện Chỉ thị 25-CT/TW?"
             return lineage
         spelled = names.expand_abbreviations(q)  # "Văn phòng UBND thành phố" → "… Ủy ban nhân dân …"
-        matches = names.plausible(spelled, self.registry.match_query(spelled))
+        found = self.registry.match_query(spelled)
+        matches = names.plausible(spelled, found)
+        if not matches and found:  # "Bộ TT&TT" where the alias is known at another level
+            matches = names.relevel(spelled, found, self.duty_agencies())
+        if not matches and intents.DUTY_WORDS.search(fold(q)) and not names.named_agency(q):
+            matches = names.headless(spelled, self.duty_agencies())  # "Thông tin và Truyền thong"
         vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t))
         if vietnamese / len(alpha) < 0.6 and not matches:
             return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")

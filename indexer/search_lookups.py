@@ -9,9 +9,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from indexer.snapshot import consistent
+from knowledge import windows
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Result
 from knowledge.deadlines import dated_last_day, ends_within
+from knowledge.model import Deadline
 from knowledge.text import clean_spaces, fold, words
 
 if TYPE_CHECKING:
@@ -266,6 +268,50 @@ class LookupsMixin:
         sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
         rows = self.store.db.execute(sql, [*params, *([limit] if limit else [])]).fetchall()
         return [r[0] for r in rows], total
+
+    def window_ids(self, period, agency=None, plans=None, latest_first=False) -> tuple[list[int], dict[int, int]]:
+        """Items a time window takes in (`knowledge.windows.match`, from the deadline fields): the
+        deadline spanning the window itself first, then those due in it, recurring dates in it,
+        and (asked what runs then) spans overlapping it; task rows first, then by date. Returns
+        (ids, how each matched)."""
+        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range', 'recurring', 'from')"]
+        params: list = []
+        if not period.months and period.start is not None:
+            where.append("(d.end IS NULL OR d.end >= ? OR d.kind = 'recurring')")
+            params.append(period.start.isoformat())
+        if not period.months and period.end is not None:
+            where.append("(d.start IS NULL OR d.start <= ? OR d.kind = 'recurring')")
+            params.append(period.end.isoformat())
+        if agency:
+            where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
+            params.append(" ".join(words(agency)))
+        if plans:
+            where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
+            params += sorted(plans)
+        sql = (
+            "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before "
+            f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {' AND '.join(where)}"
+        )
+        found = []
+        for item_id, item_kind, text, kind, start, end, recurrence, before in self.store.db.execute(sql, params):
+            deadline = Deadline(
+                text, kind, date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None,
+                recurrence, bool(before),
+            )
+            how = windows.match(deadline, period)
+            if how is not None:
+                day = dated_last_day(deadline) or deadline.start or date.max
+                found.append((how, item_kind != "task", -day.toordinal() if latest_first else day.toordinal(), item_id))
+        found.sort()
+        return [f[-1] for f in found], {f[-1]: f[0] for f in found}
+
+    def plan_has_term(self, plan_id: int, term: str) -> bool:
+        """Some item of the plan holds this lexical term (a folded syllable or pair)."""
+        row = self.store.db.execute(
+            "SELECT 1 FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? AND i.plan_id = ? LIMIT 1",
+            ['"' + term.replace('"', "") + '"', plan_id],
+        ).fetchone()
+        return row is not None
 
     def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:
         """Reporting rules, best first: the named plan's, the asked sender's / receiver's, a due day."""

@@ -1,0 +1,130 @@
+"""Honest declines: may the first hit be given as the answer to this question?
+
+Beside the question's words (`answering.coverage`) and the number or day asked
+(`answering.lacks_asked_fact`), the first hit must hold the kind of value asked (an amount of
+money, a phone number, an e-mail address, a person: `knowledge.asked`), belong to the province
+the question names, name the agency the question is about (as lead, support, recipient, in its
+text, or through a group that includes it: "các sở, ban, ngành" includes Sở Y tế), and its plan
+must speak of the question's topic when that topic is another plan's subject ("thiên tai" asked of
+a plan on digital transformation). All cheap: regular expressions and a few FTS look-ups.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from indexer.search_rank import FRAME
+from indexer.store import lexical_terms
+from knowledge import asked, names
+from knowledge import intent as intents
+from knowledge.answer import Result
+from knowledge.text import fold, squash, words
+
+if TYPE_CHECKING:
+    from indexer.search import KnowledgeBase
+
+COMMON_SHARE = 0.03  # a word pair in more items than this names no subject
+
+
+def lacks_kind(q: str, result: Result) -> bool:
+    """The question asks for money, a phone number, an e-mail or a person the result does not give."""
+    kind = asked.asked_kind(q)
+    if kind is None:
+        return False
+    text = " ".join([result.text, result.deadline.text if result.deadline else ""])
+    return not asked.holds(kind, text)
+
+
+def kind_first(q: str, results: list[Result], within: int = 5) -> list[Result]:
+    """For a question asking money, a phone number, an e-mail or a person: the first of the top
+    results that gives one."""
+    if asked.asked_kind(q) is None:
+        return results
+    for i, r in enumerate(results[:within]):
+        if not lacks_kind(q, r):
+            return [r, *results[:i], *results[i + 1 :]] if i else results
+    return results
+
+
+def other_province(kb: KnowledgeBase, q: str, result: Result) -> bool:
+    """The question names provinces and the result's plan belongs to another one."""
+    wanted = names.find_provinces(q)
+    if not wanted:
+        return False
+    profile = kb._profiles().get(result.plan.id)
+    return profile is not None and profile.province is not None and profile.province not in wanted
+
+
+def _key(agency: str) -> str:
+    return squash(names.without_province(agency)).removesuffix(" tinh").removesuffix(" thanh pho")
+
+
+def names_agency(agency: str, result: Result) -> bool:
+    """The result gives the agency a role, names it, or names a group that includes it."""
+    if result.role:
+        return True
+    key = _key(agency)
+    named = [*result.lead, *result.support, *result.recipients]
+    if any(key in squash(n) for n in named) or key in squash(
+        " ".join([result.text, result.heading])
+    ):
+        return True
+    return bool(names.collective_names(agency, named))
+
+
+def _topic_terms(kb: KnowledgeBase, q: str, agency: str | None) -> list[str]:
+    """Word pairs of the question that are the subject of some plan (in its title)."""
+    skip = set(" ".join(fold(p) for p in names.find_provinces(q)).split())
+    skip |= set(fold(agency).split()) if agency else set()
+    version = kb._snapshots.current.version
+    cached = getattr(kb, "_title_pairs", None)
+    if cached is None or cached[0] != version:
+        pairs: dict[str, set[int]] = {}
+        for pid, terms in kb._plan_terms.items():
+            for t in terms:
+                if "_" in t:
+                    pairs.setdefault(t, set()).add(pid)
+        cached = (version, pairs)
+        kb._title_pairs = cached
+    out = []
+    for t in lexical_terms(q):
+        parts = t.split("_")
+        if len(parts) != 2 or t not in cached[1] or any(p.isdigit() for p in parts):
+            continue
+        if any(p in intents.STOPWORDS or p in FRAME or p in skip for p in parts):
+            continue
+        out.append(t)
+    return list(dict.fromkeys(out))
+
+
+def uncovered_topic(kb: KnowledgeBase, q: str, result: Result, agency: str | None = None) -> bool:
+    """A subject of other plans (a word pair of their titles) that the question asks about
+    ("thiên tai", "tỉnh lộ"), that the result's plan never mentions and whose words the result
+    does not hold, making up half the question's subject pairs or more (a pair formed across two
+    words of the question is no subject)."""
+    topic = _topic_terms(kb, q, agency)
+    if not topic:
+        return False
+    df = kb.frequencies(topic)
+    topic = [
+        t for t in topic if df.get(t, 0) <= COMMON_SHARE * max(kb._item_count, 1)
+    ]  # "giai đoạn", "hoàn thành"
+    hay = set(words(" ".join([result.text, result.heading])))
+    candidates = [
+        t
+        for t in topic
+        if t not in kb._plan_terms.get(result.plan.id, ())
+        and not all(p in hay for p in t.split("_"))
+    ]
+    missing = [t for t in candidates[:4] if not kb.plan_has_term(result.plan.id, t)]
+    pairs = [t for t in lexical_terms(q) if "_" in t]
+    missing = [t for t in missing if not _junction(kb, result.plan.id, pairs, t)]
+    return bool(missing) and 2 * len(missing) >= len(topic)
+
+
+def _junction(kb: KnowledgeBase, plan_id: int, pairs: list[str], term: str) -> bool:
+    """The pair joins two words the plan holds ("nội bộ | lĩnh vực"): both pairs around it are in it."""
+    i = pairs.index(term)
+    if i == 0 or i + 1 >= len(pairs):
+        return False
+    return kb.plan_has_term(plan_id, pairs[i - 1]) and kb.plan_has_term(plan_id, pairs[i + 1])

@@ -11,6 +11,7 @@ a plan on digital transformation). All cheap: regular expressions and a few FTS 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from indexer.search_rank import FRAME
@@ -18,11 +19,18 @@ from indexer.store import lexical_terms
 from knowledge import asked, names
 from knowledge import intent as intents
 from knowledge.answer import Result
-from knowledge.text import fold, squash, words
+from knowledge.text import fold, nfc, squash, words
 
 if TYPE_CHECKING:
     from indexer.search import KnowledgeBase
 
+# Words that join or frame others (written with their marks: "bị" is one, "Bí thư" is no pair of
+# them), and the levels of government: a pair holding one is no subject.
+_FUNCTION = frozenset(
+    """và của các những cho với tại từ đến ở là thì mà để trong theo về do bị được sẽ đã đang này kia
+    hoặc hay cùng mỗi một có không phải nào gì ai khi tỉnh thành phố huyện quận phường thị ubnd
+    nhân dân ủy ban sở bộ""".split()
+)
 COMMON_SHARE = 0.03  # a word pair in more items than this names no subject
 
 
@@ -87,11 +95,14 @@ def _topic_terms(kb: KnowledgeBase, q: str, agency: str | None) -> list[str]:
         cached = (version, pairs)
         kb._title_pairs = cached
     out = []
-    for t in lexical_terms(q):
-        parts = t.split("_")
-        if len(parts) != 2 or t not in cached[1] or any(p.isdigit() for p in parts):
+    raw = [w for w in re.findall(r"[\w&]+", nfc(q).lower()) if fold(w).strip()]
+    for a, b in zip(raw, raw[1:], strict=False):
+        t = f"{fold(a)}_{fold(b)}".replace("&", "_")
+        if t not in cached[1] or a.isdigit() or b.isdigit() or a in _FUNCTION or b in _FUNCTION:
             continue
-        if any(p in intents.STOPWORDS or p in FRAME or p in skip for p in parts):
+        if any(fold(p) in skip for p in (a, b)) or all(
+            fold(p) in intents.STOPWORDS or fold(p) in FRAME for p in (a, b)
+        ):
             continue
         out.append(t)
     return list(dict.fromkeys(out))
@@ -107,7 +118,7 @@ def uncovered_topic(kb: KnowledgeBase, q: str, result: Result, agency: str | Non
         return False
     df = kb.frequencies(topic)
     topic = [
-        t for t in topic if df.get(t, 0) <= COMMON_SHARE * max(kb._item_count, 1)
+        t for t in topic if df.get(t, 0) <= max(COMMON_SHARE * kb._item_count, 20)
     ]  # "giai đoạn", "hoàn thành"
     hay = set(words(" ".join([result.text, result.heading])))
     candidates = [

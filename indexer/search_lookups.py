@@ -201,14 +201,19 @@ class LookupsMixin:
         out = []
         for rule in rows:
             item = items.get(rule["item_id"])
+            written = {}  # canonical name → as the item writes it ("UBND cấp xã" → "Ủy ban nhân dân các xã, phường")
+            for a in item["assignments"] if item else []:
+                shown = clean_spaces(a["agency_raw"] or "")
+                if shown:
+                    written.setdefault(a["agency"], shown[:1].upper() + shown[1:])
             out.append(
                 Result(
                     plan=self.plan_refs[rule["plan_id"]],
                     kind="reporting",
                     section=rule["section"],
                     text=rule["text"],
-                    lead=rule["reporters"],
-                    recipients=rule["recipients"],
+                    lead=list(dict.fromkeys(written.get(n, n) for n in rule["reporters"])),
+                    recipients=list(dict.fromkeys(written.get(n, n) for n in rule["recipients"])),
                     deadline=item["deadline"] if item else None,
                     score=1.0,
                     item_id=rule["item_id"],

@@ -195,13 +195,14 @@ def report_header(result: Result) -> str:
     ("Báo cáo: UBND các xã → Sở Y tế (qua Phòng Y tế); kỳ: hằng quý; hạn: trước ngày 20 tháng cuối quý.")."""
     text = " ".join(result.text.split())
     parts = []
-    who = ", ".join(result.lead)
-    to = ", ".join(result.recipients)
     channel = _CHANNEL.search(text)
+    through = channel.group(1).strip() if channel else ""
+    who = ", ".join(result.lead)
+    to = ", ".join(n for n in result.recipients if not through or n.lower() not in through.lower())
     if who or to:
         line = f"{who or 'Cơ quan thực hiện'} → {to or 'không nêu nơi nhận'}"
-        if channel and channel.group(1).strip() not in to:
-            line += f" (qua {channel.group(1).strip()})"
+        if through:
+            line += f" (qua {through})"
         parts.append(line)
     periods = list(dict.fromkeys(m.group(1).strip() for m in _PERIOD.finditer(text)))
     if periods:

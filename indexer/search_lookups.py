@@ -294,15 +294,17 @@ class LookupsMixin:
             where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
             params += sorted(plans)
         sql = (
-            "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before "
-            f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {' AND '.join(where)}"
+            "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before, p.year, p.valid_until "
+            f"FROM items i JOIN deadlines d ON d.id = i.deadline_id JOIN plans p ON p.id = i.plan_id WHERE {' AND '.join(where)}"
         )
         found = []
-        for item_id, item_kind, text, kind, start, end, recurrence, before in self.store.db.execute(sql, params):
-            deadline = Deadline(
-                text, kind, date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None,
-                recurrence, bool(before),
-            )
+        for item_id, item_kind, text, kind, start, end, recurrence, before, year, until in self.store.db.execute(sql, params):
+            first, last = date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None
+            if kind == "recurring" and first is None and last is None and year:
+                # a report "hằng quý" recurs over the years the plan covers, not for ever
+                first = date(int(year), 1, 1)
+                last = date(max(int(year), int(until)), 12, 31) if until else None
+            deadline = Deadline(text, kind, first, last, recurrence, bool(before))
             how = windows.match(deadline, period)
             if how is not None:
                 day = dated_last_day(deadline) or deadline.start or date.max

@@ -282,6 +282,17 @@ def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit
     return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates, shown=min(5, len(results)))
 
 
+_APPENDIX = re.compile(r"\bphu luc(?:\s+(?:so\s+)?([ivx]+|\d+)\b)?")
+
+
+def _in_appendix(r: Result, asked: re.Match[str]) -> bool:
+    """The item is a row of the appendix asked about ("Phụ lục II"; any appendix for "Phụ lục")."""
+    m = _APPENDIX.match(fold(r.section))
+    if not m:
+        return False
+    return not asked.group(1) or m.group(1) == asked.group(1)
+
+
 def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, candidates) -> Answer:
     """An agency's duties, in the named plan when one is named; then search hits."""
     results, everywhere = kb.duties_listed(
@@ -298,9 +309,11 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
     plan_order = {pid: i for i, pid in enumerate(dict.fromkeys(r.plan.id for r in results))}
     role_order = {"lead": 0, "support": 1, "recipient": 2}
+    appendix = _APPENDIX.search(folded)  # "trong Phụ lục II": that appendix's rows first
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
+            bool(appendix) and not _in_appendix(r, appendix),
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
             position.get(r.item_id, len(position)) if focus.plans else 0,

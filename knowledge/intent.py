@@ -38,6 +38,7 @@ _DUTY = re.compile(
 DUTY_WORDS = _DUTY
 _LIST = re.compile(r"\b(nhiem vu|viec|de an|du an|ke hoach|noi dung|hang muc)\b.{0,20}\bnao\b|\bnhung\b.{0,30}\bnao\b")
 _REPORT = re.compile(r"\bbao cao\b")
+_WHEN = re.compile(r"\b(khi nao|bao gio|luc nao|thoi diem nao|ngay nao|thang nao|nam nao)\b")  # one date asked, not a list
 _REPORT_WHEN = re.compile(
     r"dinh ky|bao lau|khi nao|han|hang (thang|quy|nam)|ngay may|ngay nao|cho ai|ve dau|gui|tan suat|ky nao|moi"
 )
@@ -267,7 +268,7 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     asks_report = _REPORT_WHEN.search(f) or _TO_WHOM.search(f)
     if _REPORT.search(f) and asks_report and not _TASK_LIST.search(f) and not asks_leader:
         name = REPORTING
-    elif period and (not has_agency or _LIST.search(f)) and not who:
+    elif period and (not has_agency or _LIST.search(f)) and not who and not (_WHEN.search(f) and not _LIST.search(f)):
         name = DUE
     elif has_agency and (_DUTY.search(f) or _TASK_LIST.search(f)) and not re.search(r"\bai\b|don vi nao|co quan nao|ben nao", f):
         name = DUTIES

@@ -31,6 +31,11 @@ _FUNCTION = frozenset(
     hoặc hay cùng mỗi một có không phải nào gì ai khi tỉnh thành phố huyện quận phường thị ubnd
     nhân dân ủy ban sở bộ""".split()
 )
+# Word pairs that frame a question (when, who, what kind of duty), never its subject.
+_FRAME_PAIRS = frozenset(
+    """thoi_diem thoi_gian thoi_han giai_doan bao_gio han_chot hoan_thanh thuc_hien trien_khai nhiem_vu
+    ke_hoach trach_nhiem chu_tri phoi_hop bao_cao dinh_ky co_quan don_vi ket_qua tien_do""".split()
+)
 COMMON_SHARE = 0.03  # a word pair in more items than this names no subject
 
 
@@ -98,7 +103,7 @@ def _topic_terms(kb: KnowledgeBase, q: str, agency: str | None) -> list[str]:
     raw = [w for w in re.findall(r"[\w&]+", nfc(q).lower()) if fold(w).strip()]
     for a, b in zip(raw, raw[1:], strict=False):
         t = f"{fold(a)}_{fold(b)}".replace("&", "_")
-        if t not in cached[1] or a.isdigit() or b.isdigit() or a in _FUNCTION or b in _FUNCTION:
+        if t not in cached[1] or t in _FRAME_PAIRS or a.isdigit() or b.isdigit() or a in _FUNCTION or b in _FUNCTION:
             continue
         if any(fold(p) in skip for p in (a, b)) or all(
             fold(p) in intents.STOPWORDS or fold(p) in FRAME for p in (a, b)

@@ -192,6 +192,7 @@ def _idf(df: int, n: int) -> float:
 _DURATION = re.compile(r"\b(bao lau|may ngay|may thang|trong vong bao)\b(?! mot lan)")
 _QUANTITY = re.compile(r"bao nhieu\s+(\w+)")
 _ASKS_DATE = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu|thoi diem nao)\b")
+_ASKS_DAY = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu)\b")  # a day, not any point in time
 _RECURRING = re.compile(r"\b(hang|moi) (thang|quy|nam|tuan)\b|\bdinh ky\b")
 _HAS_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
 _HAS_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\bngay\s+\d{1,2}\b")
@@ -207,7 +208,8 @@ def lacks_asked_fact(kb: KnowledgeBase, q: str, result: Result, durations: bool 
     elif durations and _DURATION.search(f):
         fact = re.compile(r"\d+\s*(\(\w+\)\s*)?(ngay|thang|nam|tuan|gio)\b")
     elif _ASKS_DATE.search(f):
-        if result.deadline and result.deadline.kind == "date" and not _RECURRING.search(f):
+        kinds = ("date",) if _ASKS_DAY.search(f) else ("date", "month", "quarter", "year", "range")
+        if result.deadline and result.deadline.kind in kinds and not _RECURRING.search(f):
             return False
         fact = _HAS_DATE
     else:
@@ -417,8 +419,9 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     if not rules and not intent.asks_day:
         return None
     agency = names_[0] if names_ else None
-    # A rule the question's own words match well goes first; search hits fill in after.
-    rules.sort(key=lambda r: -coverage(kb, q, r) * _brevity(r.text))
+    # A rule the question's own words match well (in it or in its plan's title) goes first;
+    # search hits fill in after.
+    rules.sort(key=lambda r: -_rule_fit(kb, q, r) * _brevity(r.text))
     if intent.asks_day:  # "trước ngày nào", "ngày mấy": only a result that gives the day answers
         pool = merge(rules[:3], evidence[:3])
         pool = fact_first(kb, q, [r for r in pool if r.plan.id in focus.plans] if focus.named else pool, within=6)
@@ -429,9 +432,31 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     if not rules:
         return None
     best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
-    ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
+    if _other_sender(q, matches, rules[0]):  # "UBND Thành phố báo cáo …": a rule for those reporting to it does not answer
+        best_rule -= 0.3
+        rules = [r for r in rules if not _other_sender(q, matches, r)] + [r for r in rules if _other_sender(q, matches, r)]
+    ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:3], rules[:limit] + evidence)
     ordered = own_deadlines(fact_first(kb, q, ordered, within=8))
     return Answer(q, intent.name, agency, True, render_text(_report_title(ordered[0]), ordered[:5]), ordered, shown=min(5, len(ordered)))
+
+
+def _rule_fit(kb: KnowledgeBase, q: str, rule: Result) -> float:
+    """How well the question's words fit a rule, its heading and its plan's title."""
+    return coverage(kb, q, replace(rule, heading=f"{rule.heading} {rule.plan.title}"))
+
+
+def _other_sender(q: str, matches, rule: Result) -> bool:
+    """The question names who reports (an agency not after "cho/về/gửi") and the rule's reporters
+    are others, while the asked agency only receives it."""
+    folded = fold(q)
+    senders = [m for m in matches if not re.search(r"\b(cho|ve|toi|len|gui)\s+" + re.escape(m.matched), folded)]
+    if not senders or not rule.lead:
+        return False
+    keys = [squash(names.expand_abbreviations(m.name)) for m in senders]  # with its level: "UBND thành phố" is no "UBND quận"
+    reporters = " | ".join(squash(names.expand_abbreviations(n)) for n in rule.lead)
+    if any(k in reporters for k in keys) or any(names.collective_names(m.name, rule.lead) for m in senders):
+        return False
+    return any(k in " | ".join(squash(names.expand_abbreviations(n)) for n in [*rule.recipients, rule.text]) for k in keys)
 
 
 def _report_title(first: Result) -> str:

@@ -25,11 +25,11 @@ STOPWORDS = frozenset(
 )
 
 _WHO = re.compile(
-    r"\b(ai|don vi nao|co quan nao|so nao|phong nao|ben nao|nganh nao)\b|\bdo ai\b|\bai la\b|chu tri la ai|giao cho ai"
+    r"\b(ai|don vi nao|co quan nao|so nao|bo nao|phong nao|ben nao|nganh nao|cap nao)\b|\bdo ai\b|\bai la\b|chu tri la ai|giao cho ai"
 )
 _DEADLINE = re.compile(
     r"\bkhi nao\b|\bbao gio\b|\bthoi han\b|\bhan\b|\bnam nao\b|\bngay nao\b|\bthang nao\b|\bluc nao\b|"
-    r"\bgiai doan nao\b|\bthoi gian\b|\bcham nhat\b|\btien do\b"
+    r"\bgiai doan nao\b|\bthoi gian\b|\bcham nhat\b|\btien do\b|\bthoi diem nao\b"
 )
 _DUTY = re.compile(
     r"lam gi|trach nhiem gi|nhiem vu gi|nhung viec gi|viec gi|phai lam|co nhiem vu|chiu trach nhiem|"

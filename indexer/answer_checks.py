@@ -39,6 +39,10 @@ _FRAME_PAIRS = frozenset(
 COMMON_SHARE = 0.03  # a word pair in more items than this names no subject
 
 
+def asked_kind(q: str) -> str | None:
+    return asked.asked_kind(q)
+
+
 def lacks_kind(q: str, result: Result) -> bool:
     """The question asks for money, a phone number, an e-mail or a person the result does not give."""
     kind = asked.asked_kind(q)
@@ -60,12 +64,16 @@ def kind_first(q: str, results: list[Result], within: int = 5) -> list[Result]:
 
 
 def other_province(kb: KnowledgeBase, q: str, result: Result) -> bool:
-    """The question names provinces and the result's plan belongs to another one."""
+    """The question names provinces and the result's plan belongs to another one (or, for a phone
+    number or e-mail asked, to none)."""
     wanted = names.find_provinces(q)
     if not wanted:
         return False
     profile = kb._profiles().get(result.plan.id)
-    return profile is not None and profile.province is not None and profile.province not in wanted
+    if profile is None or profile.province in wanted:
+        return False
+    # a national plan answers for every province, except a contact it gives (its own hotline, e-mail)
+    return profile.province is not None or asked.asked_kind(q) in (asked.PHONE, asked.EMAIL)
 
 
 def _key(agency: str) -> str:
@@ -103,7 +111,14 @@ def _topic_terms(kb: KnowledgeBase, q: str, agency: str | None) -> list[str]:
     raw = [w for w in re.findall(r"[\w&]+", nfc(q).lower()) if fold(w).strip()]
     for a, b in zip(raw, raw[1:], strict=False):
         t = f"{fold(a)}_{fold(b)}".replace("&", "_")
-        if t not in cached[1] or t in _FRAME_PAIRS or a.isdigit() or b.isdigit() or a in _FUNCTION or b in _FUNCTION:
+        if (
+            t not in cached[1]
+            or t in _FRAME_PAIRS
+            or a.isdigit()
+            or b.isdigit()
+            or a in _FUNCTION
+            or b in _FUNCTION
+        ):
             continue
         if any(fold(p) in skip for p in (a, b)) or all(
             fold(p) in intents.STOPWORDS or fold(p) in FRAME for p in (a, b)

@@ -339,6 +339,9 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         when = f" có thời hạn {period.text}" if period else ""
         reason = f"Không thấy nhiệm vụ nào giao cho {agency}{when}{where}: {NOT_IN_PLANS.lower()}"
         return decline(q, intent.name, agency, reason, evidence, candidates)
+    if checks.uncovered_topic(kb, q, results[0], agency):  # "Sở Y tế … về thiên tai" where its plans never speak of it
+        reason = f"{NOT_IN_PLANS}: không thấy nhiệm vụ nào của {agency} về nội dung này"
+        return decline(q, intent.name, agency, reason, evidence, candidates)
     # Listed: its own duties, then the group duties it shares ("Các sở, ngành") that the
     # question's words point at; the other group duties are counted, and follow the search hits.
     topic = " ".join(w for w in words(q) if w not in set(words(agency)))  # the question without the agency
@@ -419,6 +422,10 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     if not rules and not intent.asks_day:
         return None
     agency = names_[0] if names_ else None
+    if checks.asked_kind(q):  # an e-mail, a phone number, an amount: only a text giving one answers
+        pool = checks.kind_first(q, merge(rules[:5], evidence[:5]), within=10)
+        if not pool or checks.lacks_kind(q, pool[0]):
+            return decline(q, intent.name, agency, NOT_IN_PLANS, pool)
     # A rule the question's own words match well (in it or in its plan's title) goes first;
     # search hits fill in after.
     rules.sort(key=lambda r: -_rule_fit(kb, q, r) * _brevity(r.text))

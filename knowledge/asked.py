@@ -25,8 +25,8 @@ _ASKS = {
         r"|\b(goi|lien he|lien lac)\s+(den\s+|toi\s+)?(so|so dien thoai|duong day nong)\s+(nao|may|gi)\b|\bso dien thoai\b"
     ),
     EMAIL: re.compile(
-        r"\bdia chi\s+(email|e mail|thu dien tu|hop thu)\b|\b(email|e mail|thu dien tu|hop thu)\s+(la gi|nao|gi)\b"
-        r"|\b(gui|qua)\s+(email|e mail|thu dien tu|hop thu)\s+(nao|gi)\b"
+        r"\bdia chi\s+(email|e mail|thu dien tu|hop thu)\b"
+        r"|(?<!he thong )\b(email|e mail|thu dien tu|hop thu)\b[^?.;]{0,60}\b(la gi|nao|la dia chi nao)\b"
     ),
     PERSON: re.compile(
         r"\b(ai ky|nguoi ky|do ai ky|ky boi ai|dong chi nao|ong nao|ba nao|ho ten|ho va ten|nguoi nao ky)\b"

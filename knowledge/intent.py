@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from knowledge import asked
 from knowledge.deadlines import ROMAN, safe_date
 from knowledge.text import fold, has_diacritics, words
 
@@ -262,7 +263,7 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     period = find_period(question, today)
     asks_day = bool(re.search(r"ngay may|ngay nao|truoc ngay|ngay bao nhieu", f))
     diacritics = has_diacritics(question)
-    who = bool(_WHO.search(f))
+    who = bool(_WHO.search(f)) and asked.asked_kind(question) not in (asked.PHONE, asked.EMAIL)  # "là số nào"
     # "báo cáo" asked about (to whom, how often, by when) — not "ai chủ trì … báo cáo"
     asks_leader = bool(re.search(r"chu tri|\b(ai|co quan nao|don vi nao)\b", f)) and not _TO_WHOM.search(f)
     asks_report = _REPORT_WHEN.search(f) or _TO_WHOM.search(f)

@@ -176,6 +176,8 @@ def test_value_kinds_asked():
         "Đồng chí nào ký Kế hoạch 214 về hỗ trợ lương thực vùng lũ?",  # the signature names no one
         "Ở Nghệ An, hạn xuất cấp gạo dự trữ quốc gia cứu trợ người dân vùng lũ là khi nào?",  # another province
         "Kế hoạch 214 giao ai chủ trì tuyên truyền bảo hiểm xã hội tự nguyện cho người dân vùng lũ?",  # not its subject
+        "Địa chỉ email nhận báo cáo kết quả hỗ trợ lương thực vùng lũ của Quảng Bình là gì?",  # none given
+        "Sở Y tế Quảng Bình có nhiệm vụ gì về bảo hiểm xã hội tự nguyện?",  # its duties are about water and disease
     ],
 )
 def test_what_the_plans_do_not_say_is_declined(wild, question):

@@ -379,7 +379,7 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     if agency and not kb.window_ids(period, agency)[0]:
         agency = None  # the agency has nothing due then: what is due for everyone
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)
-    plans = focus.plans if focus.plans and kb.window_ids(period, agency, focus.plans)[0] else None
+    plans = focus.plans if focus.plans and (focus.named or kb.window_ids(period, agency, focus.plans)[0]) else None
     if plans is None and _THIS_PLAN.search(fold(q)):
         for r in evidence[:10]:  # the plan the question's words point at, among those with items then
             if kb.window_ids(period, agency, frozenset({r.plan.id}))[0]:
@@ -403,8 +403,8 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
         what = "thực hiện trong"
     label = "" if period.mode == "overdue" else f" {period.text}"
     if not found:
-        reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}"
-        return decline(q, intent.name, agency, reason, evidence)
+        reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}" + (" trong kế hoạch này" if plans else "")
+        return decline(q, intent.name, agency, reason, [r for r in evidence if not plans or r.plan.id in plans])
     shown = found[: max(limit, 1)]
     header = f"Có {total} nhiệm vụ {what}{label}:"
     footer = f"(Còn {total - len(shown)} nhiệm vụ nữa.)" if total > len(shown) else ""
@@ -420,7 +420,12 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     rules = [r for r in rules if not checks.other_province(kb, q, r)]
     evidence = search_hits(kb, q, intent, focus, names_[0] if names_ else None)
     if not rules and not intent.asks_day:
-        return None
+        # no rule read: the clauses on reporting that set a time ("báo cáo … trước ngày 15/12")
+        clauses = [r for r in evidence[:8] if _REPORTS.search(fold(r.text)) and r.deadline is not None]
+        if not clauses or not confident(kb, q, clauses[0], focus):
+            return None
+        ordered = merge(clauses, evidence)
+        return Answer(q, intent.name, names_[0] if names_ else None, True, render_text(_report_title(ordered[0]), ordered[:5]), ordered, shown=min(5, len(ordered)))
     agency = names_[0] if names_ else None
     if checks.asked_kind(q):  # an e-mail, a phone number, an amount: only a text giving one answers
         pool = checks.kind_first(q, merge(rules[:5], evidence[:5]), within=10)
@@ -445,6 +450,9 @@ def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, l
     ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:3], rules[:limit] + evidence)
     ordered = own_deadlines(fact_first(kb, q, ordered, within=8))
     return Answer(q, intent.name, agency, True, render_text(_report_title(ordered[0]), ordered[:5]), ordered, shown=min(5, len(ordered)))
+
+
+_REPORTS = re.compile(r"\bbao cao\b")
 
 
 def _rule_fit(kb: KnowledgeBase, q: str, rule: Result) -> float:

@@ -227,3 +227,16 @@ def test_agency_names_with_typos(wild):
     assert names and names[0].startswith("Bảo hiểm xã hội")
     headless = wild.ask("Nông nghiệp và Môi trườg phải làm gì?")
     assert "Sở Nông nghiệp và Môi trường" in [headless.agency, *headless.candidates]
+
+
+def test_a_named_plan_with_nothing_due_then_says_so(wild):
+    answer = wild.ask("Những việc nào trong Kế hoạch 88 phải xong trong tháng 01/2026?")
+    assert not answer.answered and answer.answer.startswith(NOT_IN_PLANS)
+    assert all(r.plan.file.startswith("answers_na") for r in answer.shown_results)
+
+
+def test_a_reporting_clause_with_a_time_answers_when_no_rule_was_read(wild):
+    answer = wild.ask(
+        "Bảo hiểm xã hội tỉnh Nghệ An báo cáo kết quả phát triển người tham gia bảo hiểm xã hội tự nguyện bao lâu một lần?"
+    )
+    assert answer.answered and "6 tháng" in answer.answer

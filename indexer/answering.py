@@ -376,16 +376,18 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     period = intent.period
     span = (period.start, period.end)
     latest_first = period.mode in ("before", "overdue")
-    if agency and not kb.window_ids(period, agency)[0]:
+    rows = kb.window_rows(period, agency, None, latest_first)  # one read; plans are chosen on it
+    if agency and not rows:
         agency = None  # the agency has nothing due then: what is due for everyone
+        rows = kb.window_rows(period, None, None, latest_first)
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)
-    plans = focus.plans if focus.plans and (focus.named or kb.window_ids(period, agency, focus.plans)[0]) else None
+    with_items = {row[3] for row in rows}
+    plans = focus.plans if focus.plans and (focus.named or focus.plans & with_items) else None
     if plans is None and _THIS_PLAN.search(fold(q)):
-        for r in evidence[:10]:  # the plan the question's words point at, among those with items then
-            if kb.window_ids(period, agency, frozenset({r.plan.id}))[0]:
-                plans = frozenset({r.plan.id})
-                break
-    ids, how = kb.window_ids(period, agency, plans, latest_first)
+        # the plan the question's words point at, among those with items then
+        plans = next((frozenset({r.plan.id}) for r in evidence[:10] if r.plan.id in with_items), None)
+    ids = [row[-1] for row in rows if not plans or row[3] in plans]
+    how = {row[-1]: row[0] for row in rows if not plans or row[3] in plans}
     found = kb._results([(i, 1.0) for i in ids[:200]], agency)
     total = len(ids)
     # What the question's own words point at first (when they point at something and is due

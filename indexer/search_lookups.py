@@ -279,6 +279,11 @@ class LookupsMixin:
         deadline spanning the window itself first, then those due in it, recurring dates in it,
         and (asked what runs then) spans overlapping it; task rows first, then by date. Returns
         (ids, how each matched)."""
+        found = self.window_rows(period, agency, plans, latest_first)
+        return [f[-1] for f in found], {f[-1]: f[0] for f in found}
+
+    def window_rows(self, period, agency=None, plans=None, latest_first=False) -> list[tuple[int, bool, int, int, int]]:
+        """`window_ids` as sorted rows (how, not a task, day, plan id, item id)."""
         where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range', 'recurring', 'from')"]
         params: list = []
         if not period.months and period.start is not None:
@@ -294,11 +299,11 @@ class LookupsMixin:
             where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
             params += sorted(plans)
         sql = (
-            "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before, p.year, p.valid_until "
+            "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before, p.year, p.valid_until, i.plan_id "
             f"FROM items i JOIN deadlines d ON d.id = i.deadline_id JOIN plans p ON p.id = i.plan_id WHERE {' AND '.join(where)}"
         )
         found = []
-        for item_id, item_kind, text, kind, start, end, recurrence, before, year, until in self.store.db.execute(sql, params):
+        for item_id, item_kind, text, kind, start, end, recurrence, before, year, until, plan_id in self.store.db.execute(sql, params):
             first, last = date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None
             if kind == "recurring" and first is None and last is None and year:
                 # a report "hằng quý" recurs over the years the plan covers, not for ever
@@ -308,9 +313,9 @@ class LookupsMixin:
             how = windows.match(deadline, period)
             if how is not None:
                 day = dated_last_day(deadline) or deadline.start or date.max
-                found.append((how, item_kind != "task", -day.toordinal() if latest_first else day.toordinal(), item_id))
+                found.append((how, item_kind != "task", -day.toordinal() if latest_first else day.toordinal(), plan_id, item_id))
         found.sort()
-        return [f[-1] for f in found], {f[-1]: f[0] for f in found}
+        return found
 
     def plan_has_term(self, plan_id: int, term: str) -> bool:
         """Some item of the plan holds this lexical term (a folded syllable or pair)."""

@@ -218,12 +218,9 @@ def relevel(question: str, matches: list[QueryMatch], known: list[str]) -> list[
     return out
 
 
-def headless(question: str, known: list[str], cutoff: float = 88.0) -> list[QueryMatch]:
-    """Names of the plans (of four words or more after the head word) written without their head
-    word and with a typo ("Thông tin và Truyền thong"): every level that fits, scored below 100
-    so the user is asked to choose. Written right, such words are as likely a topic: no match."""
-    from rapidfuzz import fuzz, process
-
+@lru_cache(maxsize=4)
+def _tails(known: tuple[str, ...]) -> dict[str, list[str]]:
+    """Names of four words or more after their head word, by that tail ("thong tin va truyen thong")."""
     tails: dict[str, list[str]] = {}
     for name in known:
         key = _squashed(name)
@@ -231,6 +228,16 @@ def headless(question: str, known: list[str], cutoff: float = 88.0) -> list[Quer
             if key.startswith(head + " ") and len(key.split()) - len(head.split()) >= 4:
                 tails.setdefault(key[len(head) + 1 :], []).append(name)
                 break
+    return tails
+
+
+def headless(question: str, known: list[str], cutoff: float = 88.0) -> list[QueryMatch]:
+    """Names of the plans (of four words or more after the head word) written without their head
+    word and with a typo ("Thông tin và Truyền thong"): every level that fits, scored below 100
+    so the user is asked to choose. Written right, such words are as likely a topic: no match."""
+    from rapidfuzz import fuzz, process
+
+    tails = _tails(tuple(known))
     tokens = _squashed(question).split()
     best: dict[str, QueryMatch] = {}
     for size in range(3, min(8, len(tokens)) + 1):

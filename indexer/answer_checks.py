@@ -36,6 +36,9 @@ _FRAME_PAIRS = frozenset(
     """thoi_diem thoi_gian thoi_han giai_doan bao_gio han_chot hoan_thanh thuc_hien trien_khai nhiem_vu
     ke_hoach trach_nhiem chu_tri phoi_hop bao_cao dinh_ky co_quan don_vi ket_qua tien_do""".split()
 )
+_RAW_WORD = re.compile(
+    r"[0-9a-zA-Z\u00c0-\u1ef9]+(?:[&/][0-9a-zA-Z\u00c0-\u1ef9]+)*"
+)  # knowledge.text's word
 COMMON_SHARE = 0.03  # a word pair in more items than this names no subject
 
 
@@ -108,21 +111,24 @@ def _topic_terms(kb: KnowledgeBase, q: str, agency: str | None) -> list[str]:
         cached = (version, pairs)
         kb._title_pairs = cached
     out = []
-    raw = [w for w in re.findall(r"[\w&]+", nfc(q).lower()) if fold(w).strip()]
-    for a, b in zip(raw, raw[1:], strict=False):
-        t = f"{fold(a)}_{fold(b)}".replace("&", "_")
+    raw = _RAW_WORD.findall(nfc(q).lower())  # as written, beside their folded forms
+    folded = words(q)
+    if len(raw) != len(folded):
+        raw, folded = [], []
+    for (a, b), (fa, fb) in zip(
+        zip(raw, raw[1:], strict=False), zip(folded, folded[1:], strict=False), strict=False
+    ):
+        t = f"{fa}_{fb}".replace("&", "_").replace("/", "_")
         if (
             t not in cached[1]
             or t in _FRAME_PAIRS
-            or a.isdigit()
-            or b.isdigit()
+            or fa.isdigit()
+            or fb.isdigit()
             or a in _FUNCTION
             or b in _FUNCTION
         ):
             continue
-        if any(fold(p) in skip for p in (a, b)) or all(
-            fold(p) in intents.STOPWORDS or fold(p) in FRAME for p in (a, b)
-        ):
+        if fa in skip or fb in skip or all(p in intents.STOPWORDS or p in FRAME for p in (fa, fb)):
             continue
         out.append(t)
     return list(dict.fromkeys(out))

@@ -5,7 +5,7 @@ answer's pinned snapshot (`indexer.snapshot.consistent`)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from indexer.snapshot import consistent
@@ -292,6 +292,13 @@ class LookupsMixin:
         if not period.months and period.end is not None:
             where.append("(d.start IS NULL OR d.start <= ? OR d.kind = 'recurring')")
             params.append(period.end.isoformat())
+        if period.finish and not period.months:  # what must be finished then: a last day in the window (a day's slack for "trước")
+            if period.start is not None:
+                where.append("(d.kind = 'recurring' OR d.end >= ?)")
+                params.append(period.start.isoformat())
+            if period.end is not None:
+                where.append("(d.kind = 'recurring' OR d.end <= ?)")
+                params.append((period.end + timedelta(days=1)).isoformat())
         if agency:
             where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
             params.append(" ".join(words(agency)))

@@ -200,12 +200,17 @@ def collective_names(agency: str, known: list[str]) -> list[str]:
 _HEADS = ("so", "bo", "cuc", "chi cuc", "ban", "phong", "vien", "trung tam", "van phong", "hoi", "hiep hoi")
 
 
+@lru_cache(maxsize=4)
+def _by_key(known: tuple[str, ...]) -> dict[str, str]:
+    return {_squashed(n): n for n in known}
+
+
 def relevel(question: str, matches: list[QueryMatch], known: list[str]) -> list[QueryMatch]:
     """A name the registry knows at one level, written with another head word ("Bộ TT&TT" when
     only "Sở Thông tin và Truyền thông" carries that alias): the same name under the head word
     written, when the plans know it."""
     folded = _squashed(question)
-    by_key = {_squashed(n): n for n in known}
+    by_key = _by_key(tuple(known))
     out = []
     for m in matches:
         at = folded.find(_squashed(m.matched))

@@ -244,7 +244,9 @@ def _dated_period(question: str, f: str) -> Period | None:
         if _ONWARD.match(f[m.end() :]):  # "từ năm 2027 trở đi": due from its first day on
             return Period(start, None, "after", question[m.start() : m.end()] + " trở đi")
         if _CUE_BEFORE.search(before):
-            return Period(None, start - timedelta(days=1), "before", text)
+            # "trước 31/12/2025" asks what is done by the end of 2025: a month's last day is kept
+            month_end = start == end and (start + timedelta(days=1)).day == 1
+            return Period(None, start if month_end else start - timedelta(days=1), "before", text)
         if _CUE_UNTIL.search(before):
             return Period(None, end, "before", text)
         if _CUE_AFTER.search(before):

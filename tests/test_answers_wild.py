@@ -58,7 +58,7 @@ def from_qb(answer) -> bool:
             (),
         ),
         ("Những nhiệm vụ nào có hạn từ năm 2027 trở đi?", date(2027, 1, 1), None, "after", ()),
-        ("Những việc nào phải xong trước 31/12/2025?", None, date(2025, 12, 30), "before", ()),
+        ("Những việc nào phải xong trước 31/12/2025?", None, date(2025, 12, 31), "before", ()),  # by the end of 2025
         ("Những hoạt động nào diễn ra trong tháng 8 hoặc tháng 9?", None, None, "within", (8, 9)),
         (
             "Những nhiệm vụ nào phải hoàn thành trong năm 2026?",

@@ -258,6 +258,14 @@ def _dated_period(question: str, f: str) -> Period | None:
     return None
 
 
+def _asks_who_first(f: str) -> bool:
+    """The question asks who before (or instead of) asking which duties: "ai chủ trì việc X" is
+    not "Sở Y tế phối hợp trong nhiệm vụ nào, ai chủ trì nhiệm vụ đó"."""
+    who = re.search(r"\bai\b|don vi nao|co quan nao|ben nao", f)
+    duty = _DUTY.search(f) or _TASK_LIST.search(f)
+    return bool(who) and (duty is None or who.start() < duty.start())
+
+
 def detect(question: str, has_agency: bool, today: date | None = None) -> Intent:
     f = fold(question)
     tokens = words(question)
@@ -273,7 +281,7 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
         name = REPORTING
     elif period and (not has_agency or _LIST.search(f)) and not who and not (_WHEN.search(f) and not _LIST.search(f)):
         name = DUE
-    elif has_agency and (_DUTY.search(f) or _TASK_LIST.search(f)) and not re.search(r"\bai\b|don vi nao|co quan nao|ben nao", f):
+    elif has_agency and (_DUTY.search(f) or _TASK_LIST.search(f)) and not _asks_who_first(f):
         name = DUTIES
     elif who:
         name = WHO_SUPPORTS if _ASKS_SUPPORT.search(f) and "chu tri" not in f else WHO_LEADS

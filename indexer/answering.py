@@ -86,6 +86,10 @@ def search_hits(
             r.score *= 1.3
         if (intent.name == intents.WHO_LEADS and r.lead) or (intent.name == intents.WHO_SUPPORTS and r.support):
             r.score *= 1.15
+        if intent.name == intents.DEADLINE and r.deadline is not None:  # "… khi nào?": an item giving a time
+            r.score *= 1.1
+        if agency and r.role == "lead":  # "Sở Xây dựng phải lập xong …": what it leads before what it supports
+            r.score *= 1.1
     results.sort(key=lambda r: -r.score)
     for r in results[:5]:
         own_words(kb, r)

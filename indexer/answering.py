@@ -385,6 +385,8 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
         agency = None  # the agency has nothing due then: what is due for everyone
         rows = kb.window_rows(period, None, None, latest_first)
     evidence = search_hits(kb, q, intent, focus, agency, dense=False)
+    if _APPENDIX.search(fold(q)) and any(not row[1] for row in rows):
+        rows = [row for row in rows if not row[1]]  # "trong Phụ lục": the rows of the plans' task tables
     with_items = {row[3] for row in rows}
     plans = focus.plans if focus.plans and (focus.named or focus.plans & with_items) else None
     if plans is None and _THIS_PLAN.search(fold(q)):

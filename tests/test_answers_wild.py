@@ -58,7 +58,13 @@ def from_qb(answer) -> bool:
             (),
         ),
         ("Những nhiệm vụ nào có hạn từ năm 2027 trở đi?", date(2027, 1, 1), None, "after", ()),
-        ("Những việc nào phải xong trước 31/12/2025?", None, date(2025, 12, 31), "before", ()),  # by the end of 2025
+        (
+            "Những việc nào phải xong trước 31/12/2025?",
+            None,
+            date(2025, 12, 31),
+            "before",
+            (),
+        ),  # by the end of 2025
         ("Những hoạt động nào diễn ra trong tháng 8 hoặc tháng 9?", None, None, "within", (8, 9)),
         (
             "Những nhiệm vụ nào phải hoàn thành trong năm 2026?",
@@ -240,3 +246,25 @@ def test_a_reporting_clause_with_a_time_answers_when_no_rule_was_read(wild):
         "Bảo hiểm xã hội tỉnh Nghệ An báo cáo kết quả phát triển người tham gia bảo hiểm xã hội tự nguyện bao lâu một lần?"
     )
     assert answer.answered and "6 tháng" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Ai lo việc phát gạo cho dân vùng lũ?", intents.WHO_LEADS),
+        ("Ai làm việc lập danh sách hộ thiếu đói?", intents.WHO_LEADS),
+        ("Đơn vị nào lo việc xây kho dự trữ lương thực?", intents.WHO_LEADS),
+        ("Cơ quan nào làm việc di dời dân cư khỏi vùng ngập sâu?", intents.WHO_LEADS),
+        ("Bên nào hỗ trợ?", intents.WHO_SUPPORTS),
+        ("Cơ quan nào phối hợp nâng cấp hệ thống cảnh báo sớm lũ?", intents.WHO_SUPPORTS),
+        ("Ai chủ trì, cơ quan nào phối hợp lắp trạm lọc nước?", intents.WHO_LEADS),
+    ],
+)
+def test_everyday_who_questions(question, intent):
+    assert intents.detect(question, has_agency=False).name == intent
+
+
+def test_in_the_appendix_keeps_to_the_plan_with_an_appendix(wild):
+    answer = wild.ask("Những nhiệm vụ nào trong Phụ lục phải hoàn thành trong quý I/2026?")
+    assert answer.answered and from_qb(answer)
+    assert "trạm lọc nước sạch" in " ".join(texts(answer))

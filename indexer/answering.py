@@ -299,6 +299,14 @@ def _in_appendix(r: Result, asked: re.Match[str]) -> bool:
     return not asked.group(1) or m.group(1) == asked.group(1)
 
 
+def _appendix_rank(r: Result, asked: re.Match[str] | None) -> int:
+    """0 for a row of the appendix asked about, 1 for another task-table row, 2 for the rest
+    (no appendix asked: 0)."""
+    if asked is None:
+        return 0
+    return 0 if _in_appendix(r, asked) else 1 if r.kind == "task" else 2
+
+
 def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, candidates) -> Answer:
     """An agency's duties, in the named plan when one is named; then search hits."""
     results, everywhere = kb.duties_listed(
@@ -319,7 +327,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
-            bool(appendix) and not _in_appendix(r, appendix),
+            _appendix_rank(r, appendix),
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
             position.get(r.item_id, len(position)) if focus.plans else 0,

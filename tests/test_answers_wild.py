@@ -268,3 +268,60 @@ def test_in_the_appendix_keeps_to_the_plan_with_an_appendix(wild):
     answer = wild.ask("Những nhiệm vụ nào trong Phụ lục phải hoàn thành trong quý I/2026?")
     assert answer.answered and from_qb(answer)
     assert "trạm lọc nước sạch" in " ".join(texts(answer))
+
+
+# -- pure pieces ----------------------------------------------------------------------------------
+def test_windows_match_on_the_deadline_fields():
+    from knowledge import windows
+    from knowledge.model import Deadline
+
+    year_2026 = intents.find_period("Những việc nào phải hoàn thành trong năm 2026?")
+    running = intents.find_period("Những việc nào thực hiện trong năm 2026?")
+    span = Deadline("2025 - 2030", "range", date(2025, 1, 1), date(2030, 12, 31))
+    assert (
+        windows.match(Deadline("Năm 2026", "year", date(2026, 1, 1), date(2026, 12, 31)), year_2026)
+        == windows.EXACT
+    )
+    assert (
+        windows.match(
+            Deadline("Quý II/2026", "quarter", date(2026, 4, 1), date(2026, 6, 30)), year_2026
+        )
+        == windows.DUE
+    )
+    assert windows.match(span, year_2026) is None  # ends in 2030: not to be finished in 2026
+    assert windows.match(span, running) == windows.RUNS  # but it runs in 2026
+    december = Deadline(
+        "trước ngày 15/12 hằng năm",
+        "recurring",
+        date(2025, 1, 1),
+        date(2030, 12, 31),
+        "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=15",
+    )
+    assert (
+        windows.match(december, intents.find_period("Việc gì đến hạn trong tháng 12/2026?"))
+        == windows.RECURS
+    )
+    assert (
+        windows.match(december, intents.find_period("Việc gì đến hạn trong tháng 12/2031?")) is None
+    )  # after the plan
+    assert (
+        windows.match(Deadline("Hằng năm", "recurring", recurrence="FREQ=YEARLY"), year_2026)
+        is None
+    )  # no date
+
+
+def test_report_header_reads_channel_period_and_due_event():
+    from knowledge.answer import PlanRef, Result, report_header
+
+    plan = PlanRef(1, "Kế hoạch", "1/KH-UBND", "UBND tỉnh", None, "x.txt")
+    rule = Result(
+        plan,
+        "reporting",
+        "IV.2",
+        "Ủy ban nhân dân tỉnh báo cáo Hội đồng nhân dân tỉnh kết quả thực hiện tại kỳ họp thường lệ cuối năm.",
+        lead=["Ủy ban nhân dân tỉnh"],
+        recipients=["Hội đồng nhân dân tỉnh"],
+    )
+    assert report_header(rule) == (
+        "Báo cáo: Ủy ban nhân dân tỉnh → Hội đồng nhân dân tỉnh; hạn: tại kỳ họp thường lệ cuối năm."
+    )

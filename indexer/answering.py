@@ -335,7 +335,11 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     )
     period = intent.period
     if period and results:
-        results = [r for r in results if kb.falls_due(r.deadline, period)]
+        results = [
+            r
+            for r in results  # months of no year ("tháng 8 hoặc tháng 9") read by knowledge.windows
+            if (windows.match(r.deadline, period) in (windows.EXACT, windows.DUE) if period.months else kb.falls_due(r.deadline, period))
+        ]
     if not results:
         key = _agency_key(agency)
         mentioned = [

@@ -325,3 +325,11 @@ def test_report_header_reads_channel_period_and_due_event():
     assert report_header(rule) == (
         "Báo cáo: Ủy ban nhân dân tỉnh → Hội đồng nhân dân tỉnh; hạn: tại kỳ họp thường lệ cuối năm."
     )
+
+
+def test_an_agencys_duties_in_months_of_no_year(wild):
+    answer = wild.ask("Sở Y tế phải làm gì trong tháng 8 hoặc tháng 9?")
+    assert answer.intent == intents.DUTIES and answer.answered
+    assert [r.text for r in answer.shown_results if r.role == "lead"] == [
+        "Kiểm tra phương án cấp nước sạch khi ngập lụt"
+    ]

@@ -196,24 +196,26 @@ class LookupsMixin:
         rows = self.store.reporting_rules(agencies, plan_id)
         return self._rule_results(rows)
 
-    def _rule_results(self, rows: list[dict]) -> list[Result]:
+    def _rule_results(self, rows: list[dict], written: bool = False) -> list[Result]:
+        """Rules as results; `written`: agencies as the item writes them (answers), else the
+        registry's names (listings)."""
         items = self.store.items([r["item_id"] for r in rows if r["item_id"]])
         out = []
         for rule in rows:
             item = items.get(rule["item_id"])
-            written = {}  # canonical name → as the item writes it ("UBND cấp xã" → "Ủy ban nhân dân các xã, phường")
-            for a in item["assignments"] if item else []:
+            names = {}  # canonical name → as the item writes it ("UBND cấp xã" → "Ủy ban nhân dân các xã, phường")
+            for a in item["assignments"] if item and written else []:
                 shown = clean_spaces(a["agency_raw"] or "")
                 if shown:
-                    written.setdefault(a["agency"], shown[:1].upper() + shown[1:])
+                    names.setdefault(a["agency"], shown[:1].upper() + shown[1:])
             out.append(
                 Result(
                     plan=self.plan_refs[rule["plan_id"]],
                     kind="reporting",
                     section=rule["section"],
                     text=rule["text"],
-                    lead=list(dict.fromkeys(written.get(n, n) for n in rule["reporters"])),
-                    recipients=list(dict.fromkeys(written.get(n, n) for n in rule["recipients"])),
+                    lead=list(dict.fromkeys(names.get(n, n) for n in rule["reporters"])),
+                    recipients=list(dict.fromkeys(names.get(n, n) for n in rule["recipients"])),
                     deadline=item["deadline"] if item else None,
                     score=1.0,
                     item_id=rule["item_id"],
@@ -347,7 +349,7 @@ class LookupsMixin:
             return (rule["plan_id"] not in focus.plans, -fit, not (intent.asks_day and rule["due_day"]), rule["plan_id"], rule["id"])
 
         rows.sort(key=key)
-        return self._rule_results(rows[:50])
+        return self._rule_results(rows[:50], written=True)
 
 
 def _written_names(row: dict) -> list[tuple[str, str]]:

@@ -355,9 +355,17 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         when = f" có thời hạn {period.text}" if period else ""
         reason = f"Không thấy nhiệm vụ nào giao cho {agency}{when}{where}: {NOT_IN_PLANS.lower()}"
         return decline(q, intent.name, agency, reason, evidence, candidates)
-    if checks.uncovered_topic(kb, q, results[0], agency):  # "Sở Y tế … về thiên tai" where its plans never speak of it
+    # "Sở Y tế … về thiên tai": the plans speaking of that subject first; none of them: declined
+    firsts: dict[int, Result] = {}
+    for r in results:
+        firsts.setdefault(r.plan.id, r)
+    checked = list(firsts.items())[:8]
+    uncovered = {pid for pid, r in checked if checks.uncovered_topic(kb, q, r, agency)}
+    if uncovered and len(uncovered) == len(checked):
         reason = f"{NOT_IN_PLANS}: không thấy nhiệm vụ nào của {agency} về nội dung này"
         return decline(q, intent.name, agency, reason, evidence, candidates)
+    if uncovered:
+        results = [r for r in results if r.plan.id not in uncovered] + [r for r in results if r.plan.id in uncovered]
     # Listed: its own duties, then the group duties it shares ("Các sở, ngành") that the
     # question's words point at; the other group duties are counted, and follow the search hits.
     topic = " ".join(w for w in words(q) if w not in set(words(agency)))  # the question without the agency

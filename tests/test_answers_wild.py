@@ -333,3 +333,10 @@ def test_an_agencys_duties_in_months_of_no_year(wild):
     assert [r.text for r in answer.shown_results if r.role == "lead"] == [
         "Kiểm tra phương án cấp nước sạch khi ngập lụt"
     ]
+
+
+def test_an_agencys_duties_on_a_subject_come_from_the_plan_speaking_of_it(wild):
+    answer = wild.ask("Sở Tài chính có nhiệm vụ gì về hỗ trợ lương thực cho người dân vùng lũ?")
+    assert answer.answered and answer.shown_results[0].plan.file.startswith(
+        "answers_qb"
+    )  # the newer plan after

@@ -165,3 +165,31 @@ def _junction(kb: KnowledgeBase, plan_id: int, pairs: list[str], term: str) -> b
     if i == 0 or i + 1 >= len(pairs):
         return False
     return kb.plan_has_term(plan_id, pairs[i - 1]) and kb.plan_has_term(plan_id, pairs[i + 1])
+
+
+def no_pair_covered(kb: KnowledgeBase, q: str, result: Result, least: int = 3) -> bool:
+    """The question names its subject in several word pairs the index knows the words of
+    ("sửa chữa", "tỉnh lộ", "sạt lở") and the result holds none of them: it is about something
+    else, however many single words it shares (a rare word the plans never use weighs nothing
+    in `answering.coverage`)."""
+    raw = _RAW_WORD.findall(nfc(q).lower())
+    folded = words(q)
+    if len(raw) != len(folded):
+        return False
+    pairs = []
+    for (a, b), (fa, fb) in zip(zip(raw, raw[1:], strict=False), zip(folded, folded[1:], strict=False), strict=False):
+        if a in _FUNCTION or b in _FUNCTION or fa.isdigit() or fb.isdigit() or f"{fa}_{fb}" in _FRAME_PAIRS:
+            continue
+        if fa in intents.STOPWORDS or fb in intents.STOPWORDS or fa in FRAME or fb in FRAME:
+            continue
+        pairs.append((fa, fb))
+    if len(pairs) < least:
+        return False
+    df = kb.frequencies([p for pair in pairs for p in pair])
+    pairs = [(a, b) for a, b in pairs if df.get(a, 0) and df.get(b, 0)]
+    if len(pairs) < least:
+        return False
+    hay = words(" ".join([result.text, result.heading]))
+    held = {f"{a}_{b}" for a, b in zip(hay, hay[1:], strict=False)}
+    return not any(f"{a}_{b}" in held for a, b in pairs)
+

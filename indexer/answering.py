@@ -251,7 +251,7 @@ def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus, agency: str 
         return False
     if checks.other_province(kb, q, top) or (agency and subject and not checks.names_agency(agency, top)):
         return False
-    return not checks.uncovered_topic(kb, q, top, agency)
+    return not checks.uncovered_topic(kb, q, top, agency) and not checks.no_pair_covered(kb, q, top)
 
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:

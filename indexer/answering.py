@@ -261,7 +261,9 @@ def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
     subject = intent.name not in (intents.WHO_LEADS, intents.WHO_SUPPORTS) and names.is_subject(q, agency)
-    if not confident(kb, q, top, focus, agency, subject):
+    duty = intents.DUTY_WORDS.search(fold(q)) if agency is None else None
+    doer = q[: duty.start()] if duty and len(fold(q)) == len(q) else ""  # "Thông tin và Truyền thong" phải làm gì
+    if not confident(kb, q, top, focus, agency, subject) or (doer and checks.no_pair_covered(kb, doer, top, least=1)):
         return decline(q, intent.name, agency, NOT_IN_PLANS, results, candidates)
     if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
         note = f" (ghi chú: {top.note})" if top.note else ""

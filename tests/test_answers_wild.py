@@ -340,3 +340,9 @@ def test_an_agencys_duties_on_a_subject_come_from_the_plan_speaking_of_it(wild):
     assert answer.answered and answer.shown_results[0].plan.file.startswith(
         "answers_qb"
     )  # the newer plan after
+
+
+def test_a_doer_the_plans_do_not_name_is_declined(wild):
+    answer = wild.ask("Thông tin và Truyền thong phải làm gì?")  # no such agency in these plans
+    assert not answer.answered and answer.answer.startswith(NOT_IN_PLANS)
+    assert wild.ask("Lực lượng xung kích phải làm gì?").answered

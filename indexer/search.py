@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from indexer import answering
+from indexer import answering, answering_dated
 from indexer.lineage import lineage_answer
 from indexer.search_focus import Focus, FocusMixin, PlanProfile
 from indexer.search_lookups import ROLE_ORDER, LookupsMixin
@@ -172,9 +172,9 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         if intent.name == intents.DUTIES and agency:
             return answering.answer_duties(self, q, agency, intent, focus, candidates)
         if intent.name == intents.DUE and intent.period:
-            return answering.answer_due(self, q, intent, agency, focus, limit)
+            return answering_dated.answer_due(self, q, intent, agency, focus, limit)
         if intent.name == intents.REPORTING:
-            answer = answering.answer_reporting(self, q, intent, matches, focus, limit)
+            answer = answering_dated.answer_reporting(self, q, intent, matches, focus, limit)
             if answer:
                 return answer
         return answering.answer_search(self, q, intent, agency, focus, limit, candidates)

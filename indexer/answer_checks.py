@@ -177,8 +177,16 @@ def no_pair_covered(kb: KnowledgeBase, q: str, result: Result, least: int = 3) -
     if len(raw) != len(folded):
         return False
     pairs = []
-    for (a, b), (fa, fb) in zip(zip(raw, raw[1:], strict=False), zip(folded, folded[1:], strict=False), strict=False):
-        if a in _FUNCTION or b in _FUNCTION or fa.isdigit() or fb.isdigit() or f"{fa}_{fb}" in _FRAME_PAIRS:
+    for (a, b), (fa, fb) in zip(
+        zip(raw, raw[1:], strict=False), zip(folded, folded[1:], strict=False), strict=False
+    ):
+        if (
+            a in _FUNCTION
+            or b in _FUNCTION
+            or fa.isdigit()
+            or fb.isdigit()
+            or f"{fa}_{fb}" in _FRAME_PAIRS
+        ):
             continue
         if fa in intents.STOPWORDS or fb in intents.STOPWORDS or fa in FRAME or fb in FRAME:
             continue
@@ -192,4 +200,3 @@ def no_pair_covered(kb: KnowledgeBase, q: str, result: Result, least: int = 3) -
     hay = words(" ".join([result.text, result.heading]))
     held = {f"{a}_{b}" for a, b in zip(hay, hay[1:], strict=False)}
     return not any(f"{a}_{b}" in held for a, b in pairs)
-

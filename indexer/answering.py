@@ -332,6 +332,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
             _appendix_rank(r, appendix),
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
+            r.text.rstrip().endswith(":"),  # a lead-in ("Sở X chủ trì … các nội dung sau:") after its points
             position.get(r.item_id, len(position)) if focus.plans else 0,
         )
     )

@@ -15,9 +15,10 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from indexer import answer_checks as checks
 from indexer.search_rank import FRAME
 from knowledge import intent as intents
-from knowledge import names
+from knowledge import names, windows
 from knowledge.agencies import is_note, split_agencies
 from knowledge.answer import Answer, Result, render_text
 from knowledge.deadlines import describe, find_deadline, parse_deadline
@@ -85,8 +86,12 @@ def search_hits(
             r.score *= focus.boost
         if agency and (r.role or names_in(key_agency, r.text)):
             r.score *= 1.3
-        if intent.name == intents.WHO_LEADS and r.lead:
+        if (intent.name == intents.WHO_LEADS and r.lead) or (intent.name == intents.WHO_SUPPORTS and r.support):
             r.score *= 1.15
+        if intent.name == intents.DEADLINE and r.deadline is not None:  # "… khi nào?": an item giving a time
+            r.score *= 1.1
+        if agency and r.role == "lead":  # "Sở Xây dựng phải lập xong …": what it leads before what it supports
+            r.score *= 1.1
     results.sort(key=lambda r: -r.score)
     for r in results[:5]:
         own_words(kb, r)
@@ -193,6 +198,7 @@ def _idf(df: int, n: int) -> float:
 _DURATION = re.compile(r"\b(bao lau|may ngay|may thang|trong vong bao)\b(?! mot lan)")
 _QUANTITY = re.compile(r"bao nhieu\s+(\w+)")
 _ASKS_DATE = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu|thoi diem nao)\b")
+_ASKS_DAY = re.compile(r"\b(ngay nao|ngay may|ngay bao nhieu)\b")  # a day, not any point in time
 _RECURRING = re.compile(r"\b(hang|moi) (thang|quy|nam|tuan)\b|\bdinh ky\b")
 _HAS_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
 _HAS_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\bngay\s+\d{1,2}\b")
@@ -208,7 +214,8 @@ def lacks_asked_fact(kb: KnowledgeBase, q: str, result: Result, durations: bool 
     elif durations and _DURATION.search(f):
         fact = re.compile(r"\d+\s*(\(\w+\)\s*)?(ngay|thang|nam|tuan|gio)\b")
     elif _ASKS_DATE.search(f):
-        if result.deadline and result.deadline.kind == "date" and not _RECURRING.search(f):
+        kinds = ("date",) if _ASKS_DAY.search(f) else ("date", "month", "quarter", "year", "range")
+        if result.deadline and result.deadline.kind in kinds and not _RECURRING.search(f):
             return False
         fact = _HAS_DATE
     else:
@@ -236,12 +243,17 @@ def fact_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5
     return results
 
 
-def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus) -> bool:
+def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus, agency: str | None = None, subject: bool = False) -> bool:
     """The first hit may be given as the answer: from the plan the question names by number
-    (when it does), on its subject, and holding the number or date asked for."""
+    (when it does), on its subject, holding the number, date or kind of value asked for, in the
+    province asked about, naming the agency asked about (`indexer.answer_checks`)."""
     if focus.strong and top.plan.id not in focus.plans:
         return False
-    return coverage(kb, q, top) >= MIN_COVERAGE and not lacks_asked_fact(kb, q, top)
+    if coverage(kb, q, top) < MIN_COVERAGE or lacks_asked_fact(kb, q, top) or checks.lacks_kind(q, top):
+        return False
+    if checks.other_province(kb, q, top) or (agency and subject and not checks.names_agency(agency, top)):
+        return False
+    return not checks.uncovered_topic(kb, q, top, agency) and not checks.no_pair_covered(kb, q, top)
 
 
 def missing_plan(kb: KnowledgeBase, q: str, intent, focus: Focus) -> Answer:
@@ -251,17 +263,28 @@ def missing_plan(kb: KnowledgeBase, q: str, intent, focus: Focus) -> Answer:
 
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
-    results = own_deadlines(fact_first(kb, q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)], within=8))
+    hits = checks.kind_first(q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)])
+    results = own_deadlines(fact_first(kb, q, hits, within=8))
     if not results:
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
-    if not confident(kb, q, top, focus):
+    subject = intent.name not in (intents.WHO_LEADS, intents.WHO_SUPPORTS) and names.is_subject(q, agency)
+    duty = intents.DUTY_WORDS.search(fold(q)) if agency is None else None
+    doer = q[: duty.start()] if duty and len(fold(q)) == len(q) else ""  # "Thông tin và Truyền thong" phải làm gì
+    if not confident(kb, q, top, focus, agency, subject) or (doer and checks.no_pair_covered(kb, doer, top, least=1)):
         return decline(q, intent.name, agency, NOT_IN_PLANS, results, candidates)
     if intent.name == intents.WHO_LEADS and top.kind == "task" and not top.lead:
         note = f" (ghi chú: {top.note})" if top.note else ""
         text = render_text(f"Kế hoạch không nêu đơn vị chủ trì cho nội dung này{note}.", [top])
         return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
-    if intent.name == intents.WHO_LEADS and top.lead:
+    if intent.name == intents.WHO_SUPPORTS and top.support:
+        header = f"Phối hợp: {', '.join(top.support)}" + (f"; chủ trì: {', '.join(top.lead)}" if top.lead else "")
+        header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
+    elif intent.name == intents.WHO_SUPPORTS and top.kind == "task":
+        lead = f" (chủ trì: {', '.join(top.lead)})" if top.lead else ""
+        text = render_text(f"Kế hoạch không nêu đơn vị phối hợp cho nội dung này{lead}.", [top])
+        return Answer(q, intent.name, agency, False, text, results, candidates, shown=1)
+    elif intent.name in (intents.WHO_LEADS, intents.WHO_SUPPORTS) and top.lead:
         header = f"Chủ trì: {', '.join(top.lead)}" + (f"; phối hợp: {', '.join(top.support)}" if top.support else "")
         header += f". Thời hạn: {top.deadline.text if top.deadline else 'không nêu'}."
     elif intent.name == intents.DEADLINE:
@@ -273,6 +296,9 @@ def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit
     else:
         header = "Nội dung phù hợp nhất:"
     return Answer(q, intent.name, agency, True, render_text(header, results[:5]), results, candidates, shown=min(5, len(results)))
+
+
+APPENDIX = re.compile(r"\bphu luc(?:\s+(?:so\s+)?([ivx]+|\d+)\b)?")
 
 
 def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, candidates) -> Answer:
@@ -292,18 +318,23 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     numbered = any(in_appendix(q, r.section) for r in results)
-    results.sort(  # plan by plan (the named one, else the newest first); in each, by role, then by match
+    results.sort(  # plan by plan (the named one, else the most relevant); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
-            plan_order[r.plan.id],
             not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
+            plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
+            r.text.rstrip().endswith(":"),  # a lead-in ("Sở X chủ trì … các nội dung sau:") after its points
             position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
         )
     )
     period = intent.period
     if period and results:
-        results = [r for r in results if kb.falls_due(r.deadline, period)]
+        results = [
+            r
+            for r in results  # months of no year ("tháng 8 hoặc tháng 9") read by knowledge.windows
+            if (windows.match(r.deadline, period) in (windows.EXACT, windows.DUE) if period.months else kb.falls_due(r.deadline, period))
+        ]
     if not results:
         key = _agency_key(agency)
         mentioned = [
@@ -319,6 +350,17 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         when = f" có thời hạn {period.text}" if period else ""
         reason = f"Không thấy nhiệm vụ nào giao cho {agency}{when}{where}: {NOT_IN_PLANS.lower()}"
         return decline(q, intent.name, agency, reason, evidence, candidates)
+    # "Sở Y tế … về thiên tai": the plans speaking of that subject first; none of them: declined
+    firsts: dict[int, Result] = {}
+    for r in results:
+        firsts.setdefault(r.plan.id, r)
+    checked = list(firsts.items())[:8]
+    uncovered = {pid for pid, r in checked if checks.uncovered_topic(kb, q, r, agency)}
+    if uncovered and len(uncovered) == len(checked):
+        reason = f"{NOT_IN_PLANS}: không thấy nhiệm vụ nào của {agency} về nội dung này"
+        return decline(q, intent.name, agency, reason, evidence, candidates)
+    if uncovered:
+        results = [r for r in results if r.plan.id not in uncovered] + [r for r in results if r.plan.id in uncovered]
     # Listed: its own duties, then the group duties it shares ("Các sở, ngành") that the
     # question's words point at; the other group duties are counted, and follow the search hits.
     topic = " ".join(w for w in words(q) if w not in set(words(agency)))  # the question without the agency
@@ -344,17 +386,14 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
 
 
-_APPENDIX = re.compile(r"\bphu luc\s*(?:so\s*)?([ivx]+|\d+)?\b")
-
-
 def in_appendix(q: str, section: str, numbered: bool = True) -> bool:
     """The question names an appendix ("trong Phụ lục II", "trong Phụ lục") and the item is cited
     in it (True as well when the question names none). `numbered=False`: in any appendix (for
     a plan none of whose items is cited under the number asked)."""
-    asked = _APPENDIX.search(fold(q))
+    asked = APPENDIX.search(fold(q))
     if not asked:
         return True
-    cited = _APPENDIX.match(fold(section).strip())
+    cited = APPENDIX.match(fold(section).strip())
     return bool(cited) and (not numbered or not asked.group(1) or cited.group(1) == asked.group(1))
 
 
@@ -387,60 +426,3 @@ def plans_by_relevance(
     order = sorted(given, key=lambda pid: (-round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)))
     return {pid: i for i, pid in enumerate(order)}, True
 
-
-def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:
-    period = intent.period
-    span = (period.start, period.end)
-    latest_first = period.mode in ("before", "overdue")
-    if agency and not kb.due_ids(period.start, period.end, agency, limit=1)[1]:
-        agency = None  # the agency has nothing due then: what is due for everyone
-    plans = focus.plans if focus.plans and (focus.only or kb.due_ids(period.start, period.end, agency, focus.plans, limit=1)[1]) else None
-    ids, total = kb.due_ids(period.start, period.end, agency, plans, latest_first, limit=200)
-    found = kb._results([(i, 1.0) for i in ids], agency)
-    evidence = search_hits(kb, q, intent, focus, agency, dense=False)
-    # What the question's own words point at first (when they point at something and is due
-    # then), then task rows by date: latest first for "trước …", soonest first otherwise.
-    window = intents.Period(period.start, period.end, "within", "")
-    relevant = [
-        r
-        for r in evidence[:10]
-        if coverage(kb, q, r) >= MIN_RELEVANT and kb.falls_due(r.deadline, window) and (not plans or r.plan.id in plans)
-    ]
-    total += sum(1 for r in relevant if r.item_id not in set(ids))
-    found = merge(relevant, found)
-    what = {"before": "phải xong trước", "within": "đến hạn trong", "after": "bắt đầu sau", "overdue": "đã quá hạn"}[period.mode]
-    label = "" if period.mode == "overdue" else f" {period.text}"
-    if not found:
-        reason = f"{NOT_IN_PLANS}: không có nhiệm vụ nào {what}{label}"
-        return decline(q, intent.name, agency, reason, evidence)
-    shown = found[: max(limit, 1)]
-    header = f"Có {total} nhiệm vụ {what}{label}:"
-    footer = f"(Còn {total - len(shown)} nhiệm vụ nữa.)" if total > len(shown) else ""
-    text = render_text(header, shown, footer=footer)
-    return Answer(q, intent.name, agency, True, text, merge(found, evidence), period=span, shown=len(shown))
-
-
-def answer_reporting(kb: KnowledgeBase, q: str, intent, matches, focus: Focus, limit: int) -> Answer | None:
-    names_ = [m.name for m in matches]
-    rules = kb.reporting_ranked(q, intent, matches, focus)
-    if focus.plans:
-        rules = [r for r in rules if r.plan.id in focus.plans]
-    evidence = search_hits(kb, q, intent, focus, names_[0] if names_ else None)
-    if not rules and not intent.asks_day:
-        return None
-    agency = names_[0] if names_ else None
-    # A rule the question's own words match well goes first; search hits fill in after.
-    rules.sort(key=lambda r: -coverage(kb, q, r) * _brevity(r.text))
-    if intent.asks_day:  # "trước ngày nào", "ngày mấy": only a result that gives the day answers
-        pool = merge(rules[:3], evidence[:3])
-        pool = fact_first(kb, q, [r for r in pool if r.plan.id in focus.plans] if focus.named else pool, within=6)
-        if not pool or lacks_asked_fact(kb, q, pool[0]) and not pool[0].note.startswith("due_day"):
-            return decline(q, intent.name, agency, "Kế hoạch không quy định ngày cụ thể phải gửi báo cáo", rules + evidence)
-        ordered = own_deadlines(merge(pool, rules[:limit] + evidence))
-        return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))
-    if not rules:
-        return None
-    best_rule, best_hit = coverage(kb, q, rules[0]), (coverage(kb, q, evidence[0]) if evidence else 0.0)
-    ordered = merge(rules[:limit], evidence) if best_rule + 0.15 >= best_hit else merge(evidence[:2], rules[:limit] + evidence)
-    ordered = own_deadlines(fact_first(kb, q, ordered, within=8))
-    return Answer(q, intent.name, agency, True, render_text("Quy định báo cáo định kỳ:", ordered[:5]), ordered, shown=min(5, len(ordered)))

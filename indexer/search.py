@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from indexer import answering
+from indexer import answering, answering_dated
 from indexer.lineage import lineage_answer
 from indexer.search_focus import Focus, FocusMixin
 from indexer.search_lookups import ROLE_ORDER, LookupsMixin
@@ -148,7 +148,12 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         if (lineage := lineage_answer(self.store, q)) is not None:  # "Kế hoạch nào thực hiện Chỉ thị 25-CT/TW?"
             return lineage
         spelled = names.expand_abbreviations(q)  # "Văn phòng UBND thành phố" → "… Ủy ban nhân dân …"
-        matches = names.plausible(spelled, self.registry.match_query(spelled))
+        found = self.registry.match_query(spelled)
+        matches = names.plausible(spelled, found)
+        if not matches and found:  # "Bộ TT&TT" where the alias is known at another level
+            matches = names.relevel(spelled, found, self.duty_agencies())
+        if not matches and intents.DUTY_WORDS.search(fold(q)) and not names.named_agency(q):
+            matches = names.headless(spelled, self.duty_agencies())  # "Thông tin và Truyền thong"
         vietnamese = sum(1 for t in alpha if _SYLLABLE.match(t) or self.registry.entry(t))
         if vietnamese / len(alpha) < 0.6 and not matches:
             return polite(raw, "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về các kế hoạch đã nạp.")
@@ -171,9 +176,9 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         if intent.name == intents.DUTIES and agency:
             return self.plan_options(answering.answer_duties(self, q, agency, intent, focus, candidates), focus)
         if intent.name == intents.DUE and intent.period:
-            return self.plan_options(answering.answer_due(self, q, intent, agency, focus, limit), focus)
+            return self.plan_options(answering_dated.answer_due(self, q, intent, agency, focus, limit), focus)
         if intent.name == intents.REPORTING:
-            answer = answering.answer_reporting(self, q, intent, matches, focus, limit)
+            answer = answering_dated.answer_reporting(self, q, intent, matches, focus, limit)
             if answer:
                 return answer
         return answering.answer_search(self, q, intent, agency, focus, limit, candidates)

@@ -5,13 +5,15 @@ answer's pinned snapshot (`indexer.snapshot.consistent`)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from indexer.snapshot import consistent
+from knowledge import windows
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Result
 from knowledge.deadlines import dated_last_day, ends_within
+from knowledge.model import Deadline
 from knowledge.text import clean_spaces, fold, words
 
 if TYPE_CHECKING:
@@ -194,19 +196,26 @@ class LookupsMixin:
         rows = self.store.reporting_rules(agencies, plan_id)
         return self._rule_results(rows)
 
-    def _rule_results(self, rows: list[dict]) -> list[Result]:
+    def _rule_results(self, rows: list[dict], written: bool = False) -> list[Result]:
+        """Rules as results; `written`: agencies as the item writes them (answers), else the
+        registry's names (listings)."""
         items = self.store.items([r["item_id"] for r in rows if r["item_id"]])
         out = []
         for rule in rows:
             item = items.get(rule["item_id"])
+            names = {}  # canonical name → as the item writes it ("UBND cấp xã" → "Ủy ban nhân dân các xã, phường")
+            for a in item["assignments"] if item and written else []:
+                shown = clean_spaces(a["agency_raw"] or "")
+                if shown:
+                    names.setdefault(a["agency"], shown[:1].upper() + shown[1:])
             out.append(
                 Result(
                     plan=self.plan_refs[rule["plan_id"]],
                     kind="reporting",
                     section=rule["section"],
                     text=rule["text"],
-                    lead=rule["reporters"],
-                    recipients=rule["recipients"],
+                    lead=list(dict.fromkeys(names.get(n, n) for n in rule["reporters"])),
+                    recipients=list(dict.fromkeys(names.get(n, n) for n in rule["recipients"])),
                     deadline=item["deadline"] if item else None,
                     score=1.0,
                     item_id=rule["item_id"],
@@ -267,6 +276,64 @@ class LookupsMixin:
         rows = self.store.db.execute(sql, [*params, *([limit] if limit else [])]).fetchall()
         return [r[0] for r in rows], total
 
+    def window_ids(self, period, agency=None, plans=None, latest_first=False) -> tuple[list[int], dict[int, int]]:
+        """Items a time window takes in (`knowledge.windows.match`, from the deadline fields): the
+        deadline spanning the window itself first, then those due in it, recurring dates in it,
+        and (asked what runs then) spans overlapping it; task rows first, then by date. Returns
+        (ids, how each matched)."""
+        found = self.window_rows(period, agency, plans, latest_first)
+        return [f[-1] for f in found], {f[-1]: f[0] for f in found}
+
+    def window_rows(self, period, agency=None, plans=None, latest_first=False) -> list[tuple[int, bool, int, int, int]]:
+        """`window_ids` as sorted rows (how, not a task, day, plan id, item id)."""
+        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range', 'recurring', 'from')"]
+        params: list = []
+        if not period.months and period.start is not None:
+            where.append("(d.end IS NULL OR d.end >= ? OR d.kind = 'recurring')")
+            params.append(period.start.isoformat())
+        if not period.months and period.end is not None:
+            where.append("(d.start IS NULL OR d.start <= ? OR d.kind = 'recurring')")
+            params.append(period.end.isoformat())
+        if period.finish and not period.months:  # what must be finished then: a last day in the window (a day's slack for "trước")
+            if period.start is not None:
+                where.append("(d.kind = 'recurring' OR d.end >= ?)")
+                params.append(period.start.isoformat())
+            if period.end is not None:
+                where.append("(d.kind = 'recurring' OR d.end <= ?)")
+                params.append((period.end + timedelta(days=1)).isoformat())
+        if agency:
+            where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
+            params.append(" ".join(words(agency)))
+        if plans:
+            where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
+            params += sorted(plans)
+        sql = (
+            "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before, p.year, p.valid_until, i.plan_id "
+            f"FROM items i JOIN deadlines d ON d.id = i.deadline_id JOIN plans p ON p.id = i.plan_id WHERE {' AND '.join(where)}"
+        )
+        found = []
+        for item_id, item_kind, text, kind, start, end, recurrence, before, year, until, plan_id in self.store.db.execute(sql, params):
+            first, last = date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None
+            if kind == "recurring" and first is None and last is None and year:
+                # a report "hằng quý" recurs over the years the plan covers, not for ever
+                first = date(int(year), 1, 1)
+                last = date(max(int(year), int(until)), 12, 31) if until else None
+            deadline = Deadline(text, kind, first, last, recurrence, bool(before))
+            how = windows.match(deadline, period)
+            if how is not None:
+                day = dated_last_day(deadline) or deadline.start or date.max
+                found.append((how, item_kind != "task", -day.toordinal() if latest_first else day.toordinal(), plan_id, item_id))
+        found.sort()
+        return found
+
+    def plan_has_term(self, plan_id: int, term: str) -> bool:
+        """Some item of the plan holds this lexical term (a folded syllable or pair)."""
+        row = self.store.db.execute(
+            "SELECT 1 FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? AND i.plan_id = ? LIMIT 1",
+            ['"' + term.replace('"', "") + '"', plan_id],
+        ).fetchone()
+        return row is not None
+
     def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:
         """Reporting rules, best first: the named plan's, the asked sender's / receiver's, a due day."""
         agencies = [m.name for m in matches]
@@ -282,7 +349,7 @@ class LookupsMixin:
             return (rule["plan_id"] not in focus.plans, -fit, not (intent.asks_day and rule["due_day"]), rule["plan_id"], rule["id"])
 
         rows.sort(key=key)
-        return self._rule_results(rows[:50])
+        return self._rule_results(rows[:50], written=True)
 
 
 def _written_names(row: dict) -> list[tuple[str, str]]:

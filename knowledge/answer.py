@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -173,3 +174,50 @@ def render_text(header: str, results: list[Result], by_role: bool = False, foote
     if footer:
         lines += ["", footer]
     return "\n".join(lines)
+
+
+# -- reporting: who reports to whom, through whom, how often, by when -------------------------
+_AGENCY_WORD = r"(?:Sở|Ban|Văn phòng|Công an|Phòng|Bộ|Ủy ban|UBND|Trung tâm|Cục|Chi cục|Thanh tra|Bộ Chỉ huy|Thường trực)"
+_END = r"(?=\s+(?:để|nhằm|trước|trong|theo|định kỳ|hằng|hàng)\b|[,;.()\n]|$)"
+_CHANNEL = re.compile(rf"\(?\bqua\s+({_AGENCY_WORD}[^,;.()\n]{{0,70}}?){_END}")
+_TO = re.compile(rf"\b(?:gửi|về)\s+(?:về\s+)?({_AGENCY_WORD}[^,;.()\n]{{0,70}}?){_END}")
+_PERIOD = re.compile(
+    r"(?i)\b((?:định kỳ\s+)?(?:hằng|hàng|mỗi)\s+(?:tháng|quý|năm|tuần|6 tháng)"
+    r"|định kỳ\s+\d+\s+tháng(?:,\s*hằng năm| và hằng năm| và năm)?|\d+\s+tháng một lần|6 tháng(?:, 9 tháng)?,? (?:và )?(?:cả |hằng )?năm"
+    r"|đột xuất)"
+)
+_DUE = re.compile(
+    r"(?i)\b((?:trước|chậm nhất|không muộn hơn|vào)\s+(?:ngày\s+)?\d{1,2}(?:\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?"
+    r"|\s+tháng\s+(?:\d{1,2}|cuối quý|cuối năm|đầu quý|đầu năm)(?:\s+(?:năm\s+)?\d{4})?)"
+    r"(?:\s+(?:hằng|hàng)\s+(?:năm|quý|tháng))?(?:\s+(?:và|,)\s*(?:trước\s+)?(?:ngày\s+)?\d{1,2}(?:\s*/\s*\d{1,2}|\s+tháng\s+\d{1,2}))?"
+    r"|(?:tại|trong|trước|vào)\s+(?:kỳ họp|phiên họp|hội nghị)[^,;.()\n]{0,50})"
+)
+
+
+def report_header(result: Result) -> str:
+    """One line on a reporting rule: who reports, to whom, through whom, how often, by when
+    ("Báo cáo: UBND các xã → Sở Y tế (qua Phòng Y tế); kỳ: hằng quý; hạn: trước ngày 20 tháng cuối quý.")."""
+    text = " ".join(result.text.split())
+    when = result.deadline.text if result.deadline is not None else ""
+    parts = []
+    channel = _CHANNEL.search(text)
+    through = channel.group(1).strip() if channel else ""
+    who = ", ".join(result.lead)
+    to = ", ".join(n for n in result.recipients if not through or n.lower() not in through.lower())
+    if not to:  # "… định kỳ hằng quý báo cáo về Sở Tài chính" (in the text or the time column)
+        written = _TO.search(f"{text} {when}")
+        to = written.group(1).strip() if written and written.group(1).strip() != through else ""
+    if who or to:
+        line = f"{who or 'Cơ quan thực hiện'} → {to or 'không nêu nơi nhận'}"
+        if through:
+            line += f" (qua {through})"
+        parts.append(line)
+    periods = list(dict.fromkeys(m.group(1).strip() for m in _PERIOD.finditer(f"{text} {when}")))
+    if periods:
+        parts.append("kỳ báo cáo: " + ", ".join(periods[:3]))
+    due = _DUE.search(text)
+    if due:
+        parts.append("hạn: " + due.group(1).strip())
+    elif result.deadline is not None and result.deadline.kind not in ("unparsed", "ongoing", "recurring"):
+        parts.append("hạn: " + result.deadline.text)
+    return ("Báo cáo: " + "; ".join(parts) + ".") if parts else ""

@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from knowledge import asked
 from knowledge.deadlines import ROMAN, safe_date
 from knowledge.text import fold, has_diacritics, words
 
 DUTIES = "agency_duties"
 WHO_LEADS = "who_leads"
+WHO_SUPPORTS = "who_supports"  # "bên nào hỗ trợ / phối hợp": the supporting agencies
 DEADLINE = "deadline"
 DUE = "due"
 REPORTING = "reporting"
@@ -24,11 +26,11 @@ STOPWORDS = frozenset(
 )
 
 _WHO = re.compile(
-    r"\b(ai|don vi nao|co quan nao|so nao|phong nao|ben nao|nganh nao)\b|\bdo ai\b|\bai la\b|chu tri la ai|giao cho ai"
+    r"\b(ai|don vi nao|co quan nao|so nao|bo nao|phong nao|ben nao|nganh nao|cap nao)\b|\bdo ai\b|\bai la\b|chu tri la ai|giao cho ai"
 )
 _DEADLINE = re.compile(
     r"\bkhi nao\b|\bbao gio\b|\bthoi han\b|\bhan\b|\bnam nao\b|\bngay nao\b|\bthang nao\b|\bluc nao\b|"
-    r"\bgiai doan nao\b|\bthoi gian\b|\bcham nhat\b|\btien do\b"
+    r"\bgiai doan nao\b|\bthoi gian\b|\bcham nhat\b|\btien do\b|\bthoi diem nao\b"
 )
 _DUTY = re.compile(
     r"lam gi|trach nhiem gi|nhiem vu gi|nhung viec gi|viec gi|phai lam|co nhiem vu|chiu trach nhiem|"
@@ -37,10 +39,17 @@ _DUTY = re.compile(
 DUTY_WORDS = _DUTY
 _LIST = re.compile(r"\b(nhiem vu|viec|de an|du an|ke hoach|noi dung|hang muc)\b.{0,20}\bnao\b|\bnhung\b.{0,30}\bnao\b")
 _REPORT = re.compile(r"\bbao cao\b")
+_WHEN = re.compile(r"\b(khi nao|bao gio|luc nao|thoi diem nao|ngay nao|thang nao|nam nao)\b")  # one date asked, not a list
 _REPORT_WHEN = re.compile(
     r"dinh ky|bao lau|khi nao|han|hang (thang|quy|nam)|ngay may|ngay nao|cho ai|ve dau|gui|tan suat|ky nao|moi"
 )
 
+# "bên nào hỗ trợ", "cơ quan nào phối hợp", "phối hợp với ai": the supporting agencies asked for
+_ASKS_SUPPORT = re.compile(
+    r"\b(ai|ben nao|don vi nao|co quan nao|so nao|nganh nao|nhung ai)\s+(se\s+|phai\s+|duoc\s+|cung\s+|tham gia\s+)?"
+    r"(phoi hop|ho tro\s*(\?|$|,|;|thuc hien|trien khai|viec|cho viec|trong viec))|"
+    r"\bphoi hop\s+(voi\s+)?(la\s+)?(ai|ben nao|don vi nao|co quan nao|nhung ai)\b|\b(co quan|don vi|ben) phoi hop\b(?!.*\bchu tri\b)"
+)
 _TASK_LIST = re.compile(r"\b(nhiem vu|viec|noi dung|hang muc|de an|du an|tieu du an)\b.{0,20}\b(nao|gi)\b")
 _TO_WHOM = re.compile(r"\b(cho|gui|ve|toi|len|qua)\s+(ai|co quan nao|don vi nao|dau|noi nao)\b")
 
@@ -51,6 +60,8 @@ class Period:
     end: date | None
     mode: str  # "before" (ends by `end`) | "within" | "after" | "overdue" (ended before today)
     text: str
+    months: tuple[int, ...] = ()  # months of any year ("tháng 8 hoặc tháng 9", no year written)
+    finish: bool = True  # asks what must be finished then ("xong", "hạn"), not what runs then
 
 
 @dataclass
@@ -115,6 +126,7 @@ _CUE = re.compile(
     r"\b(han|thoi han|den han|xong|hoan thanh|ket thuc|thoi gian thuc hien|thoi gian hoan thanh|trong|vao|"
     r"den|tu|truoc|sau|cham nhat|nop|la)\b"
 )
+_ONWARD = re.compile(r"\s*(tro di|tro ve sau|ve sau|tro len)\b")
 _CUE_LATER = re.compile(r"\b(den han|het han|phai xong|phai hoan thanh|hoan thanh|xong|can xong)\b")
 _NAMES_PLAN = re.compile(r"\b(giai doan|tam nhin|nhiem ky|khoa)\s*$|\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet)\b(?!.*\b(han|xong|hoan thanh)\b)[^?;]{0,80}\b(den|toi|den nam|nam)\s*$")
 _DATE_RE = re.compile(
@@ -152,6 +164,71 @@ def find_period(question: str, today: date | None = None) -> Period | None:
     if relative:
         return relative
     f = fold(question)
+    finish = bool(_FINISH.search(f)) or not _RUNS.search(f)
+    special = _year_range(question, f) or _months(question, f)
+    if special:
+        special.finish = finish
+        return special
+    period = _dated_period(question, f)
+    if period:
+        period.finish = finish
+    return period
+
+
+_FINISH = re.compile(r"\b(xong|hoan thanh|hoan tat|han|ket thuc|den han|het han|cham nhat)\b")
+_RUNS = re.compile(r"\b(dien ra|thuc hien|trien khai|to chuc|tien hanh|hoat dong|lich)\b")
+# "giai đoạn 2025 - 2030", "từ 2025 đến 2030", "thời gian thực hiện 2026-2028": a window of years,
+# unless it names the plan ("Kế hoạch … giai đoạn 2026-2030").
+_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|den|toi)\s*(?:nam\s+)?((?:19|20)\d\d)\b")
+_RANGE_CUE = re.compile(r"\b(giai doan|tu|trong|thuc hien|han|khoang|thoi ky|thoi gian|nam)\s*$")
+_PLAN_BEFORE = re.compile(
+    r"\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet|quyet dinh|kh|phong trao|du an)\b"
+    r"(?![^?;]*\b(han|xong|hoan thanh|thoi gian|dien ra|nhiem vu nao|viec nao|nhung)\b)[^?;]{0,90}$"
+)
+# "tháng 8 hoặc tháng 9", "tháng 8, 9", "từ tháng 7 đến tháng 9" (no year: any year), "… năm 2025"
+_MONTH_LIST = re.compile(
+    r"(?<!\d )\bthang\s+(\d{1,2})\b(?!\s*[/.-]\s*\d)((?:\s*(?:,|va|hoac|hay|den|toi|-|–)\s*(?:thang\s+)?\d{1,2}\b(?!\s*[/.-]\s*\d))*)"
+    r"(?:\s*(?:nam\s+|/\s*)((?:19|20)\d\d))?"
+)
+
+
+def _year_range(question: str, f: str) -> Period | None:
+    for m in _YEAR_RANGE.finditer(f):
+        y1, y2 = int(m.group(1)), int(m.group(2))
+        before = f[: m.start()]
+        if not y1 < y2 <= y1 + 30 or _PLAN_BEFORE.search(before) or not _RANGE_CUE.search(before):
+            continue
+        return Period(date(y1, 1, 1), date(y2, 12, 31), "within", question[m.start() : m.end()])
+    return None
+
+
+def _months(question: str, f: str) -> Period | None:
+    """Months named without a year (or with one year after the last): "tháng 8 hoặc tháng 9"."""
+    for m in _MONTH_LIST.finditer(f):
+        if re.search(r"\bngay\s+\d{1,2}\s*$", f[: m.start()]):
+            continue  # "ngày 15 tháng 12": a day, not a month
+        if not m.group(3) and re.match(r"\s*(?:nam\s+|/\s*)?(?:19|20)\d\d", f[m.end() :]):
+            continue
+        months = [int(m.group(1)), *map(int, re.findall(r"\d{1,2}", m.group(2) or ""))]
+        if not all(1 <= mo <= 12 for mo in months) or (not m.group(2) and not m.group(3) and not _DUE_LIST.search(f)):
+            continue
+        if re.search(r"\b(den|toi|-|–)\b|[-–]", m.group(2) or "") and len(months) == 2 and months[0] < months[1]:
+            months = list(range(months[0], months[1] + 1))
+        text = question[m.start() : m.end()]
+        if m.group(3):
+            y = int(m.group(3))
+            first, last = min(months), max(months)
+            return Period(date(y, first, 1), date(y, last, calendar.monthrange(y, last)[1]), "within", text, tuple(months))
+        if len(months) == 1 and not _DUE_LIST.search(f):
+            return None
+        return Period(None, None, "within", text, tuple(sorted(set(months))))
+    return None
+
+
+_DUE_LIST = re.compile(r"\b(nhung|viec|nhiem vu|hoat dong|noi dung)\b.{0,40}\b(nao|gi)\b|\bnao\b.{0,40}\b(xong|han|dien ra)\b")
+
+
+def _dated_period(question: str, f: str) -> Period | None:
     found = [(m, _span(m)) for m in _DATE_RE.finditer(f)]
     found = [(m, s) for m, s in found if s and not re.search(r"[\d\-–/]\s*$", f[: m.start()])]
     # "từ 01/01/2024 đến 31/12/2024": a window
@@ -164,8 +241,12 @@ def find_period(question: str, today: date | None = None) -> Period | None:
         text = question[m.start() : m.end()]
         if _NAMES_PLAN.search(before):
             continue
+        if _ONWARD.match(f[m.end() :]):  # "từ năm 2027 trở đi": due from its first day on
+            return Period(start, None, "after", question[m.start() : m.end()] + " trở đi")
         if _CUE_BEFORE.search(before):
-            return Period(None, start - timedelta(days=1), "before", text)
+            # "trước 31/12/2025" asks what is done by the end of 2025: a month's last day is kept
+            month_end = start == end and (start + timedelta(days=1)).day == 1
+            return Period(None, start if month_end else start - timedelta(days=1), "before", text)
         if _CUE_UNTIL.search(before):
             return Period(None, end, "before", text)
         if _CUE_AFTER.search(before):
@@ -177,6 +258,14 @@ def find_period(question: str, today: date | None = None) -> Period | None:
     return None
 
 
+def _asks_who_first(f: str) -> bool:
+    """The question asks who before (or instead of) asking which duties: "ai chủ trì việc X" is
+    not "Sở Y tế phối hợp trong nhiệm vụ nào, ai chủ trì nhiệm vụ đó"."""
+    who = re.search(r"\bai\b|don vi nao|co quan nao|ben nao", f)
+    duty = _DUTY.search(f) or _TASK_LIST.search(f)
+    return bool(who) and (duty is None or who.start() < duty.start())
+
+
 def detect(question: str, has_agency: bool, today: date | None = None) -> Intent:
     f = fold(question)
     tokens = words(question)
@@ -184,18 +273,18 @@ def detect(question: str, has_agency: bool, today: date | None = None) -> Intent
     period = find_period(question, today)
     asks_day = bool(re.search(r"ngay may|ngay nao|truoc ngay|ngay bao nhieu", f))
     diacritics = has_diacritics(question)
-    who = bool(_WHO.search(f))
+    who = bool(_WHO.search(f)) and asked.asked_kind(question) not in (asked.PHONE, asked.EMAIL)  # "là số nào"
     # "báo cáo" asked about (to whom, how often, by when) — not "ai chủ trì … báo cáo"
     asks_leader = bool(re.search(r"chu tri|\b(ai|co quan nao|don vi nao)\b", f)) and not _TO_WHOM.search(f)
     asks_report = _REPORT_WHEN.search(f) or _TO_WHOM.search(f)
     if _REPORT.search(f) and asks_report and not _TASK_LIST.search(f) and not asks_leader:
         name = REPORTING
-    elif period and (not has_agency or _LIST.search(f)) and not who:
+    elif period and (not has_agency or _LIST.search(f)) and not who and not (_WHEN.search(f) and not _LIST.search(f)):
         name = DUE
-    elif has_agency and (_DUTY.search(f) or _TASK_LIST.search(f)) and not re.search(r"\bai\b|don vi nao|co quan nao", f):
+    elif has_agency and (_DUTY.search(f) or _TASK_LIST.search(f)) and not _asks_who_first(f):
         name = DUTIES
     elif who:
-        name = WHO_LEADS
+        name = WHO_SUPPORTS if _ASKS_SUPPORT.search(f) and "chu tri" not in f else WHO_LEADS
     elif _DEADLINE.search(f):
         name = DEADLINE
     elif has_agency and len(terms) <= 4:

@@ -194,3 +194,81 @@ def collective_names(agency: str, known: list[str]) -> list[str]:
             if level and re.search(rf"\bcac\b.*(?<!thi )\b{level.group(1)}\b", group):
                 out.append(name)
     return out
+
+
+# -- names written at another level or without their head word ------------------------------
+_HEADS = ("so", "bo", "cuc", "chi cuc", "ban", "phong", "vien", "trung tam", "van phong", "hoi", "hiep hoi")
+
+
+@lru_cache(maxsize=4)
+def _by_key(known: tuple[str, ...]) -> dict[str, str]:
+    return {_squashed(n): n for n in known}
+
+
+def relevel(question: str, matches: list[QueryMatch], known: list[str]) -> list[QueryMatch]:
+    """A name the registry knows at one level, written with another head word ("Bộ TT&TT" when
+    only "Sở Thông tin và Truyền thông" carries that alias): the same name under the head word
+    written, when the plans know it."""
+    folded = _squashed(question)
+    by_key = _by_key(tuple(known))
+    out = []
+    for m in matches:
+        at = folded.find(_squashed(m.matched))
+        before = folded[:at].split()[-1:] if at > 0 else []
+        head = _squashed(m.name).split()[:1]
+        if before and head and before[0] in _HEADS and before[0] != head[0]:
+            renamed = by_key.get(" ".join([before[0], *_squashed(m.name).split()[1:]]))
+            if renamed:
+                out.append(QueryMatch(renamed, m.score, m.collective, f"{before[0]} {m.matched}"))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _tails(known: tuple[str, ...]) -> dict[str, list[str]]:
+    """Names of four words or more after their head word, by that tail ("thong tin va truyen thong")."""
+    tails: dict[str, list[str]] = {}
+    for name in known:
+        key = _squashed(name)
+        for head in sorted(_HEADS, key=len, reverse=True):
+            if key.startswith(head + " ") and len(key.split()) - len(head.split()) >= 4:
+                tails.setdefault(key[len(head) + 1 :], []).append(name)
+                break
+    return tails
+
+
+def headless(question: str, known: list[str], cutoff: float = 88.0) -> list[QueryMatch]:
+    """Names of the plans (of four words or more after the head word) written without their head
+    word and with a typo ("Thông tin và Truyền thong"): every level that fits, scored below 100
+    so the user is asked to choose. Written right, such words are as likely a topic: no match."""
+    from rapidfuzz import fuzz, process
+
+    tails = _tails(tuple(known))
+    tokens = _squashed(question).split()
+    best: dict[str, QueryMatch] = {}
+    for size in range(3, min(8, len(tokens)) + 1):
+        for i in range(len(tokens) - size + 1):
+            window = " ".join(tokens[i : i + size])
+            for tail, score, _ in process.extract(window, list(tails), scorer=fuzz.ratio, limit=2, score_cutoff=cutoff):
+                if score >= 100:  # written right without its head word: a topic as likely as a name
+                    continue
+                for name in tails[tail]:
+                    if name not in best or best[name].score < score:
+                        best[name] = QueryMatch(name, min(float(score), 99.0), False, window)
+    ranked = sorted(best.values(), key=lambda m: (-m.score, len(m.name)))
+    return [m for m in ranked if m.score >= ranked[0].score - 4][:4] if ranked else []
+
+
+_SUBJECT_HEADS = re.compile(
+    r"^(so|bo|cuc|chi cuc|tong cuc|ban|phong|vien|trung tam|van phong|hiep hoi|hoi|uy ban|cong an|thanh tra|"
+    r"bo chi huy|bo tu lenh|bao hiem|ngan hang|kho bac|toa an|vien kiem sat|lien doan|lien hiep|hoi dong|tinh doan|doan)\b"
+)
+
+
+def is_subject(question: str, agency: str | None) -> bool:
+    """The question names this agency itself (its name, head word included, is written in it):
+    the agency the question is about, not a name found inside other words."""
+    if not agency:
+        return False
+    key = _squashed(expand_abbreviations(without_province(agency)))
+    key = re.sub(r"\s+(tinh|thanh pho|tp)$", "", key)
+    return bool(_SUBJECT_HEADS.match(key)) and key in _squashed(expand_abbreviations(question))

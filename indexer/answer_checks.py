@@ -72,7 +72,7 @@ def other_province(kb: KnowledgeBase, q: str, result: Result) -> bool:
     wanted = names.find_provinces(q)
     if not wanted:
         return False
-    profile = kb._profiles().get(result.plan.id)
+    profile = kb.catalog().plans.get(result.plan.id)
     if profile is None or profile.province in wanted:
         return False
     # a national plan answers for every province, except a contact it gives (its own hotline, e-mail)

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from knowledge.deadline_scan import ROMAN, Scanner, safe_date
+from knowledge.deadline_calendar import ROMAN, safe_date
+from knowledge.deadline_scan import Scanner
 from knowledge.model import (
     CONDITIONAL,
     DATE,

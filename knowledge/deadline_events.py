@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 
 # The end of an event phrase: the clause ends ("phòng, chống …" is one name, not two clauses).
-_CLAUSE_END = re.compile(r",(?!\s*chong\b)|[;.:)\n]|\s-\s|$")
+_CLAUSE_END = re.compile(r",(?!\s*chong\b)|[;.:()\n]|\s-\s|$")
 
 # "sau khi …", "ngay khi …", "ngay sau khi …": the event runs to the end of its clause.
 _AFTER_EVENT = re.compile(r"\b(?:ngay\s+sau\s+khi|ngay\s+khi|sau\s+khi)\s+(?=\S)")
+_DOCUMENT_ACT = re.compile(r"\b(ban hanh|phe duyet|ky|co hieu luc|thong qua|duoc giao|giao|nhan duoc|cong bo)\b")
 # "(báo cáo đột xuất) khi có yêu cầu", "theo yêu cầu"
 _ON_REQUEST = re.compile(r"\b(?:dot xuat\s+)?khi\s+(?:co|duoc)\s+yeu\s+cau\b(?:\s+cua\s+[^,;.]{1,60})?")
 # A time limit whose start is an event named elsewhere: "trong vòng 01 ngày làm việc",
@@ -37,8 +38,15 @@ def event_phrase(folded: str) -> tuple[int, int] | None:
         end = clause_end(folded, m.end(), 160)
         event = folded[m.end() : end]
         # The event ends its clause; "sau khi từ chức nếu có nguyện vọng … thì …" states a rule, not a time.
-        if len(event) >= 3 and _CLAUSE_END.match(folded, end) and not re.search(r"\b(thi|neu|ma)\b", event):
-            return m.start(), end
+        if len(event) < 3 or folded[end : end + 1] == "(" or not _CLAUSE_END.match(folded, end):
+            continue  # cut by a parenthesis or by the length limit: not read whole
+        if re.search(r"\b(thi|neu|ma)\b", event):
+            continue
+        # Inside a sentence ("Sau khi kiểm tra, UBND xã lập danh sách …") it orders steps; it times the
+        # duty when it ends the sentence, or names the act a deadline hangs on (issued, approved, …).
+        if folded[end : end + 1] == "," and not _DOCUMENT_ACT.search(event):
+            continue
+        return m.start(), end
     m = _ON_REQUEST.search(folded)
     if m:
         return m.start(), m.end()

@@ -32,6 +32,9 @@ _ADVERB_BEFORE = re.compile(
     r"|\bso ket|\bkiem tra|\bngay\s+\d+(?:\s*/\s*\d+|\s+thang\s+\d+)?|\bthang\s+\d+|\btrong|\bvao|\bhoac"
     r"|\bva|\bquy|\bthang|\bit nhat|\btoi thieu|\blien quan|\btheo\s+(?:ke hoach|chuong trinh)(?:\s+cong tac)?)\s*$"
 )
+# Work done inside the yearly budget or plan cycle: "bố trí … trong dự toán ngân sách hằng năm",
+# "tổng hợp … vào kế hoạch phát triển kinh tế - xã hội hằng năm", "lập dự toán kinh phí hằng năm".
+_YEARLY_CYCLE = re.compile(r"\b(?:(?:trong|vao)\s+(?:du toan|du tru|ke hoach|bao cao)|lap\s+(?:du toan|du tru))\b[^,;.()]{0,45}$")
 _ADVERB_AFTER = re.compile(
     r"\s*(?:[,;:.)]|\(|(?:mot|\d+|hai|ba) lan\b|bao cao|to chuc|cong bo|gui|thuc hien|danh gia|trien khai|kiem tra"
     r"|tham muu|xay dung|bo tri|ra soat|tong hop|cap nhat)"
@@ -48,6 +51,8 @@ def adverbial(folded: str, cue: re.Match[str], whole: bool = False) -> bool:
         return True
     before = folded[max(0, cue.start() - 30) : cue.start()]
     if _ADVERB_BEFORE.search(before) or _ADVERB_AFTER.match(folded, cue.end()):
+        return True
+    if _YEARLY_CYCLE.search(folded[max(0, cue.start() - 60) : cue.start()]):
         return True
     return not whole and not folded[cue.end() :].strip()
 

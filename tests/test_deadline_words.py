@@ -190,6 +190,20 @@ SENTENCES = [
         "Tổng kết vào tháng 4 năm 2026.",
         "month", D(2025, 10, 1), D(2026, 3, 31), None, "từ tháng 10 năm 2025 đến hết tháng 3 năm 2026",
     ),
+    # a duty done inside the yearly budget or plan cycle recurs yearly
+    (
+        "Sở Tài chính bố trí kinh phí thực hiện Kế hoạch trong dự toán ngân sách hằng năm của các cơ quan, đơn vị.",
+        "recurring", None, None, "FREQ=YEARLY", "hằng năm",
+    ),
+    (
+        "Sở Kế hoạch và Đầu tư lồng ghép các chỉ tiêu vào kế hoạch phát triển kinh tế - xã hội hằng năm của tỉnh.",
+        "recurring", None, None, "FREQ=YEARLY", "hằng năm",
+    ),
+    (
+        "Văn phòng lập dự toán kinh phí hằng năm để bảo đảm hoạt động của hệ thống.",
+        "recurring", None, None, "FREQ=YEARLY", "hằng năm",
+    ),
+    ("Kinh phí thực hiện được bảo đảm từ nguồn ngân sách nhà nước hằng năm của tỉnh.", None, None, None, None, None),
     # no deadline at all
     ("Thực hiện Luật Đất đai năm 2024, rà soát các thủ tục hành chính thuộc thẩm quyền.", None, None, None, None, None),
     ("Xây dựng Kế hoạch chuyển đổi số năm 2026 của tỉnh.", None, None, None, None, None),

@@ -78,10 +78,16 @@ def _is_reference_date(folded: str, start: int) -> bool:
 class CalendarForms:
     """The calendar forms, most specific first (see `Scanner._forms` for their order)."""
 
+    raw: str
     folded: str
     whole: bool
     issued: date | None
     default_year: int | None
+
+    def _past(self, at: int, until: int) -> bool:
+        """A time in prose that reports what was done ("Trong năm 2024, đã tổ chức …"): no deadline."""
+        near = self.raw[max(0, at - 20) : at] + " " + self.raw[until : until + 20].split(" và ")[0]
+        return not self.whole and bool(re.search(r"\bđã\b", near.lower()))
 
     def _date_span(self) -> _Hit | None:
         """"Kể từ ngày 01/7/2026 đến hết ngày 31/12/2027" (a range); a cell "Kể từ ngày 01/7/2026" (from)."""
@@ -203,6 +209,8 @@ class CalendarForms:
                 pre = folded[max(0, m.start() - 20) : m.start()]
                 if not re.search(r"(trong|truoc|vao|cuoi|dau|den|hoan thanh|xong)\s*$", pre) or not folded.startswith("thang", m.start()):
                     continue
+                if self._past(m.start(), m.end()):
+                    continue
             if folded[m.start()].isdigit() and m.start() > 0 and folded[m.start() - 1] in "/.-":
                 continue
             at = m.start()
@@ -240,7 +248,9 @@ class CalendarForms:
         """"2018-2020", "giai đoạn 2021 - 2025", "từ 2021 đến 2025"."""
         if not self.whole:
             return None
-        m = re.search(YEAR_RANGE, self.folded)
+        m = re.search(YEAR_RANGE, self.folded) or re.fullmatch(
+            rf"\s*(?:nam\s*)?(?P<y_a>{_YEAR})\s*(?:,|va)\s*(?:nam\s*)?(?P<y_b>{_YEAR})\s*\.?\s*", self.folded
+        )
         if m and int(m.group("y_a")) <= int(m.group("y_b")):
             a, b = int(m.group("y_a")), int(m.group("y_b"))
             return self.make(RANGE, m.start(), m.end(), start=date(a, 1, 1), end=date(b, 12, 31))
@@ -292,6 +302,8 @@ class CalendarForms:
                 continue
             if not self.whole and cue in ("trong", "vao") and not m.group(2):
                 continue  # "trong 2025" is no wording; "trong năm 2025" is
+            if self._past(m.start(), m.end()):
+                continue
             y = int(m.group("y"))
             if cue == "truoc":
                 return self.make(YEAR, m.start(), m.end(), end=date(y - 1, 12, 31), before=True)

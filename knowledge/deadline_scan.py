@@ -18,10 +18,17 @@ from knowledge.deadline_calendar import (
     _Hit,
     _is_reference_date,
 )
-from knowledge.deadline_events import days_before_event, duration_phrase, event_phrase, sentences
+from knowledge.deadline_events import (
+    clause_end,
+    days_before_event,
+    duration_phrase,
+    event_phrase,
+    sentences,
+)
 from knowledge.model import (
     CONDITIONAL,
     DATE,
+    FROM,
     ONGOING,
     RANGE,
     RECURRING,
@@ -195,11 +202,26 @@ class Scanner(CalendarForms):
             self.folded,
         )
         if not m:
-            return None
+            return self._until_event()
         end = date(int(m.group("y")), 12, 31)
         if self.issued and self.issued <= end:
             return self.make(RANGE, m.start(), m.end(), start=self.issued, end=end)
         return self.make(YEAR, m.start(), m.end(), end=end)
+
+    def _until_event(self) -> _Hit | None:
+        """"Từ ngày ban hành Kế hoạch đến khi tổ chức thành công Đại hội …": from the plan's date to an
+        event (open end; a condition when the plan's date is unknown)."""
+        m = re.search(
+            r"\btu\s+(?:khi|ngay|nay|thoi diem)\s*(?:ban hanh|ky)?\s*(?:ke hoach|quyet dinh|van ban)?\s*(?:nay\s*)?"
+            r"(?:duoc\s+)?(?:ban hanh|ky)?\s*(?:,\s*)?den\s+(?:khi|luc|thoi diem)\s+(?=\S)",
+            self.folded,
+        )
+        if not m or (not self.whole and not m.group(0).startswith("tu")):
+            return None
+        end = clause_end(self.folded, m.end(), 160) if not self.whole else len(self.folded)
+        if self.issued:
+            return self.make(FROM, m.start(), end, start=self.issued)
+        return self.make(CONDITIONAL, m.start(), end)
 
     def _recurring(self) -> _Hit | None:
         """"Hàng năm", "định kỳ 6 tháng", "trước ngày 15/12 hằng năm", "Trước ngày 31/01 năm liền kề"."""

@@ -30,7 +30,7 @@ _PERIOD_OF_MONTHS = {1: "month", 3: "quarter", 6: "half_year", 12: "year"}
 _ADVERB_BEFORE = re.compile(
     r"(?:^|[,;:(]|\bdinh ky|\bbao cao|\bthuc hien|\bto chuc|\bcong bo|\bgui|\btrien khai|\bdanh gia|\btong ket"
     r"|\bso ket|\bkiem tra|\bngay\s+\d+(?:\s*/\s*\d+|\s+thang\s+\d+)?|\bthang\s+\d+|\btrong|\bvao|\bhoac"
-    r"|\bva|\bquy|\bthang|\bit nhat|\btoi thieu|\blien quan|\btheo\s+(?:ke hoach|chuong trinh)(?:\s+cong tac)?)\s*$"
+    r"|\bva|\bquy(?:\s+(?:iv|iii|ii|i|[1-4]))?|\bthang|\bit nhat|\btoi thieu|\blien quan|\btheo\s+(?:ke hoach|chuong trinh)(?:\s+cong tac)?)\s*$"
 )
 # Work done inside the yearly budget or plan cycle: "bố trí … trong dự toán ngân sách hằng năm",
 # "tổng hợp … vào kế hoạch phát triển kinh tế - xã hội hằng năm", "lập dự toán kinh phí hằng năm".

@@ -42,6 +42,7 @@ CELLS = [
     ("đến hết năm 2019", "year", None, D(2019, 12, 31), None),
     ("giai đoạn 2025 - 2030", "range", D(2025, 1, 1), D(2030, 12, 31), None),
     ("Năm 2025 - 2026", "range", D(2025, 1, 1), D(2026, 12, 31), None),
+    ("Năm 2025, 2026", "range", D(2025, 1, 1), D(2026, 12, 31), None),
     ("từ khi ban hành đến hết năm 2030", "range", ISSUED, D(2030, 12, 31), None),
     ("Từ nay đến hết năm 2025", "range", ISSUED, D(2025, 12, 31), None),
     ("Kể từ ngày 01 tháng 7 năm 2026 đến hết ngày 31 tháng 12 năm 2027", "range", D(2026, 7, 1), D(2027, 12, 31), None),
@@ -60,6 +61,7 @@ CELLS = [
     ("6 tháng 1 lần", "recurring", None, None, "FREQ=MONTHLY;INTERVAL=6"),
     ("2 lần/năm", "recurring", None, None, "FREQ=MONTHLY;INTERVAL=6"),
     ("Theo kế hoạch công tác hàng năm", "recurring", None, None, "FREQ=YEARLY"),
+    ("Quý IV hằng năm", "recurring", None, None, "FREQ=YEARLY"),
     # two calendar days a year, each kept: 15/6 and 01/12 (not 15/12)
     (
         "định kỳ 6 tháng, trước ngày 15 tháng 6 và trước ngày 01 tháng 12",
@@ -71,6 +73,8 @@ CELLS = [
     ("Ngay sau khi Kế hoạch được ban hành", "conditional", None, None, None),
     ("sau khi Nghị định hướng dẫn được ban hành", "conditional", None, None, None),
     ("Trong thời hạn 15 ngày làm việc", "conditional", None, None, None),
+    # from the plan's date to an event: open end
+    ("Từ ngày ban hành Kế hoạch đến khi tổ chức thành công Đại hội", "from", ISSUED, None, None),
 ]
 
 
@@ -98,6 +102,11 @@ def test_cells_take_the_year_from_context(text, kind, start, end):
 
 def test_before_a_day_without_year_ends_the_day_before():
     assert last_day(parse_deadline("Trước 30/6", default_year=YEAR)) == D(YEAR, 6, 29)
+
+
+def test_to_an_event_without_the_plan_date_is_a_condition():
+    deadline = parse_deadline("Từ ngày ban hành Kế hoạch đến khi tổ chức thành công Đại hội")
+    assert (deadline.kind, deadline.start, deadline.end) == ("conditional", None, None)
 
 
 def test_an_event_deadline_has_no_date_and_no_status_date():
@@ -204,7 +213,8 @@ SENTENCES = [
         "recurring", None, None, "FREQ=YEARLY", "hằng năm",
     ),
     ("Kinh phí thực hiện được bảo đảm từ nguồn ngân sách nhà nước hằng năm của tỉnh.", None, None, None, None, None),
-    # no deadline at all
+    # no deadline at all: what was done, a document's year
+    ("Trong năm 2024, toàn tỉnh đã tổ chức 50 lớp tập huấn cho cán bộ cơ sở.", None, None, None, None, None),
     ("Thực hiện Luật Đất đai năm 2024, rà soát các thủ tục hành chính thuộc thẩm quyền.", None, None, None, None, None),
     ("Xây dựng Kế hoạch chuyển đổi số năm 2026 của tỉnh.", None, None, None, None, None),
     ("Các cơ quan triển khai ngay tại cơ sở các mô hình hiệu quả.", None, None, None, None, None),

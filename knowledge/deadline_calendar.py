@@ -23,7 +23,7 @@ _SEP = r"\s*[/.\-]{1,2}\s*"
 # Numeric date: 01/7/2025, 1-7-2025, OCR "01/01//2021", broken lines "31/12/\n2025".
 NUM_DATE = rf"(?P<d>{_DAY}){_SEP}(?P<m>{_MON}){_SEP}(?P<y>{_YEAR})"
 # Spelled date: ngày 27 tháng 6 năm 2014
-WORD_DATE = rf"ngay\s+(?P<d2>{_DAY})\s+thang\s+(?P<m2>{_MON})\s*(?:nam|/)\s*(?P<y2>{_YEAR})"
+WORD_DATE = rf"(?:ngay\s+|\b)(?P<d2>{_DAY})\s+thang\s+(?P<m2>{_MON})\s*(?:nam|/)\s*(?P<y2>{_YEAR})"
 ANY_DATE = rf"(?:{NUM_DATE}|{WORD_DATE})"
 # Day and month only: "15/6", "ngày 15 tháng 6" (the year comes from context).
 SHORT_DATE = rf"(?:ngay\s+)?(?P<d>{_DAY})\s*(?:/|\s+thang\s+)\s*(?P<m>{_MON})\b(?!\s*(?:[/.\-]|nam\b)\s*\d)"
@@ -246,8 +246,12 @@ class CalendarForms:
 
     def _year_range(self) -> _Hit | None:
         """"2018-2020", "giai đoạn 2021 - 2025", "từ 2021 đến 2025"."""
-        if not self.whole:
-            return None
+        if not self.whole:  # in prose, only a span the duty is done in: "trong giai đoạn 2025 - 2030"
+            m = re.search(rf"\btrong\s+(?:giai doan|thoi ky)\s+{YEAR_RANGE}", self.folded)
+            if not m or int(m.group("y_a")) > int(m.group("y_b")):
+                return None
+            a, b = int(m.group("y_a")), int(m.group("y_b"))
+            return self.make(RANGE, m.start(), m.end(), start=date(a, 1, 1), end=date(b, 12, 31))
         m = re.search(YEAR_RANGE, self.folded) or re.fullmatch(
             rf"\s*(?:nam\s*)?(?P<y_a>{_YEAR})\s*(?:,|va)\s*(?:nam\s*)?(?P<y_b>{_YEAR})\s*\.?\s*", self.folded
         )
@@ -276,7 +280,12 @@ class CalendarForms:
     def _from_month(self) -> _Hit | None:
         """"Từ tháng 12/2025 đến khi kết thúc …": open-ended from a month (a cell, or a labelled field)."""
         m = re.search(rf"\btu\s+thang\s+(?P<m>{_MON})\s*(?:/|\s+nam\s+)\s*(?P<y>{_YEAR})\b", self.folded)
-        if not m or not self.whole or re.match(r"[^,;]{0,20}\bden\s+(?:het\s+)?(?:thang|nam|ngay|quy)?\s*\d", self.folded[m.end() :]):
+        if not m or re.match(r"[^,;]{0,20}\bden\s+(?:het\s+)?(?:thang|nam|ngay|quy)?\s*\d", self.folded[m.end() :]):
+            return None
+        if not self.whole and (  # in prose: a start that opens the sentence or follows "bắt đầu", "triển khai"
+            re.match(r"\s*,?\s*den\s+(?:nay|thoi diem nay)", self.folded[m.end() :])
+            or not re.search(r"(?:^|bat dau|trien khai|thuc hien|ap dung|van hanh)\s*(?:ke\s+)?$", self.folded[: m.start()].strip())
+        ):
             return None
         return self.make(FROM, m.start(), m.end(), start=date(int(m.group("y")), int(m.group("m")), 1))
 

@@ -32,6 +32,7 @@ from knowledge.model import (
     ONGOING,
     RANGE,
     RECURRING,
+    UNPARSED,
     YEAR,
     Deadline,
 )
@@ -46,8 +47,15 @@ RELATIVE = (
 _ISSUANCE = re.compile(r"^(?:(?:ke hoach|quyet dinh|van ban|chuong trinh|de an)(?: nay)?\s+)?(?:duoc\s+)?(?:ban hanh|ky|co hieu luc)")
 _LABEL = re.compile(
     r"(?:^|[\s(;.])(?:thoi gian|thoi han|tien do|lo trinh|han chot)(?:\s+(?:hoan thanh|thuc hien|trinh|nop|gui|bao cao"
-    r"|giai quyet|thuc hien va hoan thanh))?\s*:\s*\**"
+    r"|giai quyet|thuc hien va hoan thanh|hoan tat|trien khai))?\s*:\s*\**"
 )
+# The words a deadline in parentheses is made of: "(Quý IV/2025)", "(hoàn thành trước 30/6/2026)".
+_DEADLINE_WORDS = {
+    "thang", "quy", "nam", "ngay", "truoc", "trong", "den", "het", "tu", "hoan", "thanh", "xong", "cham", "nhat",
+    "dau", "cuoi", "va", "hoac", "hang", "moi", "dinh", "ky", "i", "ii", "iii", "iv", "giai", "doan", "vao", "la",
+}
+
+
 def _add_months(day: date, months: int) -> date:
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
@@ -103,7 +111,8 @@ class Scanner(CalendarForms):
 
     def _forms(self) -> _Hit | None:
         for form in (
-            self._ongoing, self._relative, self._until_year, self._recurring, self._conditional, self._date_span, self._dates, self._short_dates, self._quarter_span, self._quarters, self._roman_quarter,
+            self._ongoing, self._relative, self._until_year, self._recurring, self._conditional, self._parenthesised,
+            self._date_span, self._dates, self._short_dates, self._quarter_span, self._quarters, self._roman_quarter,
             self._half_years, self._month_span, self._from_month, self._months, self._open_span, self._year_range,
             self._open_ended, self._years, self._duration,
         ):
@@ -134,6 +143,28 @@ class Scanner(CalendarForms):
             if hit and weak is None:
                 weak = _Hit(hit.deadline, hit.start + a, hit.end + a)
         return weak
+
+    def _parenthesised(self) -> _Hit | None:
+        """A duty's deadline in parentheses, in prose: "Xây dựng Đề án … (Quý IV/2025)"."""
+        if self.whole:
+            return None
+        for m in re.finditer(r"\(([^()]{4,45})\)", self.folded):
+            inner = m.group(1)
+            if not re.search(r"\d", inner) or set(re.findall(r"[a-z]+", inner)) - _DEADLINE_WORDS:
+                continue
+            # It closes the duty ("… dịch vụ công trực tuyến (2027 - 2030)."), and is no label of a
+            # document or an anniversary ("Kế hoạch 5 năm (2021 - 2025) theo …", "kỷ niệm … (1946 - 2026)").
+            if not re.match(r"\s*(?:[.;,:]|$)", self.folded[m.end() :]) or re.search(r"ky niem", self.folded[: m.start()][-80:]):
+                continue
+            hit = Scanner(self.raw[m.start(1) : m.end(1)], whole=True, issued=self.issued, default_year=self.default_year).scan()
+            if hit is None or hit.deadline.kind in (UNPARSED, CONDITIONAL, ONGOING):
+                continue
+            context = self.default_year or (self.issued.year if self.issued else None)
+            first = hit.deadline.start or hit.deadline.end
+            if context and first and first.year < context - 5:
+                continue
+            return _Hit(hit.deadline, m.start(1), m.end(1))
+        return None
 
     def _event(self) -> _Hit | None:
         """"sau khi <event>", "ngay khi <event>", "khi có yêu cầu", "ít nhất 3 ngày trước <event>"."""

@@ -49,6 +49,7 @@ CELLS = [
     # days
     ("trước ngày 27 tháng 6 năm 2014", "date", None, D(2014, 6, 27), None),
     ("trong vòng 30 ngày kể từ ngày ban hành", "date", None, D(2025, 4, 9), None),
+    ("trước 15 tháng 6 năm 2025", "date", None, D(2025, 6, 15), None),
     # recurring, with their due days
     ("trước ngày 05 của tháng liền kề", "recurring", None, None, "FREQ=MONTHLY;BYMONTHDAY=5"),
     ("trước ngày 10 hằng tháng", "recurring", None, None, "FREQ=MONTHLY;BYMONTHDAY=10"),
@@ -213,6 +214,25 @@ SENTENCES = [
         "recurring", None, None, "FREQ=YEARLY", "hằng năm",
     ),
     ("Kinh phí thực hiện được bảo đảm từ nguồn ngân sách nhà nước hằng năm của tỉnh.", None, None, None, None, None),
+    # the time in parentheses that closes a duty; not a document's label or an anniversary
+    (
+        "Rà soát, cải cách thủ tục hành chính trong lĩnh vực quy hoạch, cung cấp dịch vụ công trực tuyến (2027 - 2030).",
+        "range", D(2027, 1, 1), D(2030, 12, 31), None, "2027 - 2030",
+    ),
+    ("Xây dựng Đề án phát triển nguồn nhân lực số của tỉnh (Quý IV/2025).", "quarter", D(2025, 10, 1), D(2025, 12, 31), None, None),
+    ("Thi đua hoàn thành Kế hoạch 5 năm (2021 - 2025) theo Nghị quyết Đại hội Đảng bộ tỉnh.", None, None, None, None, None),
+    ("Tổ chức các hoạt động kỷ niệm 80 năm Ngày Tổng tuyển cử đầu tiên (06/01/1946 - 06/01/2026).", None, None, None, None, None),
+    # starts, spans and labelled lines in prose
+    ("Từ tháng 6/2025, các xã triển khai thu phí qua tài khoản.", "from", D(2025, 6, 1), None, None, "Từ tháng 6/2025"),
+    ("Báo cáo tình hình thu phí từ tháng 1/2025 đến nay.", None, None, None, None, None),
+    (
+        "Sở Giáo dục và Đào tạo triển khai Chương trình trong giai đoạn 2025 - 2030.",
+        "range", D(2025, 1, 1), D(2030, 12, 31), None, "trong giai đoạn 2025 - 2030",
+    ),
+    (
+        "Ủy ban nhân dân quận lập danh sách đối tượng. Thời gian hoàn tất: trước ngày 27 tháng 6 năm 2014.",
+        "date", None, D(2014, 6, 27), None, "trước ngày 27 tháng 6 năm 2014",
+    ),
     # no deadline at all: what was done, a document's year
     ("Trong năm 2024, toàn tỉnh đã tổ chức 50 lớp tập huấn cho cán bộ cơ sở.", None, None, None, None, None),
     ("Thực hiện Luật Đất đai năm 2024, rà soát các thủ tục hành chính thuộc thẩm quyền.", None, None, None, None, None),

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from knowledge.model import DATE, FROM, MONTH, QUARTER, RANGE, YEAR, Deadline
+from knowledge.model import CONDITIONAL, DATE, FROM, MONTH, QUARTER, RANGE, YEAR, Deadline
 
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _Q = r"(?:iv|iii|ii|i|[1-4])"
@@ -131,6 +131,16 @@ class CalendarForms:
         deadline_cue = bool(re.search(r"truoc|cham nhat|han|den|xong|hoan thanh|hoan thien|ket thuc", cue))
         return self.make(DATE, start, end, start=None if deadline_cue else day, end=day, before=before)
 
+    def _named_year_day(self) -> _Hit | None:
+        """"trước ngày 10 tháng 6 năm cuối của chương trình": a day of a year named by an event (the
+        programme's last year): kept as a condition, no year is guessed."""
+        m = re.search(
+            rf"(?:truoc|cham nhat|vao|han)\s+(?:la\s+)?(?:ngay\s+)?{_DAY}\s*(?:/|\s+thang\s+)\s*{_MON}\s+(?:cua\s+)?"
+            r"nam\s+(?:cuoi|dau)(?:\s+cung)?(?:\s+(?:cua\s+)?(?:chuong trinh|ke hoach|giai doan|de an|ky|du an))?\b",
+            self.folded,
+        )
+        return self.make(CONDITIONAL, m.start(), m.end()) if m else None
+
     def _short_dates(self) -> _Hit | None:
         """"Trước ngày 15/6" with the year from context (table header or the plan's date)."""
         year = self.default_year
@@ -220,7 +230,7 @@ class CalendarForms:
                 at -= len(cue.group(0)) if cue else 0
             return self._month(at, m.end(), int(m.group("my")), int(m.group("mm")), cue_at=m.start())
         if self.whole and self.default_year:
-            m = re.search(rf"\bthang\s+(?P<mm>{_MON})\b(?!\s*[/.\-]\s*\d)", folded)
+            m = re.search(rf"\bthang\s+(?P<mm>{_MON})\b(?!\s*[/.\-]\s*\d|\s+(?:cua\s+)?nam\s+[a-z])", folded)
             if m:
                 return self._month(m.start(), m.end(), self.default_year, int(m.group("mm")))
         return None

@@ -112,7 +112,7 @@ class Scanner(CalendarForms):
     def _forms(self) -> _Hit | None:
         for form in (
             self._ongoing, self._relative, self._until_year, self._recurring, self._conditional, self._parenthesised,
-            self._date_span, self._dates, self._short_dates, self._quarter_span, self._quarters, self._roman_quarter,
+            self._date_span, self._dates, self._named_year_day, self._short_dates, self._quarter_span, self._quarters, self._roman_quarter,
             self._half_years, self._month_span, self._from_month, self._months, self._open_span, self._year_range,
             self._open_ended, self._years, self._duration,
         ):
@@ -123,21 +123,22 @@ class Scanner(CalendarForms):
 
     def _prose(self) -> _Hit | None:
         """The deadline that governs a paragraph: the first sentence stating one wins; a loose
-        "theo định kỳ" or an event ("sau khi …") only when no sentence names a time."""
-        year = re.match(rf"\s*(?:[\-+•*]\s*)?nam\s*(?P<y>{_YEAR})\s*:", self.folded)
+        "theo định kỳ" or a time hanging on an event ("sau khi …", "trong vòng 5 ngày kể từ ngày nhận
+        hồ sơ") only when no sentence names a calendar time."""
+        year = re.match(rf"\s*(?:[\-+•*]\s*)?nam\s*(?P<y>{_YEAR})(?:\s*[-–]\s*(?P<y2>{_YEAR}))?\s*:", self.folded)
         if year:  # "Năm 2018: …": the bullet's year, unless it names a more precise time
             inner = Scanner(self.raw[year.end() :], whole=False, issued=self.issued, default_year=int(year.group("y")))
             hit = inner._prose()
             if hit and hit.deadline.kind != CONDITIONAL:
                 return _Hit(hit.deadline, hit.start + year.end(), hit.end + year.end())
-            y = int(year.group("y"))
+            y, y2 = int(year.group("y")), int(year.group("y2") or year.group("y"))
             at = len(self.folded[: year.end()]) - len(self.folded[: year.end()].lstrip(" -+•*"))
-            return self.make(YEAR, at, year.end() - 1, start=date(y, 1, 1), end=date(y, 12, 31))
+            return self.make(YEAR if y == y2 else RANGE, at, year.end() - 1, start=date(y, 1, 1), end=date(y2, 12, 31))
         weak: _Hit | None = None
         for a, b in sentences(self.raw):
             part = Scanner(self.raw[a:b], whole=False, issued=self.issued, default_year=self.default_year)
             hit = part._forms()
-            if hit and (hit.deadline.kind != RECURRING or hit.deadline.recurrence):
+            if hit and hit.deadline.kind != CONDITIONAL and (hit.deadline.kind != RECURRING or hit.deadline.recurrence):
                 return _Hit(hit.deadline, hit.start + a, hit.end + a)
             hit = hit or part._event()
             if hit and weak is None:

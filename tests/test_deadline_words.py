@@ -74,6 +74,7 @@ CELLS = [
     ("Ngay sau khi Kế hoạch được ban hành", "conditional", None, None, None),
     ("sau khi Nghị định hướng dẫn được ban hành", "conditional", None, None, None),
     ("Trong thời hạn 15 ngày làm việc", "conditional", None, None, None),
+    ("Trước ngày 15 tháng 8 năm cuối của chương trình", "conditional", None, None, None),
     # from the plan's date to an event: open end
     ("Từ ngày ban hành Kế hoạch đến khi tổ chức thành công Đại hội", "from", ISSUED, None, None),
 ]
@@ -150,6 +151,14 @@ SENTENCES = [
     (
         "Năm 2018: Hoàn thành việc rà soát, sửa đổi Quy chế làm việc theo Quyết định số 45/2018/QĐ-TTg.",
         "year", D(2018, 1, 1), D(2018, 12, 31), None, "Năm 2018",
+    ),
+    (
+        "- Năm 2019 - 2020: Tổng kết, đánh giá việc thực hiện Đề án.",
+        "range", D(2019, 1, 1), D(2020, 12, 31), None, "Năm 2019 - 2020",
+    ),
+    (
+        "Năm 2026: Hoàn thành việc số hóa hồ sơ trước ngày 30/6.",
+        "date", None, D(2026, 6, 30), None, "trước ngày 30/6",
     ),
     (
         "Sở Xây dựng hoàn thành việc rà soát quy hoạch đến hết năm 2019.",

@@ -298,7 +298,10 @@ class Scanner(CalendarForms):
                 end = end + tail.end()
             end = max(end, due or 0)
             start = cue.start()
-            lead = re.search(r"(?:truoc|cham nhat|vao)\s+(?:la\s+)?ngay\s+\d{1,2}(?:\s*/\s*\d{1,2}|\s+thang\s+\d{1,2})?\s*$", folded[max(0, start - 40) : start])
+            lead = re.search(
+                r"(?:truoc|cham nhat|vao)\s+(?:la\s+)?(?:ngay\s+\d{1,2}(?:\s*/\s*\d{1,2}|\s+thang\s+\d{1,2})?|\d{1,2}\s*/\s*\d{1,2})\s*$",
+                folded[max(0, start - 40) : start],
+            )
             if lead:
                 start -= len(lead.group(0))
             return self.make(RECURRING, start, end, recurrence=rec[0] or None)

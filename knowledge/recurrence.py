@@ -29,7 +29,7 @@ _COUNT = {"mot": 1, "hai": 2, "ba": 3, "bon": 4}
 _PERIOD_OF_MONTHS = {1: "month", 3: "quarter", 6: "half_year", 12: "year"}
 _ADVERB_BEFORE = re.compile(
     r"(?:^|[,;:(]|\bdinh ky|\bbao cao|\bthuc hien|\bto chuc|\bcong bo|\bgui|\btrien khai|\bdanh gia|\btong ket"
-    r"|\bso ket|\bkiem tra|\bngay\s+\d+(?:\s*/\s*\d+|\s+thang\s+\d+)?|\bthang\s+\d+|\btrong|\bvao|\bhoac"
+    r"|\bso ket|\bkiem tra|\bngay\s+\d+(?:\s*/\s*\d+|\s+thang\s+\d+)?|\b(?:truoc|cham nhat)\s+\d{1,2}\s*/\s*\d{1,2}|\bthang\s+\d+|\btrong|\bvao|\bhoac"
     r"|\bva|\bquy(?:\s+(?:iv|iii|ii|i|[1-4]))?|\bthang|\bit nhat|\btoi thieu|\blien quan|\btheo\s+(?:ke hoach|chuong trinh)(?:\s+cong tac)?)\s*$"
 )
 # Work done inside the yearly budget or plan cycle: "bố trí … trong dự toán ngân sách hằng năm",
@@ -108,7 +108,9 @@ def recurrence(folded: str) -> tuple[str, list[str], int | None] | None:
     due_day = None
     m = re.search(rf"ngay\s+(?P<n>{_DAY})\s+(?:cua\s+)?(?:thang|hang thang)\s+(?:ke tiep|tiep theo|sau|lien ke)", folded)
     if not m:
-        m = re.search(rf"(?:truoc|cham nhat|vao)\s+(?:la\s+)?ngay\s+(?P<n>{_DAY})\s+(?:hang|moi|cua)\s+thang", folded)
+        m = re.search(rf"(?:(?:truoc|cham nhat|vao)\s+(?:la\s+)?)?ngay\s+(?P<n>{_DAY})\s+(?:hang|moi|cua)\s+thang\b(?!\s*\d)", folded)
+    if not m and periods == ["month"]:  # "định kỳ hằng tháng (trước ngày 20)"
+        m = re.search(rf"(?:truoc|cham nhat|vao)\s+(?:la\s+)?ngay\s+(?P<n>{_DAY})\b(?!\s*(?:[/.\-]|thang)\s*\d)", folded)
     if m:
         due_day = int(m.group("n"))
     return _rrule(periods, due_day), periods, due_day

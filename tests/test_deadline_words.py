@@ -53,6 +53,9 @@ CELLS = [
     # recurring, with their due days
     ("trước ngày 05 của tháng liền kề", "recurring", None, None, "FREQ=MONTHLY;BYMONTHDAY=5"),
     ("trước ngày 10 hằng tháng", "recurring", None, None, "FREQ=MONTHLY;BYMONTHDAY=10"),
+    ("Ngày 15 hằng tháng", "recurring", None, None, "FREQ=MONTHLY;BYMONTHDAY=15"),
+    ("Định kỳ hằng tháng (trước ngày 20)", "recurring", None, None, "FREQ=MONTHLY;BYMONTHDAY=20"),
+    ("Trước 25/12 hằng năm", "recurring", None, None, "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"),
     ("trước ngày 05 tháng cuối quý", "recurring", None, None, "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=5"),
     ("định kỳ hằng quý, trước ngày 20 tháng cuối quý", "recurring", None, None, "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=20"),
     ("chậm nhất ngày 15/12 hằng năm", "recurring", None, None, "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=15"),

@@ -15,7 +15,6 @@ _CLAUSE_END = re.compile(r",(?!\s*chong\b)|[;.:()\n]|\s-\s|$")
 
 # "sau khi …", "ngay khi …", "ngay sau khi …": the event runs to the end of its clause.
 _AFTER_EVENT = re.compile(r"\b(?:ngay\s+sau\s+khi|ngay\s+khi|sau\s+khi)\s+(?=\S)")
-_DOCUMENT_ACT = re.compile(r"\b(ban hanh|phe duyet|ky|co hieu luc|thong qua|duoc giao|giao|nhan duoc|cong bo)\b")
 # "(báo cáo đột xuất) khi có yêu cầu", "theo yêu cầu"
 _ON_REQUEST = re.compile(r"\b(?:dot xuat\s+)?khi\s+(?:co|duoc)\s+yeu\s+cau\b(?:\s+cua\s+[^,;.]{1,60})?")
 # A time limit whose start is an event named elsewhere: "trong vòng 01 ngày làm việc",
@@ -42,9 +41,10 @@ def event_phrase(folded: str) -> tuple[int, int] | None:
             continue  # cut by a parenthesis or by the length limit: not read whole
         if re.search(r"\b(thi|neu|ma)\b", event):
             continue
-        # Inside a sentence ("Sau khi kiểm tra, UBND xã lập danh sách …") it orders steps; it times the
-        # duty when it ends the sentence, or names the act a deadline hangs on (issued, approved, …).
-        if folded[end : end + 1] == "," and not _DOCUMENT_ACT.search(event):
+        # Opening a sentence ("Sau khi kiểm tra, UBND xã lập danh sách …", "Sau khi UBND phê duyệt Đề án,
+        # Sở Tài chính …") it orders the steps, and the step's own time follows; it times the duty
+        # when it closes the sentence ("… niêm yết sau khi được UBND Thành phố phê duyệt Đề án.").
+        if folded[end : end + 1] == ",":
             continue
         return m.start(), end
     m = _ON_REQUEST.search(folded)

@@ -32,9 +32,10 @@ _ADVERB_BEFORE = re.compile(
     r"|\bso ket|\bkiem tra|\bngay\s+\d+(?:\s*/\s*\d+|\s+thang\s+\d+)?|\b(?:truoc|cham nhat)\s+\d{1,2}\s*/\s*\d{1,2}|\bthang\s+\d+|\btrong|\bvao|\bhoac"
     r"|\bva|\bquy(?:\s+(?:iv|iii|ii|i|[1-4]))?|\bthang|\bit nhat|\btoi thieu|\blien quan|\btheo\s+(?:ke hoach|chuong trinh)(?:\s+cong tac)?)\s*$"
 )
-# Work done inside the yearly budget or plan cycle: "bố trí … trong dự toán ngân sách hằng năm",
-# "tổng hợp … vào kế hoạch phát triển kinh tế - xã hội hằng năm", "lập dự toán kinh phí hằng năm".
-_YEARLY_CYCLE = re.compile(r"\b(?:(?:trong|vao)\s+(?:du toan|du tru|ke hoach|bao cao)|lap\s+(?:du toan|du tru))\b[^,;.()]{0,45}$")
+# Work done inside the yearly budget or report: "bố trí … trong dự toán ngân sách hằng năm", "lập dự
+# toán kinh phí hằng năm", "lồng ghép … trong báo cáo công tác giảm nghèo hằng năm". ("Kế hoạch hằng
+# năm" stays a noun's adjective: "xây dựng các Kế hoạch hằng năm", "vào kế hoạch … hằng năm".)
+_YEARLY_CYCLE = re.compile(r"\b(?:(?:trong|vao)\s+(?:du toan|du tru|bao cao)|lap\s+(?:du toan|du tru))\b[^,;.()]{0,45}$")
 _ADVERB_AFTER = re.compile(
     r"\s*(?:[,;:.)]|\(|(?:mot|\d+|hai|ba) lan\b|bao cao|to chuc|cong bo|gui|thuc hien|danh gia|trien khai|kiem tra"
     r"|tham muu|xay dung|bo tri|ra soat|tong hop|cap nhat)"

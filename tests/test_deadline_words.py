@@ -218,7 +218,7 @@ SENTENCES = [
         "recurring", None, None, "FREQ=YEARLY", "hằng năm",
     ),
     (
-        "Sở Kế hoạch và Đầu tư lồng ghép các chỉ tiêu vào kế hoạch phát triển kinh tế - xã hội hằng năm của tỉnh.",
+        "Các phòng lồng ghép kết quả tuyên truyền trong báo cáo công tác cải cách hành chính hằng năm của đơn vị.",
         "recurring", None, None, "FREQ=YEARLY", "hằng năm",
     ),
     (

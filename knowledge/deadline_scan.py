@@ -205,8 +205,8 @@ class Scanner(CalendarForms):
     def _relative(self) -> _Hit | None:
         """N days/months after the plan is issued (a date when the plan's date is known)."""
         for m in re.finditer(RELATIVE, self.folded):
-            if not self.whole and not m.group("cue"):
-                continue
+            if not self.whole and not m.group("cue") and self.folded[: m.start()].strip(" -+•*:"):
+                continue  # without "trong vòng", "sau", … only a sentence made of the limit itself
             n, unit, anchor = int(m.group("n")), m.group("unit"), m.group("anchor")
             if re.match(r"\s*\d", anchor):
                 continue  # "6 tháng, trước ngày 15/6": a period and a calendar day, not a count of days

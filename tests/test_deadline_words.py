@@ -180,6 +180,10 @@ SENTENCES = [
         "Cơ quan lấy ý kiến gửi văn bản ít nhất 03 ngày làm việc trước thời hạn quy định.",
         "conditional", None, None, None, "ít nhất 03 ngày làm việc trước thời hạn quy định",
     ),
+    (
+        "11 ngày làm việc kể từ ngày nhận đầy đủ hồ sơ.",
+        "conditional", None, None, None, "11 ngày làm việc kể từ ngày nhận đầy đủ hồ sơ",
+    ),
     # periodic reports
     (
         "Định kỳ hằng năm, tại kỳ họp cuối năm, Ủy ban nhân dân tỉnh báo cáo Hội đồng nhân dân tỉnh kết quả thực hiện "

@@ -2,10 +2,14 @@
 
 Two entry points:
 - `parse_deadline(text)` reads a whole deadline cell ("Trước ngày 01/7/2025", "Hàng năm").
-- `find_deadline(text)` looks for a deadline *phrase* inside a sentence of prose
-  ("… trình UBND tỉnh trong quý IV năm 2021"), ignoring dates that belong to document
-  references ("Quyết định số 01/QĐ-UBND ngày 01/01/2021") and start dates ("có hiệu lực kể từ
-  ngày …").
+- `find_deadline(text)` looks for the deadline *phrase* that governs a paragraph of prose
+  ("… trình UBND tỉnh trong quý IV năm 2021"): a labelled value ("Thời hạn: …") first, else the
+  first sentence that names a time (in parentheses closing the duty too: "… (Quý IV/2025)."), a
+  bullet's "Năm 2018:"; a loose "theo định kỳ" or an event ("sau khi được UBND phê duyệt Đề án",
+  "ngay khi xảy ra") only when no sentence names a time. Dates and years that belong to document
+  references ("Quyết định số 01/QĐ-UBND ngày 01/01/2021", "Luật … năm 2024"), start dates ("có
+  hiệu lực kể từ ngày …") and what was done ("Trong năm 2024, … đã …") are no deadline.
+Deadlines tied to an event are CONDITIONAL and keep the event in `text`; no date is invented.
 Both take the plan's date (`issued`: "trong vòng 30 ngày kể từ ngày Kế hoạch được ban hành",
 "Từ khi ban hành đến hết năm 2030") and a year given by context (`default_year`: a table header
 "Thời gian (Năm 2026)" over cells "Quý I", "Tháng 3", "Trước ngày 15/6").
@@ -26,7 +30,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from knowledge.deadline_scan import ROMAN, Scanner, safe_date
+from knowledge.deadline_calendar import ROMAN, safe_date
+from knowledge.deadline_scan import Scanner
 from knowledge.model import (
     CONDITIONAL,
     DATE,

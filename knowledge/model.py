@@ -14,7 +14,7 @@ RANGE = "range"  # a span of years / dates with both ends
 FROM = "from"  # starts at `start`, open end ("Từ năm 2026", "2025 và những năm tiếp theo")
 RECURRING = "recurring"  # repeats: see `recurrence` (an RFC 5545 RRULE, dateutil-readable)
 ONGOING = "ongoing"  # "Nhiệm vụ thường xuyên"
-CONDITIONAL = "conditional"  # "Theo lộ trình…", "Theo hướng dẫn của Bộ Y tế"
+CONDITIONAL = "conditional"  # "Theo lộ trình…", "sau khi Đề án được phê duyệt", "ngay khi xảy ra": no date
 UNPARSED = "unparsed"  # raw text kept, counted and reported
 
 DEADLINE_KINDS = (DATE, MONTH, QUARTER, YEAR, RANGE, FROM, RECURRING, ONGOING, CONDITIONAL, UNPARSED)

@@ -36,7 +36,8 @@ SUBJECT_VERBS = (
     "ho tro", "bao dam", "tang cuong", "day manh", "uu tien", "cung cap", "cong khai", "bo sung",
     "dieu chinh", "hoan thien", "hoan thanh", "thanh lap", "phat dong", "duoc giao", "quyet liet",
     "khan cap", "sua doi", "giam sat", "thanh tra", "kiem soat", "xu ly", "phan bo", "dua", "thu thap",
-    "tham gia", "quan triet", "pho bien", "nang cao", "van hanh", "phat huy",
+    "tham gia", "quan triet", "pho bien", "nang cao", "van hanh", "phat huy", "lam thuong truc",
+    "lam co quan thuong truc", "lam truong ban",
 )
 _VERB_ALT = "|".join(SUBJECT_VERBS)
 _SUBJECT_RE = re.compile(r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b")
@@ -52,10 +53,17 @@ _SUPPORT_BEFORE = re.compile(
 _RECIPIENT_BEFORE = re.compile(
     r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho|voi|den)\s+(?:cac\s+)?$"
 )
+# "Thành lập Tổ công tác … do Sở Y tế làm thường trực": the agency after "do" that a duty verb
+# follows is the one who does it (not "theo hướng dẫn do Bộ Y tế ban hành": issuing is no duty here).
+_BY_BEFORE = re.compile(r"\bdo\s+(?:cac\s+)?$")
+_BY_AFTER = re.compile(
+    r"\s*(?:lam (?:co quan )?thuong truc|lam (?:co quan )?dau moi|lam truong ban|chu tri|phu trach|dam nhiem"
+    r"|huong dan thuc hien|to chuc thuc hien|chiu trach nhiem)\b"
+)
 _REPORT_CUE = re.compile(r"\bbao cao\b|\bgui\b|\bnop\b")
 _SEGMENT_CUT = re.compile(r";|\.\s")
 _TIME_LEAD = re.compile(
-    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^,]{0,100},\s*"
+    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^;:.]{0,120}?,\s*"
     r"|giao\s+|dong thoi,?\s*)?"
 )
 _LIST_GAP = re.compile(r"\s*\)?\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
@@ -256,6 +264,8 @@ def _role_of(sentence: _Sentence, m: Mention) -> str | None:
         return SUPPORT
     if _LEAD_BEFORE.search(before):
         return LEAD
+    if _BY_BEFORE.search(before) and _BY_AFTER.match(folded, m.end):
+        return LEAD  # "… do Sở Y tế làm thường trực", "… do Bộ Quốc phòng hướng dẫn thực hiện"
     # Subject of a duty verb at the start of its segment (possibly after a time phrase or "Giao").
     if m.start - seg <= _WINDOW and _TIME_LEAD.fullmatch(folded, seg, m.start):
         after = _SUBJECT_RE.match(folded, m.end)

@@ -41,6 +41,7 @@ LOCALITY = ("tinh", "huyen", "thanh pho", "thi xa", "xa", "quan", "phuong", "thi
             "cap huyen", "cap xa", "khu vuc")
 # ("xã hội" is no commune: "Ngân hàng Chính sách xã hội Thành phố")
 _LOCALITY_RE = re.compile(r"(?:" + "|".join(LOCALITY) + r")(?![\w&])(?<!xa(?= hoi))")
+_LOCALITY_LIST = re.compile(r"\s*,\s*(" + _LOCALITY_RE.pattern + r")(?![\w&])")
 _JOINER_RE = re.compile(r"\s*(?:va(?!\w)|-|–|&)\s*")
 _WORD_RE = re.compile(r"[0-9a-z]+(?:[&./\-][0-9a-z]+)*")
 _MAX_WORDS = 12
@@ -148,6 +149,11 @@ def name_end(text: str, folded: str, at: int) -> int | None:
             pos = end = loc.end()
             after_upper = False
             words += 1
+            # "Ủy ban nhân dân xã, phường, thị trấn": a list of localities is one level's name
+            while (more := _LOCALITY_LIST.match(folded, pos)) and not _upper(text, more.start(1)):
+                if not _spelt_as_head(text, more.start(1)):
+                    break
+                pos = end = more.end()
             continue
         word = _WORD_RE.match(folded, start)
         if not word:

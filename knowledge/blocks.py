@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from knowledge.agencies import AgencyRegistry
-from knowledge.deadlines import parse_deadline
+from knowledge.deadlines import find_deadline, parse_deadline
 from knowledge.duties import _ANY_VERB_RE, classify, mentions_in, subject_of_title
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment, Clause, Deadline
 from knowledge.text import fold
@@ -45,7 +45,7 @@ _LEAD_CORE = (
 _SUPPORT_CORE = rf"(?:{_BODY}\s+)?phoi hop(?:\s+thuc hien)?"
 _ROLES_CORE = rf"(?:{_BODY}\s+)?chu tri\s*(?:,|va|/)\s*(?:phoi hop|thuc hien)"
 _TIME_CORE = (
-    r"(?:thoi han|thoi gian|tien do|thoi diem)(?:\s*,\s*(?:thoi han|thoi gian|tien do))?"
+    r"(?:thoi han|thoi gian|tien do|thoi diem|lo trinh)(?:\s*,\s*(?:thoi han|thoi gian|tien do))?"
     r"(?:\s+(?:hoan thanh|thuc hien|trinh|ban hanh|xong|nop|gui|bao cao|hoan tat|trien khai|to chuc|du kien))*"
 )
 _PRODUCT_CORE = (
@@ -142,6 +142,11 @@ def read_value(
         return
     if kind == DEADLINE_FIELD:
         found = parse_deadline(value, issued=issued, default_year=year)
+        if found is not None and not found.parsed:
+            # a sentence rather than a date: its deadline phrase, if any
+            found = find_deadline(value, issued=issued, default_year=year) or (
+                found if len(value) <= 60 else None
+            )
         if found is not None and (into.deadline is None or not into.deadline.parsed):
             into.deadline = found
         return
@@ -182,6 +187,8 @@ class Record:
     members: list[Clause] = field(default_factory=list)
     fields: Fields = field(default_factory=Fields)
     head: Clause | None = None
+    path: str | None = None  # the section whose block it is (None: one item's block)
+    start: int = 0  # number of clauses before its first task
     added: dict[int, list[Assignment]] = field(default_factory=dict)
     replaced: dict[int, Deadline | None] = field(default_factory=dict)
 
@@ -193,7 +200,9 @@ class Record:
     def apply(self) -> None:
         if self.fields.empty():
             return
-        for clause in [*self.members, *([self.head] if self.head is not None else [])]:
+        targets = [*self.members, *([self.head] if self.head is not None else [])]
+        bases: list[tuple[Clause, list[Assignment], Deadline | None]] = []
+        for clause in targets:
             mine = self.added.pop(clause.ordinal, [])
             base = [a for a in clause.assignments if all(a is not m for m in mine)]
             deadline = (
@@ -201,7 +210,21 @@ class Record:
                 if clause.ordinal in self.replaced
                 else clause.deadline
             )
-            give(self.fields, clause, clause is self.head, base, deadline)
+            bases.append((clause, base, deadline))
+        fields = self.fields
+        if not fields.lead:
+            # No "Cơ quan chủ trì" line: the one the block's own sentences name leads its other
+            # tasks ("Bước 2: Kiểm tra …" / "UBND xã … kiểm tra …" / "Thời gian hoàn tất: …").
+            stated: list[AgencyRef] = []
+            for _, base, _ in bases:
+                stated.extend(
+                    a.agency
+                    for a in base
+                    if a.role == LEAD and a.agency.name not in {r.name for r in stated}
+                )
+            fields = Fields(stated, fields.support, fields.deadline, fields.product)
+        for clause, base, deadline in bases:
+            give(fields, clause, clause is self.head, base, deadline, borrowed=not self.fields.lead)
             self.added[clause.ordinal] = [
                 a for a in clause.assignments if all(a is not b for b in base)
             ]
@@ -235,12 +258,13 @@ def give(
     head: bool,
     assignments: list[Assignment],
     deadline: Deadline | None,
+    borrowed: bool = False,
 ) -> None:
     """Give a clause the fields of its block, from what its own sentence said. The task heading
     (`head`) takes them as stated; the other tasks of a group keep what their own sentence says
     and take the rest."""
     result = list(assignments)
-    if fields.lead and (head or not any(a.role == LEAD for a in result)):
+    if fields.lead and (head and not borrowed or not any(a.role == LEAD for a in result)):
         names = {r.name for r in fields.lead}
         result = [a for a in result if a.role != LEAD or a.agency.name in names]
         have = {(a.agency.name, a.role) for a in result}

@@ -37,10 +37,14 @@ SUBJECT_VERBS = (
     "dieu chinh", "hoan thien", "hoan thanh", "thanh lap", "phat dong", "duoc giao", "quyet liet",
     "khan cap", "sua doi", "giam sat", "thanh tra", "kiem soat", "xu ly", "phan bo", "dua", "thu thap",
     "tham gia", "quan triet", "pho bien", "nang cao", "van hanh", "phat huy", "lam thuong truc",
-    "lam co quan thuong truc", "lam truong ban",
+    "lam co quan thuong truc", "lam truong ban", "lap",
 )
 _VERB_ALT = "|".join(SUBJECT_VERBS)
-_SUBJECT_RE = re.compile(r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b")
+# (a locality list may run on past the name: "UBND xã, phường, thị trấn lập …")
+_SUBJECT_RE = re.compile(
+    r"(?:\s*(?:,|va)\s*(?:thi tran|thi xa|xa|phuong|dac khu|huyen|quan|thanh pho)\b)*"
+    r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b"
+)
 _ANY_VERB_RE = re.compile(r"\b(?:" + _VERB_ALT + r")\b")
 _LEAD_BEFORE = re.compile(
     r"(?:\bgiao(?: cho)?|\bde nghi|\bkien nghi|\byeu cau|\bphan cong|\bgiao nhiem vu cho|\bgiao trach nhiem cho"
@@ -60,10 +64,11 @@ _BY_AFTER = re.compile(
     r"\s*(?:lam (?:co quan )?thuong truc|lam (?:co quan )?dau moi|lam truong ban|chu tri|phu trach|dam nhiem"
     r"|huong dan thuc hien|to chuc thuc hien|chiu trach nhiem)\b"
 )
+_COLON_DUTY = re.compile(r"\s*:\s*(?:" + _VERB_ALT + r")\b")
 _REPORT_CUE = re.compile(r"\bbao cao\b|\bgui\b|\bnop\b")
 _SEGMENT_CUT = re.compile(r";|\.\s")
 _TIME_LEAD = re.compile(
-    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^;:.]{0,120}?,\s*"
+    r"[\s\-–+•*]*(?:buoc \d+\s*:\s*)?(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^;:.]{0,120}?,\s*"
     r"|giao\s+|dong thoi,?\s*)?"
 )
 _LIST_GAP = re.compile(r"\s*\)?\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
@@ -269,6 +274,8 @@ def _role_of(sentence: _Sentence, m: Mention) -> str | None:
     # Subject of a duty verb at the start of its segment (possibly after a time phrase or "Giao").
     if m.start - seg <= _WINDOW and _TIME_LEAD.fullmatch(folded, seg, m.start):
         after = _SUBJECT_RE.match(folded, m.end)
+        if not after and _COLON_DUTY.match(folded, m.end):
+            return LEAD  # "+ Sở Công Thương: hướng dẫn …" (a name, a colon, its duty)
         if after:
             return SUPPORT if after.group(0).strip().startswith("phoi hop") else LEAD
     if sentence.report_between(seg, m.start) and _RECIPIENT_BEFORE.search(before):

@@ -145,7 +145,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         untitled = False
         if kind and kind != "bullet":
             title, rest = title_and_rest(found[2])
-            field = builder.open_section(kind, found[1], title)
+            field = builder.open_section(kind, found[1], title, rest)
             untitled = not title.strip()
             if field and field != CONTENT_FIELD:  # "3. Thời gian thực hiện: …" of the block above
                 builder.field_heading(f"{block.label} {para}".strip() if block.label else para, rest)

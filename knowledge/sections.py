@@ -27,6 +27,7 @@ _IMPLEMENTATION = re.compile(
 )
 
 
+_FIELD_WORDS = 30  # longest value of a labelled part ("3. Thời gian thực hiện: …")
 _OWNER_PREFIX = re.compile(r"^(?:trách nhiệm|nhiệm vụ|phân công)(?:\s+(?:thực hiện|cụ thể))?(?:\s+của)?\s+", re.I)
 
 
@@ -69,6 +70,7 @@ class _Frame:
     owners: list[AgencyRef]
     implementation: bool
     field: str | None = None  # a labelled part of a block: "2. Cơ quan chủ trì, phối hợp"
+    first: int = 0  # number of clauses before it opened
 
 
 _DEADLINE_PARAMS = set(inspect.signature(find_deadline).parameters)
@@ -112,7 +114,7 @@ class Builder:
             titles.append(self.subheading)
         return " › ".join(titles)
 
-    def open_section(self, kind: str, label: str, title: str) -> str | None:
+    def open_section(self, kind: str, label: str, title: str, rest: str = "") -> str | None:
         """Open a numbered part; returns its field kind when the heading is a labelled part of
         the block above it ("2. Cơ quan chủ trì, phối hợp", "3. Thời gian thực hiện: …")."""
         rank = RANK[kind]
@@ -130,12 +132,14 @@ class Builder:
         else:
             path = f"{parent.path}.{label}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))
-        field = title_field(title) if parent and kind in PLAN_LEVELS and kind != "roman" else None
+        field = None
+        if parent and kind in PLAN_LEVELS and kind != "roman" and len(rest.split()) <= _FIELD_WORDS:
+            field = title_field(title)  # (a long text after "Thời gian …:" is a duty of its own)
         owners = heading_owners(title, self.registry) if not field else []
         target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
         if not owners and target:
             owners = subject_of_title(target.group(1), self.registry)
-        frame = _Frame(kind, label, path, clean_spaces(title)[:160], owners, implementation, field)
+        frame = _Frame(kind, label, path, clean_spaces(title)[:160], owners, implementation, field, len(self.clauses))
         self.stack.append(frame)
         self.subheading = ""
         self.subheading_owners = []
@@ -267,12 +271,16 @@ class Builder:
                 return i - 1
         return len(self.stack) - 1
 
-    def _section_record(self) -> Record:
+    def _section_record(self, complete_ends: bool = False) -> Record:
+        """The open block of the current scope; with `complete_ends`, a block that already has
+        its tasks and fields is closed and a new one begins (for a task joining)."""
         scope = self._scope()
         key = self.stack[scope].path if scope >= 0 else ""
         record = self.records.get(key)
-        if record is None:
-            record = self.records[key] = Record()
+        if record is not None and complete_ends and record.members and not record.fields.empty():
+            record = self.records[key] = Record(path=key, start=len(self.clauses) - 1)
+        elif record is None:
+            record = self.records[key] = Record(path=key, start=self.stack[scope].first if scope >= 0 else 0)
         return record
 
     def _record_for_field(self, bullet: bool, sub_bullet: bool) -> Record:
@@ -292,20 +300,21 @@ class Builder:
 
     def _join(self, clause: Clause, bullet: bool, sub_bullet: bool) -> None:
         """A task joins the block of its section (and of its "-" item when it is a "+" line)."""
-        scope = self._scope()
-        key = self.stack[scope].path if scope >= 0 else ""
-        record = self.records.get(key)
-        if record is not None and record.members and not record.fields.empty():
-            record = None  # the block is complete: this task starts the next one
-        if record is None:
-            record = self.records[key] = Record()
-        record.join(clause)
+        self._section_record(complete_ends=True).join(clause)
         if bullet and not sub_bullet:
             self.parent_clause, self.bullet_record = clause, None
         elif self.bullet_record is not None and sub_bullet:
             self.bullet_record.join(clause)
 
     def _field(self, record: Record, fields: list[tuple[str, str, str]]) -> None:
+        if record.path is not None:
+            # a part of the block ("1.4. Lộ trình thực hiện: …") speaks for every task under the
+            # block's heading, however deep ("1.2. Kiến nghị thực thi: - Kiến nghị Bộ …")
+            inside = record.path + "."
+            for clause in self.clauses[record.start :]:
+                if (clause.section == record.path or clause.section.startswith(inside)) and not clause.locator:
+                    if clause is not record.head and all(m is not clause for m in record.members):
+                        record.members.append(clause)
         if record.head is None:
             if len(record.members) == 1:
                 record.head = record.members[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.agencies import AgencyRegistry
 from knowledge.blocks import (
     DEADLINE_FIELD,
     LEAD_FIELD,
@@ -19,6 +20,7 @@ from knowledge.blocks import (
     split_fields,
     title_field,
 )
+from knowledge.duties import classify
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, Clause
 from knowledge.parser import parse_plan
 
@@ -218,3 +220,34 @@ def test_the_requester_is_not_the_doer_and_recipients_stay_apart():
     reports = _item(clauses, "II.10", "Các sở, ban, ngành báo cáo")
     assert _names(reports, RECIPIENT) == {"Sở Y tế", "Ủy ban nhân dân tỉnh"}
     assert not _names(reports, LEAD) & _names(reports, RECIPIENT)
+
+
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [
+        ("+ Sở Công Thương: hướng dẫn các chợ thực hiện kiểm kê tài sản.", {"Sở Công Thương"}),
+        (
+            "Bước 2: Ủy ban nhân dân các xã, phường (sau đây gọi chung là Ủy ban nhân dân cấp xã) tổ chức "
+            "niêm yết danh sách, gửi hồ sơ về Ủy ban nhân dân tỉnh.",
+            {"Ủy ban nhân dân cấp xã"},
+        ),
+        (
+            "Sau khi niêm yết, Ủy ban nhân dân xã, phường, thị trấn lập biên bản gửi Ủy ban nhân dân huyện.",
+            {"Ủy ban nhân dân cấp xã"},
+        ),
+        (
+            "Trên cơ sở đề xuất của Ủy ban nhân dân các huyện, thị xã, Sở Nông nghiệp và Môi trường chủ trì, "
+            "phối hợp với Sở Tài chính lập phương án hỗ trợ.",
+            {"Sở Nông nghiệp và Môi trường"},
+        ),
+        ("Kiện toàn Hội đồng thẩm định do Sở Xây dựng làm cơ quan thường trực.", {"Sở Xây dựng"}),
+        ("Quy chế hoạt động của Tổ công tác do Sở Nội vụ hướng dẫn thực hiện.", {"Sở Nội vụ"}),
+        (
+            "Thực hiện theo mẫu do Bộ Tài chính ban hành.",
+            set(),
+        ),  # the issuer of a form does no task
+    ],
+)
+def test_leads_in_steps_and_prose(text, lead):
+    found = {a.agency.name for a in classify(text, AgencyRegistry(), []) if a.role == LEAD}
+    assert found == lead

@@ -143,10 +143,8 @@ def read_value(
     if kind == DEADLINE_FIELD:
         found = parse_deadline(value, issued=issued, default_year=year)
         if found is not None and not found.parsed:
-            # a sentence rather than a date: its deadline phrase, if any
-            found = find_deadline(value, issued=issued, default_year=year) or (
-                found if len(value) <= 60 else None
-            )
+            # a sentence rather than a date: its deadline phrase, else the wording as written
+            found = find_deadline(value, issued=issued, default_year=year) or found
         if found is not None and (into.deadline is None or not into.deadline.parsed):
             into.deadline = found
         return

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from knowledge.agencies import AgencyRegistry
-from knowledge.blocks import CONTENT_FIELD, Record, read_value, split_fields, title_field
-from knowledge.deadlines import find_deadline
+from knowledge.blocks import (
+    CONTENT_FIELD,
+    DEADLINE_FIELD,
+    Record,
+    read_value,
+    split_fields,
+    title_field,
+)
+from knowledge.deadlines import find_deadline, parse_deadline
 from knowledge.duties import classify, subject_of_title
 from knowledge.model import LEAD, AgencyRef, Clause, Section
 from knowledge.structure import RANK
@@ -196,8 +203,10 @@ class Builder:
             if value_of is not None:  # a line of "a) Cơ quan chủ trì" / "3. Thời gian thực hiện"
                 task, fields = split_fields(lines)
                 labelled = bool(fields) and not task and fields[0][0] != CONTENT_FIELD
-                self._field(self._section_record(), fields if labelled else [(value_of.field or "", text, text)])
-                return
+                if labelled or len(text.split()) <= _FIELD_WORDS:
+                    self._field(self._section_record(), fields if labelled else [(value_of.field or "", text, text)])
+                    return
+                fields = []  # a sentence under "1. Thời gian thực hiện": a duty of its own (below)
             task, fields = split_fields(lines)
             if fields and fields[0][0] == CONTENT_FIELD and not task:
                 task, fields = fields[0][1], fields[1:]  # "- Nội dung thực hiện: …" is the task
@@ -230,6 +239,13 @@ class Builder:
             self._field(own, fields)
         if not locator:
             self._join(clause, bullet, sub_bullet)
+            part = self._value_frame()
+            if part is not None and part.field == DEADLINE_FIELD:
+                # … and what it says is the block's time, as a table's "Thời gian" cell would be
+                clause.deadline = clause.deadline or parse_deadline(text.rstrip(". "), self.issued, self.year)
+                record = self._section_record()
+                record.fields.deadline = record.fields.deadline or clause.deadline
+                record.apply()
         if not text.endswith(":") or not self.stack or any(f.owners for f in self.stack):
             pass
         elif bullet and len(text.split()) <= 15 and (named := heading_owners(text, self.registry)):

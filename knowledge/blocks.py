@@ -30,6 +30,8 @@ from knowledge.duties import _ANY_VERB_RE, classify, mentions_in, subject_of_tit
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment, Clause, Deadline
 from knowledge.text import fold
 
+_WORDING = 20  # longest time wording kept as written when the grammar reads no date in it
+
 # Field kinds.
 LEAD_FIELD = "lead"
 SUPPORT_FIELD = "support"
@@ -144,7 +146,9 @@ def read_value(
         found = parse_deadline(value, issued=issued, default_year=year)
         if found is not None and not found.parsed:
             # a sentence rather than a date: its deadline phrase, else the wording as written
-            found = find_deadline(value, issued=issued, default_year=year) or found
+            found = find_deadline(value, issued=issued, default_year=year) or (
+                found if len(value.split()) <= _WORDING else None
+            )
         if found is not None and (into.deadline is None or not into.deadline.parsed):
             into.deadline = found
         return

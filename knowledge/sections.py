@@ -140,8 +140,10 @@ class Builder:
             path = f"{parent.path}.{label}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))
         field = None
-        if parent and kind in PLAN_LEVELS and kind != "roman" and len(rest.split()) <= _FIELD_WORDS:
-            field = title_field(title)  # (a long text after "Thời gian …:" is a duty of its own)
+        if parent and not self._in_provision() and kind in PLAN_LEVELS and kind != "roman" and len(rest.split()) <= _FIELD_WORDS:
+            # (a long text after "Thời gian …:" is a duty of its own; a clause of an article —
+            # "Điều 5 › 4. Thời hạn thẩm định" — is a provision, no part of a task block)
+            field = title_field(title)
         owners = heading_owners(title, self.registry) if not field else []
         target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
         if not owners and target:
@@ -198,7 +200,7 @@ class Builder:
         if not text:
             return
         fields: list[tuple[str, str, str]] = []
-        if not locator:
+        if not locator and not self._in_provision():
             value_of = self._value_frame()
             if value_of is not None:  # a line of "a) Cơ quan chủ trì" / "3. Thời gian thực hiện"
                 task, fields = split_fields(lines)
@@ -268,6 +270,17 @@ class Builder:
         "2. Cơ quan chủ trì, phối hợp"): its line joins the block's text, its value the fields."""
         frame = self.stack[-1]
         self._field(self._section_record(), [(frame.field or "", clean_spaces(written.replace("\n", " ")), rest)])
+
+    def _in_provision(self) -> bool:
+        """Inside an article's clauses and points ("Điều 5 › 4. Thời hạn thẩm định › a)"): the
+        provisions of a legal text, not the task blocks of a plan (a plan set inside an article
+        has its own parts: "Điều 1 › IV. Nhiệm vụ › 5. …")."""
+        for frame in reversed(self.stack):
+            if frame.kind in ("article", "chapter", "lsection"):
+                return True
+            if frame.kind not in ("arabic", "dotted", "letter"):
+                return False
+        return False
 
     def in_content(self) -> bool:
         """Inside "1. Nội dung, biện pháp" of a block: every item there is a task."""

@@ -5,7 +5,8 @@ General rules over agency mentions (registry names, and names recognised by thei
 - an agency heading a part of the plan ("3.5. Sở Giáo dục và Đào tạo", "Giao Sở X:") owns every
   duty under it: lead, or cooperating when the duty starts with "Phối hợp";
 - "Giao X …", "Đề nghị X …", "yêu cầu X …", "Cơ quan chủ trì: X", or X as the subject of a duty
-  verb ("X chủ trì", "X khẩn trương …", "X tham mưu", a list "X, Y và Z triển khai …") → X leads;
+  verb ("X chủ trì", "X khẩn trương …", "X tham mưu", a list "X, Y và Z triển khai …"), "… do X
+  làm thường trực / hướng dẫn thực hiện", "Bước 2: X …", "+ X: hướng dẫn …" → X leads;
 - "phối hợp" is symmetric: the subject of "phối hợp (với) …" and every agency after "phối hợp
   (với)" cooperate. "Công an tỉnh phối hợp với Sở Y tế kiểm tra" makes both cooperating; no lead
   is invented for a sentence that names none ("X chủ trì, phối hợp với Y" → X leads, Y cooperates);

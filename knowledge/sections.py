@@ -2,7 +2,8 @@
 
 An agency heading owns the items below it wherever it sits ("IV.3. Sở Tài chính", "b) Văn phòng
 UBND tỉnh:", "Giao Sở X:", "Điều 2 › 1. Giám đốc Sở …:", an unnumbered short line naming an
-agency), whatever the title of the part it belongs to.
+agency), whatever the title of the part it belongs to. A task heading and its labelled lines
+("- Cơ quan chủ trì: …", "3. Thời gian thực hiện: …") are joined into one task (`knowledge.blocks`).
 """
 
 from __future__ import annotations

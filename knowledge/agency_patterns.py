@@ -25,7 +25,7 @@ _NAMED_HEADS = (
     "benh vien", "chi cuc", "tong cuc", "thanh tra", "ngan hang", "cong ty", "tong cong ty", "tap doan",
     "hoc vien", "dai hoc", "lien doan", "lien hiep", "hoi dong", "vien kiem sat", "toa an", "hai quan",
     "dien luc", "kho bac", "so", "bo", "ban", "cuc", "hoi", "phong", "tram", "truong", "vien", "dai", "bao",
-    "quy", "doi", "thue", "doan", "uy ban", "chi nhanh", "bo doi",
+    "quy", "doi", "thue", "doan", "uy ban", "chi nhanh", "bo doi", "vu", "hiep hoi",
 )
 # Heads that are names by themselves or with a locality ("Công an tỉnh", "UBND huyện Sơn Hà").
 _SELF_HEADS = (
@@ -41,6 +41,7 @@ LOCALITY = ("tinh", "huyen", "thanh pho", "thi xa", "xa", "quan", "phuong", "thi
             "cap huyen", "cap xa", "khu vuc")
 # ("xã hội" is no commune: "Ngân hàng Chính sách xã hội Thành phố")
 _LOCALITY_RE = re.compile(r"(?:" + "|".join(LOCALITY) + r")(?![\w&])(?<!xa(?= hoi))")
+_LOCALITY_LIST = re.compile(r"\s*,\s*(" + _LOCALITY_RE.pattern + r")(?![\w&])")
 _JOINER_RE = re.compile(r"\s*(?:va(?!\w)|-|–|&)\s*")
 _WORD_RE = re.compile(r"[0-9a-z]+(?:[&./\-][0-9a-z]+)*")
 _MAX_WORDS = 12
@@ -60,7 +61,7 @@ _STOP_WORDS = (
     "chủ tham thẩm thực có chịu là làm phối tổ xây cập thường hướng chỉ tiếp theo ra rà nghiên đề dự giúp tổng "
     "đảm bảo phụ trình tuyên lãnh duy khẩn tập nghiêm chuẩn hoàn điều kịp yêu được đã sẽ cần phải trong cho "
     "với tại nhằm khi nếu thì của trên đến sau trước và hoặc báo ban quy quyết xem phê lập bố đôn tăng đẩy "
-    "nâng hỗ xử thu thống tích"
+    "nâng hỗ xử thu thống tích đưa"
 ).split()
 _STOP = frozenset(tone_key(w) for w in _STOP_WORDS)
 _STOP_FOLDED = frozenset(fold(w) for w in _STOP_WORDS)
@@ -124,8 +125,8 @@ def name_end(text: str, folded: str, at: int) -> int | None:
             if nxt is not None:
                 # "Bộ Lao động - Thương binh và Xã hội", "Sở Văn hóa, Thể thao và Du lịch"; never a
                 # list of heads ("Sở Y tế, Sở Nội vụ"); a comma only when "và" follows soon.
-                if not _upper(text, nxt) or _HEAD_RE.match(folded, nxt):
-                    break
+                if not _upper(text, nxt) or _HEAD_RE.match(folded, nxt) and name_end(text, folded, nxt) is not None:
+                    break  # (a head word that starts no name goes on: "Cục Trồng trọt và Bảo vệ thực vật")
                 if comma and not _VA_SOON.match(folded, nxt, nxt + 44):
                     break
                 pos, glued, after_upper = nxt, True, False
@@ -148,6 +149,11 @@ def name_end(text: str, folded: str, at: int) -> int | None:
             pos = end = loc.end()
             after_upper = False
             words += 1
+            # "Ủy ban nhân dân xã, phường, thị trấn": a list of localities is one level's name
+            while (more := _LOCALITY_LIST.match(folded, pos)) and not _upper(text, more.start(1)):
+                if not _spelt_as_head(text, more.start(1)):
+                    break
+                pos = end = more.end()
             continue
         word = _WORD_RE.match(folded, start)
         if not word:

@@ -5,7 +5,8 @@ General rules over agency mentions (registry names, and names recognised by thei
 - an agency heading a part of the plan ("3.5. Sở Giáo dục và Đào tạo", "Giao Sở X:") owns every
   duty under it: lead, or cooperating when the duty starts with "Phối hợp";
 - "Giao X …", "Đề nghị X …", "yêu cầu X …", "Cơ quan chủ trì: X", or X as the subject of a duty
-  verb ("X chủ trì", "X khẩn trương …", "X tham mưu", a list "X, Y và Z triển khai …") → X leads;
+  verb ("X chủ trì", "X khẩn trương …", "X tham mưu", a list "X, Y và Z triển khai …"), "… do X
+  làm thường trực / hướng dẫn thực hiện", "Bước 2: X …", "+ X: hướng dẫn …" → X leads;
 - "phối hợp" is symmetric: the subject of "phối hợp (với) …" and every agency after "phối hợp
   (với)" cooperate. "Công an tỉnh phối hợp với Sở Y tế kiểm tra" makes both cooperating; no lead
   is invented for a sentence that names none ("X chủ trì, phối hợp với Y" → X leads, Y cooperates);
@@ -36,10 +37,15 @@ SUBJECT_VERBS = (
     "ho tro", "bao dam", "tang cuong", "day manh", "uu tien", "cung cap", "cong khai", "bo sung",
     "dieu chinh", "hoan thien", "hoan thanh", "thanh lap", "phat dong", "duoc giao", "quyet liet",
     "khan cap", "sua doi", "giam sat", "thanh tra", "kiem soat", "xu ly", "phan bo", "dua", "thu thap",
-    "tham gia", "quan triet", "pho bien", "nang cao", "van hanh", "phat huy",
+    "tham gia", "quan triet", "pho bien", "nang cao", "van hanh", "phat huy", "lam thuong truc",
+    "lam co quan thuong truc", "lam truong ban", "lap",
 )
 _VERB_ALT = "|".join(SUBJECT_VERBS)
-_SUBJECT_RE = re.compile(r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b")
+# (a locality list may run on past the name: "UBND xã, phường, thị trấn lập …")
+_SUBJECT_RE = re.compile(
+    r"(?:\s*(?:,|va)\s*(?:thi tran|thi xa|xa|phuong|dac khu|huyen|quan|thanh pho)\b)*"
+    r"\s*(?:\([^)]{0,60}\)\s*)?(?:" + _VERB_ALT + r")\b"
+)
 _ANY_VERB_RE = re.compile(r"\b(?:" + _VERB_ALT + r")\b")
 _LEAD_BEFORE = re.compile(
     r"(?:\bgiao(?: cho)?|\bde nghi|\bkien nghi|\byeu cau|\bphan cong|\bgiao nhiem vu cho|\bgiao trach nhiem cho"
@@ -52,10 +58,18 @@ _SUPPORT_BEFORE = re.compile(
 _RECIPIENT_BEFORE = re.compile(
     r"(?:bao cao|gui(?:\s+bao cao)?(?:\s+ve)?|ve|thong qua|qua|trinh|cho|voi|den)\s+(?:cac\s+)?$"
 )
+# "Thành lập Tổ công tác … do Sở Y tế làm thường trực": the agency after "do" that a duty verb
+# follows is the one who does it (not "theo hướng dẫn do Bộ Y tế ban hành": issuing is no duty here).
+_BY_BEFORE = re.compile(r"\bdo\s+(?:cac\s+)?$")
+_BY_AFTER = re.compile(
+    r"\s*(?:lam (?:co quan )?thuong truc|lam (?:co quan )?dau moi|lam truong ban|chu tri|phu trach|dam nhiem"
+    r"|huong dan thuc hien|to chuc thuc hien|chiu trach nhiem)\b"
+)
+_COLON_DUTY = re.compile(r"\s*:\s*(?:" + _VERB_ALT + r")\b")
 _REPORT_CUE = re.compile(r"\bbao cao\b|\bgui\b|\bnop\b")
 _SEGMENT_CUT = re.compile(r";|\.\s")
 _TIME_LEAD = re.compile(
-    r"[\s\-–+•*]*(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^,]{0,100},\s*"
+    r"[\s\-–+•*]*(?:buoc \d+\s*:\s*)?(?:(?:trong|truoc|den|tu|hang|hang nam|dinh ky|sau|khi)[^,]{0,40},\s*|(?:tren co so|can cu)[^;:.]{0,120}?,\s*"
     r"|giao\s+|dong thoi,?\s*)?"
 )
 _LIST_GAP = re.compile(r"\s*\)?\s*(?:,|va|;|&|\+|/)\s*(?:cac\s+)?")
@@ -256,9 +270,13 @@ def _role_of(sentence: _Sentence, m: Mention) -> str | None:
         return SUPPORT
     if _LEAD_BEFORE.search(before):
         return LEAD
+    if _BY_BEFORE.search(before) and _BY_AFTER.match(folded, m.end):
+        return LEAD  # "… do Sở Y tế làm thường trực", "… do Bộ Quốc phòng hướng dẫn thực hiện"
     # Subject of a duty verb at the start of its segment (possibly after a time phrase or "Giao").
     if m.start - seg <= _WINDOW and _TIME_LEAD.fullmatch(folded, seg, m.start):
         after = _SUBJECT_RE.match(folded, m.end)
+        if not after and _COLON_DUTY.match(folded, m.end):
+            return LEAD  # "+ Sở Công Thương: hướng dẫn …" (a name, a colon, its duty)
         if after:
             return SUPPORT if after.group(0).strip().startswith("phoi hop") else LEAD
     if sentence.report_between(seg, m.start) and _RECIPIENT_BEFORE.search(before):

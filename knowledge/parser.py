@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from knowledge.agencies import AgencyRegistry
+from knowledge.blocks import CONTENT_FIELD
 from knowledge.deadlines import _recurrence, _sentence_window
 from knowledge.document import Document, from_text
 from knowledge.errors import PlanbotError
@@ -146,11 +147,13 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         untitled = False
         if kind and kind != "bullet":
             title, rest = title_and_rest(found[2])
-            builder.open_section(kind, found[1], title)
+            field = builder.open_section(kind, found[1], title, rest)
             untitled = not title.strip()
-            if rest:
+            if field and field != CONTENT_FIELD:  # "3. Thời gian thực hiện: …" of the block above
+                builder.field_heading(f"{block.label} {para}".strip() if block.label else para, rest)
+            elif rest:
                 builder.add_clause(rest if kind != "dotted" else found[2])
-            elif builder.is_duty_line(title):
+            elif builder.is_duty_line(title) or builder.in_content():
                 builder.add_clause(found[2])
         elif _CLOSING.match(para):
             builder.close_all()

@@ -2,7 +2,8 @@
 
 An agency heading owns the items below it wherever it sits ("IV.3. Sở Tài chính", "b) Văn phòng
 UBND tỉnh:", "Giao Sở X:", "Điều 2 › 1. Giám đốc Sở …:", an unnumbered short line naming an
-agency), whatever the title of the part it belongs to.
+agency), whatever the title of the part it belongs to. A task heading and its labelled lines
+("- Cơ quan chủ trì: …", "3. Thời gian thực hiện: …") are joined into one task (`knowledge.blocks`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from knowledge.agencies import AgencyRegistry
-from knowledge.deadlines import find_deadline
+from knowledge.blocks import (
+    CONTENT_FIELD,
+    DEADLINE_FIELD,
+    Record,
+    read_value,
+    split_fields,
+    title_field,
+)
+from knowledge.deadlines import find_deadline, parse_deadline
 from knowledge.duties import classify, subject_of_title
-from knowledge.model import LEAD, SUPPORT, AgencyRef, Assignment, Clause, Section
+from knowledge.model import LEAD, AgencyRef, Clause, Section
 from knowledge.structure import RANK
 from knowledge.text import clean_spaces, fold
 
@@ -26,10 +35,7 @@ _IMPLEMENTATION = re.compile(
 )
 
 
-_TIME_LINE = re.compile(r"^(?:[-–+•]\s*)?(?:Thời gian|Thời hạn|Tiến độ)(?:\s+[\wÀ-ỹ]+){0,3}\s*:\s*\S", re.I)
-# A labelled field of a task written as a record ("- Cơ quan chủ trì: Sở Nội vụ, Sở Tài chính.",
-# "- Cơ quan phối hợp: …") speaks for the other fields of the record ("- Nội dung thực hiện: …").
-_ROLE_FIELD = re.compile(r"^(?:[-–+•*]\s*)?(?:co quan|don vi)\s+(chu tri|phoi hop|thuc hien)(?:\s+\w+){0,4}\s*:")
+_FIELD_WORDS = 30  # longest value of a labelled part ("3. Thời gian thực hiện: …")
 _OWNER_PREFIX = re.compile(r"^(?:trách nhiệm|nhiệm vụ|phân công)(?:\s+(?:thực hiện|cụ thể))?(?:\s+của)?\s+", re.I)
 
 
@@ -71,6 +77,8 @@ class _Frame:
     title: str
     owners: list[AgencyRef]
     implementation: bool
+    field: str | None = None  # a labelled part of a block: "2. Cơ quan chủ trì, phối hợp"
+    first: int = 0  # number of clauses before it opened
 
 
 _DEADLINE_PARAMS = set(inspect.signature(find_deadline).parameters)
@@ -99,8 +107,9 @@ class Builder:
         self.subheading = ""
         self.subheading_owners: list[AgencyRef] = []
         self.parent_bullet = ""
-        self.record: dict[str, list[Assignment]] = {}  # role fields of the current record
-        self.record_start = 0  # index in self.clauses where the current record of fields starts
+        self.parent_clause: Clause | None = None  # the last "-" item, head of its "+" items
+        self.records: dict[str, Record] = {}  # the open block of each section path
+        self.bullet_record: Record | None = None  # the block of `parent_clause`
         self.prefix = ""  # path prefix of an attached document's parts ("" for the main one)
 
     @property
@@ -113,7 +122,9 @@ class Builder:
             titles.append(self.subheading)
         return " › ".join(titles)
 
-    def open_section(self, kind: str, label: str, title: str) -> None:
+    def open_section(self, kind: str, label: str, title: str, rest: str = "") -> str | None:
+        """Open a numbered part; returns its field kind when the heading is a labelled part of
+        the block above it ("2. Cơ quan chủ trì, phối hợp", "3. Thời gian thực hiện: …")."""
         rank = RANK[kind]
         while self.stack and RANK[self.stack[-1].kind] >= rank:
             self.stack.pop()
@@ -129,17 +140,24 @@ class Builder:
         else:
             path = f"{parent.path}.{label}"
         implementation = bool(parent and parent.implementation) or bool(_IMPLEMENTATION.search(fold(title)))
-        owners = heading_owners(title, self.registry)
+        field = None
+        if parent and not self._in_provision() and kind in PLAN_LEVELS and kind != "roman" and len(rest.split()) <= _FIELD_WORDS:
+            # (a long text after "Thời gian …:" is a duty of its own; a clause of an article —
+            # "Điều 5 › 4. Thời hạn thẩm định" — is a provision, no part of a task block)
+            field = title_field(title)
+        owners = heading_owners(title, self.registry) if not field else []
         target = re.search(r"\bđối với\s+(.{3,80})$", re.sub(r"\s*\(.*", "", title), flags=re.I)
         if not owners and target:
             owners = subject_of_title(target.group(1), self.registry)
-        frame = _Frame(kind, label, path, clean_spaces(title)[:160], owners, implementation)
+        frame = _Frame(kind, label, path, clean_spaces(title)[:160], owners, implementation, field, len(self.clauses))
         self.stack.append(frame)
         self.subheading = ""
         self.subheading_owners = []
         self.parent_bullet = ""
+        self.parent_clause = self.bullet_record = None
         level = PLAN_LEVELS.get(kind, len(self.stack))
         self.sections.append(Section(path=path, label=label, title=frame.title, level=level, parent=parent.path if parent else None))
+        return field
 
     def retitle(self, title: str) -> None:
         """A heading whose title stands on the next line ("Chương I" / "QUY ĐỊNH CHUNG")."""
@@ -160,6 +178,7 @@ class Builder:
         self.subheading = ""
         self.subheading_owners = []
         self.parent_bullet = ""
+        self.parent_clause = self.bullet_record = None
 
     def owners(self) -> list[AgencyRef]:
         if self.subheading_owners:
@@ -177,24 +196,27 @@ class Builder:
         return any(a.role == LEAD for a in classify(title, self.registry, []))
 
     def add_clause(self, text: str, bullet: bool = False, sub_bullet: bool = False, locator: str = "") -> None:
+        lines = text
         text = clean_spaces(text.replace("\n", " "))
         if not text:
             return
-        previous = self.clauses[-1] if self.clauses else None
-        if (
-            _TIME_LINE.match(text)
-            and len(text) < 200
-            and previous is not None
-            and previous.section == self.path
-            and previous.deadline is None
-            and not locator
-        ):
-            # "Thời gian hoàn thành: Tháng 12/2025." under a duty: that duty's deadline.
-            found = _deadline(text, self.issued, self.year)
-            if found is not None:
-                previous.text = f"{previous.text} {text}"
-                previous.deadline = found
+        fields: list[tuple[str, str, str]] = []
+        if not locator and not self._in_provision():
+            value_of = self._value_frame()
+            if value_of is not None:  # a line of "a) Cơ quan chủ trì" / "3. Thời gian thực hiện"
+                task, fields = split_fields(lines)
+                labelled = bool(fields) and not task and fields[0][0] != CONTENT_FIELD
+                if labelled or len(text.split()) <= _FIELD_WORDS:
+                    self._field(self._section_record(), fields if labelled else [(value_of.field or "", text, text)])
+                    return
+                fields = []  # a sentence under "1. Thời gian thực hiện": a duty of its own (below)
+            task, fields = split_fields(lines)
+            if fields and fields[0][0] == CONTENT_FIELD and not task:
+                task, fields = fields[0][1], fields[1:]  # "- Nội dung thực hiện: …" is the task
+            if fields and not task:  # "+ Cơ quan chủ trì: …": a field of the task above
+                self._field(self._record_for_field(bullet, sub_bullet), fields)
                 return
+            text = clean_spaces(task) if fields else text
         bullet_no = None
         if bullet:
             bullet_no = self.bullets.get(self.path, 0) + 1
@@ -215,7 +237,18 @@ class Builder:
             locator=locator,
         )
         self.clauses.append(clause)
-        self._record_fields(clause)
+        if fields:  # "Xây dựng … . Cơ quan chủ trì: Sở Tư pháp; thời hạn: Quý IV/2025."
+            own = Record(head=clause)
+            self._field(own, fields)
+        if not locator:
+            self._join(clause, bullet, sub_bullet)
+            part = self._value_frame()
+            if part is not None and part.field == DEADLINE_FIELD:
+                # … and what it says is the block's time, as a table's "Thời gian" cell would be
+                clause.deadline = clause.deadline or parse_deadline(text.rstrip(". "), self.issued, self.year)
+                record = self._section_record()
+                record.fields.deadline = record.fields.deadline or clause.deadline
+                record.apply()
         if not text.endswith(":") or not self.stack or any(f.owners for f in self.stack):
             pass
         elif bullet and len(text.split()) <= 15 and (named := heading_owners(text, self.registry)):
@@ -231,25 +264,118 @@ class Builder:
         if bullet and not sub_bullet:
             self.parent_bullet = text
 
+    # -- task blocks: a heading and its labelled lines (knowledge.blocks) -------------------------
 
-    def _record_fields(self, clause: Clause) -> None:
-        """Role fields of a record apply to its other fields, before and after them, in the section."""
-        previous = self.clauses[-2] if len(self.clauses) > 1 else None
-        if previous is None or previous.section != clause.section:
-            self.record, self.record_start = {}, len(self.clauses) - 1
-        field = _ROLE_FIELD.match(fold(clause.text))
-        if field:
-            role = SUPPORT if field.group(1) == "phoi hop" else LEAD
-            if role in self.record:  # a second "Cơ quan chủ trì": a new record begins with this field
-                self.record, self.record_start = {}, len(self.clauses) - 1
-            self.record[role] = [a for a in clause.assignments if a.role == role]
-            members = self.clauses[self.record_start :]
-        else:
-            members = [clause]
-        for role, assignments in self.record.items():
-            for member in members:
-                if not any(a.role == role for a in member.assignments):
-                    member.assignments.extend(assignments)
+    def field_heading(self, written: str, rest: str) -> None:
+        """A numbered part that is a field of the block above ("3. Thời gian thực hiện: Quý IV",
+        "2. Cơ quan chủ trì, phối hợp"): its line joins the block's text, its value the fields."""
+        frame = self.stack[-1]
+        self._field(self._section_record(), [(frame.field or "", clean_spaces(written.replace("\n", " ")), rest)])
+
+    def _in_provision(self) -> bool:
+        """Inside an article's clauses and points ("Điều 5 › 4. Thời hạn thẩm định › a)"): the
+        provisions of a legal text, not the task blocks of a plan (a plan set inside an article
+        has its own parts: "Điều 1 › IV. Nhiệm vụ › 5. …")."""
+        for frame in reversed(self.stack):
+            if frame.kind in ("article", "chapter", "lsection"):
+                return True
+            if frame.kind not in ("arabic", "dotted", "letter"):
+                return False
+        return False
+
+    def in_content(self) -> bool:
+        """Inside "1. Nội dung, biện pháp" of a block: every item there is a task."""
+        return any(f.field == CONTENT_FIELD for f in self.stack[:-1])
+
+    def _value_frame(self) -> _Frame | None:
+        for frame in reversed(self.stack):
+            if frame.field and frame.field != CONTENT_FIELD:
+                return frame
+        return None
+
+    def _scope(self) -> int:
+        """Index of the frame whose block the current lines belong to: above the outermost
+        labelled part ("VIII" for the lines of "VIII.1. Nội dung" and "VIII.2. Cơ quan chủ trì")."""
+        for i, frame in enumerate(self.stack):
+            if frame.field:
+                return i - 1
+        return len(self.stack) - 1
+
+    def _section_record(self, complete_ends: bool = False) -> Record:
+        """The open block of the current scope; with `complete_ends`, a block that already has
+        its tasks and fields is closed and a new one begins (for a task joining)."""
+        scope = self._scope()
+        key = self.stack[scope].path if scope >= 0 else ""
+        record = self.records.get(key)
+        if record is not None and complete_ends and record.members and not record.fields.empty():
+            record = self.records[key] = Record(path=key, start=len(self.clauses) - 1)
+        elif record is None:
+            record = self.records[key] = Record(path=key, start=self.stack[scope].first if scope >= 0 else 0)
+        return record
+
+    def _record_for_field(self, bullet: bool, sub_bullet: bool) -> Record:
+        """"+ Thời hạn: …" under "- Xây dựng …", or an unmarked field line after an item and its
+        "+" lines: that item's block; "- Cơ quan chủ trì: …" beside the tasks: the section's."""
+        item = self.parent_clause
+        last = self.clauses[-1] if self.clauses else None
+        if item is not None and item.section == self.path and (sub_bullet or (not bullet and last is not None and last.section == self.path)):
+            if self.bullet_record is None:
+                self.bullet_record = Record(head=item)
+                self.bullet_record.join(item)
+                for clause in self.clauses[item.ordinal :]:
+                    if clause.section == item.section:
+                        self.bullet_record.join(clause)
+            return self.bullet_record
+        return self._section_record()
+
+    def _join(self, clause: Clause, bullet: bool, sub_bullet: bool) -> None:
+        """A task joins the block of its section (and of its "-" item when it is a "+" line)."""
+        self._section_record(complete_ends=True).join(clause)
+        if bullet and not sub_bullet:
+            self.parent_clause, self.bullet_record = clause, None
+        elif self.bullet_record is not None and sub_bullet:
+            self.bullet_record.join(clause)
+
+    def _field(self, record: Record, fields: list[tuple[str, str, str]]) -> None:
+        if record.path is not None:
+            # a part of the block ("1.4. Lộ trình thực hiện: …") speaks for every task under the
+            # block's heading, however deep ("1.2. Kiến nghị thực thi: - Kiến nghị Bộ …")
+            inside = record.path + "."
+            for clause in self.clauses[record.start :]:
+                if (clause.section == record.path or clause.section.startswith(inside)) and not clause.locator:
+                    if clause is not record.head and all(m is not clause for m in record.members):
+                        record.members.append(clause)
+        if record.head is None:
+            if len(record.members) == 1:
+                record.head = record.members[0]
+                record.members = []
+            else:
+                record.head = self._heading_clause()
+                record.join(record.head)
+        head = record.head
+        for kind, written, value in fields:
+            if head.text != written and written:
+                head.text = f"{head.text} {written}" if head.text else written
+            read_value(kind, value, self.registry, record.fields, self.issued, self.year)
+        record.apply()
+
+    def _heading_clause(self) -> Clause:
+        """The block's task is its heading ("1. Tổ chức quán triệt Luật …" then "- Cơ quan chủ trì:
+        …"): a clause of the heading's title, cited at the heading."""
+        scope = self._scope()
+        frames = self.stack[: scope + 1]
+        title = frames[-1].title if frames else ""
+        owners = next((f.owners for f in reversed(frames) if f.owners), [])
+        clause = Clause(
+            ordinal=len(self.clauses) + 1,
+            section=frames[-1].path if frames else "",
+            heading=" › ".join(f.title for f in frames if f.title),
+            text=title,
+            assignments=classify(title, self.registry, owners) if title else [],
+            in_implementation=bool(frames and frames[-1].implementation),
+        )
+        self.clauses.append(clause)
+        return clause
 
 
 def title_and_rest(rest: str) -> tuple[str, str]:

@@ -35,13 +35,13 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import followthrough, handlers, plan_focus
+from bot.reminder_commands import handlers as reminder_handlers
+from bot.reminder_jobs import register_reminders
 from bot.storage import ensure_schema
 from indexer.search import KnowledgeBase
 from indexer.settings import Settings
 from indexer.store import Store
 from knowledge.errors import PlanbotError
-from reminders.handlers import handlers as reminder_handlers
-from reminders.jobs import register_reminders
 
 log = logging.getLogger(__name__)
 

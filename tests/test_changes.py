@@ -150,10 +150,10 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
     from zoneinfo import ZoneInfo
 
     from bot.app import build_application
+    from bot.reminder_jobs import SERVICE_KEY, sender
     from indexer.search import KnowledgeBase
     from indexer.settings import Settings
     from reminders.cli import remind_dry_run
-    from reminders.jobs import SERVICE_KEY
     from reminders.schedule import Subscription
     from reminders.storage import save_subscription
     from tests.emulator.fixtures import running_bot
@@ -187,7 +187,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.5)  # the import's own delivery run (real clock: may defer)
-        await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 0, tzinfo=tz))
+        await app.bot_data[SERVICE_KEY].run_chat(sender(app.bot), group.id, now=datetime(2025, 9, 3, 9, 0, tzinfo=tz))
         notices = await group.wait_for_replies(1)
         # the same file again: identical, nothing more for the group
         await admin.send_document(ORIGINAL.name, AMENDED.read_bytes(), "text/plain")
@@ -199,7 +199,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
         assert "Thay đổi" not in again["text"]
         await admin.press("✅ Nhập", again)
         await asyncio.sleep(1.5)
-        await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 5, tzinfo=tz))
+        await app.bot_data[SERVICE_KEY].run_chat(sender(app.bot), group.id, now=datetime(2025, 9, 3, 9, 5, tzinfo=tz))
         await group.assert_no_reply(1.0)
     [notice] = notices
     assert "được sửa" in notice["text"] and "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in notice["text"]

@@ -51,3 +51,18 @@ def test_the_planbot_command_has_every_layer_s_commands():
     from planbot.cli import main
 
     assert {"index", "ask", "tasks", "check", "export", "run", "chat", "remind"} <= set(main.commands)
+
+
+def modules_importing(package: str, names: set[str]) -> list[str]:
+    """Modules of `package` that import any of the top-level packages `names`."""
+    return [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in sorted(imported_packages(path) & names)
+    ]
+
+
+@pytest.mark.parametrize("package", ["knowledge", "indexer", "reminders"])
+def test_only_the_bot_and_the_composition_root_talk_to_telegram(package):
+    """Reminders send through a callable the bot gives them (`bot.reminder_jobs.sender`)."""
+    assert modules_importing(package, {"telegram"}) == []

@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from bot.app import RedactingFormatter, Redactor
+from bot.reminder_jobs import sender
 from indexer.embedder import HashingEmbedder
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
@@ -287,15 +288,15 @@ async def test_outbox_resends_only_the_message_caught_between_send_and_mark(emul
     async with app:
         first = ReminderService(settings, store, clock=lambda: now)
         with pytest.raises(Crash):
-            await first.run_chat(CrashingBot(app.bot, 2), user.chat_id)
+            await first.run_chat(sender(CrashingBot(app.bot, 2)), user.chat_id)
         pending = storage.pending_messages(store.db, user.chat_id)
         assert len(pending) >= 2 and pending[0].attempts == 1  # the one caught in the window
         assert all(p.attempts == 0 for p in pending[1:])
         # Restart (a new service: nothing in memory survives): the catch-up delivers what is
         # pending and decides nothing twice.
-        results = await ReminderService(settings, store, clock=lambda: now).run_all(app.bot)
+        results = await ReminderService(settings, store, clock=lambda: now).run_all(sender(app.bot))
         assert [r.status for r in results] == ["sent"]
-        again = await ReminderService(settings, store, clock=lambda: now).run_all(app.bot)
+        again = await ReminderService(settings, store, clock=lambda: now).run_all(sender(app.bot))
         assert [r.status for r in again] == ["nothing"]
     rows = store.db.execute(
         "SELECT count(*), sum(state = 'sent') FROM reminder_outbox WHERE chat_id = ?", [user.chat_id]
@@ -504,7 +505,8 @@ async def test_bot_with_a_chosen_clock_sends_the_deferred_report_reminder_on_mon
     emulator, bot_token, sample_db_copy
 ):
     from bot.app import build_application
-    from reminders.jobs import CATCHUP_JOB, clock_from
+    from bot.reminder_jobs import CATCHUP_JOB
+    from reminders.jobs import clock_from
 
     store = Store(sample_db_copy)
     settings = replace(

@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.reminder_commands import handlers
+from bot.reminder_jobs import CATCHUP_JOB, job_name, register_reminders
 from indexer.settings import load_settings
 from indexer.store import Store
 from reminders import storage
-from reminders.handlers import handlers
-from reminders.jobs import CATCHUP_JOB, ReminderService, clock_from, job_name, register_reminders
+from reminders.jobs import ReminderService, clock_from
 from reminders.schedule import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, running_bot

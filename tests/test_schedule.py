@@ -1,8 +1,9 @@
 """Reminders with a frozen clock: the sample plans indexed into a temporary database.
 
 The pure core (`reminders.schedule`) is driven hour by hour across month, quarter and year
-ends; the service (`reminders.jobs`) is driven with an injected `now` and a fake bot to show
-that a restart neither repeats nor loses a reminder.
+ends; the service (`reminders.jobs`) is driven with an injected `now` and a fake bot (through
+`bot.reminder_jobs.sender`, which maps its Telegram errors) to show that a restart neither
+repeats nor loses a reminder.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
+from bot.reminder_jobs import register_reminders, sender
 from indexer.settings import load_settings
 from indexer.store import Store, migrate
 from reminders import jobs, storage
@@ -415,8 +417,8 @@ async def _run(settings, bot, now, chat_id=None):
     try:
         svc = jobs.ReminderService(settings, store, clock=lambda: now)
         if chat_id is None:
-            return await svc.run_all(bot)
-        return [await svc.run_chat(bot, chat_id)]
+            return await svc.run_all(sender(bot))
+        return [await svc.run_chat(sender(bot), chat_id)]
     finally:
         store.close()
 
@@ -540,7 +542,7 @@ def test_register_reminders_rebuilds_named_timezone_aware_jobs(settings):
     app = ApplicationBuilder().token("123456:TEST").build()
     store = Store(settings.db_path)
     try:
-        jobs.register_reminders(app, settings, store)
+        register_reminders(app, settings, store)
         names = sorted(job.name for job in app.job_queue.jobs())
         assert names == ["nhacviec:-100", "nhacviec:-200", "nhacviec:catchup"]
         job = app.job_queue.get_jobs_by_name("nhacviec:-100")[0]
@@ -576,7 +578,7 @@ def test_dry_run_for_a_chat_uses_its_subscription(settings):
 
 
 def test_nhacviec_arguments_name_an_agency_and_or_a_plan(settings):
-    from reminders.handlers import _parse_args
+    from bot.reminder_commands import _parse_args
 
     store = Store(settings.db_path)
     try:

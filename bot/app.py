@@ -37,9 +37,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import followthrough, handlers, plan_focus
 from bot.reminder_commands import handlers as reminder_handlers
 from bot.reminder_jobs import register_reminders
+from bot.settings import BotSettings
 from bot.storage import ensure_schema
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings
 from indexer.store import Store
 from knowledge.errors import PlanbotError
 
@@ -192,7 +192,7 @@ def file_base_url(base_url: str) -> str | None:
 
 
 def build_application(
-    settings: Settings,
+    settings: BotSettings,
     kb: KnowledgeBase,
     store: Store,
     embedder: object | None,
@@ -295,7 +295,7 @@ async def register_commands(application: Application) -> None:
             log.warning("could not set admin commands for chat %s: %s", admin_id, exc)
 
 
-def run(settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+def run(settings: BotSettings, clock: Callable[[], datetime] | None = None) -> None:
     """`planbot run`: polling by default, a webhook when PLANBOT_WEBHOOK_URL is set."""
     if not settings.telegram_token:
         raise PlanbotError(TOKEN_HELP)
@@ -333,7 +333,7 @@ def warm_after_start(application: Application, embedder: object | None, delay: f
     application.post_init = post_init
 
 
-def _serve(settings: Settings, clock: Callable[[], datetime] | None) -> None:
+def _serve(settings: BotSettings, clock: Callable[[], datetime] | None) -> None:
     from indexer.lazy_model import lazy_embedder
 
     store = Store(settings.db_path)

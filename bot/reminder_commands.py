@@ -17,7 +17,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.reminder_jobs import SERVICE_KEY, QueueJobs
+from bot.reminder_jobs import ADMINS_KEY, SERVICE_KEY, QueueJobs
 from knowledge.text import clean_spaces, fold, nfc
 from reminders import storage
 from reminders.due import next_reminder
@@ -58,7 +58,7 @@ async def _may_manage(
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
-    if user.id in svc.settings.admin_ids or chat.type == ChatType.PRIVATE:
+    if user.id in context.application.bot_data[ADMINS_KEY] or chat.type == ChatType.PRIVATE:
         return True
     message = update.effective_message
     if (

@@ -23,7 +23,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CallbackContext, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
-from indexer.settings import Settings
+from bot.settings import BotSettings
 from indexer.store import Store
 from reminders import storage
 from reminders.jobs import (
@@ -40,6 +40,7 @@ from reminders.model import Subscription
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = "reminders"  # application.bot_data[SERVICE_KEY] -> ReminderService
+ADMINS_KEY = "reminder_admins"  # the bot's administrators: may change any chat's reminders
 JOB_PREFIX = "nhacviec:"
 CATCHUP_JOB = "nhacviec:catchup"
 # The start-up catch-up waits for the bot to be polling and for most of the embedding model's
@@ -161,7 +162,7 @@ async def catchup_job(context: CallbackContext) -> None:
 
 def register_reminders(
     application: Application,
-    settings: Settings,
+    settings: BotSettings,
     store: Store,
     clock: Callable[[], datetime] | None = None,
 ) -> ReminderService:
@@ -172,6 +173,7 @@ def register_reminders(
         )
     svc = ReminderService(settings, store, clock)
     application.bot_data[SERVICE_KEY] = svc
+    application.bot_data[ADMINS_KEY] = settings.admin_ids
     count = QueueJobs(application.job_queue, svc).rebuild()
     application.job_queue.run_once(
         catchup_job,

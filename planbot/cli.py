@@ -44,6 +44,16 @@ def notifier(store):
     return notifier(store)
 
 
+def bot_settings_for(db: str | None):
+    """The settings with the bot's own (token, admins, webhook: `bot.settings`)."""
+    from dataclasses import replace
+
+    from bot.settings import load_bot_settings
+
+    settings = load_bot_settings()
+    return replace(settings, db_path=Path(db)) if db else settings
+
+
 for _command in COMMANDS:
     main.add_command(_command)
 
@@ -94,7 +104,7 @@ def run(db, now) -> None:
     """Start the Telegram bot (polling; webhook when PLANBOT_WEBHOOK_URL is set)."""
     from bot.app import run as run_bot
 
-    settings = settings_for(db)
+    settings = bot_settings_for(db)
     clock = None
     if now is not None:
         from reminders.cli import parse_on
@@ -113,7 +123,7 @@ def chat(db, questions) -> None:
 
     from bot.console import console_chat
 
-    settings = settings_for(db)
+    settings = bot_settings_for(db)
     kb = kb_for(settings)
     if not questions and kb.embedder is not None:
         kb.embedder.warm()  # interactive: load the model while the user types

@@ -154,8 +154,8 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
 
     from bot.app import build_application
     from bot.reminder_jobs import SERVICE_KEY, sender
+    from bot.settings import BotSettings
     from indexer.search import KnowledgeBase
-    from indexer.settings import Settings
     from reminders.cli import remind_dry_run
     from reminders.schedule import Subscription
     from reminders.storage import save_subscription
@@ -163,7 +163,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
 
     store, folder = indexed
     admin_id = 424_242_777
-    settings = Settings(
+    settings = BotSettings(
         data_dir=store.path.parent, db_path=store.path, plans_dir=folder, model="",
         telegram_token=bot_token, telegram_base_url=emulator.base_url, admin_ids=frozenset({admin_id}),
     )

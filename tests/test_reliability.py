@@ -25,10 +25,11 @@ from telegram.ext import CallbackContext
 
 from bot.app import RedactingFormatter, Redactor
 from bot.reminder_jobs import sender
+from bot.settings import BotSettings, load_bot_settings
 from indexer.embedder import HashingEmbedder
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings, load_settings
+from indexer.settings import load_settings
 from indexer.store import Store
 from reminders import storage
 from reminders.jobs import ReminderService
@@ -404,7 +405,7 @@ def _app(emulator, token: str, db: Path):
     from bot.app import build_application
 
     store = Store(db)
-    settings = Settings(
+    settings = BotSettings(
         data_dir=db.parent,
         db_path=db,
         plans_dir=SAMPLES,
@@ -510,7 +511,7 @@ async def test_bot_with_a_chosen_clock_sends_the_deferred_report_reminder_on_mon
 
     store = Store(sample_db_copy)
     settings = replace(
-        load_settings(env={}, dotenv=False),
+        load_bot_settings(env={}, dotenv=False),
         db_path=sample_db_copy,
         telegram_token=bot_token,
         telegram_base_url=emulator.base_url,

@@ -18,7 +18,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.reminder_jobs import register_reminders, sender
-from indexer.settings import load_settings
+from bot.settings import load_bot_settings
 from indexer.store import Store, migrate
 from reminders import jobs, storage
 from reminders.cli import parse_on, remind_dry_run
@@ -66,7 +66,7 @@ def db_path(sample_db_copy) -> Path:
 
 @pytest.fixture
 def settings(db_path):
-    return replace(load_settings(env={}, dotenv=False), db_path=db_path)
+    return replace(load_bot_settings(env={}, dotenv=False), db_path=db_path)
 
 
 def simulate(

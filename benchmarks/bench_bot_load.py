@@ -41,7 +41,8 @@ from telegram import Update  # noqa: E402
 from telegram.ext import TypeHandler  # noqa: E402
 
 from bot.app import OVERALL_RATE, build_application  # noqa: E402
-from bot.formatting import answer_listing, paginate  # noqa: E402
+from bot.listings import answer_listing  # noqa: E402
+from bot.pages import paginate  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from indexer.indexing import index_paths  # noqa: E402
 from indexer.search import KnowledgeBase  # noqa: E402

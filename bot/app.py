@@ -38,7 +38,6 @@ from bot import followthrough, handlers, plan_focus
 from bot.reminder_commands import handlers as reminder_handlers
 from bot.reminder_jobs import register_reminders
 from bot.settings import BotSettings
-from bot.storage import ensure_schema
 from indexer.search import KnowledgeBase
 from indexer.store import Store
 from knowledge.errors import PlanbotError
@@ -209,7 +208,6 @@ def build_application(
     Telegram's ~30; 0: no limit, for load measurements of the bot itself)."""
     if overall_rate is None:
         overall_rate = settings.send_rate
-    ensure_schema(store.db)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)

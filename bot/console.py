@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
-from bot.formatting import to_plain
+from bot.html_text import to_plain
 from bot.settings import BotSettings
 from indexer.search import KnowledgeBase
 

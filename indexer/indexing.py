@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +22,13 @@ from pathlib import Path
 from indexer import ann
 from indexer.changes import ChangeNotice, change_notice, change_summary, same_document
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
-from indexer.store import IndexReport, Store, file_hash
+from indexer.store import Store
+from indexer.store_write import IndexReport, file_hash
 from knowledge.document import Document
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.parser import parse_document
+from knowledge.text import nfc
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ Notify = Callable[[ChangeNotice], list[int]]  # queues a plan's change notice; t
 _LOADED: OrderedDict[str, Document] = OrderedDict()  # file hash → document (preview, then import)
 _LOADED_MAX = 4
 _LOCK = threading.Lock()  # the bot previews and imports in worker threads
-
-
-def nfc(name: str) -> str:
-    return unicodedata.normalize("NFC", name)
 
 
 def load(name: str, data: bytes, progress: PageProgress | None = None) -> Document:

@@ -6,8 +6,7 @@ until the commit. Unchanged files (same content hash and parser version) cost no
 
 The parts: connections and transactions (`indexer.store_db`), the schema's migrations
 (`indexer.migrations`), writing a plan (`indexer.store_write`) and the read queries
-(`indexer.store_read`). `Store` ties them to one connection per thread; the names other
-modules import from here are re-exported.
+(`indexer.store_read`). `Store` ties them to one connection per thread.
 """
 
 from __future__ import annotations
@@ -21,47 +20,21 @@ from pathlib import Path
 
 import sqlite_utils
 
-from indexer.migrations import MIGRATIONS, migrate
+from indexer.migrations import migrate
 from indexer.store_db import connect, transaction
 from indexer.store_read import StoreQueries
 from indexer.store_write import (
-    LOADER_VERSION,
     PARSER_VERSION,
     IndexReport,
-    content_hash,
-    delete_plan_rows,
     embed_missing,
     file_hash,
-    lexical_body_for_task,
-    lexical_terms,
     plan_row,
     replace_plan,
-    search_text_for_clause,
-    search_text_for_task,
 )
 from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.text import nfc, words
-
-__all__ = [
-    "LOADER_VERSION",
-    "MIGRATIONS",
-    "PARSER_VERSION",
-    "IndexReport",
-    "Store",
-    "connect",
-    "content_hash",
-    "delete_plan_rows",
-    "file_hash",
-    "lexical_body_for_task",
-    "lexical_terms",
-    "migrate",
-    "open_db",
-    "search_text_for_clause",
-    "search_text_for_task",
-    "transaction",
-]
 
 
 def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:

@@ -45,7 +45,8 @@ from datetime import time as dt_time
 from typing import Protocol
 
 from indexer.settings import Settings
-from indexer.store import Store, transaction
+from indexer.store import Store
+from indexer.store_db import transaction
 from reminders import storage
 from reminders.due import Digest, due_now
 from reminders.model import Knowledge, Policy, Subscription
@@ -138,7 +139,6 @@ class ReminderService:
         self.pacer = pacer or Pacer()
         self._locks: dict[int, asyncio.Lock] = {}
         self._knowledge: tuple[int, Knowledge] | None = None
-        storage.ensure_schema(self.db)
 
     @property
     def db(self):  # this thread's connection

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from indexer.changes import ChangeNotice
-from indexer.store import Store, transaction
+from indexer.store import Store
+from indexer.store_db import transaction
 from reminders import storage
 from reminders.render import OutMessage, notice_text
 

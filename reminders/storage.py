@@ -1,8 +1,8 @@
 """Reminder state in the project's SQLite database: subscriptions, sent keys, outbox, tasks done.
 
-The tables are the numbered migration `m004_reminders` in `indexer.store` (the store owns the
-schema); `ensure_schema` applies pending migrations when they are missing. Sent keys live in the same database as everything
-else: after a crash or a restart nothing already sent is sent again.
+The tables are numbered migrations in `indexer.migrations` (`m004_reminders`, the outbox), applied
+whenever a `Store` opens the database. Sent keys live in the same database as everything else:
+after a crash or a restart nothing already sent is sent again.
 """
 
 from __future__ import annotations
@@ -15,20 +15,9 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from indexer.store import migrate, transaction
+from indexer.store_db import transaction
 from knowledge.deadlines import due_offset
 from reminders.model import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
-
-TABLES = ("subscriptions", "sent_reminders", "task_done", "reminder_outbox")
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Bring the database up to date (the reminder tables are migration m004_reminders)."""
-    have = set(db.table_names())
-    if all(t in have for t in TABLES):
-        return
-    migrate(db)
-
 
 # ---------------------------------------------------------------------------------------------
 # Subscriptions

@@ -21,10 +21,10 @@ import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.app import ADMIN_COMMANDS, USER_COMMANDS, build_application
-from bot.formatting import REFUSAL
+from bot.messages import REFUSAL
 from bot.settings import BotSettings
-from bot.storage import feedback_rows
 from indexer.embedder import HashingEmbedder
+from indexer.feedback import feedback_rows
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
 from indexer.settings import load_settings

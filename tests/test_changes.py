@@ -12,7 +12,8 @@ import pytest
 
 from indexer.changes import change_summary, report_lines
 from indexer.indexing import index_paths, load, parse
-from indexer.store import Store, file_hash
+from indexer.store import Store
+from indexer.store_write import file_hash
 from knowledge.changes import diff_plans
 from knowledge.model import Deadline
 from knowledge.parser import parse_plan
@@ -118,8 +119,8 @@ def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     from datetime import UTC, datetime
 
     from indexer.changes import change_notice
+    from reminders.model import Subscription
     from reminders.notices import queue_notice
-    from reminders.schedule import Subscription
     from reminders.storage import pending_messages, save_subscription
 
     store, _ = indexed
@@ -157,7 +158,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
     from bot.settings import BotSettings
     from indexer.search import KnowledgeBase
     from reminders.cli import remind_dry_run
-    from reminders.schedule import Subscription
+    from reminders.model import Subscription
     from reminders.storage import save_subscription
     from tests.emulator.fixtures import running_bot
 
@@ -247,8 +248,8 @@ def test_planbot_index_of_an_edited_plan_queues_its_notice_for_the_chats_it_conc
     from click.testing import CliRunner
 
     from planbot.cli import main
-    from reminders.schedule import Subscription
-    from reminders.storage import ensure_schema, pending_messages, save_subscription
+    from reminders.model import Subscription
+    from reminders.storage import pending_messages, save_subscription
 
     folder = tmp_path / "plans"
     folder.mkdir()
@@ -257,7 +258,6 @@ def test_planbot_index_of_an_edited_plan_queues_its_notice_for_the_chats_it_conc
     db = tmp_path / "planbot.db"
     assert CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", str(folder)]).exit_code == 0
     store = Store(db)
-    ensure_schema(store.db)
     now = datetime(2025, 6, 1, tzinfo=UTC)
     save_subscription(store.db, Subscription(-1001, now, "group", agency="Sở Tư pháp"), now)
     save_subscription(store.db, Subscription(-1002, now, "group", agency="Sở Giáo dục và Đào tạo"), now)

@@ -17,7 +17,7 @@ import pytest
 from bot.app import build_application
 from bot.console import console_chat
 from bot.settings import BotSettings
-from bot.storage import chat_plans, ensure_schema, note_last_plan, pin_plan
+from bot.storage import chat_plans, note_last_plan, pin_plan
 from indexer.answering import NOT_IN_PLANS, in_appendix
 from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
@@ -178,7 +178,6 @@ def test_a_follow_up_the_last_plan_cannot_answer_is_answered_from_all_plans(own_
 
 def test_the_last_plan_expires_and_the_pin_stays(tmp_path):
     store = Store(tmp_path / "planbot.db")
-    ensure_schema(store.db)
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     note_last_plan(store.db, 7, "a.txt", now - timedelta(minutes=90))
     pin_plan(store.db, 8, "b.txt")

@@ -31,19 +31,12 @@ from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
 from indexer.store import Store
+from knowledge.model import DATE
 from reminders import storage
+from reminders.due import due_now
 from reminders.jobs import ReminderService
-from reminders.schedule import (
-    DATE,
-    Knowledge,
-    PlanInfo,
-    Policy,
-    Task,
-    due_now,
-    everything,
-    render,
-    task_key,
-)
+from reminders.model import Knowledge, PlanInfo, Policy, Task, everything, task_key
+from reminders.render import render
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 from tests.emulator.harness import _apost, _plain

@@ -25,7 +25,7 @@ import pytest
 
 from indexer.store import Store
 from reminders import storage
-from reminders.schedule import everything
+from reminders.model import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer
 from tests.emulator.harness import _post_sync

@@ -26,7 +26,7 @@ from indexer.settings import load_settings
 from indexer.store import Store
 from reminders import storage
 from reminders.jobs import ReminderService, clock_from
-from reminders.schedule import everything
+from reminders.model import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, running_bot
 

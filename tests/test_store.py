@@ -47,7 +47,8 @@ def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
     as a new database, the NFD copy dropped with its rows, the other NFD name normalised."""
     import unicodedata
 
-    from indexer.store import MIGRATIONS, connect, transaction
+    from indexer.migrations import MIGRATIONS
+    from indexer.store_db import connect, transaction
 
     old = connect(tmp_path / "old.db")
     old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
@@ -74,14 +75,24 @@ def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
     fresh.close()
 
 
-def test_the_store_s_parts_are_still_imported_from_indexer_store():
-    """Other packages, benchmarks and probes import these names from `indexer.store`."""
-    import indexer.store as store_module
+def test_the_store_s_parts_are_imported_from_the_module_that_holds_them():
+    """`indexer.store` is `Store` only (no re-exports): each name lives in one module."""
+    import indexer.migrations
+    import indexer.store
+    import indexer.store_db
+    import indexer.store_write
 
-    for name in ("Store", "IndexReport", "transaction", "migrate", "connect", "open_db", "file_hash",
-                 "content_hash", "lexical_terms", "search_text_for_task", "search_text_for_clause",
-                 "PARSER_VERSION", "LOADER_VERSION", "MIGRATIONS"):
-        assert hasattr(store_module, name), name
+    homes = {
+        indexer.store: ("Store", "open_db"),
+        indexer.store_db: ("transaction", "connect"),
+        indexer.migrations: ("migrate", "MIGRATIONS"),
+        indexer.store_write: ("IndexReport", "file_hash", "content_hash", "lexical_terms", "search_text_for_task",
+                              "search_text_for_clause", "PARSER_VERSION", "LOADER_VERSION"),
+    }
+    for module, names in homes.items():
+        for name in names:
+            assert getattr(getattr(module, name), "__module__", module.__name__) == module.__name__, name
+    assert not hasattr(indexer.store, "__all__") and not hasattr(indexer.store, "lexical_terms")
 
 
 def test_reindexing_unchanged_corpus_is_idempotent_and_fast(store):

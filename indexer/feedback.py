@@ -5,7 +5,7 @@ listing key its buttons carry), so a vote is recorded with the question and the 
 even after a restart (`record_vote`; `record_unlogged_vote` when only the question is known).
 `feedback_report` reads the votes back: counts by intent and by plan,
 and the questions voted down with their answers, for the team to turn into test questions.
-The schema is the numbered migration `m011_answer_log` in `indexer.migrations`.
+The schema is the numbered migration `m010_answer_log` in `indexer.migrations`.
 """
 
 from __future__ import annotations

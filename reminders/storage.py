@@ -144,7 +144,7 @@ def record_sent(
 
 
 # ---------------------------------------------------------------------------------------------
-# Outbox: decided → pending → sent (migration m008_reminder_outbox)
+# Outbox: decided → pending → sent (migration m009_reminder_outbox)
 
 
 @dataclass(frozen=True)

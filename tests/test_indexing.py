@@ -157,7 +157,7 @@ def test_migration_merges_nfd_copies_of_a_plan_indexed_before(tmp_path):
     old.db.execute("UPDATE plans SET file = ? WHERE file = 'other.txt'", [unicodedata.normalize("NFD", "Phụ lục.txt")])
     dup = old.index_text("dup.txt", text)
     old.db.execute("UPDATE plans SET file = ? WHERE id = ?", [unicodedata.normalize("NFD", nfc_name), dup.plan_id])
-    old.db.execute("DELETE FROM _migrations WHERE name = 'm009_plan_source'")
+    old.db.execute("DELETE FROM _migrations WHERE name = 'm008_plan_source'")
     old.db.conn.commit()
     old.close()
     store = Store(db_path)

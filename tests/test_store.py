@@ -274,3 +274,34 @@ def test_vectors_are_read_chunk_by_chunk_into_one_matrix_in_row_order(sample_db_
     assert matrix.dtype == np.float32 and matrix.shape == (len(rows), 4)
     assert by_id == {i: v.tolist() for (i, _), v in zip(rows, expected, strict=True)}
     assert empty_ids.shape == (0,) and empty.shape == (0, 0)
+
+
+def test_migrations_are_numbered_without_gaps():
+    from indexer.migrations import MIGRATIONS
+
+    numbers = [int(m.__name__[1:4]) for m in MIGRATIONS]
+    assert numbers == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_database_that_recorded_the_old_migration_names_runs_none_of_them_again(tmp_path):
+    """Before the renumbering, m008 was never used and later migrations were recorded as
+    m009…m012 (`RENAMED`): such a database is up to date, nothing runs twice, nothing is renamed."""
+    from indexer.migrations import MIGRATIONS, RENAMED, migrate
+    from indexer.store_db import connect, transaction
+
+    old_name = {new: old for old, new in RENAMED.items()}
+    old = connect(tmp_path / "old.db")
+    old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for migration in MIGRATIONS:
+        with transaction(old):
+            migration(old)
+            name = old_name.get(migration.__name__, migration.__name__)
+            old.execute("INSERT INTO _migrations VALUES (?, '2025-01-01T00:00:00+00:00')", [name])
+    recorded = old.execute("SELECT name FROM _migrations ORDER BY name").fetchall()
+    assert ("m012_chat_plan",) in recorded and ("m008_plan_source",) not in recorded
+    assert migrate(old) == []
+    assert old.execute("SELECT name FROM _migrations ORDER BY name").fetchall() == recorded
+    old.close()
+    fresh = Store(tmp_path / "new.db")
+    assert schema(Store(tmp_path / "old.db").db) == schema(fresh.db)
+    fresh.close()

@@ -1,4 +1,4 @@
-"""Index plan files: load → parse → embed → store → notify, one report per file.
+"""Index plan files: load → parse → diff → embed → store → notify, one report per file.
 
 A plan is known by its path relative to the folder it was indexed from ("sub/ke-hoach.docx"; a
 file given on its own by its name), in NFC. Its source (absolute path) is stored too: indexing
@@ -17,17 +17,19 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from indexer import ann
 from indexer.changes import ChangeNotice, change_notice, change_summary, same_document
+from indexer.lazy_model import resolve
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
 from indexer.store import Store
-from indexer.store_write import IndexReport, file_hash
+from indexer.store_write import IndexReport, content_hash, file_hash, plan_docs
 from knowledge.document import Document
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
-from knowledge.parser import parse_document
+from knowledge.parser import parse_document, parse_plan
 from knowledge.text import nfc
 
 log = logging.getLogger(__name__)
@@ -133,7 +135,7 @@ def _index_file(
     if warning:
         summary["warnings"].insert(0, warning)
     summary.update(change_summary(store, key, plan, digest))  # a known plan: what changed
-    report = store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary)
+    report = store_plan(store, key, plan, document.plain_text(), digest, embedder, source, summary)
     return _announce(report, digest, notify)
 
 
@@ -167,6 +169,47 @@ def _longer_name(store: Store, key: str, source: str, path: Path) -> tuple[str, 
     )
 
 
+def embed(store: Store, plan: Plan, embedder) -> int:
+    """Vectors of the plan's texts that have none for this model yet; how many were made."""
+    texts = {content_hash(t): t for _, _, t in plan_docs(plan)}
+    missing = store.missing_vectors(embedder.name, texts)
+    if not missing:
+        return 0  # a lazy model stays unloaded when every text already has its vector
+    model = resolve(embedder)
+    if model is None:  # the model failed to load: lexical search only
+        return 0
+    vectors = model.encode_documents([t for _, t in missing])
+    store.save_vectors(embedder.name, [(h, v) for (h, _), v in zip(missing, vectors, strict=True)])
+    return len(missing)
+
+
+def store_plan(
+    store: Store,
+    file: str,
+    plan: Plan,
+    text: str,
+    digest: str,
+    embedder=None,
+    source: str | None = None,
+    summary: dict | None = None,
+) -> IndexReport:
+    """Embed the plan's new texts (outside the store's transaction), then store the plan."""
+    started = datetime.now(UTC)
+    embedded = embed(store, plan, embedder) if embedder is not None else 0
+    report = store.save_plan(file, plan, text, digest, source, summary)
+    report.embedded = embedded
+    report.seconds = (datetime.now(UTC) - started).total_seconds()
+    return report
+
+
+def index_text(store: Store, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
+    """Parse plain `text` and store it under `file` (files go through `index_paths`)."""
+    digest = file_hash(text.encode("utf-8"))
+    if not force and (report := store.unchanged(nfc(file), digest)):
+        return report
+    return store_plan(store, file, parse_plan(text, store.registry()), text, digest, embedder)
+
+
 def _announce(report: IndexReport, digest: str, notify: Notify | None) -> IndexReport:
     """After a plan is saved: its change notice to `notify` (`summary["notified"]`: the chats)."""
     if notify is not None and report.status == "indexed":
@@ -186,7 +229,7 @@ def index_upload(
     document = load(name, data)
     plan, summary = parse(document, store)
     summary.update(change_summary(store, name, plan, digest))  # a known plan: what changed
-    report = store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary)
+    report = store_plan(store, name, plan, document.plain_text(), digest, embedder, None, summary)
     return _announce(report, digest, notify)
 
 

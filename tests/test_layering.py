@@ -108,3 +108,26 @@ def test_the_table_check_sees_sql_but_not_docstrings(tmp_path):
     module = tmp_path / "m.py"
     module.write_text('"""The subscriptions table."""\nSQL = "SELECT 1 FROM sent_reminders"\n', encoding="utf-8")
     assert [REMINDER_TABLES.findall(t) for t in code_strings(module)] == [["sent_reminders"]]
+
+
+STORAGE = ["indexer/store.py", "indexer/store_db.py", "indexer/store_read.py", "indexer/store_write.py", "indexer/migrations.py"]
+PIPELINE = {"knowledge.parser", "indexer.embedder", "indexer.lazy_model", "indexer.onnx_encoder", "indexer.onnx_fast",
+            "indexer.convert_e5", "indexer.e5_rebuild", "indexer.e5s1", "indexer.indexing", "torch", "onnxruntime",
+            "sentence_transformers"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Full dotted names of every absolute import in a module (lazy ones too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", STORAGE)
+def test_storage_only_stores(module):
+    """The store imports neither the parser nor an encoder: the pipeline parses and embeds."""
+    assert sorted(imported_modules(ROOT / module) & PIPELINE) == []

@@ -27,7 +27,7 @@ from bot.app import RedactingFormatter, Redactor
 from bot.reminder_jobs import sender
 from bot.settings import BotSettings, load_bot_settings
 from indexer.embedder import HashingEmbedder
-from indexer.indexing import index_paths
+from indexer.indexing import index_paths, index_text
 from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
 from indexer.store import Store
@@ -115,7 +115,7 @@ def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state
 
     def reindexer() -> None:  # new item ids (and vectors) at every commit
         while running():
-            writer.index_text(file, text, embedder, force=True)
+            index_text(writer, file, text, embedder, force=True)
             seen["reindexed"] += 1
 
     threads = [threading.Thread(target=asker) for _ in range(4)]
@@ -156,7 +156,7 @@ def test_an_answer_reads_one_commit_even_when_a_reindex_commits_between_its_stat
     def commit_after_the_first_statement(sql: str) -> None:
         # duties() reads assignment ids, then the items: another connection commits in between.
         if sql.lstrip().startswith("SELECT i.*") and not commits:
-            commits.append(writer.index_text(file, text, force=True).status)
+            commits.append(index_text(writer, file, text, force=True).status)
 
     reader.db.conn.set_trace_callback(commit_after_the_first_statement)
     try:
@@ -271,7 +271,7 @@ def _task_numbers(text: str) -> list[str]:
 @pytest.mark.asyncio
 async def test_outbox_resends_only_the_message_caught_between_send_and_mark(emulator, bot_token, tmp_path):
     store = Store(tmp_path / "planbot.db")
-    report = store.index_text("thu-nghiem.txt", plan_with_tasks(40, date(2025, 6, 25)))
+    report = index_text(store, "thu-nghiem.txt", plan_with_tasks(40, date(2025, 6, 25)))
     assert report.summary.get("tasks", 40) == 40 or report.status == "indexed"
     settings = replace(load_settings(env={}, dotenv=False), db_path=store.path)
     now = at(2025, 6, 24, 9, 0)  # Tuesday, the tasks' last day: one digest of several messages
@@ -474,7 +474,7 @@ def test_written_deadlines_chậm_nhất_includes_its_day_trước_does_not(tmp_
         "I. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ chủ trì thực hiện Kế hoạch.\n\nPHỤ LỤC\n\n" + "\n".join(rows) + "\n"
     )
     store = Store(tmp_path / "planbot.db")
-    store.index_text("han-cuoi.txt", text)
+    index_text(store, "han-cuoi.txt", text)
     knowledge = storage.load_knowledge(store.db)
     store.close()
     by_text = {t.text.split()[0]: t for t in knowledge.tasks}

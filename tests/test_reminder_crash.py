@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from indexer.indexing import index_text
 from indexer.store import Store
 from reminders import storage
 from reminders.model import everything
@@ -52,7 +53,7 @@ def test_kill_9_while_a_digest_goes_out_loses_nothing_and_repeats_at_most_one_ma
 ):
     db = tmp_path / "planbot.db"
     store = Store(db)
-    store.index_text("thu-nghiem.txt", plan_with_tasks(TASKS, date(2025, 6, 25)))
+    index_text(store, "thu-nghiem.txt", plan_with_tasks(TASKS, date(2025, 6, 25)))
     created = datetime(2025, 6, 22, tzinfo=TZ)
     chats = [emulator.private_user(bot_token, first_name=f"U{i}").chat_id for i in range(CHATS)]
     for chat_id in chats:

@@ -8,7 +8,7 @@ import time
 import pytest
 from docx import Document
 
-from indexer.indexing import index_paths, index_upload
+from indexer.indexing import index_paths, index_text, index_upload
 from indexer.loaders import read_plan_bytes
 from indexer.store import Store
 from knowledge.errors import PlanbotError
@@ -246,7 +246,7 @@ def test_a_reindex_is_one_commit_seen_whole_by_other_connections(sample_db_copy)
 
     writer.db.conn.set_trace_callback(look_from_outside)
     try:
-        writer.index_text(file, text, force=True)
+        index_text(writer, file, text, force=True)
     finally:
         writer.db.conn.set_trace_callback(None)
     assert seen == [before]

@@ -41,10 +41,11 @@ from telegram import Update  # noqa: E402
 from telegram.ext import TypeHandler  # noqa: E402
 
 from bot.app import OVERALL_RATE, build_application  # noqa: E402
-from bot.formatting import answer_listing, paginate  # noqa: E402
+from bot.listings import answer_listing  # noqa: E402
+from bot.pages import paginate  # noqa: E402
+from bot.settings import BotSettings  # noqa: E402
 from indexer.indexing import index_paths  # noqa: E402
 from indexer.search import KnowledgeBase  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
 from indexer.store import Store  # noqa: E402
 from tests.emulator.harness import EmulatorServer, TelegramUser, close_client, running_bot  # noqa: E402
 
@@ -154,7 +155,7 @@ async def run(
             index_paths(store, [ROOT / "sample_plans"], embedder)
         kb = KnowledgeBase(store, embedder)
         token = emulator.new_token()
-        settings = Settings(
+        settings = BotSettings(
             data_dir=Path(tmp),
             db_path=store.path,
             plans_dir=ROOT / "sample_plans",

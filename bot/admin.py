@@ -37,6 +37,7 @@ from bot.pages import upload_keyboard
 from indexer.indexing import index_paths, index_upload, preview_upload
 from indexer.store import Store
 from knowledge.errors import PlanbotError
+from reminders.notices import notifier
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def _preview_job(db_path: Path, name: str, data: bytes) -> dict:
 def _upload_job(db_path: Path, name: str, data: bytes, embedder: Any):
     store = Store(db_path)
     try:
-        return index_upload(store, name, data, embedder)
+        return index_upload(store, name, data, embedder, notify=notifier(store))
     finally:
         store.close()
 
@@ -110,7 +111,7 @@ def _upload_job(db_path: Path, name: str, data: bytes, embedder: Any):
 def _reindex_job(db_path: Path, plans_dir: Path, embedder: Any, progress: Callable[[str], None]):
     store = Store(db_path)
     try:
-        return index_paths(store, [plans_dir], embedder, progress=progress)
+        return index_paths(store, [plans_dir], embedder, progress=progress, notify=notifier(store))
     finally:
         store.close()
 

@@ -35,13 +35,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import followthrough, handlers, plan_focus
-from bot.storage import ensure_schema
+from bot.reminder_commands import handlers as reminder_handlers
+from bot.reminder_jobs import register_reminders
+from bot.settings import BotSettings
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings
 from indexer.store import Store
 from knowledge.errors import PlanbotError
-from reminders.handlers import handlers as reminder_handlers
-from reminders.jobs import register_reminders
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +191,7 @@ def file_base_url(base_url: str) -> str | None:
 
 
 def build_application(
-    settings: Settings,
+    settings: BotSettings,
     kb: KnowledgeBase,
     store: Store,
     embedder: object | None,
@@ -209,7 +208,6 @@ def build_application(
     Telegram's ~30; 0: no limit, for load measurements of the bot itself)."""
     if overall_rate is None:
         overall_rate = settings.send_rate
-    ensure_schema(store.db)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
@@ -295,7 +293,7 @@ async def register_commands(application: Application) -> None:
             log.warning("could not set admin commands for chat %s: %s", admin_id, exc)
 
 
-def run(settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+def run(settings: BotSettings, clock: Callable[[], datetime] | None = None) -> None:
     """`planbot run`: polling by default, a webhook when PLANBOT_WEBHOOK_URL is set."""
     if not settings.telegram_token:
         raise PlanbotError(TOKEN_HELP)
@@ -333,7 +331,7 @@ def warm_after_start(application: Application, embedder: object | None, delay: f
     application.post_init = post_init
 
 
-def _serve(settings: Settings, clock: Callable[[], datetime] | None) -> None:
+def _serve(settings: BotSettings, clock: Callable[[], datetime] | None) -> None:
     from indexer.lazy_model import lazy_embedder
 
     store = Store(settings.db_path)

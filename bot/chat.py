@@ -22,8 +22,8 @@ from telegram.ext import ContextTypes
 from bot.html_text import split_messages
 from bot.listings import Listing
 from bot.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
+from bot.settings import BotSettings
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings
 from indexer.store import Store
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -37,7 +37,7 @@ KEEP = 50  # listings remembered per chat (for ◀ ▶, 👍 👎)
 class Deps:
     """What the handlers need, built once at startup by `bot.app.build_application`."""
 
-    settings: Settings
+    settings: BotSettings
     kb: KnowledgeBase
     store: Store
     embedder: Any = None

@@ -21,9 +21,9 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
-from bot.formatting import to_plain
+from bot.html_text import to_plain
+from bot.settings import BotSettings
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings
 
 BOT_USER = {
     "id": 1,
@@ -136,7 +136,7 @@ def _button(message: dict | None, label: str) -> str | None:
     return starting[0].get("callback_data") if len(starting) == 1 else None
 
 
-async def console_chat(settings: Settings, kb: KnowledgeBase, questions: list[str] | None) -> None:
+async def console_chat(settings: BotSettings, kb: KnowledgeBase, questions: list[str] | None) -> None:
     """Chat with the bot in the terminal: `questions` in turn, or lines typed on stdin."""
     user_id = min(settings.admin_ids) if settings.admin_ids else 10_001
     user = {"id": user_id, "is_bot": False, "first_name": PROMPT}
@@ -207,12 +207,12 @@ def _update(
 
 def main() -> None:
     """`python -m bot.console [question …]`: console chat over the configured index."""
+    from bot.settings import load_bot_settings
     from indexer.lazy_model import lazy_embedder
-    from indexer.settings import load_settings
     from indexer.store import Store
     from knowledge.errors import PlanbotError
 
-    settings = load_settings()
+    settings = load_bot_settings()
     try:
         store = Store(settings.db_path, create=False)
     except PlanbotError as exc:

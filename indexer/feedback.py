@@ -2,9 +2,10 @@
 
 Every answer the bot sends with 👍/👎 is logged durably (`answer_log`, keyed by chat and the
 listing key its buttons carry), so a vote is recorded with the question and the answer shown
-even after a restart. `feedback_report` reads the votes back: counts by intent and by plan,
+even after a restart (`record_vote`; `record_unlogged_vote` when only the question is known).
+`feedback_report` reads the votes back: counts by intent and by plan,
 and the questions voted down with their answers, for the team to turn into test questions.
-The schema is the numbered migration `m011_answer_log` in `indexer.migrations`.
+The schema is the numbered migration `m010_answer_log` in `indexer.migrations`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import IO
 
 import sqlite_utils
 
-from indexer.store import transaction
+from indexer.store_db import transaction
 from knowledge.answer import Answer
 
 UP, DOWN = 1, -1
@@ -63,21 +64,52 @@ def record_vote(
     db: sqlite_utils.Database, *, chat_id: int, key: str, user_id: int | None, vote: int, now: datetime | None = None
 ) -> int | None:
     """Store a vote on the logged answer `key` of this chat; None when no such answer is logged."""
-    if vote not in (UP, DOWN):
-        raise ValueError(f"vote must be {UP} or {DOWN}")
+    _check(vote)
     row = db.execute(
         "SELECT question, intent, answered, answer, plans FROM answer_log WHERE chat_id = ? AND key = ?",
         [chat_id, key],
     ).fetchone()
     if row is None:
         return None
+    return _insert_vote(db, [chat_id, user_id, row[0], row[1], row[2], vote, _now(now), row[3], row[4]])
+
+
+def record_unlogged_vote(
+    db: sqlite_utils.Database,
+    *,
+    chat_id: int,
+    user_id: int | None,
+    question: str,
+    intent: str | None,
+    answered: bool | None,
+    vote: int,
+    now: datetime | None = None,
+) -> int:
+    """Store a vote on an answer the log does not hold (the bot still remembers its question in
+    memory): the question it judges, without the answer text; returns the row id."""
+    _check(vote)
+    answered_value = None if answered is None else int(answered)
+    return _insert_vote(db, [chat_id, user_id, question, intent, answered_value, vote, _now(now), None, None])
+
+
+def _check(vote: int) -> None:
+    if vote not in (UP, DOWN):
+        raise ValueError(f"vote must be {UP} or {DOWN}")
+
+
+def _insert_vote(db: sqlite_utils.Database, values: list) -> int:
     with transaction(db):
         cur = db.execute(
             """INSERT INTO feedback (chat_id, user_id, question, answer_intent, answered, vote, created_at, answer, plans)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [chat_id, user_id, row[0], row[1], row[2], vote, _now(now), row[3], row[4]],
+            values,
         )
     return int(cur.lastrowid or 0)
+
+
+def feedback_rows(db: sqlite_utils.Database) -> list[dict]:
+    """All votes, oldest first (for evaluation)."""
+    return list(db.query("SELECT * FROM feedback ORDER BY id"))
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Index plan files: load → parse → embed → store, one report per file.
+"""Index plan files: load → parse → diff → embed → store → notify, one report per file.
 
 A plan is known by its path relative to the folder it was indexed from ("sub/ke-hoach.docx"; a
 file given on its own by its name), in NFC. Its source (absolute path) is stored too: indexing
@@ -15,29 +15,30 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from indexer import ann
-from indexer.changes import change_summary, notify, same_document
+from indexer.changes import ChangeNotice, change_notice, change_summary, same_document
+from indexer.lazy_model import resolve
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
-from indexer.store import IndexReport, Store, file_hash
+from indexer.store import Store
+from indexer.store_write import IndexReport, content_hash, file_hash, plan_docs
 from knowledge.document import Document
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
-from knowledge.parser import parse_document
+from knowledge.parser import parse_document, parse_plan
+from knowledge.text import nfc
 
 log = logging.getLogger(__name__)
+
+Notify = Callable[[ChangeNotice], list[int]]  # queues a plan's change notice; the chats told
 
 _LOADED: OrderedDict[str, Document] = OrderedDict()  # file hash → document (preview, then import)
 _LOADED_MAX = 4
 _LOCK = threading.Lock()  # the bot previews and imports in worker threads
-
-
-def nfc(name: str) -> str:
-    return unicodedata.normalize("NFC", name)
 
 
 def load(name: str, data: bytes, progress: PageProgress | None = None) -> Document:
@@ -75,9 +76,11 @@ def index_paths(
     progress: Callable[[str], None] | None = None,
     force: bool = False,
     pages: PageProgress | None = None,
+    notify: Notify | None = None,
 ) -> list[IndexReport]:
     """Index every plan file under `paths`. A failing file is reported and changes nothing.
-    `progress(name)` is called per file, `pages(done, total)` per OCR page."""
+    `progress(name)` is called per file, `pages(done, total)` per OCR page; `notify(notice)` as
+    soon as a plan whose duties changed is stored (`summary["notified"]`: what it returns)."""
     targets = [(path, key) for root in paths for path, key in _keys(root)]
     if not targets:
         raise PlanbotError(
@@ -88,7 +91,7 @@ def index_paths(
         if progress:
             progress(path.name)
         try:
-            report = _index_file(store, path, key, embedder, force, pages)
+            report = _index_file(store, path, key, embedder, force, pages, notify)
         except PlanbotError as exc:
             report = IndexReport(key, "failed", error=str(exc))
         reports.append(report)
@@ -104,7 +107,13 @@ def _keys(root: Path) -> list[tuple[Path, str]]:
 
 
 def _index_file(
-    store: Store, path: Path, key: str, embedder, force: bool, pages: PageProgress | None
+    store: Store,
+    path: Path,
+    key: str,
+    embedder,
+    force: bool,
+    pages: PageProgress | None,
+    notify: Notify | None,
 ) -> IndexReport:
     data = read_bytes(path)
     digest = file_hash(data)
@@ -126,7 +135,8 @@ def _index_file(
     if warning:
         summary["warnings"].insert(0, warning)
     summary.update(change_summary(store, key, plan, digest))  # a known plan: what changed
-    return notify(store, store.save_plan(key, plan, document.plain_text(), digest, embedder, source, summary), digest)
+    report = store_plan(store, key, plan, document.plain_text(), digest, embedder, source, summary)
+    return _announce(report, digest, notify)
 
 
 def _held_elsewhere(store: Store, name: str, source: str) -> dict | None:
@@ -159,14 +169,68 @@ def _longer_name(store: Store, key: str, source: str, path: Path) -> tuple[str, 
     )
 
 
-def index_upload(store: Store, name: str, data: bytes, embedder=None) -> IndexReport:
-    """Index one uploaded file (bytes). Raises `PlanbotError` on bad input; index unchanged."""
+def embed(store: Store, plan: Plan, embedder) -> int:
+    """Vectors of the plan's texts that have none for this model yet; how many were made."""
+    texts = {content_hash(t): t for _, _, t in plan_docs(plan)}
+    missing = store.missing_vectors(embedder.name, texts)
+    if not missing:
+        return 0  # a lazy model stays unloaded when every text already has its vector
+    model = resolve(embedder)
+    if model is None:  # the model failed to load: lexical search only
+        return 0
+    vectors = model.encode_documents([t for _, t in missing])
+    store.save_vectors(embedder.name, [(h, v) for (h, _), v in zip(missing, vectors, strict=True)])
+    return len(missing)
+
+
+def store_plan(
+    store: Store,
+    file: str,
+    plan: Plan,
+    text: str,
+    digest: str,
+    embedder=None,
+    source: str | None = None,
+    summary: dict | None = None,
+) -> IndexReport:
+    """Embed the plan's new texts (outside the store's transaction), then store the plan."""
+    started = datetime.now(UTC)
+    embedded = embed(store, plan, embedder) if embedder is not None else 0
+    report = store.save_plan(file, plan, text, digest, source, summary)
+    report.embedded = embedded
+    report.seconds = (datetime.now(UTC) - started).total_seconds()
+    return report
+
+
+def index_text(store: Store, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
+    """Parse plain `text` and store it under `file` (files go through `index_paths`)."""
+    digest = file_hash(text.encode("utf-8"))
+    if not force and (report := store.unchanged(nfc(file), digest)):
+        return report
+    return store_plan(store, file, parse_plan(text, store.registry()), text, digest, embedder)
+
+
+def _announce(report: IndexReport, digest: str, notify: Notify | None) -> IndexReport:
+    """After a plan is saved: its change notice to `notify` (`summary["notified"]`: the chats)."""
+    if notify is not None and report.status == "indexed":
+        notice = change_notice(report.file, report.summary, digest)
+        if notice is not None:
+            report.summary["notified"] = notify(notice)
+    return report
+
+
+def index_upload(
+    store: Store, name: str, data: bytes, embedder=None, notify: Notify | None = None
+) -> IndexReport:
+    """Index one uploaded file (bytes). Raises `PlanbotError` on bad input; index unchanged.
+    `notify` as in `index_paths`."""
     name = nfc(Path(name).name)
     digest = file_hash(data)
     document = load(name, data)
     plan, summary = parse(document, store)
     summary.update(change_summary(store, name, plan, digest))  # a known plan: what changed
-    return notify(store, store.save_plan(name, plan, document.plain_text(), digest, embedder, None, summary), digest)
+    report = store_plan(store, name, plan, document.plain_text(), digest, embedder, None, summary)
+    return _announce(report, digest, notify)
 
 
 def preview_upload(name: str, data: bytes, store: Store | None = None) -> dict:

@@ -1,7 +1,10 @@
 """The store's schema as numbered migrations: append only; each runs once, in order, recorded in
 `_migrations` (as llm's `embeddings_migrations.py`). An existing database is brought up to date
 when it is opened (`indexer.store.open_db`); other packages' tables live here too (`m004_reminders`,
-`m005_feedback`, `m010_reminder_outbox`, `m011_answer_log`, `m012_chat_plan`).
+`m005_feedback`, `m009_reminder_outbox`, `m010_answer_log`, `m011_chat_plan`).
+
+Numbered without gaps. Databases made before the renumbering recorded some migrations under
+their old names (`RENAMED`): those count as applied under the new name, so nothing runs twice.
 """
 
 from __future__ import annotations
@@ -146,19 +149,19 @@ def m005_feedback(db: sqlite_utils.Database) -> None:
     )
 
 
-def m007_plan_valid_until(db: sqlite_utils.Database) -> None:
-    """The last year a plan covers: reminders stop announcing its periodic reports after it."""
-    if "valid_until" not in db["plans"].columns_dict:
-        db.execute("ALTER TABLE plans ADD COLUMN valid_until INTEGER")
-
-
 def m006_deadline_indexes(db: sqlite_utils.Database) -> None:
     """Period questions ("trước 01/7/2025") scan deadlines by kind and end date, not every item."""
     db.execute("CREATE INDEX IF NOT EXISTS idx_deadlines_kind_end ON deadlines(kind, end)")
     db.execute("CREATE INDEX IF NOT EXISTS idx_items_deadline ON items(deadline_id)")
 
 
-def m009_plan_source(db: sqlite_utils.Database) -> None:
+def m007_plan_valid_until(db: sqlite_utils.Database) -> None:
+    """The last year a plan covers: reminders stop announcing its periodic reports after it."""
+    if "valid_until" not in db["plans"].columns_dict:
+        db.execute("ALTER TABLE plans ADD COLUMN valid_until INTEGER")
+
+
+def m008_plan_source(db: sqlite_utils.Database) -> None:
     """Where a plan was read from (absolute path; NULL for uploads), so two files with the same
     name never replace each other; plan names in NFC, so NFC and NFD spellings are one plan."""
     if "source" not in db["plans"].columns_dict:
@@ -176,7 +179,7 @@ def m009_plan_source(db: sqlite_utils.Database) -> None:
             kept.add(nfc(file))
 
 
-def m010_reminder_outbox(db: sqlite_utils.Database) -> None:
+def m009_reminder_outbox(db: sqlite_utils.Database) -> None:
     """Reminder outbox: each message is recorded (pending) in the transaction that decides it is
     due, then sent, then marked sent; a restart delivers what is still pending."""
     db.execute(
@@ -196,7 +199,7 @@ def m010_reminder_outbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_outbox_state_chat ON reminder_outbox(state, chat_id, id)")
 
 
-def m011_answer_log(db: sqlite_utils.Database) -> None:
+def m010_answer_log(db: sqlite_utils.Database) -> None:
     """Answers sent with 👍/👎, kept durably (`indexer.feedback`): a vote cast after a restart is
     still recorded, with the question and the answer it judges."""
     db.execute(
@@ -212,7 +215,7 @@ def m011_answer_log(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
 
 
-def m012_chat_plan(db: sqlite_utils.Database) -> None:
+def m011_chat_plan(db: sqlite_utils.Database) -> None:
     """The plan each chat is talking about (`bot.storage`): the one pinned with /kehoach, and the
     plan of its last answer with the time it was given (forgotten after PLANBOT_CHAT_FOCUS_MINUTES).
     Plans are kept by file name (their name in the index), which survives a re-index."""
@@ -230,17 +233,26 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m005_feedback,
     m006_deadline_indexes,
     m007_plan_valid_until,
-    m009_plan_source,
-    m010_reminder_outbox,
-    m011_answer_log,
-    m012_chat_plan,
+    m008_plan_source,
+    m009_reminder_outbox,
+    m010_answer_log,
+    m011_chat_plan,
 ]
+
+
+# Old name → current name (the numbering had a gap: m008 was never used).
+RENAMED = {
+    "m009_plan_source": "m008_plan_source",
+    "m010_reminder_outbox": "m009_reminder_outbox",
+    "m011_answer_log": "m010_answer_log",
+    "m012_chat_plan": "m011_chat_plan",
+}
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations this database has not had yet, each in its own transaction; their names."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    done = {RENAMED.get(row[0], row[0]) for row in db.execute("SELECT name FROM _migrations").fetchall()}
     applied = []
     for migration in MIGRATIONS:
         if migration.__name__ in done:

@@ -23,7 +23,8 @@ from indexer.search_focus import Focus, FocusMixin
 from indexer.search_lookups import ROLE_ORDER, LookupsMixin
 from indexer.search_rank import FRAME, LONG_BODY, RankingMixin, query_terms
 from indexer.snapshot import SearchState, Snapshots, build_state, consistent
-from indexer.store import Store, lexical_terms
+from indexer.store import Store
+from indexer.store_write import lexical_terms
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import QueryMatch

@@ -12,7 +12,7 @@ import numpy as np
 from indexer import ann
 from indexer.answering import coverage
 from indexer.snapshot import consistent
-from indexer.store import lexical_terms
+from indexer.store_write import lexical_terms
 from knowledge import intent as intents
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer, PlanRef, Result

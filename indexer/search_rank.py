@@ -9,7 +9,7 @@ import numpy as np
 from indexer import ann
 from indexer.lazy_model import resolve
 from indexer.snapshot import consistent
-from indexer.store import lexical_terms
+from indexer.store_write import lexical_terms
 from knowledge import intent as intents
 
 LONG_BODY = 600  # lexical tokens (syllables + pairs) of a long paragraph

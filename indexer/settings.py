@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.loaders.limits import Limits, limits_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = "Asia/Ho_Chi_Minh"
-
-
-def _ids(value: str) -> frozenset[int]:
-    out = set()
-    for part in value.replace(";", ",").split(","):
-        part = part.strip()
-        if part.lstrip("-").isdigit():
-            out.add(int(part))
-    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -28,14 +19,7 @@ class Settings:
     plans_dir: Path
     model: str  # hub name or local folder of a sentence-transformers model
     encoder: str = "onnx"  # "onnx" (default) or "torch" (indexer.embedder.choose_encoder)
-    telegram_token: str = field(default="", repr=False)
-    telegram_base_url: str = ""
-    admin_ids: frozenset[int] = frozenset()
     max_upload_bytes: int = 20 * 1024 * 1024
-    webhook_url: str = ""
-    webhook_secret: str = field(default="", repr=False)
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
     timezone: str = TIMEZONE
     report_day: int = 10
     reminder_days_before: tuple[int, ...] = (3, 1)
@@ -87,14 +71,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         plans_dir=Path(env.get("PLANBOT_PLANS_DIR") or PROJECT_ROOT / "sample_plans"),
         model=model,
         encoder=(env.get("PLANBOT_ENCODER") or "onnx").strip().lower(),
-        telegram_token=env.get("TELEGRAM_BOT_TOKEN", ""),
-        telegram_base_url=env.get("TELEGRAM_API_BASE_URL", ""),
-        admin_ids=_ids(env.get("PLANBOT_ADMIN_IDS", "")),
         max_upload_bytes=int(float(env.get("PLANBOT_MAX_UPLOAD_MB", "20")) * 1024 * 1024),
-        webhook_url=env.get("PLANBOT_WEBHOOK_URL", ""),
-        webhook_secret=env.get("PLANBOT_WEBHOOK_SECRET", ""),
-        webhook_listen=env.get("PLANBOT_WEBHOOK_LISTEN", "127.0.0.1"),
-        webhook_port=int(env.get("PLANBOT_WEBHOOK_PORT", "8443")),
         report_day=int(env.get("PLANBOT_REPORT_DAY", "10")),
         reminder_days_before=_days(env.get("PLANBOT_REMINDER_DAYS", ""), (3, 1)),
         task_days_before=_days(env.get("PLANBOT_TASK_REMINDER_DAYS", ""), (7, 1)),

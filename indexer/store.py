@@ -1,13 +1,13 @@
 """The SQLite store (through sqlite-utils): numbered migrations, atomic per-plan reindexing.
 
-A plan is replaced in one transaction: parse and embed first (outside it), then delete the
-old rows and insert the new ones. WAL mode lets readers keep answering from the old plan
-until the commit. Unchanged files (same content hash and parser version) cost nothing.
+The store only stores: the pipeline (`indexer.indexing`) parses and embeds, then hands it a
+finished plan. A plan is replaced in one transaction: delete the old rows and insert the new
+ones. WAL mode lets readers keep answering from the old plan until the commit. Unchanged files
+(same content hash and parser version) cost nothing.
 
 The parts: connections and transactions (`indexer.store_db`), the schema's migrations
 (`indexer.migrations`), writing a plan (`indexer.store_write`) and the read queries
-(`indexer.store_read`). `Store` ties them to one connection per thread; the names other
-modules import from here are re-exported.
+(`indexer.store_read`). `Store` ties them to one connection per thread.
 """
 
 from __future__ import annotations
@@ -21,47 +21,21 @@ from pathlib import Path
 
 import sqlite_utils
 
-from indexer.migrations import MIGRATIONS, migrate
+from indexer.migrations import migrate
 from indexer.store_db import connect, transaction
 from indexer.store_read import StoreQueries
 from indexer.store_write import (
-    LOADER_VERSION,
     PARSER_VERSION,
     IndexReport,
-    content_hash,
-    delete_plan_rows,
-    embed_missing,
-    file_hash,
-    lexical_body_for_task,
-    lexical_terms,
+    missing_vectors,
     plan_row,
     replace_plan,
-    search_text_for_clause,
-    search_text_for_task,
+    save_vectors,
 )
 from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.text import nfc, words
-
-__all__ = [
-    "LOADER_VERSION",
-    "MIGRATIONS",
-    "PARSER_VERSION",
-    "IndexReport",
-    "Store",
-    "connect",
-    "content_hash",
-    "delete_plan_rows",
-    "file_hash",
-    "lexical_body_for_task",
-    "lexical_terms",
-    "migrate",
-    "open_db",
-    "search_text_for_clause",
-    "search_text_for_task",
-    "transaction",
-]
 
 
 def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:
@@ -171,24 +145,21 @@ class Store(StoreQueries):
         plan: Plan,
         text: str,
         digest: str,
-        embedder=None,
         source: str | None = None,
         summary: dict | None = None,
     ) -> IndexReport:
-        """Store a parsed plan under `file`, replacing the previous one atomically (vectors of
-        new texts computed first, outside the transaction)."""
+        """Store a parsed plan under `file`, replacing the previous one atomically (its vectors
+        are stored before, by the pipeline: `indexer.indexing.store_plan`)."""
         started = datetime.now(UTC)
-        embedded = embed_missing(self.db, plan, embedder) if embedder is not None else 0
         summary = summary if summary is not None else plan.summary()
         plan_id = replace_plan(self.db, nfc(file), text, plan, digest, source, summary)
         seconds = (datetime.now(UTC) - started).total_seconds()
-        return IndexReport(nfc(file), "indexed", plan_id, summary, embedded=embedded, seconds=seconds)
+        return IndexReport(nfc(file), "indexed", plan_id, summary, seconds=seconds)
 
-    def index_text(self, file: str, text: str, embedder=None, force: bool = False) -> IndexReport:
-        """Parse plain `text` and store it under `file` (files go through `indexer.indexing`)."""
-        digest = file_hash(text.encode("utf-8"))
-        if not force and (report := self.unchanged(nfc(file), digest)):
-            return report
-        from knowledge.parser import parse_plan  # here, not at import: answering never parses
+    def missing_vectors(self, model: str, texts: dict[str, str]) -> list[tuple[str, str]]:
+        """(content hash, text) of the `texts` with no vector for `model` yet."""
+        return missing_vectors(self.db, model, texts)
 
-        return self.save_plan(file, parse_plan(text, self.registry()), text, digest, embedder)
+    def save_vectors(self, model: str, vectors: list[tuple[str, object]]) -> None:
+        """Store (content hash, vector) pairs of `model`."""
+        save_vectors(self.db, model, vectors)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlite_utils
 
-from indexer.lazy_model import resolve
 from indexer.store_db import transaction
 from knowledge.model import Deadline, Plan
 from knowledge.text import nfc, words
@@ -99,29 +98,25 @@ def delete_plan_rows(db: sqlite_utils.Database, plan_id: int) -> None:
         db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
 
 
-def embed_missing(db: sqlite_utils.Database, plan: Plan, embedder) -> int:
-    """Store the vectors of the plan's texts that have none for this model yet; how many."""
-    texts = {content_hash(t): t for _, _, t in plan_docs(plan)}
+def missing_vectors(db: sqlite_utils.Database, model: str, texts: dict[str, str]) -> list[tuple[str, str]]:
+    """(content hash, text) of the `texts` (by content hash) with no vector for `model` yet."""
     have = {
         row[0]
         for row in db.execute(
             f"SELECT content_hash FROM embeddings WHERE model = ? AND content_hash IN ({','.join('?' * len(texts))})",
-            [embedder.name, *texts],
+            [model, *texts],
         ).fetchall()
     } if texts else set()
-    missing = [(h, t) for h, t in texts.items() if h not in have]
-    if not missing:
-        return 0  # a lazy model stays unloaded when every text already has its vector
-    model = resolve(embedder)
-    if model is None:  # the model failed to load: lexical search only
-        return 0
-    vectors = model.encode_documents([t for _, t in missing])
+    return [(h, t) for h, t in texts.items() if h not in have]
+
+
+def save_vectors(db: sqlite_utils.Database, model: str, vectors: list[tuple[str, object]]) -> None:
+    """Store (content hash, vector) pairs of `model` as float32 BLOBs."""
     with db.conn:
         db.conn.executemany(
             "INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)",
-            [(h, embedder.name, np.asarray(v, dtype="<f4").tobytes()) for (h, _), v in zip(missing, vectors, strict=True)],
+            [(h, model, np.asarray(v, dtype="<f4").tobytes()) for h, v in vectors],
         )
-    return len(missing)
 
 
 def replace_plan(

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from indexer.cli import COMMANDS, db_option, kb_for, parse_date, settings_for
+from indexer.cli import COMMANDS, NOTIFY_FOR, db_option, kb_for, parse_date, settings_for
 from knowledge.errors import PlanbotError
 
 
@@ -30,9 +30,28 @@ class PlanbotGroup(click.Group):
 
 @click.group(cls=PlanbotGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """planbot: ai phải làm gì, hạn khi nào — theo các kế hoạch đã nạp."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)[NOTIFY_FOR] = notifier
+
+
+def notifier(store):
+    """`planbot index`: a changed plan's notices go to the reminders' outbox (chats it concerns)."""
+    from reminders.notices import notifier
+
+    return notifier(store)
+
+
+def bot_settings_for(db: str | None):
+    """The settings with the bot's own (token, admins, webhook: `bot.settings`)."""
+    from dataclasses import replace
+
+    from bot.settings import load_bot_settings
+
+    settings = load_bot_settings()
+    return replace(settings, db_path=Path(db)) if db else settings
 
 
 for _command in COMMANDS:
@@ -85,7 +104,7 @@ def run(db, now) -> None:
     """Start the Telegram bot (polling; webhook when PLANBOT_WEBHOOK_URL is set)."""
     from bot.app import run as run_bot
 
-    settings = settings_for(db)
+    settings = bot_settings_for(db)
     clock = None
     if now is not None:
         from reminders.cli import parse_on
@@ -104,7 +123,7 @@ def chat(db, questions) -> None:
 
     from bot.console import console_chat
 
-    settings = settings_for(db)
+    settings = bot_settings_for(db)
     kb = kb_for(settings)
     if not questions and kb.embedder is not None:
         kb.embedder.warm()  # interactive: load the model while the user types

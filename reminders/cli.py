@@ -50,7 +50,6 @@ def remind_dry_run(settings: Settings, on: datetime, chat_id: int | None = None)
     on = on.astimezone(policy.tz)
     store = Store(settings.db_path, create=False)
     try:
-        storage.ensure_schema(store.db)
         knowledge = storage.load_knowledge(store.db)
         if chat_id is not None:
             sub = storage.get_subscription(store.db, chat_id)

@@ -1,16 +1,20 @@
 """Digests as Telegram messages (Vietnamese, HTML): the reminder text, split under Telegram's
-4,096-character limit, with one "Đã xong" button per task; and a chat's settings as shown by
-/nhacviec. Pure, like `reminders.due`."""
+4,096-character limit, with one "Đã xong" button per task; a chat's settings as shown by
+/nhacviec; the notice of a plan's changes. Pure, like `reminders.due`."""
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from knowledge.model import DATE, YEAR
 from reminders.due import Digest, Reminder, period_end
 from reminders.model import Knowledge, Policy, Subscription, Task
+
+if TYPE_CHECKING:
+    from indexer.changes import ChangeNotice
 
 TELEGRAM_LIMIT = 4096
 MAX_TASK_TEXT = 300
@@ -241,6 +245,18 @@ def _hard_split(text: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def notice_text(notice: ChangeNotice, lines: list[str], limit: int = 25) -> str:
+    """The notice of a plan's changes a chat receives: the `lines` that concern it."""
+    escape = html.escape  # quotes too, as notices always have
+    head = f"📝 <b>{escape(notice.title)}</b> được sửa"
+    if notice.replaces is not None:
+        head = f"📝 <b>{escape(notice.title)}</b> thay thế {escape(notice.replaces)}"
+    body = [escape(line) for line in lines[:limit]]
+    if len(lines) > limit:
+        body.append(f"… và {len(lines) - limit} thay đổi khác.")
+    return head + ":\n" + "\n".join(body)
 
 
 def describe_subscription(sub: Subscription, policy: Policy, plan_label: str | None = None) -> str:

@@ -1,8 +1,8 @@
 """Reminder state in the project's SQLite database: subscriptions, sent keys, outbox, tasks done.
 
-The tables are the numbered migration `m004_reminders` in `indexer.store` (the store owns the
-schema); `ensure_schema` applies pending migrations when they are missing. Sent keys live in the same database as everything
-else: after a crash or a restart nothing already sent is sent again.
+The tables are numbered migrations in `indexer.migrations` (`m004_reminders`, the outbox), applied
+whenever a `Store` opens the database. Sent keys live in the same database as everything else:
+after a crash or a restart nothing already sent is sent again.
 """
 
 from __future__ import annotations
@@ -15,20 +15,9 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from indexer.store import migrate, transaction
+from indexer.store_db import transaction
 from knowledge.deadlines import due_offset
 from reminders.model import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
-
-TABLES = ("subscriptions", "sent_reminders", "task_done", "reminder_outbox")
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Bring the database up to date (the reminder tables are migration m004_reminders)."""
-    have = set(db.table_names())
-    if all(t in have for t in TABLES):
-        return
-    migrate(db)
-
 
 # ---------------------------------------------------------------------------------------------
 # Subscriptions
@@ -135,6 +124,11 @@ def sent_keys(db: sqlite_utils.Database, chat_id: int) -> set[str]:
     }
 
 
+def is_settled(db: sqlite_utils.Database, key: str) -> bool:
+    """Whether a reminder key is already recorded (sent or queued), in any chat."""
+    return db.execute("SELECT 1 FROM sent_reminders WHERE key = ?", [key]).fetchone() is not None
+
+
 def record_sent(
     db: sqlite_utils.Database,
     chat_id: int,
@@ -150,7 +144,7 @@ def record_sent(
 
 
 # ---------------------------------------------------------------------------------------------
-# Outbox: decided → pending → sent (migration m008_reminder_outbox)
+# Outbox: decided → pending → sent (migration m009_reminder_outbox)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from indexer import ann
 from indexer.embedder import HashingEmbedder
-from indexer.indexing import index_paths
+from indexer.indexing import index_paths, index_text
 from indexer.search import KnowledgeBase
 from indexer.store import Store
 
@@ -128,7 +128,7 @@ def test_state_index_follows_each_generation(tmp_path, monkeypatch):
 
     # a new plan: new generation, new vectors, added to the index
     text = (SAMPLES / "000_7b0f32ab0385fc88.txt").read_text(encoding="utf-8")
-    store.index_text("added.txt", text.replace("Sở Y tế", "Sở Giao thông vận tải"), embedder)  # 10 new clauses
+    index_text(store, "added.txt", text.replace("Sở Y tế", "Sở Giao thông vận tải"), embedder)  # 10 new clauses
     kb.reload()
     after = kb._snapshots.current
     assert after.version > state.version and len(after.vec_ids) > len(state.vec_ids)
@@ -137,7 +137,7 @@ def test_state_index_follows_each_generation(tmp_path, monkeypatch):
     assert ann.load(path, fresh.key) is not None  # the file beside the DB was replaced
 
     # the plan replaced by a shorter text: its old items leave the index
-    store.index_text("added.txt", text[: len(text) // 2], embedder)
+    index_text(store, "added.txt", text[: len(text) // 2], embedder)
     kb.reload()
     last = kb._snapshots.current
     gone = set(after.vec_ids.tolist()) - set(last.vec_ids.tolist())

@@ -21,12 +21,13 @@ import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.app import ADMIN_COMMANDS, USER_COMMANDS, build_application
-from bot.formatting import REFUSAL
-from bot.storage import feedback_rows
+from bot.messages import REFUSAL
+from bot.settings import BotSettings
 from indexer.embedder import HashingEmbedder
+from indexer.feedback import feedback_rows
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings, load_settings
+from indexer.settings import load_settings
 from indexer.store import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, TelegramUser, running_bot
@@ -86,7 +87,7 @@ def own_kb(tmp_path: Path) -> KnowledgeBase:
 
 
 def make_app(emulator: EmulatorServer, token: str, kb: KnowledgeBase, embedder=None, **settings):
-    config = Settings(
+    config = BotSettings(
         data_dir=kb.store.path.parent,
         db_path=kb.store.path,
         plans_dir=ROOT / "sample_plans",
@@ -434,7 +435,7 @@ def test_run_without_token_says_what_to_set(tmp_path: Path) -> None:
     from bot.app import run
     from knowledge.errors import PlanbotError
 
-    settings = Settings(tmp_path, tmp_path / "p.db", ROOT / "sample_plans", model="")
+    settings = BotSettings(tmp_path, tmp_path / "p.db", ROOT / "sample_plans", model="")
     with pytest.raises(PlanbotError) as error:
         run(settings)
     assert "TELEGRAM_BOT_TOKEN" in str(error.value) and "TELEGRAM_API_BASE_URL" in str(error.value)
@@ -442,7 +443,7 @@ def test_run_without_token_says_what_to_set(tmp_path: Path) -> None:
 
 
 async def test_run_polls_the_configured_server(emulator, bot_token, tmp_path: Path) -> None:
-    """`bot.app.run(load_settings())` in a child process, configured only by environment."""
+    """`bot.app.run(load_bot_settings())` in a child process, configured only by environment."""
     _indexed_store(tmp_path).close()
     env = {
         **os.environ,
@@ -455,7 +456,7 @@ async def test_run_polls_the_configured_server(emulator, bot_token, tmp_path: Pa
     }
     code = (
         "import logging; logging.basicConfig(level=logging.DEBUG); "
-        "from bot.app import run; from indexer.settings import load_settings; run(load_settings())"
+        "from bot.app import run; from bot.settings import load_bot_settings; run(load_bot_settings())"
     )
     child = subprocess.Popen(
         [sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True

@@ -4,6 +4,7 @@ row to row even when the numbering shifts; replacements a plan declares are link
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 from indexer.changes import change_summary, report_lines
 from indexer.indexing import index_paths, load, parse
-from indexer.store import Store, file_hash
+from indexer.store import Store
+from indexer.store_write import file_hash
 from knowledge.changes import diff_plans
 from knowledge.model import Deadline
 from knowledge.parser import parse_plan
@@ -116,8 +118,9 @@ def test_a_plan_declaring_it_replaces_an_indexed_one_is_linked(indexed):
 def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     from datetime import UTC, datetime
 
-    from indexer.changes import queue_notices
-    from reminders.schedule import Subscription
+    from indexer.changes import change_notice
+    from reminders.model import Subscription
+    from reminders.notices import queue_notice
     from reminders.storage import pending_messages, save_subscription
 
     store, _ = indexed
@@ -132,8 +135,9 @@ def test_notices_go_once_to_the_chats_the_changes_concern(indexed):
     digest = file_hash(AMENDED.read_bytes())
     plan, _ = parse(load(AMENDED.name, AMENDED.read_bytes()), store)
     summary = change_summary(store, ORIGINAL.name, plan, digest=digest) | {"number": "", "title": plan.meta.title}
-    assert queue_notices(store, ORIGINAL.name, summary, digest, now) == [-1003, -1001]
-    assert queue_notices(store, ORIGINAL.name, summary, digest, now) == []  # the same file again: nothing
+    notice = change_notice(ORIGINAL.name, summary, digest)
+    assert queue_notice(store, notice, now) == [-1003, -1001]
+    assert queue_notice(store, notice, now) == []  # the same file again: nothing
     messages = {m.chat_id: m.text for m in pending_messages(store.db)}
     assert set(messages) == {-1001, -1003}
     assert "được sửa" in messages[-1003] and "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in messages[-1003]
@@ -150,17 +154,17 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
     from zoneinfo import ZoneInfo
 
     from bot.app import build_application
+    from bot.reminder_jobs import SERVICE_KEY, sender
+    from bot.settings import BotSettings
     from indexer.search import KnowledgeBase
-    from indexer.settings import Settings
     from reminders.cli import remind_dry_run
-    from reminders.jobs import SERVICE_KEY
-    from reminders.schedule import Subscription
+    from reminders.model import Subscription
     from reminders.storage import save_subscription
     from tests.emulator.fixtures import running_bot
 
     store, folder = indexed
     admin_id = 424_242_777
-    settings = Settings(
+    settings = BotSettings(
         data_dir=store.path.parent, db_path=store.path, plans_dir=folder, model="",
         telegram_token=bot_token, telegram_base_url=emulator.base_url, admin_ids=frozenset({admin_id}),
     )
@@ -187,7 +191,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.5)  # the import's own delivery run (real clock: may defer)
-        await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 0, tzinfo=tz))
+        await app.bot_data[SERVICE_KEY].run_chat(sender(app.bot), group.id, now=datetime(2025, 9, 3, 9, 0, tzinfo=tz))
         notices = await group.wait_for_replies(1)
         # the same file again: identical, nothing more for the group
         await admin.send_document(ORIGINAL.name, AMENDED.read_bytes(), "text/plain")
@@ -199,7 +203,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
         assert "Thay đổi" not in again["text"]
         await admin.press("✅ Nhập", again)
         await asyncio.sleep(1.5)
-        await app.bot_data[SERVICE_KEY].run_chat(app.bot, group.id, now=datetime(2025, 9, 3, 9, 5, tzinfo=tz))
+        await app.bot_data[SERVICE_KEY].run_chat(sender(app.bot), group.id, now=datetime(2025, 9, 3, 9, 5, tzinfo=tz))
         await group.assert_no_reply(1.0)
     [notice] = notices
     assert "được sửa" in notice["text"] and "hạn cuối mới 30/09/2025 (trước đây: 30/06/2025)" in notice["text"]
@@ -235,3 +239,34 @@ def test_planbot_index_reports_the_changes_of_an_edited_file(tmp_path):
     [report] = [json.loads(line) for line in back.output.splitlines()]
     changes = report["summary"]["changes"]
     assert (changes["added"], changes["removed"], changes["changed"]) == (1, 1, 2)
+
+
+def test_planbot_index_of_an_edited_plan_queues_its_notice_for_the_chats_it_concerns(tmp_path):
+    """`planbot index` (the composition root wires the reminders' outbox into the pipeline)."""
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from planbot.cli import main
+    from reminders.model import Subscription
+    from reminders.storage import pending_messages, save_subscription
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    target = folder / ORIGINAL.name
+    shutil.copy(ORIGINAL, target)
+    db = tmp_path / "planbot.db"
+    assert CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", str(folder)]).exit_code == 0
+    store = Store(db)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    save_subscription(store.db, Subscription(-1001, now, "group", agency="Sở Tư pháp"), now)
+    save_subscription(store.db, Subscription(-1002, now, "group", agency="Sở Giáo dục và Đào tạo"), now)
+    shutil.copy(AMENDED, target)
+    edited = CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", "--json", str(folder)])
+    [report] = [json.loads(line) for line in edited.output.splitlines()]
+    assert report["summary"]["notified"] == [-1001]
+    [notice] = pending_messages(store.db)
+    assert notice.chat_id == -1001 and "được sửa" in notice.text and "chủ trì mới: Sở Tư pháp" in notice.text
+    again = CliRunner().invoke(main, ["index", "--db", str(db), "--no-embed", "--force", str(folder)])
+    assert again.exit_code == 0 and len(pending_messages(store.db)) == 1  # the same content: once
+    store.close()

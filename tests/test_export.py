@@ -139,14 +139,14 @@ async def test_xuat_sends_the_sheet_as_a_document(emulator, bot_token, sample_db
     from pathlib import Path
 
     from bot.app import build_application
+    from bot.settings import BotSettings
     from indexer.search import KnowledgeBase
-    from indexer.settings import Settings
     from indexer.store import Store
     from tests.emulator.fixtures import running_bot
 
     kb = KnowledgeBase(Store(sample_db), None)
     root = Path(__file__).resolve().parent.parent
-    config = Settings(
+    config = BotSettings(
         data_dir=kb.store.path.parent, db_path=kb.store.path, plans_dir=root / "sample_plans", model="",
         telegram_token=bot_token, telegram_base_url=emulator.base_url, admin_ids=frozenset(),
     )

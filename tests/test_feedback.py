@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import build_application
+from bot.settings import BotSettings
 from indexer.feedback import DOWN, UP, feedback_report, record_vote, remember_answer
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings
 from indexer.store import Store
 from planbot.cli import main
 from tests.emulator.fixtures import *  # noqa: F403
@@ -74,7 +74,7 @@ def test_no_votes_yet(sample_db_copy):
 
 
 def _app(emulator, token: str, kb: KnowledgeBase):
-    config = Settings(
+    config = BotSettings(
         data_dir=kb.store.path.parent,
         db_path=kb.store.path,
         plans_dir=ROOT / "sample_plans",

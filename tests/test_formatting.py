@@ -1,4 +1,5 @@
-"""bot.formatting (and the pure /hanchot parser bot.periods): HTML, splitting, pages, statuses.
+"""bot.html_text, bot.listings, bot.pages, bot.messages (and the pure /hanchot parser
+bot.periods): HTML, splitting, pages, statuses.
 
 Real data: the sample plans indexed into a temporary database (lexical search, no model).
 """
@@ -11,30 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.formatting import (
-    MAX_MESSAGE,
+from bot.html_text import MAX_MESSAGE, esc_clip, split_messages, split_plain, to_plain
+from bot.listings import (
     Listing,
     answer_listing,
-    choice_keyboard,
     deadline_html,
     duties_listing,
-    esc_clip,
     group_by_status,
     item_html,
-    page_keyboard,
-    paginate,
     parse_source_token,
-    preview_html,
     results_listing,
-    rewrite_question,
-    source_messages,
     source_token,
-    split_listing,
-    split_messages,
-    split_plain,
-    to_plain,
-    upload_problem,
 )
+from bot.messages import preview_html, rewrite_question, source_messages, upload_problem
+from bot.pages import choice_keyboard, page_keyboard, paginate, split_listing
 from bot.periods import parse_period
 from indexer.indexing import index_paths
 from indexer.search import KnowledgeBase
@@ -394,7 +385,8 @@ def test_period_labels() -> None:
 
 
 def test_duties_listing_groups_tasks_this_chat_marked_done(kb):
-    from bot.formatting import duties_listing, to_plain
+    from bot.html_text import to_plain
+    from bot.listings import duties_listing
 
     results = kb.duties("Sở Nội vụ")
     done_row = next(r for r in results if r.section == "Phụ lục, TT 5")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.indexing import index_paths, index_upload, preview_upload
+from indexer.indexing import index_paths, index_text, index_upload, preview_upload
 from indexer.loaders.ocr import available as ocr_problem
 from indexer.store import Store
 from tests.pdfs import blank_pdf
@@ -151,13 +151,13 @@ def test_migration_merges_nfd_copies_of_a_plan_indexed_before(tmp_path):
     old = Store(db_path)
     nfc_name = "Kế hoạch.txt"
     text = PLAN.read_text(encoding="utf-8")
-    old.index_text(nfc_name, text)
-    old.index_text("other.txt", text)
+    index_text(old, nfc_name, text)
+    index_text(old, "other.txt", text)
     # As an older version stored them: one NFD copy of the first plan, one plan under NFD only.
     old.db.execute("UPDATE plans SET file = ? WHERE file = 'other.txt'", [unicodedata.normalize("NFD", "Phụ lục.txt")])
-    dup = old.index_text("dup.txt", text)
+    dup = index_text(old, "dup.txt", text)
     old.db.execute("UPDATE plans SET file = ? WHERE id = ?", [unicodedata.normalize("NFD", nfc_name), dup.plan_id])
-    old.db.execute("DELETE FROM _migrations WHERE name = 'm009_plan_source'")
+    old.db.execute("DELETE FROM _migrations WHERE name = 'm008_plan_source'")
     old.db.conn.commit()
     old.close()
     store = Store(db_path)

@@ -7,6 +7,7 @@ inside a command counts too."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,82 @@ def test_the_planbot_command_has_every_layer_s_commands():
     from planbot.cli import main
 
     assert {"index", "ask", "tasks", "check", "export", "run", "chat", "remind"} <= set(main.commands)
+
+
+def modules_importing(package: str, names: set[str]) -> list[str]:
+    """Modules of `package` that import any of the top-level packages `names`."""
+    return [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in sorted(imported_packages(path) & names)
+    ]
+
+
+@pytest.mark.parametrize("package", ["knowledge", "indexer", "reminders"])
+def test_only_the_bot_and_the_composition_root_talk_to_telegram(package):
+    """Reminders send through a callable the bot gives them (`bot.reminder_jobs.sender`)."""
+    assert modules_importing(package, {"telegram"}) == []
+
+
+REMINDER_TABLES = re.compile(r"\b(subscriptions|sent_reminders|task_done|reminder_outbox)\b")
+
+
+def code_strings(path: Path) -> list[str]:
+    """The string literals of a module that are not docstrings (SQL lives in these)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_only_the_reminders_and_the_migrations_name_the_reminder_tables():
+    """Everyone else goes through `reminders.storage` / `reminders.notices`."""
+    found = [
+        f"{path.relative_to(ROOT)}: {match}"
+        for package in LAYERS
+        if package != "reminders"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name != "migrations.py"
+        for text in code_strings(path)
+        for match in REMINDER_TABLES.findall(text)
+    ]
+    assert found == []
+
+
+def test_the_table_check_sees_sql_but_not_docstrings(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('"""The subscriptions table."""\nSQL = "SELECT 1 FROM sent_reminders"\n', encoding="utf-8")
+    assert [REMINDER_TABLES.findall(t) for t in code_strings(module)] == [["sent_reminders"]]
+
+
+STORAGE = ["indexer/store.py", "indexer/store_db.py", "indexer/store_read.py", "indexer/store_write.py", "indexer/migrations.py"]
+PIPELINE = {"knowledge.parser", "indexer.embedder", "indexer.lazy_model", "indexer.onnx_encoder", "indexer.onnx_fast",
+            "indexer.convert_e5", "indexer.e5_rebuild", "indexer.e5s1", "indexer.indexing", "torch", "onnxruntime",
+            "sentence_transformers"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Full dotted names of every absolute import in a module (lazy ones too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", STORAGE)
+def test_storage_only_stores(module):
+    """The store imports neither the parser nor an encoder: the pipeline parses and embeds."""
+    assert sorted(imported_modules(ROOT / module) & PIPELINE) == []

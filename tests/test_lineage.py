@@ -151,12 +151,12 @@ def test_vanban_answers_both_ways(corpus_store):
 @pytest.mark.e2e
 async def test_vanban_in_chat(emulator, bot_token, sample_db) -> None:
     from bot.app import build_application
+    from bot.settings import BotSettings
     from indexer.search import KnowledgeBase
-    from indexer.settings import Settings
     from tests.emulator.fixtures import running_bot
 
     store = Store(sample_db)
-    settings = Settings(
+    settings = BotSettings(
         data_dir=sample_db.parent, db_path=sample_db, plans_dir=sample_db.parent, model="",
         telegram_token=bot_token, telegram_base_url=emulator.base_url,
     )

@@ -16,10 +16,11 @@ import pytest
 
 from bot.app import build_application
 from bot.console import console_chat
-from bot.storage import chat_plans, ensure_schema, note_last_plan, pin_plan
+from bot.settings import BotSettings
+from bot.storage import chat_plans, note_last_plan, pin_plan
 from indexer.answering import NOT_IN_PLANS, in_appendix
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings, load_settings
+from indexer.settings import load_settings
 from indexer.store import Store
 from knowledge.plan_resolver import ChatPlan
 from tests.emulator.fixtures import *  # noqa: F403
@@ -35,14 +36,14 @@ def own_kb(sample_db_copy: Path) -> KnowledgeBase:
     return KnowledgeBase(Store(sample_db_copy), embedder=None)
 
 
-def settings_for(kb: KnowledgeBase, **extra) -> Settings:
+def settings_for(kb: KnowledgeBase, **extra) -> BotSettings:
     base = {
         "data_dir": kb.store.path.parent,
         "db_path": kb.store.path,
         "plans_dir": ROOT / "sample_plans",
         "model": "",
     }
-    return Settings(**(base | extra))
+    return BotSettings(**(base | extra))
 
 
 def chat(kb: KnowledgeBase, capsys, *lines: str) -> list[str]:
@@ -177,7 +178,6 @@ def test_a_follow_up_the_last_plan_cannot_answer_is_answered_from_all_plans(own_
 
 def test_the_last_plan_expires_and_the_pin_stays(tmp_path):
     store = Store(tmp_path / "planbot.db")
-    ensure_schema(store.db)
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     note_last_plan(store.db, 7, "a.txt", now - timedelta(minutes=90))
     pin_plan(store.db, 8, "b.txt")

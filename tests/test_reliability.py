@@ -24,24 +24,19 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from bot.app import RedactingFormatter, Redactor
+from bot.reminder_jobs import sender
+from bot.settings import BotSettings, load_bot_settings
 from indexer.embedder import HashingEmbedder
-from indexer.indexing import index_paths
+from indexer.indexing import index_paths, index_text
 from indexer.search import KnowledgeBase
-from indexer.settings import Settings, load_settings
+from indexer.settings import load_settings
 from indexer.store import Store
+from knowledge.model import DATE
 from reminders import storage
+from reminders.due import due_now
 from reminders.jobs import ReminderService
-from reminders.schedule import (
-    DATE,
-    Knowledge,
-    PlanInfo,
-    Policy,
-    Task,
-    due_now,
-    everything,
-    render,
-    task_key,
-)
+from reminders.model import Knowledge, PlanInfo, Policy, Task, everything, task_key
+from reminders.render import render
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 from tests.emulator.harness import _apost, _plain
@@ -120,7 +115,7 @@ def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state
 
     def reindexer() -> None:  # new item ids (and vectors) at every commit
         while running():
-            writer.index_text(file, text, embedder, force=True)
+            index_text(writer, file, text, embedder, force=True)
             seen["reindexed"] += 1
 
     threads = [threading.Thread(target=asker) for _ in range(4)]
@@ -161,7 +156,7 @@ def test_an_answer_reads_one_commit_even_when_a_reindex_commits_between_its_stat
     def commit_after_the_first_statement(sql: str) -> None:
         # duties() reads assignment ids, then the items: another connection commits in between.
         if sql.lstrip().startswith("SELECT i.*") and not commits:
-            commits.append(writer.index_text(file, text, force=True).status)
+            commits.append(index_text(writer, file, text, force=True).status)
 
     reader.db.conn.set_trace_callback(commit_after_the_first_statement)
     try:
@@ -276,7 +271,7 @@ def _task_numbers(text: str) -> list[str]:
 @pytest.mark.asyncio
 async def test_outbox_resends_only_the_message_caught_between_send_and_mark(emulator, bot_token, tmp_path):
     store = Store(tmp_path / "planbot.db")
-    report = store.index_text("thu-nghiem.txt", plan_with_tasks(40, date(2025, 6, 25)))
+    report = index_text(store, "thu-nghiem.txt", plan_with_tasks(40, date(2025, 6, 25)))
     assert report.summary.get("tasks", 40) == 40 or report.status == "indexed"
     settings = replace(load_settings(env={}, dotenv=False), db_path=store.path)
     now = at(2025, 6, 24, 9, 0)  # Tuesday, the tasks' last day: one digest of several messages
@@ -287,15 +282,15 @@ async def test_outbox_resends_only_the_message_caught_between_send_and_mark(emul
     async with app:
         first = ReminderService(settings, store, clock=lambda: now)
         with pytest.raises(Crash):
-            await first.run_chat(CrashingBot(app.bot, 2), user.chat_id)
+            await first.run_chat(sender(CrashingBot(app.bot, 2)), user.chat_id)
         pending = storage.pending_messages(store.db, user.chat_id)
         assert len(pending) >= 2 and pending[0].attempts == 1  # the one caught in the window
         assert all(p.attempts == 0 for p in pending[1:])
         # Restart (a new service: nothing in memory survives): the catch-up delivers what is
         # pending and decides nothing twice.
-        results = await ReminderService(settings, store, clock=lambda: now).run_all(app.bot)
+        results = await ReminderService(settings, store, clock=lambda: now).run_all(sender(app.bot))
         assert [r.status for r in results] == ["sent"]
-        again = await ReminderService(settings, store, clock=lambda: now).run_all(app.bot)
+        again = await ReminderService(settings, store, clock=lambda: now).run_all(sender(app.bot))
         assert [r.status for r in again] == ["nothing"]
     rows = store.db.execute(
         "SELECT count(*), sum(state = 'sent') FROM reminder_outbox WHERE chat_id = ?", [user.chat_id]
@@ -403,7 +398,7 @@ def _app(emulator, token: str, db: Path):
     from bot.app import build_application
 
     store = Store(db)
-    settings = Settings(
+    settings = BotSettings(
         data_dir=db.parent,
         db_path=db,
         plans_dir=SAMPLES,
@@ -479,7 +474,7 @@ def test_written_deadlines_chậm_nhất_includes_its_day_trước_does_not(tmp_
         "I. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ chủ trì thực hiện Kế hoạch.\n\nPHỤ LỤC\n\n" + "\n".join(rows) + "\n"
     )
     store = Store(tmp_path / "planbot.db")
-    store.index_text("han-cuoi.txt", text)
+    index_text(store, "han-cuoi.txt", text)
     knowledge = storage.load_knowledge(store.db)
     store.close()
     by_text = {t.text.split()[0]: t for t in knowledge.tasks}
@@ -504,11 +499,12 @@ async def test_bot_with_a_chosen_clock_sends_the_deferred_report_reminder_on_mon
     emulator, bot_token, sample_db_copy
 ):
     from bot.app import build_application
-    from reminders.jobs import CATCHUP_JOB, clock_from
+    from bot.reminder_jobs import CATCHUP_JOB
+    from reminders.jobs import clock_from
 
     store = Store(sample_db_copy)
     settings = replace(
-        load_settings(env={}, dotenv=False),
+        load_bot_settings(env={}, dotenv=False),
         db_path=sample_db_copy,
         telegram_token=bot_token,
         telegram_base_url=emulator.base_url,

@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from indexer.indexing import index_text
 from indexer.store import Store
 from reminders import storage
-from reminders.schedule import everything
+from reminders.model import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer
 from tests.emulator.harness import _post_sync
@@ -42,7 +43,7 @@ KILLS = 30
 MAX_DELAY = 0.8  # seconds after the round's first reminder reached the emulator
 # No embedding model here, so no warm-up to wait for: the catch-up starts 1 s after start-up
 # instead of 5 (keeps 30 restarts within a few minutes; nothing else is changed).
-FAST_CATCHUP = "import datetime, reminders.jobs as j; j.CATCHUP_AFTER = datetime.timedelta(seconds=1)"
+FAST_CATCHUP = "import datetime, bot.reminder_jobs as j; j.CATCHUP_AFTER = datetime.timedelta(seconds=1)"
 RESENT = "(Gửi lại sau một lần gián đoạn"
 TASK = re.compile(r"Nhiệm vụ thử số (\d{3})")
 
@@ -52,7 +53,7 @@ def test_kill_9_while_a_digest_goes_out_loses_nothing_and_repeats_at_most_one_ma
 ):
     db = tmp_path / "planbot.db"
     store = Store(db)
-    store.index_text("thu-nghiem.txt", plan_with_tasks(TASKS, date(2025, 6, 25)))
+    index_text(store, "thu-nghiem.txt", plan_with_tasks(TASKS, date(2025, 6, 25)))
     created = datetime(2025, 6, 22, tzinfo=TZ)
     chats = [emulator.private_user(bot_token, first_name=f"U{i}").chat_id for i in range(CHATS)]
     for chat_id in chats:

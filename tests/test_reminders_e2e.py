@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.reminder_commands import handlers
+from bot.reminder_jobs import CATCHUP_JOB, job_name, register_reminders
+from bot.settings import load_bot_settings
 from indexer.settings import load_settings
 from indexer.store import Store
 from reminders import storage
-from reminders.handlers import handlers
-from reminders.jobs import CATCHUP_JOB, ReminderService, clock_from, job_name, register_reminders
-from reminders.schedule import everything
+from reminders.jobs import ReminderService, clock_from
+from reminders.model import everything
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, running_bot
 
@@ -45,7 +47,7 @@ def store(sample_db_copy):
 async def test_group_subscribes_gets_reminder_only_there_and_done_removes_task(
     emulator: EmulatorServer, app_builder, bot_token, store
 ):
-    settings = replace(load_settings(env={}, dotenv=False), db_path=store.path)
+    settings = replace(load_bot_settings(env={}, dotenv=False), db_path=store.path)
     clock = {"now": datetime(2025, 6, 20, 9, 0, tzinfo=TZ)}
     app = app_builder.build()
     svc = register_reminders(app, settings, store, clock=lambda: clock["now"])

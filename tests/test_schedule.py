@@ -1,8 +1,9 @@
 """Reminders with a frozen clock: the sample plans indexed into a temporary database.
 
-The pure core (`reminders.schedule`) is driven hour by hour across month, quarter and year
-ends; the service (`reminders.jobs`) is driven with an injected `now` and a fake bot to show
-that a restart neither repeats nor loses a reminder.
+The pure core (`reminders.model`, `reminders.due`, `reminders.render`) is driven hour by hour
+across month, quarter and year ends; the service (`reminders.jobs`) is driven with an injected
+`now` and a fake bot (through `bot.reminder_jobs.sender`, which maps its Telegram errors) to
+show that a restart neither repeats nor loses a reminder.
 """
 
 from __future__ import annotations
@@ -16,26 +17,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from indexer.settings import load_settings
-from indexer.store import Store, migrate
+from bot.reminder_jobs import register_reminders, sender
+from bot.settings import load_bot_settings
+from indexer.migrations import migrate
+from indexer.store import Store
 from reminders import jobs, storage
 from reminders.cli import parse_on, remind_dry_run
-from reminders.schedule import (
-    DONE_PREFIX,
-    TASK_KINDS,
-    TELEGRAM_LIMIT,
-    Knowledge,
-    PlanInfo,
-    Policy,
-    Subscription,
-    Task,
-    candidates,
-    due_now,
-    everything,
-    period_label,
-    render,
-    task_key,
-)
+from reminders.due import TASK_KINDS, candidates, due_now
+from reminders.model import Knowledge, PlanInfo, Policy, Subscription, Task, everything, task_key
+from reminders.render import DONE_PREFIX, TELEGRAM_LIMIT, period_label, render
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN_000 = "000_7b0f32ab0385fc88.txt"
@@ -64,7 +54,7 @@ def db_path(sample_db_copy) -> Path:
 
 @pytest.fixture
 def settings(db_path):
-    return replace(load_settings(env={}, dotenv=False), db_path=db_path)
+    return replace(load_bot_settings(env={}, dotenv=False), db_path=db_path)
 
 
 def simulate(
@@ -403,7 +393,6 @@ class FakeBot:
 
 def _subscribe(db_path: Path, chat_id: int, created: datetime, **changes) -> None:
     store = Store(db_path)
-    storage.ensure_schema(store.db)
     sub = replace(everything(chat_id, created), chat_type="group", **changes)
     storage.save_subscription(store.db, sub, created)
     store.close()
@@ -415,8 +404,8 @@ async def _run(settings, bot, now, chat_id=None):
     try:
         svc = jobs.ReminderService(settings, store, clock=lambda: now)
         if chat_id is None:
-            return await svc.run_all(bot)
-        return [await svc.run_chat(bot, chat_id)]
+            return await svc.run_all(sender(bot))
+        return [await svc.run_chat(sender(bot), chat_id)]
     finally:
         store.close()
 
@@ -497,7 +486,6 @@ def test_migration_is_idempotent_and_subscriptions_round_trip(db_path):
         names = [r[0] for r in store.db.execute("SELECT name FROM _migrations")]
         assert names.count("m004_reminders") == 1
         migrate(store.db)  # nothing left to apply: no error, no duplicate
-        storage.ensure_schema(store.db)
         sub = Subscription(
             chat_id=-5,
             created_at=at(2024, 1, 2, 9),
@@ -524,7 +512,6 @@ def test_done_item_ids_follow_the_stable_key(db_path, knowledge):
     task = _plan003_task(knowledge, "6")
     store = Store(db_path)
     try:
-        storage.ensure_schema(store.db)
         assert storage.item_key_for(store.db, task.item_id) == task.key
         storage.mark_done(store.db, -5, task.key, task.item_id, 1, at(2025, 6, 24))
         assert storage.done_item_ids(store.db, -5) == {task.item_id}
@@ -540,7 +527,7 @@ def test_register_reminders_rebuilds_named_timezone_aware_jobs(settings):
     app = ApplicationBuilder().token("123456:TEST").build()
     store = Store(settings.db_path)
     try:
-        jobs.register_reminders(app, settings, store)
+        register_reminders(app, settings, store)
         names = sorted(job.name for job in app.job_queue.jobs())
         assert names == ["nhacviec:-100", "nhacviec:-200", "nhacviec:catchup"]
         job = app.job_queue.get_jobs_by_name("nhacviec:-100")[0]
@@ -576,7 +563,7 @@ def test_dry_run_for_a_chat_uses_its_subscription(settings):
 
 
 def test_nhacviec_arguments_name_an_agency_and_or_a_plan(settings):
-    from reminders.handlers import _parse_args
+    from bot.reminder_commands import _parse_args
 
     store = Store(settings.db_path)
     try:

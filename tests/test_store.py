@@ -8,7 +8,7 @@ import time
 import pytest
 from docx import Document
 
-from indexer.indexing import index_paths, index_upload
+from indexer.indexing import index_paths, index_text, index_upload
 from indexer.loaders import read_plan_bytes
 from indexer.store import Store
 from knowledge.errors import PlanbotError
@@ -47,7 +47,8 @@ def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
     as a new database, the NFD copy dropped with its rows, the other NFD name normalised."""
     import unicodedata
 
-    from indexer.store import MIGRATIONS, connect, transaction
+    from indexer.migrations import MIGRATIONS
+    from indexer.store_db import connect, transaction
 
     old = connect(tmp_path / "old.db")
     old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
@@ -74,14 +75,24 @@ def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
     fresh.close()
 
 
-def test_the_store_s_parts_are_still_imported_from_indexer_store():
-    """Other packages, benchmarks and probes import these names from `indexer.store`."""
-    import indexer.store as store_module
+def test_the_store_s_parts_are_imported_from_the_module_that_holds_them():
+    """`indexer.store` is `Store` only (no re-exports): each name lives in one module."""
+    import indexer.migrations
+    import indexer.store
+    import indexer.store_db
+    import indexer.store_write
 
-    for name in ("Store", "IndexReport", "transaction", "migrate", "connect", "open_db", "file_hash",
-                 "content_hash", "lexical_terms", "search_text_for_task", "search_text_for_clause",
-                 "PARSER_VERSION", "LOADER_VERSION", "MIGRATIONS"):
-        assert hasattr(store_module, name), name
+    homes = {
+        indexer.store: ("Store", "open_db"),
+        indexer.store_db: ("transaction", "connect"),
+        indexer.migrations: ("migrate", "MIGRATIONS"),
+        indexer.store_write: ("IndexReport", "file_hash", "content_hash", "lexical_terms", "search_text_for_task",
+                              "search_text_for_clause", "PARSER_VERSION", "LOADER_VERSION"),
+    }
+    for module, names in homes.items():
+        for name in names:
+            assert getattr(getattr(module, name), "__module__", module.__name__) == module.__name__, name
+    assert not hasattr(indexer.store, "__all__") and not hasattr(indexer.store, "lexical_terms")
 
 
 def test_reindexing_unchanged_corpus_is_idempotent_and_fast(store):
@@ -235,7 +246,7 @@ def test_a_reindex_is_one_commit_seen_whole_by_other_connections(sample_db_copy)
 
     writer.db.conn.set_trace_callback(look_from_outside)
     try:
-        writer.index_text(file, text, force=True)
+        index_text(writer, file, text, force=True)
     finally:
         writer.db.conn.set_trace_callback(None)
     assert seen == [before]
@@ -263,3 +274,34 @@ def test_vectors_are_read_chunk_by_chunk_into_one_matrix_in_row_order(sample_db_
     assert matrix.dtype == np.float32 and matrix.shape == (len(rows), 4)
     assert by_id == {i: v.tolist() for (i, _), v in zip(rows, expected, strict=True)}
     assert empty_ids.shape == (0,) and empty.shape == (0, 0)
+
+
+def test_migrations_are_numbered_without_gaps():
+    from indexer.migrations import MIGRATIONS
+
+    numbers = [int(m.__name__[1:4]) for m in MIGRATIONS]
+    assert numbers == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_database_that_recorded_the_old_migration_names_runs_none_of_them_again(tmp_path):
+    """Before the renumbering, m008 was never used and later migrations were recorded as
+    m009…m012 (`RENAMED`): such a database is up to date, nothing runs twice, nothing is renamed."""
+    from indexer.migrations import MIGRATIONS, RENAMED, migrate
+    from indexer.store_db import connect, transaction
+
+    old_name = {new: old for old, new in RENAMED.items()}
+    old = connect(tmp_path / "old.db")
+    old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for migration in MIGRATIONS:
+        with transaction(old):
+            migration(old)
+            name = old_name.get(migration.__name__, migration.__name__)
+            old.execute("INSERT INTO _migrations VALUES (?, '2025-01-01T00:00:00+00:00')", [name])
+    recorded = old.execute("SELECT name FROM _migrations ORDER BY name").fetchall()
+    assert ("m012_chat_plan",) in recorded and ("m008_plan_source",) not in recorded
+    assert migrate(old) == []
+    assert old.execute("SELECT name FROM _migrations ORDER BY name").fetchall() == recorded
+    old.close()
+    fresh = Store(tmp_path / "new.db")
+    assert schema(Store(tmp_path / "old.db").db) == schema(fresh.db)
+    fresh.close()

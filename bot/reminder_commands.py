@@ -2,7 +2,7 @@
 
 Thin: parse, check who may change the chat's subscription (group administrators or bot
 admins), call `reminders.storage`, reschedule the chat's job, answer. `handlers()` returns them
-for the bot's app builder to add; they need `register_reminders` to have run.
+for the bot's app builder to add; they need `bot.reminder_jobs.register_reminders` to have run.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.reminder_jobs import ADMINS_KEY, SERVICE_KEY, QueueJobs
 from knowledge.text import clean_spaces, fold, nfc
 from reminders import storage
 from reminders.due import next_reminder
-from reminders.jobs import SERVICE_KEY, ReminderService
+from reminders.jobs import ReminderService
 from reminders.model import Subscription
 from reminders.render import DONE_PREFIX, describe_subscription, esc, fmt_day, plan_label, weekday
 
@@ -57,7 +58,7 @@ async def _may_manage(
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
-    if user.id in svc.settings.admin_ids or chat.type == ChatType.PRIVATE:
+    if user.id in context.application.bot_data[ADMINS_KEY] or chat.type == ChatType.PRIVATE:
         return True
     message = update.effective_message
     if (
@@ -202,7 +203,7 @@ async def nhacviec(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(DENIED)
         return
     sub = _subscribe(svc, update, sub, **changes)
-    svc.schedule(context.application.job_queue, sub)
+    QueueJobs(context.application.job_queue, svc).schedule(sub)
     text, markup = _settings_view(svc, sub)
     await message.reply_text(
         "✅ Đã lưu.\n\n" + text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -244,7 +245,7 @@ async def huynhac(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _stop(svc: ReminderService, context: ContextTypes.DEFAULT_TYPE, sub: Subscription) -> None:
     storage.save_subscription(svc.db, replace(sub, active=False), svc.now())
-    svc.unschedule(context.application.job_queue, sub.chat_id)
+    QueueJobs(context.application.job_queue, svc).unschedule(sub.chat_id)
 
 
 def _cycle(current: tuple, presets: tuple) -> tuple:
@@ -279,7 +280,7 @@ async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.answer("Đã tắt nhắc việc.")
     elif action == "on":
         sub = _subscribe(svc, update, sub)
-        svc.schedule(context.application.job_queue, sub)
+        QueueJobs(context.application.job_queue, svc).schedule(sub)
         await query.answer("Đã bật nhắc việc.")
     elif sub is None or not sub.active:
         await query.answer("Nhắc việc đang tắt. Gõ /nhacviec để bật.", show_alert=True)
@@ -305,7 +306,7 @@ async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             await query.answer(UNAVAILABLE)
             return
         sub = _subscribe(svc, update, sub, **changes)
-        svc.schedule(context.application.job_queue, sub)
+        QueueJobs(context.application.job_queue, svc).schedule(sub)
         await query.answer("Đã lưu.")
     text, markup = _settings_view(svc, sub)
     await _edit(query, text, markup)

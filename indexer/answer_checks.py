@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from indexer.search_rank import FRAME
-from indexer.store import lexical_terms
+from indexer.store_write import lexical_terms
 from knowledge import asked, names
 from knowledge import intent as intents
 from knowledge.answer import Result

@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--label", default="")
+    parser.add_argument("--slowest", type=int, default=0, help="also list the N slowest questions (median ms)")
     parser.add_argument("questions", nargs="+")
     args = parser.parse_args()
 
@@ -42,14 +43,19 @@ def main() -> None:
     for q in texts:
         kb.ask(q)
     times = []
+    per_question: dict[str, list[float]] = {q: [] for q in texts}
     for _ in range(args.rounds):
         for q in texts:
             kb._query_cache.clear()
             start = time.perf_counter()
             kb.ask(q)
             times.append((time.perf_counter() - start) * 1000)
+            per_question[q].append(times[-1])
     times.sort()
     p95 = times[int(0.95 * (len(times) - 1))]
+    slowest = sorted(per_question.items(), key=lambda kv: -statistics.median(kv[1]))[: args.slowest]
+    for q, spent in slowest:
+        print(f"  {statistics.median(spent):7.1f} ms  {q[:90]}")
     print(f"{args.label} {len(texts)} questions x {args.rounds}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, mean {statistics.mean(times):.1f} ms")
 
 

@@ -286,7 +286,15 @@ class LookupsMixin:
 
     def window_rows(self, period, agency=None, plans=None, latest_first=False) -> list[tuple[int, bool, int, int, int]]:
         """`window_ids` as sorted rows (how, not a task, day, plan id, item id)."""
-        where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range', 'recurring', 'from')"]
+        # Only the kinds `windows.match` can take in for this window, read in SQL (at 1,000 plans
+        # the recurring rows alone are thousands): a recurrence naming its months, for a window of
+        # months or a "trong …" window with both ends; an open start for "what runs then".
+        kinds = ["date", "month", "quarter", "year", "range"]
+        if period.months or (period.mode == "within" and period.start is not None and period.end is not None):
+            kinds.append("recurring")
+        if not period.finish and period.mode == "within":
+            kinds.append("from")
+        where = [f"d.kind IN ({', '.join(repr(k) for k in kinds)})", "(d.kind != 'recurring' OR d.recurrence LIKE '%BYMONTH=%')"]
         params: list = []
         if not period.months and period.start is not None:
             where.append("(d.end IS NULL OR d.end >= ? OR d.kind = 'recurring')")

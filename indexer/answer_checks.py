@@ -261,21 +261,32 @@ _ASKS_DECIDER = re.compile(r"\b(phe duyet|quyet dinh|ky ban hanh)\b")
 _DECIDER = re.compile(r"(?i)thẩm quyền (?:quyết định|phê duyệt)\s*:\s*([^.;\n]+)")
 
 
+def _decider(r: Result) -> str | None:
+    """The deciding authority a result names in a labelled field, the label written in its text or
+    ending its heading ("… › Cơ quan có thẩm quyền quyết định" over "Chủ tịch Ủy ban nhân dân tỉnh.")."""
+    label = r.heading.rsplit("›", 1)[-1].strip()
+    m = _DECIDER.search(r.text) or _DECIDER.search(f"{label}: {r.text}")
+    return m.group(1).strip() if m else None
+
+
 def decider_first(
     kb: KnowledgeBase, q: str, results: list[Result], within: int = 10
 ) -> list[Result]:
     """For a question asking who approves or decides: the first of the top results on the
-    question's subject (`coverage` nearly as high as the first hit's) that names the deciding
-    authority in a labelled field, with that authority as its lead when none was read."""
+    question's subject (`coverage` nearly as high as the first hit's, or a part of the block of a
+    result holding half the question's words: "III.1.b" of "III.1") that names the deciding authority in a labelled field, with that
+    authority as its lead."""
     from indexer.answering import coverage  # the answering module imports this one
 
-    if not results or not _ASKS_DECIDER.search(fold(q)) or _DECIDER.search(results[0].text):
+    if not results or not _ASKS_DECIDER.search(fold(q)) or _decider(results[0]):
         return results
     least = coverage(kb, q, results[0]) - 0.15
+    on_subject = [r.section for r in results[:within] if r.section and coverage(kb, q, r) >= 0.5]
     for i, r in enumerate(results[1:within], start=1):
-        m = _DECIDER.search(r.text)
-        if m and coverage(kb, q, r) >= least:
-            if not r.lead:
-                r.lead = [m.group(1).strip()]
+        decider = _decider(r)
+        if decider and (
+            coverage(kb, q, r) >= least or any(r.section.startswith(f"{s}.") for s in on_subject)
+        ):
+            r.lead = [decider]
             return [r, *results[:i], *results[i + 1 :]]
     return results

@@ -346,3 +346,61 @@ def test_a_doer_the_plans_do_not_name_is_declined(wild):
     answer = wild.ask("Thông tin và Truyền thong phải làm gì?")  # no such agency in these plans
     assert not answer.answered and answer.answer.startswith(NOT_IN_PLANS)
     assert wild.ask("Lực lượng xung kích phải làm gì?").answered
+
+
+# -- what the question asks of the first hit (a cycle, a deciding authority, a time) -----------
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    """A campaign plan with a published procedure (Lâm Đồng, tests/data/wild/answers2_*), beside
+    the two plans above."""
+    folder = tmp_path_factory.mktemp("campaign")
+    for path in [*WILD.glob("answers_*.txt"), *WILD.glob("answers2_*.txt")]:
+        shutil.copy(path, folder)
+    store = Store(folder / "index.db")
+    reports = index_paths(store, [folder])
+    assert all(r.status == "indexed" for r in reports), [r.error for r in reports]
+    yield KnowledgeBase(store, None, mode="lexical")
+    store.close()
+
+
+def test_how_often_puts_the_rule_giving_a_cycle_first(campaign):
+    answer = campaign.ask(
+        "Các cơ quan báo cáo kết quả thực hiện phong trào thi đua của Lâm Đồng bao lâu một lần, gửi về đâu?"
+    )
+    assert answer.answered
+    assert "Định kỳ 06 tháng" in answer.shown_results[0].text
+
+
+def test_who_approves_is_the_labelled_deciding_authority(campaign):
+    answer = campaign.ask(
+        "Ai phê duyệt xét tặng danh hiệu thôn tiêu biểu chung sức xây dựng nông thôn mới ở Lâm Đồng?"
+    )
+    assert answer.answered
+    top = answer.shown_results[0]  # "b) Cơ quan có thẩm quyền quyết định: …", not the steps
+    assert "Chủ tịch Ủy ban nhân dân tỉnh" in top.text
+    assert top.lead == ["Chủ tịch Ủy ban nhân dân tỉnh"]
+
+
+def test_when_a_campaign_runs_shows_the_sentence_stating_it(campaign):
+    answer = campaign.ask(
+        "Thi đua làm đường giao thông nông thôn ở Lâm Đồng chạy trong những tháng nào?"
+    )
+    assert (
+        answer.answered
+    )  # the content item first (its time inherited), the sentence stating it next
+    assert any("từ tháng 5 năm 2026 đến hết tháng 9 năm 2026" in t for t in texts(answer)[:2])
+
+
+def test_an_agencys_due_items_are_its_own(campaign):
+    answer = campaign.ask(
+        "Sở Nội vụ phải hoàn thành những nhiệm vụ nào mình chủ trì trước hết tháng 6/2026?"
+    )
+    assert answer.answered  # not Sở Tài chính's item due 30/6/2026, however near its words
+    for r in answer.shown_results:
+        assert "Sở Nội vụ" in " ".join([r.text, *r.lead, *r.support]), r.text
+
+
+def test_duties_asked_when_list_first_the_plan_giving_times(campaign):
+    answer = campaign.ask("Sở Y tế chủ trì những việc gì, hạn khi nào?")
+    assert answer.answered
+    assert answer.shown_results[0].plan.file.startswith("answers_qb")  # the newer plan gives none

@@ -331,6 +331,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
             not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
+            r.role == "lead" and len(r.lead) > 2,  # its own duties before those it leads with many
             r.text.rstrip().endswith(":"),  # a lead-in ("Sở X chủ trì … các nội dung sau:") after its points
             position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
         )

@@ -405,3 +405,10 @@ def test_duties_asked_when_list_first_the_plan_giving_times(campaign):
     answer = campaign.ask("Sở Y tế chủ trì những việc gì, hạn khi nào?")
     assert answer.answered
     assert answer.shown_results[0].plan.file.startswith("answers_qb")  # the newer plan gives none
+
+
+def test_an_agencys_own_duties_before_those_it_leads_with_many(campaign):
+    answer = campaign.ask("Sở Tài chính có trách nhiệm gì theo Kế hoạch 517/KH-UBND?")
+    assert answer.answered
+    first = answer.shown_results[0]  # not the ceremony three departments lead together
+    assert first.lead == ["Sở Tài chính"] and "bố trí kinh phí khen thưởng" in first.text

@@ -397,15 +397,20 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
 def dated_first(
     order: dict[int, int], results: list[Result], first: frozenset[int]
 ) -> dict[int, int]:
-    """The plans in `order`, the plans named first, then those giving the most of their listed
-    items a time (a question asking when, with no subject of its own), then as given."""
+    """The plans in `order`, the plans named first; among plans of one year (newest first, as
+    given), those giving the most of their listed items a time (a question asking when, with no
+    subject of its own), then as given."""
     dated: dict[int, list[bool]] = {}
+    year: dict[int, int] = {}
     for r in results:
         dated.setdefault(r.plan.id, []).append(r.deadline is not None)
+        year[r.plan.id] = r.plan.year or 0
     share = {pid: sum(v) / len(v) for pid, v in dated.items()}
-    ranked = sorted(
-        order, key=lambda pid: (pid not in first, -round(share.get(pid, 0.0), 6), order[pid])
-    )
+
+    def key(pid: int) -> tuple:
+        return (pid not in first, -year.get(pid, 0), -round(share.get(pid, 0.0), 6), order[pid])
+
+    ranked = sorted(order, key=key)
     return {pid: i for i, pid in enumerate(ranked)}
 
 

@@ -200,3 +200,93 @@ def no_pair_covered(kb: KnowledgeBase, q: str, result: Result, least: int = 3) -
     hay = words(" ".join([result.text, result.heading]))
     held = {f"{a}_{b}" for a, b in zip(hay, hay[1:], strict=False)}
     return not any(f"{a}_{b}" in held for a, b in pairs)
+
+
+# "bao lâu một lần", "mấy lần một năm", "định kỳ thế nào": the question asks how often.
+_HOW_OFTEN = re.compile(
+    r"\bbao lau (mot|1) lan\b|\bmay lan\b|\bdinh ky (the nao|ra sao|nhu the nao|bao lau)\b"
+)
+_RECURS = re.compile(r"\b(hang|moi) (ngay|tuan|thang|quy|nam)\b|\bdinh ky\b|\bthuong xuyen\b")
+
+
+def recurs(result: Result) -> bool:
+    """The result gives a cycle (its deadline recurs, or its text says "định kỳ", "hằng năm")."""
+    if result.deadline is not None and (
+        result.deadline.kind == "recurring" or _RECURS.search(fold(result.deadline.text))
+    ):
+        return True
+    return bool(_RECURS.search(fold(result.text)))
+
+
+def cycle_first(q: str, results: list[Result], within: int = 5) -> list[Result]:
+    """For a question asking how often ("báo cáo bao lâu một lần"): the first of the top results
+    that gives a cycle (a one-off event's date does not answer it)."""
+    if not _HOW_OFTEN.search(fold(q)):
+        return results
+    for i, r in enumerate(results[:within]):
+        if recurs(r):
+            return [r, *results[:i], *results[i + 1 :]] if i else results
+    return results
+
+
+def time_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5) -> list[Result]:
+    """For a question asking when: a first hit giving no time gives way to the first of the top
+    results that gives one on the question's subject as well (`coverage` nearly as high); a first
+    hit whose time it inherits (a section's "Thời gian thực hiện: …") is followed by the item that
+    states it (one look-up)."""
+    from indexer.answering import coverage  # the answering module imports this one
+
+    if not results:
+        return results
+    top = results[0]
+    if top.deadline is None:
+        least = coverage(kb, q, top) - 0.1
+        for i, r in enumerate(results[1:within], start=1):
+            if r.deadline is not None and coverage(kb, q, r) >= least:
+                return [r, *results[:i], *results[i + 1 :]]
+        return results
+    said = " ".join(top.deadline.text.split())
+    if len(said) < 12 or fold(said) in fold(top.text):
+        return results
+    source = kb.stating(top.plan.id, said)
+    if source is None or source.item_id == top.item_id:
+        return results
+    rest = [r for r in results[1:] if r.item_id != source.item_id]
+    return [top, source, *rest]
+
+
+# "ai phê duyệt …", "cơ quan nào quyết định …": who decides, not who does the work.
+_ASKS_DECIDER = re.compile(r"\b(phe duyet|quyet dinh|ky ban hanh)\b")
+# A procedure's labelled deciding authority ("Cơ quan có thẩm quyền quyết định: Bộ …").
+_DECIDER = re.compile(r"(?i)thẩm quyền (?:quyết định|phê duyệt)\s*:\s*([^.;\n]+)")
+
+
+def _decider(r: Result) -> str | None:
+    """The deciding authority a result names in a labelled field, the label written in its text or
+    ending its heading ("… › Cơ quan có thẩm quyền quyết định" over "Chủ tịch Ủy ban nhân dân tỉnh.")."""
+    label = r.heading.rsplit("›", 1)[-1].strip()
+    m = _DECIDER.search(r.text) or _DECIDER.search(f"{label}: {r.text}")
+    return m.group(1).strip() if m else None
+
+
+def decider_first(
+    kb: KnowledgeBase, q: str, results: list[Result], within: int = 10
+) -> list[Result]:
+    """For a question asking who approves or decides: the first of the top results on the
+    question's subject (`coverage` nearly as high as the first hit's, or a part of the block of a
+    result holding half the question's words: "III.1.b" of "III.1") that names the deciding authority in a labelled field, with that
+    authority as its lead."""
+    from indexer.answering import coverage  # the answering module imports this one
+
+    if not results or not _ASKS_DECIDER.search(fold(q)) or _decider(results[0]):
+        return results
+    least = coverage(kb, q, results[0]) - 0.15
+    on_subject = [r.section for r in results[:within] if r.section and coverage(kb, q, r) >= 0.5]
+    for i, r in enumerate(results[1:within], start=1):
+        decider = _decider(r)
+        if decider and (
+            coverage(kb, q, r) >= least or any(r.section.startswith(f"{s}.") for s in on_subject)
+        ):
+            r.lead = [decider]
+            return [r, *results[:i], *results[i + 1 :]]
+    return results

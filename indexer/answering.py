@@ -264,7 +264,11 @@ def missing_plan(kb: KnowledgeBase, q: str, intent, focus: Focus) -> Answer:
 
 def answer_search(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int, candidates) -> Answer:
     hits = checks.kind_first(q, search_hits(kb, q, intent, focus, agency)[: max(limit, 10)])
-    results = own_deadlines(fact_first(kb, q, hits, within=8))
+    if intent.name == intents.DEADLINE:
+        hits = checks.time_first(kb, q, hits)
+    elif intent.name == intents.WHO_LEADS:
+        hits = checks.decider_first(kb, q, hits)
+    results = own_deadlines(fact_first(kb, q, checks.cycle_first(q, hits), within=8))
     if not results:
         return Answer(q, intent.name, agency, False, NOT_IN_PLANS + ".", [], candidates)
     top = results[0]
@@ -316,6 +320,9 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
     plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence)
+    if not topical_words and intents.asks_time(q):  # "… hạn khi nào?": plans giving times first
+        kept = [r for r in results if wanted is None or r.role == wanted]
+        plan_order = dated_first(plan_order, kept, focus.plans)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     numbered = any(in_appendix(q, r.section) for r in results)
     results.sort(  # plan by plan (the named one, else the most relevant); in each, by role, then by match
@@ -324,6 +331,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
             not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
+            r.role == "lead" and len(r.lead) > 2,  # its own duties before those it leads with many
             r.text.rstrip().endswith(":"),  # a lead-in ("Sở X chủ trì … các nội dung sau:") after its points
             position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
         )
@@ -384,6 +392,26 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     text = render_text(header, shown, by_role=True, footer=" ".join(f"({n})" for n in notes))
     ordered = merge(shown, merge(evidence, listed))
     return Answer(q, intent.name, agency, True, text, ordered, candidates, shown=len(shown))
+
+
+def dated_first(
+    order: dict[int, int], results: list[Result], first: frozenset[int]
+) -> dict[int, int]:
+    """The plans in `order`, the plans named first; among plans of one year (newest first, as
+    given), those giving the most of their listed items a time (a question asking when, with no
+    subject of its own), then as given."""
+    dated: dict[int, list[bool]] = {}
+    year: dict[int, int] = {}
+    for r in results:
+        dated.setdefault(r.plan.id, []).append(r.deadline is not None)
+        year[r.plan.id] = r.plan.year or 0
+    share = {pid: sum(v) / len(v) for pid, v in dated.items()}
+
+    def key(pid: int) -> tuple:
+        return (pid not in first, -year.get(pid, 0), -round(share.get(pid, 0.0), 6), order[pid])
+
+    ranked = sorted(order, key=key)
+    return {pid: i for i, pid in enumerate(ranked)}
 
 
 def in_appendix(q: str, section: str, numbered: bool = True) -> bool:

@@ -70,6 +70,7 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
         if coverage(kb, q, r) >= MIN_RELEVANT
         and windows.match(r.deadline, period) is not None
         and (not plans or r.plan.id in plans)
+        and (not agency or checks.names_agency(agency, r))  # "Bộ X phải xong …": its items only
     ]
     total += sum(1 for r in relevant if r.item_id not in how)
     found = merge(relevant, found)
@@ -173,7 +174,7 @@ def answer_reporting(
         if best_rule + 0.15 >= best_hit
         else merge(evidence[:3], rules[:limit] + evidence)
     )
-    ordered = own_deadlines(fact_first(kb, q, ordered, within=8))
+    ordered = own_deadlines(fact_first(kb, q, checks.cycle_first(q, ordered), within=8))
     return Answer(
         q,
         intent.name,

@@ -342,6 +342,17 @@ class LookupsMixin:
         ).fetchone()
         return row is not None
 
+    @consistent
+    def stating(self, plan_id: int, text: str) -> Result | None:
+        """The item of the plan whose own text holds `text` (a deadline its items inherit: the
+        sentence that states it), if one does."""
+        row = self.store.db.execute(
+            "SELECT id FROM items WHERE plan_id = ? AND instr(text, ?) > 0 ORDER BY ordinal LIMIT 1",
+            [plan_id, text],
+        ).fetchone()
+        found = self._results([(row[0], 0.0)]) if row else []
+        return found[0] if found else None
+
     def reporting_ranked(self, q: str, intent, matches: list[QueryMatch], focus: Focus) -> list[Result]:
         """Reporting rules, best first: the named plan's, the asked sender's / receiver's, a due day."""
         agencies = [m.name for m in matches]

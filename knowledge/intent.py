@@ -37,6 +37,12 @@ _DUTY = re.compile(
     r"duoc giao|nhiem vu cua|trach nhiem cua|phu trach gi|lam nhung gi|can lam|phai thuc hien"
 )
 DUTY_WORDS = _DUTY
+
+
+def asks_time(text: str) -> bool:
+    """The question asks when ("hạn khi nào", "thời hạn ra sao", "bao giờ")."""
+    return bool(_DEADLINE.search(fold(text)))
+
 _LIST = re.compile(r"\b(nhiem vu|viec|de an|du an|ke hoach|noi dung|hang muc)\b.{0,20}\bnao\b|\bnhung\b.{0,30}\bnao\b")
 _REPORT = re.compile(r"\bbao cao\b")
 _WHEN = re.compile(r"\b(khi nao|bao gio|luc nao|thoi diem nao|ngay nao|thang nao|nam nao)\b")  # one date asked, not a list

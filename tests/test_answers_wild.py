@@ -346,3 +346,71 @@ def test_a_doer_the_plans_do_not_name_is_declined(wild):
     answer = wild.ask("Thông tin và Truyền thong phải làm gì?")  # no such agency in these plans
     assert not answer.answered and answer.answer.startswith(NOT_IN_PLANS)
     assert wild.ask("Lực lượng xung kích phải làm gì?").answered
+
+
+# -- what the question asks of the first hit (a cycle, a deciding authority, a time) -----------
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    """A campaign plan with a published procedure (Lâm Đồng, tests/data/wild/answers2_*), beside
+    the two plans above."""
+    folder = tmp_path_factory.mktemp("campaign")
+    for path in [*WILD.glob("answers_*.txt"), *WILD.glob("answers2_*.txt")]:
+        shutil.copy(path, folder)
+    store = Store(folder / "index.db")
+    reports = index_paths(store, [folder])
+    assert all(r.status == "indexed" for r in reports), [r.error for r in reports]
+    yield KnowledgeBase(store, None, mode="lexical")
+    store.close()
+
+
+def test_how_often_puts_the_rule_giving_a_cycle_first(campaign):
+    answer = campaign.ask(
+        "Các cơ quan báo cáo kết quả phong trào chung sức xây dựng nông thôn mới của Lâm Đồng"
+        " bao lâu một lần?"
+    )  # the procedure's heading holds more of these words; it gives no cycle
+    assert answer.answered
+    assert "Định kỳ 06 tháng" in answer.shown_results[0].text
+
+
+def test_who_approves_is_the_labelled_deciding_authority(campaign):
+    answer = campaign.ask(
+        "Ai phê duyệt xét tặng danh hiệu thôn tiêu biểu chung sức xây dựng nông thôn mới ở Lâm Đồng?"
+    )
+    assert answer.answered
+    top = answer.shown_results[0]  # "b) Cơ quan có thẩm quyền quyết định: …", not the steps
+    assert "Chủ tịch Ủy ban nhân dân tỉnh" in top.text
+    assert top.lead == ["Chủ tịch Ủy ban nhân dân tỉnh"]
+
+
+def test_when_a_campaign_runs_shows_the_sentence_stating_it(campaign):
+    answer = campaign.ask(
+        "Thi đua làm đường giao thông nông thôn ở Lâm Đồng chạy trong những tháng nào?"
+    )
+    assert (
+        answer.answered
+    )  # the content item first (its time inherited), the sentence stating it next
+    assert any("từ tháng 5 năm 2026 đến hết tháng 9 năm 2026" in t for t in texts(answer)[:2])
+
+
+def test_an_agencys_due_items_are_its_own(campaign):
+    answer = campaign.ask(
+        "Sở Nội vụ phải hoàn thành những nhiệm vụ nào mình chủ trì trước hết tháng 6/2026?"
+    )
+    assert answer.answered  # not Sở Tài chính's item due 30/6/2026, however near its words
+    for r in answer.shown_results:
+        assert "Sở Nội vụ" in " ".join([r.text, *r.lead, *r.support]), r.text
+
+
+def test_duties_asked_when_list_first_the_plan_giving_times(campaign):
+    # two plans of 2026 (Nghệ An: its one duty dated; Lâm Đồng: one of two), then Quảng Bình's of 2025
+    answer = campaign.ask("Sở Tài chính chủ trì những việc gì, hạn khi nào?")
+    assert answer.answered
+    files = [r.plan.file[:10] for r in answer.shown_results]
+    assert files[0] == "answers_na" and files[-1] == "answers_qb", files
+
+
+def test_an_agencys_own_duties_before_those_it_leads_with_many(campaign):
+    answer = campaign.ask("Sở Tài chính có trách nhiệm gì theo Kế hoạch 517/KH-UBND?")
+    assert answer.answered
+    first = answer.shown_results[0]  # not the ceremony three departments lead together
+    assert first.lead == ["Sở Tài chính"] and "bố trí kinh phí khen thưởng" in first.text

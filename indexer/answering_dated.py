@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from indexer import answer_checks as checks
 from indexer.answering import (
-    APPENDIX,
     MIN_RELEVANT,
     NOT_IN_PLANS,
     _brevity,
@@ -23,6 +22,7 @@ from indexer.answering import (
     own_deadlines,
     search_hits,
 )
+from indexer.answering_duties import APPENDIX
 from knowledge import names, windows
 from knowledge.answer import Answer, Result, render_text, report_header
 from knowledge.text import fold, squash

@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from indexer import answering, answering_dated
+from indexer import answering, answering_dated, answering_duties
 from indexer.lineage import lineage_answer
 from indexer.search_focus import Focus, FocusMixin
 from indexer.search_lookups import ROLE_ORDER, LookupsMixin
@@ -175,7 +175,7 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
             related = answering.search_hits(self, q, intent, focus, None)
             return answering.decline(q, intents.DUTIES, None, answering.UNKNOWN_AGENCY, related)
         if intent.name == intents.DUTIES and agency:
-            return self.plan_options(answering.answer_duties(self, q, agency, intent, focus, candidates), focus)
+            return self.plan_options(answering_duties.answer_duties(self, q, agency, intent, focus, candidates), focus)
         if intent.name == intents.DUE and intent.period:
             return self.plan_options(answering_dated.answer_due(self, q, intent, agency, focus, limit), focus)
         if intent.name == intents.REPORTING:

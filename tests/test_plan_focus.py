@@ -18,7 +18,8 @@ from bot.app import build_application
 from bot.console import console_chat
 from bot.settings import BotSettings
 from bot.storage import chat_plans, note_last_plan, pin_plan
-from indexer.answering import NOT_IN_PLANS, in_appendix
+from indexer.answering import NOT_IN_PLANS
+from indexer.answering_duties import in_appendix
 from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
 from indexer.store import Store

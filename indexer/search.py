@@ -148,7 +148,8 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
             return polite(raw, "Tôi chưa hiểu câu hỏi. Xin hỏi bằng chữ, ví dụ: “Nhiệm vụ nào phải xong trước 01/7/2025?”")
         if (lineage := lineage_answer(self.store, q)) is not None:  # "Kế hoạch nào thực hiện Chỉ thị 25-CT/TW?"
             return lineage
-        spelled = names.expand_abbreviations(q)  # "Văn phòng UBND thành phố" → "… Ủy ban nhân dân …"
+        # "Văn phòng UBND thành phố" → "… Ủy ban nhân dân …"; "Kế hoạch 179/KH-UBND" names no UBND
+        spelled = names.expand_abbreviations(names.without_document_numbers(q))
         found = self.registry.match_query(spelled)
         matches = names.plausible(spelled, found)
         if not matches and found:  # "Bộ TT&TT" where the alias is known at another level

@@ -75,9 +75,20 @@ _LEVEL_ORDER = ("tinh", "thanh pho", "huyen", "quan", "thi xa", "xa", "phuong")
 _HEAD_KEYS = {"uy ban nhan dan": ("uy ban nhan dan", "ubnd"), "bao hiem xa hoi": ("bao hiem xa hoi", "bhxh")}
 
 
+# A document number ("179/KH-UBND", "57/2025/NQ-HĐND", "252/KH-BCĐQG1237"): its issuer code names
+# no agency the question asks about.
+_DOCUMENT_NUMBER = re.compile(r"\b\d+[a-zA-Z]?\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐa-zđ]+(?:\s*-\s*[A-ZĐa-zđ0-9&.]+)+")
+
+
+def without_document_numbers(question: str) -> str:
+    """The question with the document numbers it cites blanked out."""
+    return _DOCUMENT_NUMBER.sub(" ", question)
+
+
 def bare_level_head(question: str) -> str | None:
-    """'uy ban nhan dan' / 'bao hiem xa hoi' when the question names it without a level."""
-    folded = _squashed(question)
+    """'uy ban nhan dan' / 'bao hiem xa hoi' when the question names it without a level (a
+    document number's issuer code, "…/KH-UBND", names none)."""
+    folded = _squashed(without_document_numbers(question))
     for head, pattern in _BARE_HEADS.items():
         m = pattern.search(folded)
         if m and not find_provinces(folded[m.end() : m.end() + 25]):

@@ -99,6 +99,9 @@ def test_ubnd_or_bhxh_alone_has_no_level():
     assert bare_level_head("UBND tỉnh phải làm gì?") is None
     assert bare_level_head("UBND cấp xã báo cáo cho ai?") is None
     assert bare_level_head("BHXH Thành phố phối hợp làm gì?") is None
+    # the issuer code of a document number names no agency asked about
+    assert bare_level_head("Sở Nội vụ phải làm gì theo Kế hoạch 179/KH-UBND?") is None
+    assert bare_level_head("Sở Y tế làm gì theo Nghị quyết 57/2025/NQ-HĐND và KH số 12/KH-UBND?") is None
     known = ["Ủy ban nhân dân xã, phường", "Ủy ban nhân dân tỉnh", "Sở Y tế", "Ủy ban nhân dân huyện"]
     assert level_options("uy ban nhan dan", known) == ["Ủy ban nhân dân tỉnh", "Ủy ban nhân dân huyện", "Ủy ban nhân dân xã, phường"]
 

@@ -66,6 +66,7 @@ def _variants(agency: str, known: list[str]) -> list[str]:
 
 
 def decline(q: str, intent: str, agency: str | None, reason: str, related: list[Result], candidates=None) -> Answer:
+    related = merge([], related)  # copies of one document (.txt, .docx, .pdf) shown once
     shown = related[:3]
     text = render_text(f"{reason}. {RELATED}", shown) if shown else reason + "."
     return Answer(q, intent, agency, False, text, related, list(candidates or []), shown=len(shown))

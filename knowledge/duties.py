@@ -158,7 +158,13 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     sentence = _Sentence(folded)
     mentions = mentions_in(text, folded, registry)
     starts = [0, *(c + 1 for c in sentence.cuts)]
-    mentions = clause_subjects(text, folded, mentions, registry, starts, _TIME_LEAD, _ANY_VERB_RE, _DUTY_AFTER)
+    mentions, subjects = clause_subjects(text, folded, mentions, registry, starts, _TIME_LEAD, _ANY_VERB_RE, _DUTY_AFTER)
+
+    def role_of(m: Mention) -> str | None:
+        if m.start in subjects:
+            return SUPPORT if _PHOI_HOP.match(folded, m.end) else LEAD
+        return _role_of(sentence, m)
+
     result: list[Assignment] = []
     seen: set[tuple[str, str]] = set()
 
@@ -175,7 +181,7 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     # ("Phối hợp với Sở X chỉ đạo …" stays the heading owner's duty).
     own_subject = any(
         m.ref.name not in owner_names
-        and (role := _role_of(sentence, m)) not in (SUPPORT, RECIPIENT)
+        and (role := role_of(m)) not in (SUPPORT, RECIPIENT)
         and (role == LEAD or _OWN_CUE.match(folded, m.end))
         and not _DIRECTED.search(folded, max(0, m.start - 12), m.start)
         for m in mentions
@@ -210,7 +216,7 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     for m in mentions:
         if m.ref.name in owner_names:
             continue
-        role = _role_of(sentence, m)
+        role = role_of(m)
         # Lists continue the role of their first member: "phối hợp với Sở Nội vụ, Sở Tài chính và …"
         if role is None and chain_role and m.start - chain_end < 12 and _LIST_GAP.fullmatch(folded, chain_end, m.start):
             role = chain_role

@@ -29,6 +29,10 @@ _PUNCT = re.compile(r"[,;:.()\[\]\"“”]")
 _PREDICATE = re.compile(r"\b(?:duoc|bi|da|dang|se|can|phai|khong|chua|thi|neu|khi|la|co the|nham|de)\b")
 _LOCALITY_END = re.compile(r"(?:tinh|thanh pho|huyen|quan|thi xa|xa|phuong|cap tinh|cap huyen|cap xa)\s*$")
 _MAX_RUN = 8
+_COLON = re.compile(r":\s+")
+_LEAD_IN = re.compile(
+    r"[\s\-–+•*]*(?:do\s+|(?:dinh ky|hang nam|hang quy|hang thang|hang tuan)(?:\s+\d+\s+(?:thang|nam|quy|tuan))?\s+)"
+)
 
 
 def clause_subjects(
@@ -40,16 +44,25 @@ def clause_subjects(
     lead_in: re.Pattern[str],
     verb: re.Pattern[str],
     duty_after: re.Pattern[str],
-) -> list[Mention]:
-    """`mentions` with clause-opening subjects stretched or added. `starts` are the offsets where
-    segments open; `lead_in` matches what may stand before a subject (a time phrase), `verb` a
-    duty verb, `duty_after` what follows a subject that already has its verb."""
+) -> tuple[list[Mention], set[int]]:
+    """`mentions` with clause-opening subjects stretched or added, and the starts of the
+    collectives added (subjects of their clause). `starts` are the offsets where segments open;
+    `lead_in` matches what may stand before a subject (a time phrase), `verb` a duty verb,
+    `duty_after` what follows a subject that already has its verb."""
     out = list(mentions)
-    for seg in starts:
+    added: set[int] = set()
+    colons = [m.end() for m in _COLON.finditer(folded)]
+    for seg in sorted({*starts, *colons}):
         head = lead_in.match(folded, seg)
         at = head.end() if head else seg
+        if not folded[seg:at].strip(" \t-–+•*") or seg in colons:
+            # "Định kỳ 06 tháng các cơ quan … báo cáo", "…: Do các nhà đầu tư chủ động …"
+            extra = _LEAD_IN.match(folded, seg)
+            at = extra.end() if extra and _COLLECTIVE.match(folded, extra.end()) else at
         while at < len(folded) and folded[at] in " \t":
             at += 1
+        if seg in colons and not _COLLECTIVE.match(folded, at):
+            continue  # (after a colon only a collective opens a subject: names have their rules)
         first = next((i for i, m in enumerate(out) if m.end > at), None)
         nxt = out[first] if first is not None else None
         if nxt is not None and nxt.start == at:
@@ -73,7 +86,8 @@ def clause_subjects(
             continue
         ref = replace(registry.canonical(text[at:end]), collective=True)
         out.insert(first if first is not None else len(out), Mention(at, end, ref))
-    return out
+        added.add(at)
+    return out, added
 
 
 def _next_start(mentions: list[Mention], i: int) -> int:

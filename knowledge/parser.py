@@ -20,6 +20,7 @@ from knowledge.errors import PlanbotError
 from knowledge.meta import meta_warnings, parse_meta
 from knowledge.model import LEAD, RECIPIENT, RECURRING, AgencyRef, Clause, Plan, ReportingRule
 from knowledge.noise import drop_site_preamble, site_fields
+from knowledge.periods import carry_periods
 from knowledge.report import settle_duties
 from knowledge.sections import Builder, title_and_rest
 from knowledge.structure import APPENDIX_RE, Block, join_page_breaks, numbering
@@ -170,6 +171,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
     clauses = builder.clauses
     settle_duties(meta.kind, clauses, registry)
     _drop_title_periods(clauses, meta.title)
+    carry_periods(clauses)
     meta.valid_until = valid_until(meta.title, [sec.title for sec in builder.sections if sec.level <= 2])
     rules = _reporting_rules(clauses)
     if not tasks:

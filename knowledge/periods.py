@@ -21,6 +21,7 @@ _LABEL = re.compile(
     r"\b(?:thoi gian|tien do|thoi han)\s+(?:thuc hien|trien khai|hoan thanh)(?:\s+(?:ke hoach|chuong trinh|de an))?"
     r"(?:\s+(?:nay|la))?\s*[:\-–]?\s*$"
 )
+_REGULAR = re.compile(r"\b(?:thuong xuyen|lien tuc|hang nam|hang quy|hang thang|hang tuan|dinh ky)\b")
 
 
 def carry_periods(clauses: list[Clause]) -> None:
@@ -30,13 +31,18 @@ def carry_periods(clauses: list[Clause]) -> None:
     if period is None:
         return
     for clause in clauses:
-        if clause.in_implementation and clause.deadline is None and _has_lead(clause):
+        if clause.in_implementation and clause.deadline is None and _has_lead(clause) and not _regular(clause):
             clause.deadline = period
 
 
 def _carried(clause: Clause) -> bool:
     d = clause.deadline
     return d is not None and d.dated and not d.recurrence
+
+
+def _regular(clause: Clause) -> bool:
+    """Work said to go on ("… tuyên truyền thường xuyên", "định kỳ") is not due at the period's end."""
+    return bool(_REGULAR.search(fold(clause.text)))
 
 
 def _has_lead(clause: Clause) -> bool:
@@ -66,5 +72,5 @@ def _lead_in_periods(clauses: list[Clause]) -> None:
         for clause in clauses[i + 1 :]:
             if clause.section != head.section and not clause.section.startswith(prefix):
                 break
-            if clause.deadline is None and _has_lead(clause):
+            if clause.deadline is None and _has_lead(clause) and not _regular(clause):
                 clause.deadline = head.deadline

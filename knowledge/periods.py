@@ -21,7 +21,9 @@ _LABEL = re.compile(
     r"\b(?:thoi gian|tien do|thoi han)\s+(?:thuc hien|trien khai|hoan thanh)(?:\s+(?:ke hoach|chuong trinh|de an))?"
     r"(?:\s+(?:nay|la))?\s*[:\-–]?\s*$"
 )
-_REGULAR = re.compile(r"\b(?:thuong xuyen|lien tuc|hang nam|hang quy|hang thang|hang tuan|dinh ky)\b")
+_REGULAR = re.compile(
+    r"\b(?:thuong xuyen|lien tuc|hang nam|hang quy|hang thang|hang tuan|dinh ky)\b"
+)
 
 
 def carry_periods(clauses: list[Clause]) -> None:
@@ -31,7 +33,12 @@ def carry_periods(clauses: list[Clause]) -> None:
     if period is None:
         return
     for clause in clauses:
-        if clause.in_implementation and clause.deadline is None and _has_lead(clause) and not _regular(clause):
+        if (
+            clause.in_implementation
+            and clause.deadline is None
+            and _has_lead(clause)
+            and not _regular(clause)
+        ):
             clause.deadline = period
 
 

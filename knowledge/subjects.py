@@ -26,8 +26,12 @@ _COLLECTIVE = re.compile(
 )
 _PUNCT = re.compile(r"[,;:.()\[\]\"“”]")
 # Words that make the run a predicate, not a name ("Các doanh nghiệp được hỗ trợ …").
-_PREDICATE = re.compile(r"\b(?:duoc|bi|da|dang|se|can|phai|khong|chua|thi|neu|khi|la|co the|nham|de)\b")
-_LOCALITY_END = re.compile(r"(?:tinh|thanh pho|huyen|quan|thi xa|xa|phuong|cap tinh|cap huyen|cap xa)\s*$")
+_PREDICATE = re.compile(
+    r"\b(?:duoc|bi|da|dang|se|can|phai|khong|chua|thi|neu|khi|la|co the|nham|de)\b"
+)
+_LOCALITY_END = re.compile(
+    r"(?:tinh|thanh pho|huyen|quan|thi xa|xa|phuong|cap tinh|cap huyen|cap xa)\s*$"
+)
 _MAX_RUN = 8
 _COLON = re.compile(r":\s+")
 _LEAD_IN = re.compile(
@@ -67,6 +71,8 @@ def clause_subjects(
         nxt = out[first] if first is not None else None
         if nxt is not None and nxt.start == at:
             if duty_after.match(folded, nxt.end):
+                if _COLLECTIVE.match(folded, at):
+                    added.add(at)  # a known collective after "Định kỳ 06 tháng" or "Do"
                 continue
             end = _run_to_verb(text, folded, nxt.end, _next_start(out, first), verb, need_name=True)
             if end is not None:

@@ -72,10 +72,16 @@ def test_a_lead_in_period_belongs_to_the_items_under_it(plan):
             "Triển khai thực hiện tốt Kế hoạch này. Định kỳ 06 tháng các cơ quan có liên quan báo cáo kết quả về Sở Nội vụ.",
             ["Các cơ quan, đơn vị liên quan"],
         ),
-        ("Đối với ứng dụng IoT trong khu công nghiệp: Do các nhà đầu tư chủ động tự bảo đảm kinh phí.", ["các nhà đầu tư"]),
+        (
+            "Đối với ứng dụng IoT trong khu công nghiệp: Do các nhà đầu tư chủ động tự bảo đảm kinh phí.",
+            ["các nhà đầu tư"],
+        ),
         ("Các doanh nghiệp được hỗ trợ kinh phí theo quy định hiện hành.", []),
         ("Do các địa phương chưa quan tâm nên kết quả còn hạn chế.", []),
-        ("Sở Y tế và các đơn vị liên quan chủ trì tổ chức kiểm tra.", ["Sở Y tế", "Các cơ quan, đơn vị liên quan"]),
+        (
+            "Sở Y tế và các đơn vị liên quan chủ trì tổ chức kiểm tra.",
+            ["Sở Y tế", "Các cơ quan, đơn vị liên quan"],
+        ),
     ],
 )
 def test_subjects_in_prose(text, lead):
@@ -114,3 +120,60 @@ def test_a_span_to_the_end_of_a_year(text, start, end):
 
     found = parse_deadline(text)
     assert (found.start.isoformat(), found.end.isoformat()) == (start, end)
+
+
+# (task start, lead, support, deadline) of each "-" item whose fields are "-" lines below it
+FLAT = [
+    ("Tổ chức tập huấn", ["Sở Khoa học và Công nghệ"], ["Sở Tư pháp", "Sở Nội vụ"], "Quý II/2025"),
+    ("Rà soát, xây dựng", ["Sở Tài chính"], [], "trước ngày 30/11/2025"),
+    ("Bố trí kinh phí", ["Sở Tài chính"], ["Các sở, ngành"], "Năm 2025 và các năm tiếp theo"),
+]
+
+
+def _check_flat(clauses) -> None:
+    items = [c for c in clauses if c.section == "II"]
+    assert len(items) == 3, [(c.citation, c.text[:40]) for c in clauses]
+    for clause, (start, lead, support, deadline) in zip(items, FLAT, strict=True):
+        assert clause.text.startswith(start)
+        assert _role(clause, LEAD) == lead
+        assert _role(clause, SUPPORT) == support
+        assert clause.deadline is not None and clause.deadline.text == deadline
+
+
+def test_fields_on_the_same_list_level_as_their_task():
+    _check_flat(
+        parse_plan((WILD / "fields2_kh_gach_dau_dong.txt").read_text(encoding="utf-8")).clauses
+    )
+
+
+def test_a_word_list_with_fields_as_list_items():
+    """The same plan as a real .docx: tasks in "List Bullet", fields in "List Bullet 2" (Word
+    gives that style a list of its own, at level 0: the depth is no guide)."""
+    import io
+
+    from docx import Document as WordDocument
+
+    from indexer.loaders import read_plan_bytes
+    from knowledge.parser import parse_document
+
+    text = (WILD / "fields2_kh_gach_dau_dong.txt").read_text(encoding="utf-8")
+    doc = WordDocument()
+    for line in text.splitlines():
+        if line.startswith("- Cơ quan") or line.startswith("- Thời hạn"):
+            doc.add_paragraph(line[2:], style="List Bullet 2")
+        elif line.startswith("- ") and "Nơi nhận" not in text.split(line)[0][-200:]:
+            doc.add_paragraph(line[2:], style="List Bullet")
+        elif line.strip():
+            doc.add_paragraph(line)
+    buf = io.BytesIO()
+    doc.save(buf)
+    _check_flat(parse_document(read_plan_bytes("kh.docx", buf.getvalue())).clauses)
+
+
+def test_a_known_collective_after_a_periodic_phrase_is_the_subject():
+    registry = AgencyRegistry()
+    registry.add_name("các cơ quan có liên quan", collective=True)  # met in another plan
+    text = "Định kỳ 06 tháng các cơ quan có liên quan báo cáo kết quả thực hiện gửi về Sở Nội vụ."
+    found = classify(text, registry)
+    assert [a.agency.name for a in found if a.role == LEAD] == ["các cơ quan có liên quan"]
+    assert [a.agency.name for a in found if a.role == RECIPIENT] == ["Sở Nội vụ"]

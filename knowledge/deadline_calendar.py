@@ -275,7 +275,8 @@ class CalendarForms:
         month or a year to the end of a later year."""
         m = re.search(
             rf"\b(?:ke\s+)?tu\s+(?:thang\s+(?P<m1>{_MON})\s*(?:/|\s+nam\s+)\s*(?P<y1>{_YEAR})|nam\s+(?P<y0>{_YEAR}))"
-            rf"\s*(?:-|–|den(?:\s+het)?)\s*nam\s+(?P<y2>{_YEAR})\b",
+            rf"\s*(?:-|–|den(?:\s+het)?)\s*nam\s+(?P<y2>{_YEAR})\b"
+            r"(?!\s*,?\s*(?:va\s+)?(?:(?:cac|nhung)\s+nam\s+)?(?:tiep theo|tro di|sau do))",  # (open: "… và tiếp theo")
             self.folded,
         )
         if not m:

@@ -69,29 +69,31 @@ def clause_subjects(
             continue  # (after a colon only a collective opens a subject: names have their rules)
         first = next((i for i, m in enumerate(out) if m.end > at), None)
         nxt = out[first] if first is not None else None
-        if nxt is not None and nxt.start == at:
+        group = _COLLECTIVE.match(folded, at)
+        known = nxt is not None and nxt.start == at
+        if known and not group:
             if duty_after.match(folded, nxt.end):
-                if _COLLECTIVE.match(folded, at):
-                    added.add(at)  # a known collective after "Định kỳ 06 tháng" or "Do"
                 continue
             end = _run_to_verb(text, folded, nxt.end, _next_start(out, first), verb, need_name=True)
             if end is not None:
                 out[first] = Mention(nxt.start, end, registry.canonical(text[nxt.start : end]))
             continue
-        if nxt is not None and nxt.start < at:
+        if not group or nxt is not None and nxt.start < at:
             continue
-        group = _COLLECTIVE.match(folded, at)
-        if not group:
-            continue
-        limit = nxt.start if nxt is not None else len(folded)
-        if duty_after.match(folded, group.end()):
-            end = group.end()
+        # (a known collective may be shorter than the subject: "các cơ quan" of "… có liên quan")
+        tail = max(group.end(), nxt.end) if known else group.end()
+        limit = _next_start(out, first) if known else nxt.start if nxt is not None else len(folded)
+        if duty_after.match(folded, tail):
+            end = tail
         else:
-            end = _run_to_verb(text, folded, group.end(), limit, verb, need_name=False)
+            end = _run_to_verb(text, folded, tail, limit, verb, need_name=False)
         if end is None or end > limit:
             continue
         ref = replace(registry.canonical(text[at:end]), collective=True)
-        out.insert(first if first is not None else len(out), Mention(at, end, ref))
+        if known:
+            out[first] = Mention(at, end, ref) if end > nxt.end else nxt
+        else:
+            out.insert(first if first is not None else len(out), Mention(at, end, ref))
         added.add(at)
     return out, added
 

@@ -25,6 +25,7 @@ from knowledge.report import settle_duties
 from knowledge.sections import Builder, title_and_rest
 from knowledge.structure import APPENDIX_RE, Block, join_page_breaks, numbering
 from knowledge.structure import blocks as blocks_of
+from knowledge.subjects import established_bodies
 from knowledge.tables import parse_table
 from knowledge.text import fold, nfc
 from knowledge.wrapper import ATTACHED_TITLE, layout
@@ -91,6 +92,9 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         lay.kind = meta.kind
     lay = layout(blocks, meta.number) if lay.kind == "khac" else lay
     meta.kind = lay.kind
+    for block in blocks:  # bodies the plan sets up are agencies of their own further on
+        for name in established_bodies(block.text) if block.kind == "para" else ():
+            registry.add_name(name)
     builder = Builder(registry, meta.date, meta.year)
     tasks = []
     warnings: list[str] = list(document.warnings) + meta_warnings(meta)

@@ -16,6 +16,7 @@ import re
 from dataclasses import replace
 
 from knowledge.agencies import AgencyRegistry, Mention
+from knowledge.text import fold
 
 _GENERIC = (
     r"(?:co quan|don vi|dia phuong|nha dau tu|chu dau tu|doanh nghiep|to chuc|hop tac xa|co so|nganh|so|ban"
@@ -118,3 +119,34 @@ def _run_to_verb(
     ):
         return None
     return start + len(run.rstrip())
+
+
+# "Thành lập Ban Chỉ đạo thực hiện hỗ trợ nhà ở cho người có công với cách mạng, gồm …": a body
+# the plan sets up is named in full later ("Ban Chỉ đạo thực hiện … tổ chức kiểm tra …").
+_ESTABLISHED = re.compile(r"\bthanh lap\s+(?=(?:ban|to|hoi dong|doan|tieu ban)\s)")
+_BODY_END = re.compile(
+    r"\s*[,;:.()\n\"“”]|\s+(?:de|gom|do|nham|theo|truc thuoc|tai|co nhiem vu|voi thanh phan|va|tren co so)\b"
+)
+
+# A comma inside the name: the words after it go on naming, not a verb or a clause of its own.
+_COMMA_GOES_ON = re.compile(
+    r",\s*(?!(?:gom|co|do|de|hoan|truoc|trong|thuc|bao|tham|chu|nham|theo|tai|voi|va|duoc|la|lam|giup|sau|khi"
+    r"|phoi|to|xay|trien|kiem)\b)(?=[a-z])"
+)
+
+
+def established_bodies(text: str) -> list[str]:
+    """Names of the bodies a text sets up ("Thành lập Tổ công tác liên ngành …")."""
+    folded = fold(text)
+    names = []
+    for m in _ESTABLISHED.finditer(folded):
+        start = m.end()
+        stop = _BODY_END.search(folded, start, start + 160)
+        while stop is not None and (after := _COMMA_GOES_ON.match(folded, stop.start())):
+            stop = _BODY_END.search(folded, after.end(), start + 160)  # "… nhà tạm, nhà dột nát …"
+        if not text[start : start + 1].isupper() or stop is None:
+            continue
+        name = text[start : stop.start()].strip()
+        if 3 <= len(name.split()) <= 16:
+            names.append(name)
+    return names

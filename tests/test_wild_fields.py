@@ -177,3 +177,14 @@ def test_a_known_collective_after_a_periodic_phrase_is_the_subject():
     found = classify(text, registry)
     assert [a.agency.name for a in found if a.role == LEAD] == ["các cơ quan có liên quan"]
     assert [a.agency.name for a in found if a.role == RECIPIENT] == ["Sở Nội vụ"]
+
+
+def test_a_body_the_plan_sets_up_is_named_in_full_later():
+    plan = parse_plan((WILD / "fields2_kh_to_cong_tac.txt").read_text(encoding="utf-8"))
+    setup, survey = _clause(plan, "II.1"), _clause(plan, "II.2")
+    assert _role(setup, LEAD) == ["Ủy ban nhân dân cấp xã"] or _role(setup, LEAD)[0].startswith(
+        "Ủy ban nhân dân"
+    )
+    assert setup.deadline.text == "trước ngày 28/02/2025"
+    assert _role(survey, LEAD) == ["Tổ công tác xóa nhà tạm, nhà dột nát cấp xã"]
+    assert survey.deadline.text == "trước ngày 31/3/2025"

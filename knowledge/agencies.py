@@ -16,7 +16,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from knowledge.agency_list import HEAD_WORDS, STATIC_ENTRIES, AgencyEntry
-from knowledge.agency_patterns import same_level
+from knowledge.agency_patterns import name_end, same_level
 from knowledge.model import AgencyRef
 from knowledge.text import clean_spaces, fold, has_diacritics, squash, squash_folded, tone_key
 
@@ -361,11 +361,12 @@ def split_agencies(cell: str) -> list[str]:
 
 def is_note(text: str) -> bool:
     """A cell that holds a remark ("Đã phê duyệt chủ trương đầu tư"), not an agency."""
-    folded = fold(clean_spaces(text))
+    cleaned = clean_spaces(text)
+    folded = fold(cleaned)
     if not folded:
         return False
-    if _HEAD_RE.match(folded):
-        return False
+    if _HEAD_RE.match(folded) or name_end(cleaned, folded, 0) is not None:
+        return False  # (a name by its shape: "Hiệp hội Doanh nghiệp", "Liên hiệp các Hội …")
     return bool(_NOTE_RE.match(folded)) or len(folded.split()) >= 3 and not any(
         w in folded for w in ("so ", "ubnd", "uy ban", "phong", "trung tam", "ban ", "don vi")
     )

@@ -158,6 +158,12 @@ def name_end(text: str, folded: str, at: int) -> int | None:
         word = _WORD_RE.match(folded, start)
         if not word:
             break
+        if word.group(0) == "cac" and not _upper(text, start) and (after := _SPACE.match(folded, word.end())):
+            if _upper(text, after.end()) and _spelt_as_head(text, after.end()):
+                # "Ban Quản lý các Khu công nghiệp", "Liên hiệp các Hội Khoa học và Kỹ thuật": a
+                # capitalised word after "các" goes on with the name.
+                pos = word.end()
+                continue
         if _upper(text, start):
             after_upper, need_named = True, False
         elif after_upper and not _stops(text, start, word.group(0)):

@@ -270,6 +270,23 @@ class CalendarForms:
             return self.make(RANGE, m.start(), m.end(), start=date(a, 1, 1), end=date(b, 12, 31))
         return None
 
+    def _span_to_year(self) -> _Hit | None:
+        """"Từ tháng 6 năm 2025 đến hết năm 2026", "từ năm 2025 đến hết năm 2026": a span from a
+        month or a year to the end of a later year."""
+        m = re.search(
+            rf"\b(?:ke\s+)?tu\s+(?:thang\s+(?P<m1>{_MON})\s*(?:/|\s+nam\s+)\s*(?P<y1>{_YEAR})|nam\s+(?P<y0>{_YEAR}))"
+            rf"\s*(?:-|–|den(?:\s+het)?)\s*nam\s+(?P<y2>{_YEAR})\b"
+            r"(?!\s*,?\s*(?:va\s+)?(?:(?:cac|nhung)\s+nam\s+)?(?:tiep theo|tro di|sau do))",  # (open: "… và tiếp theo")
+            self.folded,
+        )
+        if not m:
+            return None
+        y2 = int(m.group("y2"))
+        start = date(int(m.group("y1")), int(m.group("m1")), 1) if m.group("m1") else date(int(m.group("y0")), 1, 1)
+        if start.year > y2:
+            return None
+        return self.make(RANGE, m.start(), m.end(), start=start, end=date(y2, 12, 31))
+
     def _month_span(self) -> _Hit | None:
         """"Từ tháng 10/2025 đến tháng 12/2025", "Tháng 11 - 12/2025"."""
         m = re.search(

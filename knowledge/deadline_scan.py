@@ -113,7 +113,7 @@ class Scanner(CalendarForms):
         for form in (
             self._ongoing, self._relative, self._until_year, self._recurring, self._conditional, self._parenthesised,
             self._date_span, self._dates, self._named_year_day, self._short_dates, self._quarter_span, self._quarters, self._roman_quarter,
-            self._half_years, self._month_span, self._from_month, self._months, self._open_span, self._year_range,
+            self._half_years, self._span_to_year, self._month_span, self._from_month, self._months, self._open_span, self._year_range,
             self._open_ended, self._years, self._duration,
         ):
             hit = form()

@@ -25,6 +25,7 @@ from bisect import bisect_left, bisect_right
 from knowledge.agencies import AgencyRegistry, Mention, split_agencies
 from knowledge.agency_patterns import find_names, name_end, same_level
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment
+from knowledge.subjects import clause_subjects
 from knowledge.text import fold
 
 SUBJECT_VERBS = (
@@ -83,6 +84,7 @@ _PAREN_GAP = re.compile(r"[^,;()]{0,30}\(\s*")
 _BRANCH = re.compile(r"(?:chi nhanh|van phong|co quan thuong truc|thuong truc)\s")
 _PLACE_AFTER = re.compile(r"\s+(?:tinh|thanh pho|huyen|quan|thi xa|xa|phuong|khu vuc)(?![\w&])")
 _OWN_CUE = re.compile(r"\s*(yeu cau|de nghi|giao|chi dao)\b")
+_DUTY_AFTER = re.compile(rf"(?:{_SUBJECT_RE.pattern})|(?:{_COLON_DUTY.pattern})|(?:{_OWN_CUE.pattern})")
 _PHOI_HOP = re.compile(r"\s*(?:-\s*)?phoi hop\b")
 _LIST_VERB_REACH = 80  # a list of subjects is followed by its verb soon ("…, căn cứ chức năng, xây dựng …")
 _WINDOW = 160  # longest head (time phrase, "Giao") before a subject, in characters
@@ -155,6 +157,14 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     folded = fold(text)
     sentence = _Sentence(folded)
     mentions = mentions_in(text, folded, registry)
+    starts = [0, *(c + 1 for c in sentence.cuts)]
+    mentions, subjects = clause_subjects(text, folded, mentions, registry, starts, _TIME_LEAD, _ANY_VERB_RE, _DUTY_AFTER)
+
+    def role_of(m: Mention) -> str | None:
+        if m.start in subjects:
+            return SUPPORT if _PHOI_HOP.match(folded, m.end) else LEAD
+        return _role_of(sentence, m)
+
     result: list[Assignment] = []
     seen: set[tuple[str, str]] = set()
 
@@ -171,7 +181,7 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     # ("Phối hợp với Sở X chỉ đạo …" stays the heading owner's duty).
     own_subject = any(
         m.ref.name not in owner_names
-        and (role := _role_of(sentence, m)) not in (SUPPORT, RECIPIENT)
+        and (role := role_of(m)) not in (SUPPORT, RECIPIENT)
         and (role == LEAD or _OWN_CUE.match(folded, m.end))
         and not _DIRECTED.search(folded, max(0, m.start - 12), m.start)
         for m in mentions
@@ -206,7 +216,7 @@ def classify(text: str, registry: AgencyRegistry, owners: list[AgencyRef] | None
     for m in mentions:
         if m.ref.name in owner_names:
             continue
-        role = _role_of(sentence, m)
+        role = role_of(m)
         # Lists continue the role of their first member: "phối hợp với Sở Nội vụ, Sở Tài chính và …"
         if role is None and chain_role and m.start - chain_end < 12 and _LIST_GAP.fullmatch(folded, chain_end, m.start):
             role = chain_role

@@ -20,10 +20,12 @@ from knowledge.errors import PlanbotError
 from knowledge.meta import meta_warnings, parse_meta
 from knowledge.model import LEAD, RECIPIENT, RECURRING, AgencyRef, Clause, Plan, ReportingRule
 from knowledge.noise import drop_site_preamble, site_fields
+from knowledge.periods import carry_periods
 from knowledge.report import settle_duties
 from knowledge.sections import Builder, title_and_rest
 from knowledge.structure import APPENDIX_RE, Block, join_page_breaks, numbering
 from knowledge.structure import blocks as blocks_of
+from knowledge.subjects import established_bodies
 from knowledge.tables import parse_table
 from knowledge.text import fold, nfc
 from knowledge.wrapper import ATTACHED_TITLE, layout
@@ -90,6 +92,9 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
         lay.kind = meta.kind
     lay = layout(blocks, meta.number) if lay.kind == "khac" else lay
     meta.kind = lay.kind
+    for block in blocks:  # bodies the plan sets up are agencies of their own further on
+        for name in established_bodies(block.text) if block.kind == "para" else ():
+            registry.add_name(name)
     builder = Builder(registry, meta.date, meta.year)
     tasks = []
     warnings: list[str] = list(document.warnings) + meta_warnings(meta)
@@ -170,6 +175,7 @@ def parse_document(document: Document, registry: AgencyRegistry | None = None) -
     clauses = builder.clauses
     settle_duties(meta.kind, clauses, registry)
     _drop_title_periods(clauses, meta.title)
+    carry_periods(clauses)
     meta.valid_until = valid_until(meta.title, [sec.title for sec in builder.sections if sec.level <= 2])
     rules = _reporting_rules(clauses)
     if not tasks:

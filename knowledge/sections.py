@@ -110,6 +110,7 @@ class Builder:
         self.parent_clause: Clause | None = None  # the last "-" item, head of its "+" items
         self.records: dict[str, Record] = {}  # the open block of each section path
         self.bullet_record: Record | None = None  # the block of `parent_clause`
+        self.flat_path: str | None = None  # a section whose "-" items have "-" fields of their own
         self.prefix = ""  # path prefix of an attached document's parts ("" for the main one)
 
     @property
@@ -318,7 +319,13 @@ class Builder:
         "+" lines: that item's block; "- Cơ quan chủ trì: …" beside the tasks: the section's."""
         item = self.parent_clause
         last = self.clauses[-1] if self.clauses else None
-        if item is not None and item.section == self.path and (sub_bullet or (not bullet and last is not None and last.section == self.path)):
+        # "- Task A / - Cơ quan chủ trì: … / - Task B / - Cơ quan chủ trì: …" (one list level, as
+        # Word lists often come): a field right after the section's first item, or after an item
+        # whose elder had fields of its own, is that item's.
+        flat = bullet and last is item and item is not None and (item.bullet == 1 or self.flat_path == self.path)
+        if flat:
+            self.flat_path = self.path
+        if item is not None and item.section == self.path and (flat or sub_bullet or (not bullet and last is not None and last.section == self.path)):
             if self.bullet_record is None:
                 self.bullet_record = Record(head=item)
                 self.bullet_record.join(item)

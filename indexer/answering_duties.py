@@ -49,7 +49,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence)
+    plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence, focus.plans)
     if not topical_words and intents.asks_time(q):  # "… hạn khi nào?": plans giving times first
         kept = [r for r in results if wanted is None or r.role == wanted]
         plan_order = dated_first(plan_order, kept, focus.plans)
@@ -160,13 +160,21 @@ _ASKING = frozenset("chiu trach nhiem lam gi han khi nao thoi gian phai duoc gia
 
 
 def plans_by_relevance(
-    kb: KnowledgeBase, q: str, agency: str, results: list[Result], evidence: list[Result]
+    kb: KnowledgeBase,
+    q: str,
+    agency: str,
+    results: list[Result],
+    evidence: list[Result],
+    named: frozenset[int] = frozenset(),
 ) -> tuple[dict[int, int], bool]:
-    """The plans of an agency's duties in the order to list them: when the question has words of
-    its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan whose listed
-    items hold most of them (then the one search finds first); else the order given (newest first).
-    Also whether the question has such words (then items are listed as search finds them, too)."""
+    """The plans of an agency's duties in the order to list them: the plans the question names
+    (`named`: by title words, province, a document they implement) first; then, when the question
+    has words of its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan
+    whose listed items hold most of them (then the one search finds first); else the order given
+    (newest first). Also whether the question has such words (then items are listed as search
+    finds them, too)."""
     given = list(dict.fromkeys(r.plan.id for r in results))
+    given.sort(key=lambda pid: pid not in named)  # stable: the named plans first, in their order
     skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
     topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
     df = kb.frequencies(topic) if topic else {}
@@ -181,6 +189,9 @@ def plans_by_relevance(
     first: dict[int, int] = {}
     for i, r in enumerate(evidence):
         first.setdefault(r.plan.id, i)
-    order = sorted(given, key=lambda pid: (-round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)))
+    order = sorted(
+        given,
+        key=lambda pid: (pid not in named, -round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)),
+    )
     return {pid: i for i, pid in enumerate(order)}, True
 

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from indexer import ann  # noqa: E402
+from answering import ann  # noqa: E402
 
 DEFAULT_CORPUS = [ROOT / "sample_plans", ROOT / "tests" / "data" / "corpus", ROOT / "tests" / "data" / "own_plans"]
 DEFAULT_QUESTIONS = [ROOT / "tests" / "data" / "seed_questions.jsonl"]
@@ -62,8 +62,8 @@ _AGENCY = re.compile(
 def real_items(corpus: list[Path]) -> list[dict]:
     """The product's embedded texts of every task row and clause, with their parts."""
     from indexer.loaders import plan_files, read_plan_file
-    from indexer.store_write import search_text_for_clause, search_text_for_task
     from knowledge.parser import parse_document
+    from store.writes import search_text_for_clause, search_text_for_task
 
     items: list[dict] = []
     for plan_no, path in enumerate(plan_files(corpus)):
@@ -154,7 +154,7 @@ def generate(items: list[dict], n: int, seed: int) -> list[str]:
 
 
 def load_encoder(model: str | None):
-    from indexer.embedder import load_embedder
+    from encoders.embedder import load_embedder
     from indexer.settings import load_settings
 
     embedder = load_embedder(model or load_settings().model, encoder="onnx")
@@ -268,7 +268,7 @@ class Faiss:
 
 
 class Product:
-    """`indexer.ann` as the product builds and searches it (its M / efConstruction / efSearch)."""
+    """`answering.ann` as the product builds and searches it (its M / efConstruction / efSearch)."""
 
     def __init__(self, docs: np.ndarray) -> None:
         import faiss
@@ -277,7 +277,7 @@ class Product:
         self.ann = ann.build("bench", np.arange(len(docs), dtype=np.int64), docs)
         self.build_s = time.perf_counter() - t
         self.bytes = len(faiss.serialize_index(self.ann.index))
-        self.name = f"product indexer.ann (M={ann.M}, efC={ann.EF_CONSTRUCTION}, ef={ann.ef_search(100)}@k=100)"
+        self.name = f"product answering.ann (M={ann.M}, efC={ann.EF_CONSTRUCTION}, ef={ann.ef_search(100)}@k=100)"
 
     def search(self, q: np.ndarray, k: int) -> np.ndarray:
         return np.asarray(self.ann.search(q, k))

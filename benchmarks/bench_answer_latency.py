@@ -31,10 +31,10 @@ def main() -> None:
     parser.add_argument("questions", nargs="+")
     args = parser.parse_args()
 
-    from indexer.embedder import load_embedder
-    from indexer.search import KnowledgeBase
+    from answering.knowledge_base import KnowledgeBase
+    from encoders.embedder import load_embedder
     from indexer.settings import load_settings
-    from indexer.store import Store
+    from store.database import Store
 
     texts = [json.loads(line)["q"] for path in args.questions for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     kb = KnowledgeBase(Store(Path(args.db)), load_embedder(load_settings().model))

@@ -40,13 +40,13 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import TypeHandler  # noqa: E402
 
+from answering.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.app import OVERALL_RATE, build_application  # noqa: E402
 from bot.listings import answer_listing  # noqa: E402
 from bot.pages import paginate  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from indexer.indexing import index_paths  # noqa: E402
-from indexer.search import KnowledgeBase  # noqa: E402
-from indexer.store import Store  # noqa: E402
+from store.database import Store  # noqa: E402
 from tests.emulator.harness import EmulatorServer, TelegramUser, close_client, running_bot  # noqa: E402
 
 
@@ -141,7 +141,7 @@ async def run(
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer() as emulator:
         embedder = None
         if model:
-            from indexer.lazy_model import lazy_embedder
+            from encoders.lazy_model import lazy_embedder
 
             embedder = lazy_embedder(model)  # as `planbot run`: loaded on first need / warm-up
         if db is not None:

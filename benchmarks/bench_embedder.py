@@ -71,8 +71,8 @@ def worker(encoder: str, folder: str, threads: list[int], n_queries: int, out: P
         "import s": round(time.perf_counter() - started, 2),
         "import RSS MiB": round(rss_mb() - rss0, 0),
     }
-    from indexer.embedder import SentenceTransformerEmbedder, model_name
-    from indexer.onnx_encoder import OnnxEmbedder
+    from encoders.embedder import SentenceTransformerEmbedder, model_name
+    from encoders.onnx_encoder import OnnxEmbedder
 
     sentences = load_sentences(int(os.environ["BENCH_SENTENCES"]))
     queries = (QUERIES * (n_queries // len(QUERIES) + 1))[:n_queries]

@@ -3,7 +3,7 @@
     python benchmarks/bench_search.py [--plans 1000] [--dense-only] [--vs-torch] [--keep DB]
 
 `--dense-only` skips the quality and hybrid-latency sections and measures only the dense top-100
-at N plans: HNSW index (indexer/ann.py) against brute-force cosine, side by side, same queries.
+at N plans: HNSW index (answering/ann.py) against brute-force cosine, side by side, same queries.
 
 `--vs-torch` skips the quality section and measures, interleaved in one run at N plans, the
 hybrid answer (query vector not cached: each answer encodes its question) against a bare
@@ -35,13 +35,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from indexer import ann  # noqa: E402
-from indexer.embedder import load_embedder  # noqa: E402
-from indexer.evaluate import aggregate, format_table, load_questions, score_one  # noqa: E402
+from answering import ann  # noqa: E402
+from answering.evaluate import aggregate, format_table, load_questions, score_one  # noqa: E402
+from answering.knowledge_base import KnowledgeBase  # noqa: E402
+from encoders.embedder import load_embedder  # noqa: E402
 from indexer.indexing import index_paths  # noqa: E402
-from indexer.search import KnowledgeBase  # noqa: E402
 from indexer.settings import load_settings  # noqa: E402
-from indexer.store import Store  # noqa: E402
+from store.database import Store  # noqa: E402
 
 SAMPLES = ROOT / "sample_plans"
 SEED = ROOT / "tests" / "data" / "seed_questions.jsonl"
@@ -103,7 +103,7 @@ def ann_vs_brute(kb: KnowledgeBase, embedder, questions: list[str], rounds: int 
 def vs_torch(store: Store, embedder, texts: list[str], plans: int, rounds: int) -> None:
     """Hybrid answer p95 (each answer encodes its question) against the p50 of a bare fp32
     torch encode of the same question, interleaved question by question in one run."""
-    from indexer.embedder import SentenceTransformerEmbedder
+    from encoders.embedder import SentenceTransformerEmbedder
 
     settings = load_settings()
     torch_model = SentenceTransformerEmbedder(settings.model)

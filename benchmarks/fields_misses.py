@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.evaluate import agency_ok, deadline_ok, gold_items, load_questions, norm
+from answering.evaluate import agency_ok, deadline_ok, gold_items, load_questions, norm
 
 
 def main(tasks_path: str, question_paths: list[str]) -> None:

@@ -35,9 +35,9 @@ from bot.html_text import esc
 from bot.messages import REFUSAL, indexed_html, preview_html, reindex_html, upload_problem
 from bot.pages import upload_keyboard
 from indexer.indexing import index_paths, index_upload, preview_upload
-from indexer.store import Store
 from knowledge.errors import PlanbotError
 from reminders.notices import notifier
+from store.database import Store
 
 log = logging.getLogger(__name__)
 

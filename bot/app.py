@@ -34,13 +34,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from answering.knowledge_base import KnowledgeBase
 from bot import followthrough, handlers, plan_focus
 from bot.reminder_commands import handlers as reminder_handlers
 from bot.reminder_jobs import register_reminders
 from bot.settings import BotSettings
-from indexer.search import KnowledgeBase
-from indexer.store import Store
 from knowledge.errors import PlanbotError
+from store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +332,7 @@ def warm_after_start(application: Application, embedder: object | None, delay: f
 
 
 def _serve(settings: BotSettings, clock: Callable[[], datetime] | None) -> None:
-    from indexer.lazy_model import lazy_embedder
+    from encoders.lazy_model import lazy_embedder
 
     store = Store(settings.db_path)
     embedder = lazy_embedder(settings.model)  # loaded in the background after start

@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
+from answering.knowledge_base import KnowledgeBase
 from bot.html_text import split_messages
 from bot.listings import Listing
 from bot.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
 from bot.settings import BotSettings
-from indexer.search import KnowledgeBase
-from indexer.store import Store
+from store.database import Store
 
 Context = ContextTypes.DEFAULT_TYPE
 

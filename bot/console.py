@@ -20,10 +20,10 @@ import click
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+from answering.knowledge_base import KnowledgeBase
 from bot.app import build_application
 from bot.html_text import to_plain
 from bot.settings import BotSettings
-from indexer.search import KnowledgeBase
 
 BOT_USER = {
     "id": 1,
@@ -208,9 +208,9 @@ def _update(
 def main() -> None:
     """`python -m bot.console [question …]`: console chat over the configured index."""
     from bot.settings import load_bot_settings
-    from indexer.lazy_model import lazy_embedder
-    from indexer.store import Store
+    from encoders.lazy_model import lazy_embedder
     from knowledge.errors import PlanbotError
+    from store.database import Store
 
     settings = load_bot_settings()
     try:

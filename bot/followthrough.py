@@ -1,7 +1,7 @@
 """Officials' follow-through in chat: /xuat (an agency's tasks as an Excel file), /vanban
 (which plans implement a document, what a plan implements) and /gopy (admins: the votes).
 
-Thin handlers over `indexer.export`, `indexer.lineage` and `indexer.feedback`; wired in
+Thin handlers over `indexer.export`, `answering.lineage` and `indexer.feedback`; wired in
 `bot.app.build_application`.
 """
 
@@ -13,13 +13,13 @@ from datetime import date, datetime
 
 from telegram import InputFile, Message, Update
 
+from answering.lineage import document_answer
 from bot.chat import Context, deps_of, is_admin, message_of, today
 from bot.html_text import esc, split_messages
 from bot.messages import REFUSAL
 from indexer.changes import declared_lines
 from indexer.export import agency_export, export_title, file_name, xlsx_bytes
 from indexer.feedback import feedback_report, render_text, write_csv
-from indexer.lineage import document_answer
 from reminders.storage import done_item_ids
 
 XUAT_USAGE = "Cách dùng: /xuat <tên cơ quan>, ví dụ: /xuat Sở Nội vụ (gửi tệp Excel các nhiệm vụ)."

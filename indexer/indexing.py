@@ -20,17 +20,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from indexer import ann
+from answering import ann
+from encoders.lazy_model import resolve
 from indexer.changes import ChangeNotice, change_notice, change_summary, same_document
-from indexer.lazy_model import resolve
 from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, read_plan_bytes
-from indexer.store import Store
-from indexer.store_write import IndexReport, content_hash, file_hash, plan_docs
 from knowledge.document import Document
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.parser import parse_document, parse_plan
 from knowledge.text import nfc
+from store.database import Store
+from store.writes import IndexReport, content_hash, file_hash, plan_docs
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ class Settings:
     db_path: Path
     plans_dir: Path
     model: str  # hub name or local folder of a sentence-transformers model
-    encoder: str = "onnx"  # "onnx" (default) or "torch" (indexer.embedder.choose_encoder)
+    encoder: str = "onnx"  # "onnx" (default) or "torch" (encoders.embedder.choose_encoder)
     max_upload_bytes: int = 20 * 1024 * 1024
     timezone: str = TIMEZONE
     report_day: int = 10

@@ -43,7 +43,7 @@ def remind_dry_run(settings: Settings, on: datetime, chat_id: int | None = None)
     Without: a chat subscribed to everything with the default settings, that received every
     earlier reminder on time (so only what is owed at that moment is shown).
     """
-    from indexer.store import Store
+    from store.database import Store
 
     policy = Policy.from_settings(settings)
     on = on if on.tzinfo else on.replace(tzinfo=policy.tz)

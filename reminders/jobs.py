@@ -45,13 +45,13 @@ from datetime import time as dt_time
 from typing import Protocol
 
 from indexer.settings import Settings
-from indexer.store import Store
-from indexer.store_db import transaction
 from reminders import storage
 from reminders.due import Digest, due_now
 from reminders.model import Knowledge, Policy, Subscription
 from reminders.pacing import Pacer
 from reminders.render import OutMessage, render
+from store.connection import transaction
+from store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from indexer.changes import ChangeNotice
-from indexer.store import Store
-from indexer.store_db import transaction
 from reminders import storage
 from reminders.render import OutMessage, notice_text
+from store.connection import transaction
+from store.database import Store
 
 
 def queue_notice(store: Store, notice: ChangeNotice, now: datetime) -> list[int]:

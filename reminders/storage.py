@@ -1,6 +1,6 @@
 """Reminder state in the project's SQLite database: subscriptions, sent keys, outbox, tasks done.
 
-The tables are numbered migrations in `indexer.migrations` (`m004_reminders`, the outbox), applied
+The tables are numbered migrations in `store.migrations` (`m004_reminders`, the outbox), applied
 whenever a `Store` opens the database. Sent keys live in the same database as everything else:
 after a crash or a restart nothing already sent is sent again.
 """
@@ -15,9 +15,9 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from indexer.store_db import transaction
 from knowledge.deadlines import due_offset
 from reminders.model import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
+from store.connection import transaction
 
 # ---------------------------------------------------------------------------------------------
 # Subscriptions

@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1
-ruff check knowledge indexer bot reminders tests benchmarks
+ruff check knowledge store encoders answering indexer bot reminders planbot tests benchmarks
 python -m pytest "$@"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from answering.knowledge_base import KnowledgeBase
 from indexer.indexing import index_paths
-from indexer.search import KnowledgeBase
-from indexer.store import Store
+from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_plans"

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import ann
-from indexer.embedder import HashingEmbedder
+from answering import ann
+from answering.knowledge_base import KnowledgeBase
+from encoders.embedder import HashingEmbedder
 from indexer.indexing import index_paths, index_text
-from indexer.search import KnowledgeBase
-from indexer.store import Store
+from store.database import Store
 
 pytestmark = pytest.mark.skipif(not ann.available(), reason="faiss-cpu not installed")
 

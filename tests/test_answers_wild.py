@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from answering.knowledge_base import KnowledgeBase
 from indexer.indexing import index_paths
-from indexer.search import KnowledgeBase
-from indexer.store import Store
 from knowledge import intent as intents
 from knowledge.asked import MONEY, PERSON, PHONE, asked_kind
+from store.database import Store
 from tests.conftest import ROOT
 
 WILD = ROOT / "tests" / "data" / "wild"

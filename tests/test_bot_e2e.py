@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from telegram.ext import AIORateLimiter
 
+from answering.knowledge_base import KnowledgeBase
 from bot.app import ADMIN_COMMANDS, USER_COMMANDS, build_application
 from bot.messages import REFUSAL
 from bot.settings import BotSettings
-from indexer.embedder import HashingEmbedder
+from encoders.embedder import HashingEmbedder
 from indexer.feedback import feedback_rows
 from indexer.indexing import index_paths
-from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
-from indexer.store import Store
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, TelegramUser, running_bot
 from tests.emulator.harness import ReplyTimeout

@@ -12,11 +12,11 @@ import pytest
 
 from indexer.changes import change_summary, report_lines
 from indexer.indexing import index_paths, load, parse
-from indexer.store import Store
-from indexer.store_write import file_hash
 from knowledge.changes import diff_plans
 from knowledge.model import Deadline
 from knowledge.parser import parse_plan
+from store.database import Store
+from store.writes import file_hash
 from tests.emulator.fixtures import *  # noqa: F403
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -153,10 +153,10 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from answering.knowledge_base import KnowledgeBase
     from bot.app import build_application
     from bot.reminder_jobs import SERVICE_KEY, sender
     from bot.settings import BotSettings
-    from indexer.search import KnowledgeBase
     from reminders.cli import remind_dry_run
     from reminders.jobs import clock_from
     from reminders.model import Subscription

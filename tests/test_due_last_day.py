@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.store import Store
+from store.database import Store
 
 
 def _texts(store: Store, ids: list[int]) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedder import (
+from encoders.embedder import (
     DEFAULT_MODEL_DIRNAME,
     Embedder,
     HashingEmbedder,
@@ -26,7 +26,7 @@ DOCS = [
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [
-        r for r in caplog.records if r.name == "indexer.embedder" and r.levelno == logging.WARNING
+        r for r in caplog.records if r.name == "encoders.embedder" and r.levelno == logging.WARNING
     ]
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from indexer.evaluate import (
+from answering.evaluate import (
     ParagraphBM25,
     agency_ok,
     aggregate,

@@ -138,10 +138,10 @@ async def test_xuat_sends_the_sheet_as_a_document(emulator, bot_token, sample_db
     from io import BytesIO
     from pathlib import Path
 
+    from answering.knowledge_base import KnowledgeBase
     from bot.app import build_application
     from bot.settings import BotSettings
-    from indexer.search import KnowledgeBase
-    from indexer.store import Store
+    from store.database import Store
     from tests.emulator.fixtures import running_bot
 
     kb = KnowledgeBase(Store(sample_db), None)

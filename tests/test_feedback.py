@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from answering.knowledge_base import KnowledgeBase
 from bot.app import build_application
 from bot.settings import BotSettings
 from indexer.feedback import DOWN, UP, feedback_report, record_vote, remember_answer
-from indexer.search import KnowledgeBase
-from indexer.store import Store
 from planbot.cli import main
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from answering.knowledge_base import KnowledgeBase
 from bot.html_text import MAX_MESSAGE, esc_clip, split_messages, split_plain, to_plain
 from bot.listings import (
     Listing,
@@ -28,12 +29,11 @@ from bot.messages import preview_html, rewrite_question, source_messages, upload
 from bot.pages import choice_keyboard, page_keyboard, paginate, split_listing
 from bot.periods import parse_period
 from indexer.indexing import index_paths
-from indexer.search import KnowledgeBase
-from indexer.store import Store
 from knowledge.answer import PlanRef, Result
 from knowledge.deadlines import ONGOING_STATUS as ONGOING
 from knowledge.deadlines import OPEN, OVERDUE, SOON, UNDATED, parse_deadline, status_of
 from knowledge.model import Deadline
+from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_TAGS = {"b", "i", "u"}

@@ -18,8 +18,8 @@ import pytest
 
 from indexer.indexing import index_paths
 from indexer.loaders import limits, read_plan_bytes
-from indexer.store import Store
 from knowledge.errors import PlanbotError
+from store.database import Store
 from tests.hostile_files import (
     MB,
     OLE_HEADER,
@@ -186,7 +186,7 @@ from bot.admin import UNCHANGED, _preview_job, _upload_job
 from bot.html_text import esc
 from bot.messages import upload_problem
 from indexer.indexing import index_paths
-from indexer.store import Store
+from store.database import Store
 from knowledge.errors import PlanbotError
 db = Path(sys.argv[1])
 for path in map(Path, sys.argv[2:]):

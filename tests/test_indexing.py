@@ -12,7 +12,7 @@ import pytest
 
 from indexer.indexing import index_paths, index_text, index_upload, preview_upload
 from indexer.loaders.ocr import available as ocr_problem
-from indexer.store import Store
+from store.database import Store
 from tests.pdfs import blank_pdf
 
 DATA = Path(__file__).parent / "data"

@@ -1,5 +1,11 @@
-"""Each package keeps to its floor: imports only point down the stack
-knowledge < indexer < reminders < bot < planbot (the composition root, `planbot/cli.py`).
+"""Each package keeps to its floor: imports point one way, down the stack
+
+    knowledge  ←  store, encoders  ←  answering  ←  indexer  ←  reminders  ←  bot  ←  planbot
+
+`knowledge` (the pure reading and answering rules) imports none of ours; `store` (persistence)
+and `encoders` (the e5 models) each import only `knowledge`, never each other; `answering` (the
+KnowledgeBase) may use both; `indexer` (loaders, the pipeline, the checks, its commands) sits
+above them; `planbot/cli.py` is the composition root.
 
 Read from the source (every `import`, at module level or inside a function), so a lazy import
 inside a command counts too."""
@@ -14,7 +20,13 @@ import pytest
 
 from tests.conftest import ROOT
 
-LAYERS = ["knowledge", "indexer", "reminders", "bot", "planbot"]
+BELOW = {"knowledge": set(), "store": {"knowledge"}, "encoders": {"knowledge"}}
+BELOW["answering"] = {"store", "encoders"} | BELOW["store"] | BELOW["encoders"]
+BELOW["indexer"] = {"answering"} | BELOW["answering"]
+BELOW["reminders"] = {"indexer"} | BELOW["indexer"]
+BELOW["bot"] = {"reminders"} | BELOW["reminders"]
+BELOW["planbot"] = {"bot"} | BELOW["bot"]
+LAYERS = list(BELOW)  # which of our packages each package may import
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -28,18 +40,23 @@ def imported_packages(path: Path) -> set[str]:
     return names
 
 
-def upward_imports(package: str) -> list[str]:
-    higher = set(LAYERS[LAYERS.index(package) + 1 :])
+def forbidden_imports(package: str) -> list[str]:
+    forbidden = set(LAYERS) - BELOW[package] - {package}
     found = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        for name in sorted(imported_packages(path) & higher):
+        for name in sorted(imported_packages(path) & forbidden):
             found.append(f"{path.relative_to(ROOT)} imports {name}")
     return found
 
 
-@pytest.mark.parametrize("package", LAYERS[:-1])
-def test_no_package_imports_a_higher_one(package):
-    assert upward_imports(package) == []
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_package_imports_a_higher_or_a_sibling_one(package):
+    assert forbidden_imports(package) == []
+
+
+def test_the_layers_point_one_way():
+    assert not [(a, b) for a in LAYERS for b in BELOW[a] if a in BELOW[b] or a == b]
+    assert "encoders" not in BELOW["store"] and "store" not in BELOW["encoders"]
 
 
 def test_the_check_sees_a_lazy_import_inside_a_function(tmp_path):
@@ -63,7 +80,7 @@ def modules_importing(package: str, names: set[str]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("package", ["knowledge", "indexer", "reminders"])
+@pytest.mark.parametrize("package", ["knowledge", "store", "encoders", "answering", "indexer", "reminders"])
 def test_only_the_bot_and_the_composition_root_talk_to_telegram(package):
     """Reminders send through a callable the bot gives them (`bot.reminder_jobs.sender`)."""
     assert modules_importing(package, {"telegram"}) == []
@@ -110,9 +127,9 @@ def test_the_table_check_sees_sql_but_not_docstrings(tmp_path):
     assert [REMINDER_TABLES.findall(t) for t in code_strings(module)] == [["sent_reminders"]]
 
 
-STORAGE = ["indexer/store.py", "indexer/store_db.py", "indexer/store_read.py", "indexer/store_write.py", "indexer/migrations.py"]
-PIPELINE = {"knowledge.parser", "indexer.embedder", "indexer.lazy_model", "indexer.onnx_encoder", "indexer.onnx_fast",
-            "indexer.convert_e5", "indexer.e5_rebuild", "indexer.e5s1", "indexer.indexing", "torch", "onnxruntime",
+STORAGE = ["store/database.py", "store/connection.py", "store/reads.py", "store/writes.py", "store/migrations.py"]
+PIPELINE = {"knowledge.parser", "encoders.embedder", "encoders.lazy_model", "encoders.onnx_encoder", "encoders.onnx_fast",
+            "encoders.convert_e5", "encoders.e5_rebuild", "encoders.e5s1_file", "indexer.indexing", "torch", "onnxruntime",
             "sentence_transformers"}
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embedder import HashingEmbedder, model_name
+from answering.knowledge_base import KnowledgeBase
+from encoders.embedder import HashingEmbedder, model_name
+from encoders.lazy_model import LazyEmbedder, lazy_embedder
 from indexer.indexing import index_paths
-from indexer.lazy_model import LazyEmbedder, lazy_embedder
-from indexer.search import KnowledgeBase
-from indexer.store import Store
+from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_plans"

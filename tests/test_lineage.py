@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from answering.lineage import document_answer, indexed_plan_docs, lineage_answer
 from indexer.indexing import index_paths
-from indexer.lineage import document_answer, indexed_plan_docs, lineage_answer
-from indexer.store import Store
 from knowledge.lineage import DocRef, lineage_query, matches, number_key, parse_refs, relations
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
@@ -150,9 +150,9 @@ def test_vanban_answers_both_ways(corpus_store):
 
 @pytest.mark.e2e
 async def test_vanban_in_chat(emulator, bot_token, sample_db) -> None:
+    from answering.knowledge_base import KnowledgeBase
     from bot.app import build_application
     from bot.settings import BotSettings
-    from indexer.search import KnowledgeBase
     from tests.emulator.fixtures import running_bot
 
     store = Store(sample_db)
@@ -175,6 +175,6 @@ def test_the_lineage_module_loads_without_the_plan_parser():
     import subprocess
     import sys
 
-    code = "import sys, indexer.lineage; print('knowledge.parser' in sys.modules)"
+    code = "import sys, answering.lineage; print('knowledge.parser' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedder import choose_encoder, model_name
-from indexer.lazy_model import lazy_embedder
-from indexer.onnx_encoder import has_onnx, onnx_path
+from encoders.embedder import choose_encoder, model_name
+from encoders.lazy_model import lazy_embedder
+from encoders.onnx_encoder import has_onnx, onnx_path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "data" / "models" / "multilingual-e5-small"
@@ -73,8 +73,8 @@ def _sentences(limit: int = 60) -> list[str]:
 @pytest.mark.slow
 @needs_onnx
 def test_onnx_vectors_match_torch_on_plan_sentences() -> None:
-    from indexer.embedder import SentenceTransformerEmbedder
-    from indexer.onnx_encoder import OnnxEmbedder
+    from encoders.embedder import SentenceTransformerEmbedder
+    from encoders.onnx_encoder import OnnxEmbedder
 
     texts = _sentences()
     assert len(texts) >= 40
@@ -101,7 +101,7 @@ def test_onnx_vectors_match_torch_on_plan_sentences() -> None:
 def test_onnx_query_path_never_imports_torch() -> None:
     script = f"""
 import json, sys
-from indexer.lazy_model import lazy_embedder
+from encoders.lazy_model import lazy_embedder
 lazy = lazy_embedder({str(MODEL)!r})
 vec = lazy.encode_queries(["Sở Nội vụ phải báo cáo khi nào?"])
 print(json.dumps({{"torch": "torch" in sys.modules,
@@ -143,8 +143,8 @@ def test_piece_tokenizer_gives_the_full_tokenizers_ids() -> None:
     """The fast-start tokenizer (a Unigram of the text's own pieces) equals tokenizer.json."""
     from tokenizers import Tokenizer
 
-    from indexer.onnx_encoder import _fast_files
-    from indexer.onnx_fast import PieceTokenizer, fast_dir
+    from encoders.onnx_encoder import _fast_files
+    from encoders.onnx_fast import PieceTokenizer, fast_dir
 
     folder, tokenizer_file = fast_dir(onnx_path(MODEL)), MODEL / "tokenizer.json"
     if not _fast_files(folder, onnx_path(MODEL), tokenizer_file):
@@ -163,8 +163,8 @@ def test_fast_start_encoder_gives_the_same_vectors(tmp_path: Path) -> None:
     """Embedding table cut out of the graph and memory-mapped: bit-identical vectors."""
     import shutil
 
-    from indexer.onnx_encoder import OnnxEmbedder
-    from indexer.onnx_fast import BODY_FILE, fast_dir, fast_ready
+    from encoders.onnx_encoder import OnnxEmbedder
+    from encoders.onnx_fast import BODY_FILE, fast_dir, fast_ready
 
     folder = tmp_path / "m"
     folder.mkdir()

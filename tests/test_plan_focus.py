@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from answering.duties import in_appendix
+from answering.knowledge_base import KnowledgeBase
+from answering.paths import NOT_IN_PLANS
 from bot.app import build_application
 from bot.console import console_chat
 from bot.settings import BotSettings
 from bot.storage import chat_plans, note_last_plan, pin_plan
-from indexer.answering import NOT_IN_PLANS
-from indexer.answering_duties import in_appendix
-from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
-from indexer.store import Store
 from knowledge.plan_resolver import ChatPlan
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 

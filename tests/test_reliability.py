@@ -23,20 +23,20 @@ import pytest
 from telegram import Update
 from telegram.ext import CallbackContext
 
+from answering.knowledge_base import KnowledgeBase
 from bot.app import RedactingFormatter, Redactor
 from bot.reminder_jobs import sender
 from bot.settings import BotSettings, load_bot_settings
-from indexer.embedder import HashingEmbedder
+from encoders.embedder import HashingEmbedder
 from indexer.indexing import index_paths, index_text
-from indexer.search import KnowledgeBase
 from indexer.settings import load_settings
-from indexer.store import Store
 from knowledge.model import DATE
 from reminders import storage
 from reminders.due import due_now
 from reminders.jobs import ReminderService
 from reminders.model import Knowledge, PlanInfo, Policy, Task, everything, task_key
 from reminders.render import render
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot
 from tests.emulator.harness import _apost, _plain

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from indexer.indexing import index_text
-from indexer.store import Store
 from reminders import storage
 from reminders.model import everything
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer
 from tests.emulator.harness import _post_sync

@@ -23,10 +23,10 @@ from bot.reminder_commands import handlers
 from bot.reminder_jobs import CATCHUP_JOB, job_name, register_reminders
 from bot.settings import load_bot_settings
 from indexer.settings import load_settings
-from indexer.store import Store
 from reminders import storage
 from reminders.jobs import ReminderService, clock_from
 from reminders.model import everything
+from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import EmulatorServer, running_bot
 

@@ -19,13 +19,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.reminder_jobs import register_reminders, sender
 from bot.settings import load_bot_settings
-from indexer.migrations import migrate
-from indexer.store import Store
 from reminders import jobs, storage
 from reminders.cli import parse_on, remind_dry_run
 from reminders.due import TASK_KINDS, candidates, due_now
 from reminders.model import Knowledge, PlanInfo, Policy, Subscription, Task, everything, task_key
 from reminders.render import DONE_PREFIX, TELEGRAM_LIMIT, period_label, render
+from store.database import Store
+from store.migrations import migrate
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN_000 = "000_7b0f32ab0385fc88.txt"

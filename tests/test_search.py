@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from indexer.evaluate import aggregate, load_questions, score_one
+from answering.evaluate import aggregate, load_questions, score_one
 from planbot.cli import main
 from tests.conftest import SEED
 
@@ -128,9 +128,9 @@ def test_the_same_kinds_of_questions_work_on_a_plan_from_elsewhere(tmp_path):
     """A plan of another province, sector and table layout, with its own questions (not tuned on)."""
     import shutil
 
+    from answering.knowledge_base import KnowledgeBase
     from indexer.indexing import index_paths
-    from indexer.search import KnowledgeBase
-    from indexer.store import Store
+    from store.database import Store
     from tests.conftest import ROOT, SAMPLES
 
     folder = tmp_path / "plans"
@@ -160,9 +160,9 @@ CORPUS_FILES = (
 def many(tmp_path_factory):
     import shutil
 
+    from answering.knowledge_base import KnowledgeBase
     from indexer.indexing import index_paths
-    from indexer.search import KnowledgeBase
-    from indexer.store import Store
+    from store.database import Store
     from tests.conftest import ROOT, SAMPLES
 
     folder = tmp_path_factory.mktemp("many")
@@ -248,7 +248,7 @@ OWN_QUESTIONS = [
 
 
 def test_never_below_plain_search_on_questions_of_our_own(many):
-    from indexer.evaluate import ParagraphBM25, falls_below
+    from answering.evaluate import ParagraphBM25, falls_below
 
     baseline = ParagraphBM25.from_store(many.store)
     ours = aggregate([score_one(q, many.ask(q["q"])) for q in OWN_QUESTIONS])

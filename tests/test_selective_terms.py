@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from answering.knowledge_base import KnowledgeBase, query_terms
 from indexer.indexing import index_paths
-from indexer.search import KnowledgeBase, query_terms
-from indexer.store import Store
+from store.database import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embedder import HashingEmbedder
+from answering.knowledge_base import KnowledgeBase
+from encoders.embedder import HashingEmbedder
 from indexer.indexing import index_paths
-from indexer.search import KnowledgeBase
-from indexer.store import Store
+from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "sample_plans").glob("*.txt"))

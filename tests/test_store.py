@@ -10,8 +10,8 @@ from docx import Document
 
 from indexer.indexing import index_paths, index_text, index_upload
 from indexer.loaders import read_plan_bytes
-from indexer.store import Store
 from knowledge.errors import PlanbotError
+from store.database import Store
 from tests.conftest import SAMPLES, cp1258_bytes
 from tests.pdfs import text_pdf
 
@@ -47,8 +47,8 @@ def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
     as a new database, the NFD copy dropped with its rows, the other NFD name normalised."""
     import unicodedata
 
-    from indexer.migrations import MIGRATIONS
-    from indexer.store_db import connect, transaction
+    from store.connection import connect, transaction
+    from store.migrations import MIGRATIONS
 
     old = connect(tmp_path / "old.db")
     old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
@@ -76,23 +76,23 @@ def test_a_database_of_an_older_schema_migrates_to_the_current_one(tmp_path):
 
 
 def test_the_store_s_parts_are_imported_from_the_module_that_holds_them():
-    """`indexer.store` is `Store` only (no re-exports): each name lives in one module."""
-    import indexer.migrations
-    import indexer.store
-    import indexer.store_db
-    import indexer.store_write
+    """`store.database` is `Store` only (no re-exports): each name lives in one module."""
+    import store.connection
+    import store.database
+    import store.migrations
+    import store.writes
 
     homes = {
-        indexer.store: ("Store", "open_db"),
-        indexer.store_db: ("transaction", "connect"),
-        indexer.migrations: ("migrate", "MIGRATIONS"),
-        indexer.store_write: ("IndexReport", "file_hash", "content_hash", "lexical_terms", "search_text_for_task",
+        store.database: ("Store", "open_db"),
+        store.connection: ("transaction", "connect"),
+        store.migrations: ("migrate", "MIGRATIONS"),
+        store.writes: ("IndexReport", "file_hash", "content_hash", "lexical_terms", "search_text_for_task",
                               "search_text_for_clause", "PARSER_VERSION", "LOADER_VERSION"),
     }
     for module, names in homes.items():
         for name in names:
             assert getattr(getattr(module, name), "__module__", module.__name__) == module.__name__, name
-    assert not hasattr(indexer.store, "__all__") and not hasattr(indexer.store, "lexical_terms")
+    assert not hasattr(store.database, "__all__") and not hasattr(store.database, "lexical_terms")
 
 
 def test_reindexing_unchanged_corpus_is_idempotent_and_fast(store):
@@ -198,7 +198,7 @@ def test_store_is_safe_to_share_between_threads(sample_db):
     the load benchmark through the emulator is what exposed interleaved savepoints)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from indexer.search import KnowledgeBase
+    from answering.knowledge_base import KnowledgeBase
 
     store = Store(sample_db)
     kb = KnowledgeBase(store)
@@ -256,7 +256,7 @@ def test_a_reindex_is_one_commit_seen_whole_by_other_connections(sample_db_copy)
 def test_vectors_are_read_chunk_by_chunk_into_one_matrix_in_row_order(sample_db_copy, monkeypatch):
     import numpy as np
 
-    from indexer import store_read
+    from store import reads as store_read
 
     store = Store(sample_db_copy)
     rows = store.db.execute("SELECT id, content_hash FROM items ORDER BY id LIMIT 10").fetchall()
@@ -277,7 +277,7 @@ def test_vectors_are_read_chunk_by_chunk_into_one_matrix_in_row_order(sample_db_
 
 
 def test_migrations_are_numbered_without_gaps():
-    from indexer.migrations import MIGRATIONS
+    from store.migrations import MIGRATIONS
 
     numbers = [int(m.__name__[1:4]) for m in MIGRATIONS]
     assert numbers == list(range(1, len(MIGRATIONS) + 1))
@@ -286,8 +286,8 @@ def test_migrations_are_numbered_without_gaps():
 def test_a_database_that_recorded_the_old_migration_names_runs_none_of_them_again(tmp_path):
     """Before the renumbering, m008 was never used and later migrations were recorded as
     m009…m012 (`RENAMED`): such a database is up to date, nothing runs twice, nothing is renamed."""
-    from indexer.migrations import MIGRATIONS, RENAMED, migrate
-    from indexer.store_db import connect, transaction
+    from store.connection import connect, transaction
+    from store.migrations import MIGRATIONS, RENAMED, migrate
 
     old_name = {new: old for old, new in RENAMED.items()}
     old = connect(tmp_path / "old.db")

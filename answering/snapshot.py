@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer import ann
+from answering import ann
 from knowledge.agencies import AgencyRegistry
 from knowledge.answer import PlanRef
 
 if TYPE_CHECKING:
-    from indexer.store import Store
+    from store.database import Store
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer import ann
-from indexer.lazy_model import resolve
-from indexer.snapshot import consistent
-from indexer.store_write import lexical_terms
+from answering import ann
+from answering.snapshot import consistent
+from encoders.lazy_model import resolve
 from knowledge import intent as intents
+from store.writes import lexical_terms
 
 LONG_BODY = 600  # lexical tokens (syllables + pairs) of a long paragraph
 
@@ -58,7 +58,7 @@ class RankingMixin:
     ) -> list[tuple[int, float]]:
         """Hybrid ranking of all items for a free-text question: (item id, fused score). `drop`:
         words that only name the plan (its title words): they tell which plan, not which item.
-        `plans`: rank the items of these plans only (`search_focus`)."""
+        `plans`: rank the items of these plans only (`answering.focus`)."""
         terms = query_terms(question)
         kept = [t for t in terms if t not in drop]
         if len({t for t in kept if "_" not in t}) >= 2:

@@ -4,9 +4,10 @@ Hybrid = BM25 over diacritics-folded syllables + bigrams (SQLite FTS5) fused by 
 rank with e5 embeddings (cosine over float32 vectors). Questions typed without diacritics go
 lexical-only: the folded index handles them, the embedding model does not.
 
-`KnowledgeBase` is assembled from its concerns: `search_lookups` (structured SQL lookups and
-results), `search_rank` (BM25 + vectors), `search_focus` (the plan a question names) and, for
-the paths from a question to an answer, `answering`. Their public names are re-exported here.
+`KnowledgeBase` is assembled from its concerns: `answering.lookups` (structured SQL lookups and
+results), `answering.ranking` (BM25 + vectors), `answering.focus` (the plan a question names)
+and, for the paths from a question to an answer, `answering.paths` (with `answering.duties`
+and `answering.dated`). Their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -17,20 +18,20 @@ from datetime import date
 
 import numpy as np
 
-from indexer import answering, answering_dated, answering_duties
-from indexer.lineage import lineage_answer
-from indexer.search_focus import Focus, FocusMixin
-from indexer.search_lookups import ROLE_ORDER, LookupsMixin
-from indexer.search_rank import FRAME, LONG_BODY, RankingMixin, query_terms
-from indexer.snapshot import SearchState, Snapshots, build_state, consistent
-from indexer.store import Store
-from indexer.store_write import lexical_terms
+from answering import dated, duties, paths
+from answering.focus import Focus, FocusMixin
+from answering.lineage import lineage_answer
+from answering.lookups import ROLE_ORDER, LookupsMixin
+from answering.ranking import FRAME, LONG_BODY, RankingMixin, query_terms
+from answering.snapshot import SearchState, Snapshots, build_state, consistent
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer
 from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta
 from knowledge.text import clean_spaces, fold, nfc, squash, words
+from store.database import Store
+from store.writes import lexical_terms
 
 __all__ = [
     "FRAME",
@@ -75,7 +76,7 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         self._query_cache: dict[str, np.ndarray] = {}
         self.reload()
 
-    # -- caches: one immutable SearchState, swapped whole; each answer pins one (indexer.snapshot)
+    # -- caches: one immutable SearchState, swapped whole; each answer pins one (answering.snapshot)
     def reload(self) -> None:
         self._snapshots.reload()
 
@@ -169,18 +170,18 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         intent = intents.detect(q, agency is not None, today)
         focus = self.plan_focus(q, matches, chat)
         if focus.missing:  # "Kế hoạch 141/KH-UBND …" and no such plan is indexed
-            return answering.missing_plan(self, q, intent, focus)
+            return paths.missing_plan(self, q, intent, focus)
         named = names.named_agency(q) if agency is None and not bare else None
         if named and intents.DUTY_WORDS.search(fold(q)) and not self.mentioned(named):
             # "Sở Du lịch phải làm gì?": no such agency anywhere in the plans
-            related = answering.search_hits(self, q, intent, focus, None)
-            return answering.decline(q, intents.DUTIES, None, answering.UNKNOWN_AGENCY, related)
+            related = paths.search_hits(self, q, intent, focus, None)
+            return paths.decline(q, intents.DUTIES, None, paths.UNKNOWN_AGENCY, related)
         if intent.name == intents.DUTIES and agency:
-            return self.plan_options(answering_duties.answer_duties(self, q, agency, intent, focus, candidates), focus)
+            return self.plan_options(duties.answer_duties(self, q, agency, intent, focus, candidates), focus)
         if intent.name == intents.DUE and intent.period:
-            return self.plan_options(answering_dated.answer_due(self, q, intent, agency, focus, limit), focus)
+            return self.plan_options(dated.answer_due(self, q, intent, agency, focus, limit), focus)
         if intent.name == intents.REPORTING:
-            answer = answering_dated.answer_reporting(self, q, intent, matches, focus, limit)
+            answer = dated.answer_reporting(self, q, intent, matches, focus, limit)
             if answer:
                 return answer
-        return answering.answer_search(self, q, intent, agency, focus, limit, candidates)
+        return paths.answer_search(self, q, intent, agency, focus, limit, candidates)

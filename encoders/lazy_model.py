@@ -2,7 +2,7 @@
 
 `lazy_embedder` is what the command line and the bot use: a `LazyEmbedder` knows the model's
 name (which vectors in the index are its own) from the folder alone, and imports torch (or ONNX
-Runtime, see `indexer.onnx_encoder`) and loads the model only on the first encode (or `warm()`),
+Runtime, see `encoders.onnx_encoder`) and loads the model only on the first encode (or `warm()`),
 once, whatever the number of threads asking.
 A structured answer or an unchanged reindex never pays for the model.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embedder import (
+from encoders.embedder import (
     _MISSING_HINT,
     Embedder,
     _check_model_folder,

@@ -1,11 +1,11 @@
 """Dense text embeddings for the indexer and search.
 
-``SentenceTransformerEmbedder`` wraps the e5 model built by ``indexer.convert_e5``
+``SentenceTransformerEmbedder`` wraps the e5 model built by ``encoders.convert_e5``
 (or any sentence-transformers model); ``HashingEmbedder`` is a deterministic,
 dependency-free model for tests; ``load_embedder`` never raises for a missing model,
 so the bot can fall back to lexical search.
 
-The command line and the bot hold the model through ``indexer.lazy_model``: it is loaded on
+The command line and the bot hold the model through ``encoders.lazy_model``: it is loaded on
 first use only (``model_name`` gives its identity without loading it).
 
 e5 models expect ``"query: "`` before search queries and ``"passage: "`` before
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
-#: Written by indexer.convert_e5 into a finished model folder.
+#: Written by encoders.convert_e5 into a finished model folder.
 CONVERT_MARKER_FILE = "planbot_convert.json"
 #: Environment override for the number of torch CPU threads.
 THREADS_ENV = "PLANBOT_TORCH_THREADS"
@@ -149,7 +149,7 @@ def choose_encoder(model: str | Path, encoder: str | None = None) -> str:
         logger.warning("%s=%r is not one of %s; using %s", ENCODER_ENV, wanted, ENCODERS, "torch")
         return "torch"
     if wanted == "onnx":
-        from indexer.onnx_encoder import has_onnx
+        from encoders.onnx_encoder import has_onnx
 
         if _is_local(model) and has_onnx(Path(model).expanduser()):
             return "onnx"
@@ -164,7 +164,7 @@ def model_name(model: str | Path, encoder: str | None = None) -> str:
     if _is_local(model):
         path = Path(model).expanduser().resolve()
         if choose_encoder(path, encoder) == "onnx":
-            from indexer.onnx_encoder import onnx_model_name
+            from encoders.onnx_encoder import onnx_model_name
 
             return onnx_model_name(_local_name(path), path)
         return _local_name(path)
@@ -353,7 +353,7 @@ def load_embedder(
             return None
     try:
         if choose_encoder(model, encoder) == "onnx":
-            from indexer.onnx_encoder import OnnxEmbedder
+            from encoders.onnx_encoder import OnnxEmbedder
 
             path = Path(model).expanduser().resolve()
             _check_model_folder(path)

@@ -7,8 +7,8 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from indexer import answer_checks as checks
-from indexer.answering import (
+from answering import checks
+from answering.paths import (
     MAX_LISTED,
     MIN_RELEVANT,
     NOT_IN_PLANS,
@@ -22,14 +22,14 @@ from indexer.answering import (
     names_in,
     search_hits,
 )
-from indexer.search_rank import FRAME
+from answering.ranking import FRAME
 from knowledge import intent as intents
 from knowledge import names, windows
 from knowledge.answer import Answer, Result, render_text
 from knowledge.text import fold, words
 
 if TYPE_CHECKING:
-    from indexer.search import Focus, KnowledgeBase
+    from answering.knowledge_base import Focus, KnowledgeBase
 
 
 APPENDIX = re.compile(r"\bphu luc(?:\s+(?:so\s+)?([ivx]+|\d+)\b)?")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.convert_e5 import file_sha256
-from indexer.onnx_fast import (
+from encoders.convert_e5 import file_sha256
+from encoders.onnx_fast import (
     BODY_FILE,
     BODY_INPUT,
     TABLE_FILE,
@@ -150,7 +150,7 @@ def export_onnx(model_dir: str | Path, *, force: bool = False) -> Path:
 
 
 def _fast_files(folder: Path, onnx_file: Path, tokenizer_file: Path) -> bool:
-    """The fast-start files (`indexer.onnx_fast`) are there, made now if the folder allows."""
+    """The fast-start files (`encoders.onnx_fast`) are there, made now if the folder allows."""
     if fast_ready(folder, onnx_file, tokenizer_file):
         return True
     try:
@@ -184,7 +184,7 @@ class OnnxEmbedder:
     """`Embedder` on the int8 ONNX export: ONNX Runtime + tokenizers, no torch import.
 
     ``num_threads`` is ONNX Runtime's intra-op thread count (default ``$PLANBOT_ONNX_THREADS``
-    or 1); ``base_name`` is the torch model's name (`indexer.embedder.model_name`).
+    or 1); ``base_name`` is the torch model's name (`encoders.embedder.model_name`).
     ``batch_size`` is accepted for the `Embedder` interface; texts are encoded one by one.
     """
 

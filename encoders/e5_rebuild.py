@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer.e5s1 import ConversionError, E5S1Model
+from encoders.e5s1_file import ConversionError, E5S1Model
 
 if TYPE_CHECKING:
     import torch

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer import ann
-from indexer.answering import coverage
-from indexer.snapshot import consistent
-from indexer.store_write import lexical_terms
+from answering import ann
+from answering.paths import coverage
+from answering.snapshot import consistent
 from knowledge import intent as intents
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Answer, PlanRef, Result
 from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta, Resolved, profile, read, resolve
+from store.writes import lexical_terms
 
 HEAD = 12_000  # characters of a plan's text read for its own number and abbreviations
 MAX_OPTIONS = 8  # plans offered as buttons under an answer drawn from several plans

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from knowledge.answer import Answer, PlanRef
 from knowledge.lineage import PlanDocs, answer_lineage, answer_number, lineage_query, plan_docs
 
-if TYPE_CHECKING:  # a type only: importing indexer.store here would load the plan parser
-    from indexer.store import Store
+if TYPE_CHECKING:  # a type only: importing store.database here would load the plan parser
+    from store.database import Store
 
 _CACHE: dict[str, tuple[int, list[PlanDocs]]] = {}
 _LOCK = threading.Lock()

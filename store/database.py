@@ -5,9 +5,9 @@ finished plan. A plan is replaced in one transaction: delete the old rows and in
 ones. WAL mode lets readers keep answering from the old plan until the commit. Unchanged files
 (same content hash and parser version) cost nothing.
 
-The parts: connections and transactions (`indexer.store_db`), the schema's migrations
-(`indexer.migrations`), writing a plan (`indexer.store_write`) and the read queries
-(`indexer.store_read`). `Store` ties them to one connection per thread.
+The parts: connections and transactions (`store.connection`), the schema's migrations
+(`store.migrations`), writing a plan (`store.writes`) and the read queries
+(`store.reads`). `Store` ties them to one connection per thread.
 """
 
 from __future__ import annotations
@@ -21,10 +21,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from indexer.migrations import migrate
-from indexer.store_db import connect, transaction
-from indexer.store_read import StoreQueries
-from indexer.store_write import (
+from knowledge.agencies import AgencyRegistry
+from knowledge.errors import PlanbotError
+from knowledge.model import Plan
+from knowledge.text import nfc, words
+from store.connection import connect, transaction
+from store.migrations import migrate
+from store.reads import StoreQueries
+from store.writes import (
     PARSER_VERSION,
     IndexReport,
     missing_vectors,
@@ -32,10 +36,6 @@ from indexer.store_write import (
     replace_plan,
     save_vectors,
 )
-from knowledge.agencies import AgencyRegistry
-from knowledge.errors import PlanbotError
-from knowledge.model import Plan
-from knowledge.text import nfc, words
 
 
 def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:

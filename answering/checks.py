@@ -14,15 +14,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from indexer.search_rank import FRAME
-from indexer.store_write import lexical_terms
+from answering.ranking import FRAME
 from knowledge import asked, names
 from knowledge import intent as intents
 from knowledge.answer import Result
 from knowledge.text import fold, nfc, squash, words
+from store.writes import lexical_terms
 
 if TYPE_CHECKING:
-    from indexer.search import KnowledgeBase
+    from answering.knowledge_base import KnowledgeBase
 
 # Words that join or frame others (written with their marks: "bị" is one, "Bí thư" is no pair of
 # them), and the levels of government: a pair holding one is no subject.
@@ -234,7 +234,7 @@ def time_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5
     results that gives one on the question's subject as well (`coverage` nearly as high); a first
     hit whose time it inherits (a section's "Thời gian thực hiện: …") is followed by the item that
     states it (one look-up)."""
-    from indexer.answering import coverage  # the answering module imports this one
+    from answering.paths import coverage  # the answering module imports this one
 
     if not results:
         return results
@@ -276,7 +276,7 @@ def decider_first(
     question's subject (`coverage` nearly as high as the first hit's, or a part of the block of a
     result holding half the question's words: "III.1.b" of "III.1") that names the deciding authority in a labelled field, with that
     authority as its lead."""
-    from indexer.answering import coverage  # the answering module imports this one
+    from answering.paths import coverage  # the answering module imports this one
 
     if not results or not _ASKS_DECIDER.search(fold(q)) or _decider(results[0]):
         return results

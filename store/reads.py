@@ -1,6 +1,6 @@
 """Reading the store: the queries search, answering, reminders and the bot run on the index.
 
-`StoreQueries` is mixed into `indexer.store.Store`; every method reads through `self.db`, this
+`StoreQueries` is mixed into `store.database.Store`; every method reads through `self.db`, this
 thread's connection, so calls made inside `Store.reading()` see one snapshot.
 """
 

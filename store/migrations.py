@@ -1,6 +1,6 @@
 """The store's schema as numbered migrations: append only; each runs once, in order, recorded in
 `_migrations` (as llm's `embeddings_migrations.py`). An existing database is brought up to date
-when it is opened (`indexer.store.open_db`); other packages' tables live here too (`m004_reminders`,
+when it is opened (`store.database.open_db`); other packages' tables live here too (`m004_reminders`,
 `m005_feedback`, `m009_reminder_outbox`, `m010_answer_log`, `m011_chat_plan`).
 
 Numbered without gaps. Databases made before the renumbering recorded some migrations under
@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from indexer.store_db import transaction
-from indexer.store_write import delete_plan_rows
 from knowledge.text import nfc
+from store.connection import transaction
+from store.writes import delete_plan_rows
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlite_utils
 
-from indexer.store_db import transaction
 from knowledge.model import Deadline, Plan
 from knowledge.text import nfc, words
+from store.connection import transaction
 
 PARSER_VERSION = "7"
 # Bumped when the loaders read a file differently: its stored plan is then rebuilt.

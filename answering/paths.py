@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from indexer import answer_checks as checks
+from answering import checks
 from knowledge import intent as intents
 from knowledge import names
 from knowledge.agencies import is_note, split_agencies
@@ -24,7 +24,7 @@ from knowledge.deadlines import describe, find_deadline, parse_deadline
 from knowledge.text import fold, squash, squash_folded, words
 
 if TYPE_CHECKING:
-    from indexer.search import Focus, KnowledgeBase
+    from answering.knowledge_base import Focus, KnowledgeBase
 
 NOT_IN_PLANS = "Không có trong các kế hoạch đã nạp"
 UNKNOWN_AGENCY = "Không có cơ quan này trong các kế hoạch đã nạp"
@@ -246,7 +246,7 @@ def fact_first(kb: KnowledgeBase, q: str, results: list[Result], within: int = 5
 def confident(kb: KnowledgeBase, q: str, top: Result, focus: Focus, agency: str | None = None, subject: bool = False) -> bool:
     """The first hit may be given as the answer: from the plan the question names by number
     (when it does), on its subject, holding the number, date or kind of value asked for, in the
-    province asked about, naming the agency asked about (`indexer.answer_checks`)."""
+    province asked about, naming the agency asked about (`answering.checks`)."""
     if focus.strong and top.plan.id not in focus.plans:
         return False
     if coverage(kb, q, top) < MIN_COVERAGE or lacks_asked_fact(kb, q, top) or checks.lacks_kind(q, top):

@@ -1,6 +1,6 @@
 """Structured lookups behind `KnowledgeBase`: items as `Result`s (with the names the documents
 write), an agency's duties, tasks, what falls due, and reporting rules. Read in SQL, inside the
-answer's pinned snapshot (`indexer.snapshot.consistent`)."""
+answer's pinned snapshot (`answering.snapshot.consistent`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from indexer.snapshot import consistent
+from answering.snapshot import consistent
 from knowledge import windows
 from knowledge.agencies import QueryMatch
 from knowledge.answer import Result
@@ -17,7 +17,7 @@ from knowledge.model import Deadline
 from knowledge.text import clean_spaces, fold, words
 
 if TYPE_CHECKING:
-    from indexer.search_focus import Focus
+    from answering.focus import Focus
 
 
 ROLE_ORDER = {"lead": 0, "support": 1, "recipient": 2}

@@ -1,6 +1,6 @@
 """What falls due in a time window, and the reporting rules: the two answering paths that read
 the plans' dates (`knowledge.windows`) and reporting rules, fused with plain search as
-`indexer.answering` does for the others."""
+`answering.paths` does for the others."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from indexer import answer_checks as checks
-from indexer.answering import (
+from answering import checks
+from answering.duties import APPENDIX
+from answering.paths import (
     MIN_RELEVANT,
     NOT_IN_PLANS,
     _brevity,
@@ -22,13 +23,12 @@ from indexer.answering import (
     own_deadlines,
     search_hits,
 )
-from indexer.answering_duties import APPENDIX
 from knowledge import names, windows
 from knowledge.answer import Answer, Result, render_text, report_header
 from knowledge.text import fold, squash
 
 if TYPE_CHECKING:
-    from indexer.search import Focus, KnowledgeBase
+    from answering.knowledge_base import Focus, KnowledgeBase
 
 
 _THIS_PLAN = re.compile(

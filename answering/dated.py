@@ -1,5 +1,5 @@
 """What falls due in a time window, and the reporting rules: the two answering paths that read
-the plans' dates (`knowledge.windows`) and reporting rules, fused with plain search as
+the plans' dates (`knowledge.dates.windows`) and reporting rules, fused with plain search as
 `answering.paths` does for the others."""
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from answering.paths import (
     own_deadlines,
     search_hits,
 )
-from knowledge import names, windows
-from knowledge.answer import Answer, Result, render_text, report_header
+from knowledge.dates import windows
+from knowledge.orgs import names
+from knowledge.questions.answer import Answer, Result, render_text, report_header
 from knowledge.text import fold, squash
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ _THIS_PLAN = re.compile(
 
 
 def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: int) -> Answer:
-    """What falls due in a window (`knowledge.windows`): in the plan named, or the one a question
+    """What falls due in a window (`knowledge.dates.windows`): in the plan named, or the one a question
     saying "trong Phụ lục" / "kế hoạch này" points at; else in every plan."""
     period = intent.period
     span = (period.start, period.end)

@@ -23,9 +23,10 @@ from answering.paths import (
     search_hits,
 )
 from answering.ranking import FRAME
-from knowledge import intent as intents
-from knowledge import names, windows
-from knowledge.answer import Answer, Result, render_text
+from knowledge.dates import windows
+from knowledge.orgs import names
+from knowledge.questions import intent as intents
+from knowledge.questions.answer import Answer, Result, render_text
 from knowledge.text import fold, words
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     if period and results:
         results = [
             r
-            for r in results  # months of no year ("tháng 8 hoặc tháng 9") read by knowledge.windows
+            for r in results  # months of no year ("tháng 8 hoặc tháng 9") read by knowledge.dates.windows
             if (windows.match(r.deadline, period) in (windows.EXACT, windows.DUE) if period.months else kb.falls_due(r.deadline, period))
         ]
     if not results:

@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from knowledge.answer import Answer
+from knowledge.questions.answer import Answer
 from knowledge.text import fold, words
 
 METRICS = ("recall@1", "recall@5", "mrr", "list_recall", "false_decline", "declined", "agency_ok", "deadline_ok")

@@ -1,5 +1,5 @@
 """The plan a question means, behind `KnowledgeBase`: named by the question (number, title words
-and abbreviations, province, year, kind: `knowledge.plan_resolver`), else the plan the chat is
+and abbreviations, province, year, kind: `knowledge.questions.plan_resolver`), else the plan the chat is
 talking about (pinned with /kehoach, or the plan of its last answer). Plan profiles are read once
 per index generation, and each plan's own text only when it is new or changed."""
 
@@ -12,10 +12,18 @@ import numpy as np
 from answering import ann
 from answering.paths import coverage
 from answering.snapshot import consistent
-from knowledge import intent as intents
-from knowledge.agencies import QueryMatch
-from knowledge.answer import Answer, PlanRef, Result
-from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta, Resolved, profile, read, resolve
+from knowledge.orgs.agencies import QueryMatch
+from knowledge.questions import intent as intents
+from knowledge.questions.answer import Answer, PlanRef, Result
+from knowledge.questions.plan_resolver import (
+    Catalog,
+    ChatPlan,
+    PlanMeta,
+    Resolved,
+    profile,
+    read,
+    resolve,
+)
 from store.writes import lexical_terms
 
 HEAD = 12_000  # characters of a plan's text read for its own number and abbreviations

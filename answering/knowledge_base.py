@@ -24,11 +24,11 @@ from answering.lineage import lineage_answer
 from answering.lookups import ROLE_ORDER, LookupsMixin
 from answering.ranking import FRAME, LONG_BODY, RankingMixin, query_terms
 from answering.snapshot import SearchState, Snapshots, build_state, consistent
-from knowledge import intent as intents
-from knowledge import names
-from knowledge.agencies import QueryMatch
-from knowledge.answer import Answer
-from knowledge.plan_resolver import Catalog, ChatPlan, PlanMeta
+from knowledge.orgs import names
+from knowledge.orgs.agencies import QueryMatch
+from knowledge.questions import intent as intents
+from knowledge.questions.answer import Answer
+from knowledge.questions.plan_resolver import Catalog, ChatPlan, PlanMeta
 from knowledge.text import clean_spaces, fold, nfc, squash, words
 from store.database import Store
 from store.writes import lexical_terms

@@ -12,8 +12,8 @@ import json
 import threading
 from typing import TYPE_CHECKING
 
-from knowledge.answer import Answer, PlanRef
 from knowledge.lineage import PlanDocs, answer_lineage, answer_number, lineage_query, plan_docs
+from knowledge.questions.answer import Answer, PlanRef
 
 if TYPE_CHECKING:  # a type only: importing store.database here would load the plan parser
     from store.database import Store

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from answering.snapshot import consistent
-from knowledge import windows
-from knowledge.agencies import QueryMatch
-from knowledge.answer import Result
-from knowledge.deadlines import dated_last_day, ends_within
+from knowledge.dates import windows
+from knowledge.dates.deadlines import dated_last_day, ends_within
 from knowledge.model import Deadline
+from knowledge.orgs.agencies import QueryMatch
+from knowledge.questions.answer import Result
 from knowledge.text import clean_spaces, fold, words
 
 if TYPE_CHECKING:
@@ -272,7 +272,7 @@ class LookupsMixin:
         return [r[0] for r in rows], total
 
     def window_ids(self, period, agency=None, plans=None, latest_first=False) -> tuple[list[int], dict[int, int]]:
-        """Items a time window takes in (`knowledge.windows.match`, from the deadline fields): the
+        """Items a time window takes in (`knowledge.dates.windows.match`, from the deadline fields): the
         deadline spanning the window itself first, then those due in it, recurring dates in it,
         and (asked what runs then) spans overlapping it; task rows first, then by date. Returns
         (ids, how each matched)."""

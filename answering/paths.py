@@ -16,11 +16,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from answering import checks
-from knowledge import intent as intents
-from knowledge import names
-from knowledge.agencies import is_note, split_agencies
-from knowledge.answer import Answer, Result, render_text
-from knowledge.deadlines import describe, find_deadline, parse_deadline
+from knowledge.dates.deadlines import describe, find_deadline, parse_deadline
+from knowledge.orgs import names
+from knowledge.orgs.agencies import is_note, split_agencies
+from knowledge.questions import intent as intents
+from knowledge.questions.answer import Answer, Result, render_text
 from knowledge.text import fold, squash, squash_folded, words
 
 if TYPE_CHECKING:

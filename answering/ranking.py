@@ -9,7 +9,7 @@ import numpy as np
 from answering import ann
 from answering.snapshot import consistent
 from encoders.lazy_model import resolve
-from knowledge import intent as intents
+from knowledge.questions import intent as intents
 from store.writes import lexical_terms
 
 LONG_BODY = 600  # lexical tokens (syllables + pairs) of a long paragraph

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from answering import ann
-from knowledge.agencies import AgencyRegistry
-from knowledge.answer import PlanRef
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.questions.answer import PlanRef
 
 if TYPE_CHECKING:
     from store.database import Store

@@ -62,7 +62,7 @@ _AGENCY = re.compile(
 def real_items(corpus: list[Path]) -> list[dict]:
     """The product's embedded texts of every task row and clause, with their parts."""
     from indexer.loaders import plan_files, read_plan_file
-    from knowledge.parser import parse_document
+    from knowledge.parsing.parser import parse_document
     from store.writes import search_text_for_clause, search_text_for_task
 
     items: list[dict] = []

@@ -2,7 +2,7 @@
 
     python benchmarks/table_rows.py [--expect ../shared/eval/dev_tables.jsonl] [--verbose] PATH...
 
-Parses every document given (files or folders; .txt/.md through `knowledge.parser.parse_plan`,
+Parses every document given (files or folders; .txt/.md through `knowledge.parsing.parser.parse_plan`,
 other containers through `indexer.loaders.load_document` when it exists) and, per document
 named in the expect file, matches each silver row {doc, tt, task, lead, support, deadline} to
 the first unused task whose folded text starts with the silver task prefix. Prints per
@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge.agencies import AgencyRegistry  # noqa: E402
 from knowledge.document import Document, from_text  # noqa: E402
 from knowledge.errors import PlanbotError  # noqa: E402
 from knowledge.model import Task  # noqa: E402
-from knowledge.parser import parse_plan  # noqa: E402
-from knowledge.tables import parse_table  # noqa: E402
+from knowledge.orgs.agencies import AgencyRegistry  # noqa: E402
+from knowledge.parsing.parser import parse_plan  # noqa: E402
+from knowledge.tabular.tables import parse_table  # noqa: E402
 from knowledge.text import nfc  # noqa: E402
 
 ABBR = {
@@ -139,7 +139,7 @@ def parse_file(path: Path) -> list[Task]:
         except PlanbotError:
             return tables_only(from_text(nfc(text)))
     from indexer.loaders import read_plan_file
-    from knowledge.parser import parse_document
+    from knowledge.parsing.parser import parse_document
 
     document = read_plan_file(path)
     try:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.html_text import esc, esc_clip
-from knowledge.answer import ROLE_LABEL, Answer, PlanRef, Result, deadline_phrase, group_by_plan
-from knowledge.deadlines import (
+from knowledge.dates.deadlines import (
     DONE,
     ONGOING_STATUS,
     OPEN,
@@ -26,6 +25,14 @@ from knowledge.deadlines import (
     status_of,
 )
 from knowledge.model import Deadline
+from knowledge.questions.answer import (
+    ROLE_LABEL,
+    Answer,
+    PlanRef,
+    Result,
+    deadline_phrase,
+    group_by_plan,
+)
 
 # Upper bounds (escaped characters) that make any single item fit in a message with its header.
 HEADER_MAX = 800

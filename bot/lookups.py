@@ -23,7 +23,7 @@ from bot.listings import due_listing, duties_listing, reporting_listing
 from bot.messages import help_parts, plans_parts
 from bot.periods import USAGE as HANCHOT_USAGE
 from bot.periods import parse_period
-from knowledge.names import find_provinces
+from knowledge.orgs.names import find_provinces
 from reminders.storage import done_item_ids
 
 NHIEMVU_USAGE = "Cách dùng: /nhiemvu <tên cơ quan>, ví dụ: /nhiemvu Sở Nội vụ"

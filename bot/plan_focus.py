@@ -31,8 +31,8 @@ from bot.chat import (
     remember,
 )
 from bot.html_text import esc, esc_clip
-from knowledge.answer import Answer, PlanRef
-from knowledge.plan_resolver import ChatPlan
+from knowledge.questions.answer import Answer, PlanRef
+from knowledge.questions.plan_resolver import ChatPlan
 from knowledge.text import squash
 
 KEHOACH_USAGE = (

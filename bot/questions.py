@@ -34,7 +34,7 @@ from bot.messages import rewrite_question, source_messages
 from bot.pages import page_keyboard
 from bot.plan_focus import chat_plan, note_answer, pinned_note, plan_button
 from indexer.feedback import DOWN, UP, record_unlogged_vote, record_vote, remember_answer
-from knowledge.plan_resolver import ChatPlan
+from knowledge.questions.plan_resolver import ChatPlan
 
 ASK_LIMIT = 30  # results per answer (the reply is paginated)
 STALE_BUTTON = "Nút này không còn dùng được. Xin gửi lại lệnh hoặc câu hỏi."

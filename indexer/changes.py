@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from knowledge.answer import PlanRef
 from knowledge.changes import DutyRow, PlanChanges, diff_rows, headline, plan_rows
-from knowledge.deadlines import dated_last_day
+from knowledge.dates.deadlines import dated_last_day
 from knowledge.errors import PlanbotError
 from knowledge.lineage import DocRef, matches, relations
 from knowledge.model import Plan
-from knowledge.parser import parse_plan
+from knowledge.parsing.parser import parse_plan
+from knowledge.questions.answer import PlanRef
 from knowledge.text import fold, nfc
 from store.database import Store
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from indexer.check_score import compare_containers
 from indexer.loaders import SUPPORTED, plan_files, read_plan_file
-from knowledge import parser as plan_parser
-from knowledge.agencies import AgencyRegistry
 from knowledge.document import Document, from_text
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan, Task
-from knowledge.tables import parse_table
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing import parser as plan_parser
+from knowledge.tabular.tables import parse_table
 from knowledge.text import fold
 
 Progress = Callable[[int, int, str], None]  # (file number, files, name)
@@ -150,14 +150,14 @@ def _non_task_tables(plan: Plan, document: Document) -> tuple[int | None, str, d
             for kind in kinds:
                 counts[kind] = counts.get(kind, 0) + 1
     except Exception as exc:  # the tables module is changing under us: say so, do not stop
-        return None, f"n/a: knowledge.tables.parse_table failed ({type(exc).__name__})", {}
+        return None, f"n/a: knowledge.tabular.tables.parse_table failed ({type(exc).__name__})", {}
     basis = "table segments by kind" if segmented else "tables"
     non_task = sum(n for k, n in counts.items() if k != "tasks")
-    return non_task, f"{basis}, each table alone through knowledge.tables.parse_table", counts
+    return non_task, f"{basis}, each table alone through knowledge.tabular.tables.parse_table", counts
 
 
 def _where(exc: Exception) -> str:
-    """Innermost project frame of a traceback: "knowledge/parser.py:123"."""
+    """Innermost project frame of a traceback: "knowledge/parsing/parser.py:123"."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/knowledge/" in f.filename or "/indexer/" in f.filename]
     frame = frames[-1] if frames else traceback.extract_tb(exc.__traceback__)[-1]
     return f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.agencies import AgencyRegistry, split_agencies
 from knowledge.model import Task
+from knowledge.orgs.agencies import AgencyRegistry, split_agencies
 from knowledge.text import squash, words
 
 if TYPE_CHECKING:

@@ -173,7 +173,7 @@ def tasks(db, agency, role, due_before, due_after, plan_id, as_json) -> None:
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
         return
-    from knowledge.answer import render_text
+    from knowledge.questions.answer import render_text
 
     name = kb.registry.match_query(agency)[0].name if agency and kb.registry.match_query(agency) else agency
     click.echo(render_text(f"{len(results)} kết quả" + (f" cho {name}" if name else "") + ":", results, by_role=bool(agency)))

@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-from knowledge.answer import ROLE_LABEL, Result
-from knowledge.deadlines import DONE, STATUS_WORD, dated_last_day, status_of
+from knowledge.dates.deadlines import DONE, STATUS_WORD, dated_last_day, status_of
 from knowledge.model import Deadline
+from knowledge.questions.answer import ROLE_LABEL, Result
 from knowledge.text import words
 
 HEADERS = (

@@ -19,7 +19,7 @@ from typing import IO
 
 import sqlite_utils
 
-from knowledge.answer import Answer
+from knowledge.questions.answer import Answer
 from store.connection import transaction
 
 UP, DOWN = 1, -1

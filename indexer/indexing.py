@@ -27,7 +27,7 @@ from indexer.loaders import SUPPORTED, PageProgress, plan_files, read_bytes, rea
 from knowledge.document import Document
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
-from knowledge.parser import parse_document, parse_plan
+from knowledge.parsing.parser import parse_document, parse_plan
 from knowledge.text import nfc
 from store.database import Store
 from store.writes import IndexReport, content_hash, file_hash, plan_docs

@@ -17,7 +17,7 @@ from datetime import date
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
-from knowledge.deadlines import dated_last_day
+from knowledge.dates.deadlines import dated_last_day
 from knowledge.model import Plan
 from knowledge.text import clean_spaces, fold
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.answer import Answer, PlanRef
+from knowledge.questions.answer import Answer, PlanRef
 from knowledge.text import fold, nfc
 
 INTENT = "lineage"

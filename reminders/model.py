@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from knowledge.answer import PlanRef
-from knowledge.deadlines import last_day
+from knowledge.dates.deadlines import last_day
 from knowledge.model import Deadline
+from knowledge.questions.answer import PlanRef
 
 if TYPE_CHECKING:  # settings are plain values; only their type is needed here
     from indexer.settings import Settings
@@ -181,7 +181,7 @@ class Task:
     @property
     def last_day(self) -> date:
         """Last day the work may still be done ("trước 01/7" → 30/6; "chậm nhất ngày 15/01" →
-        15/01; "đến năm 2029" → 31/12): the parser's rule, `knowledge.deadlines.last_day`."""
+        15/01; "đến năm 2029" → 31/12): the parser's rule, `knowledge.dates.deadlines.last_day`."""
         return last_day(Deadline(self.deadline_text, self.kind, end=self.end, before=self.before)) or self.end
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from knowledge.agencies import AgencyRegistry
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
+from knowledge.orgs.agencies import AgencyRegistry
 from knowledge.text import nfc, words
 from store.connection import connect, transaction
 from store.migrations import migrate

@@ -16,7 +16,7 @@ from knowledge.model import Deadline
 from knowledge.text import words
 
 # A deadline's last day in SQL: the day before an exclusive bound ("Trước 01/7/2025"), as
-# knowledge.deadlines.last_day.
+# knowledge.dates.deadlines.last_day.
 _LAST_DAY = "date(d.end, CASE WHEN d.before AND d.kind IN ('date', 'month', 'quarter') THEN '-1 day' ELSE '+0 day' END)"
 
 _VECTOR_CHUNK = 4096  # embedding rows read at a time
@@ -109,7 +109,7 @@ class StoreQueries:
         limit: int | None = None,
     ) -> tuple[list[int], int]:
         """Items whose dated deadline's LAST day ("Trước 01/7/2025" → 30/6/2025, as
-        `knowledge.deadlines.last_day`) lies in [start, end] (ISO dates), ordered; and their count."""
+        `knowledge.dates.deadlines.last_day`) lies in [start, end] (ISO dates), ordered; and their count."""
         where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
         params: list = []
         if end:

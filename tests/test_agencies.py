@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.agencies import HEAD_WORDS, STATIC_ENTRIES, AgencyRegistry, is_note, split_agencies
+from knowledge.orgs.agencies import (
+    HEAD_WORDS,
+    STATIC_ENTRIES,
+    AgencyRegistry,
+    is_note,
+    split_agencies,
+)
 
 registry = AgencyRegistry()
 
@@ -120,7 +126,7 @@ def test_mentions_in_prose(text, names):
     ],
 )
 def test_agency_names_by_shape(text, names):
-    from knowledge.agency_patterns import find_names
+    from knowledge.orgs.agency_patterns import find_names
     from knowledge.text import fold
 
     assert [text[a:b] for a, b in find_names(text, fold(text))] == names
@@ -158,7 +164,7 @@ def test_a_name_met_in_one_plan_does_not_absorb_another_levels():
 
 
 def test_every_static_name_and_alias_reads_as_its_own_entry():
-    """The static list (`knowledge.agency_list`) has no alias two entries claim, and each name and
+    """The static list (`knowledge.orgs.agency_list`) has no alias two entries claim, and each name and
     alias canonicalises to its entry (a collision would silently send one agency's tasks to another)."""
     registry = AgencyRegistry()
     for entry in STATIC_ENTRIES:
@@ -172,7 +178,7 @@ def test_every_static_name_and_alias_reads_as_its_own_entry():
 def test_alias_matches_word_by_word_equal_the_one_regex_of_every_alias():
     """The registry tries, at each word, only the aliases opening with it; the hits must be
     those of the single alternation of all aliases (same order), punctuation and "&" included."""
-    from knowledge.agencies import _AliasMatcher, _compile_aliases
+    from knowledge.orgs.agencies import _AliasMatcher, _compile_aliases
     from knowledge.text import fold, squash
 
     own = AgencyRegistry()

@@ -10,8 +10,8 @@ import pytest
 
 from answering.knowledge_base import KnowledgeBase
 from indexer.indexing import index_paths
-from knowledge import intent as intents
-from knowledge.asked import MONEY, PERSON, PHONE, asked_kind
+from knowledge.questions import intent as intents
+from knowledge.questions.asked import MONEY, PERSON, PHONE, asked_kind
 from store.database import Store
 from tests.conftest import ROOT
 
@@ -272,7 +272,7 @@ def test_in_the_appendix_keeps_to_the_plan_with_an_appendix(wild):
 
 # -- pure pieces ----------------------------------------------------------------------------------
 def test_windows_match_on_the_deadline_fields():
-    from knowledge import windows
+    from knowledge.dates import windows
     from knowledge.model import Deadline
 
     year_2026 = intents.find_period("Những việc nào phải hoàn thành trong năm 2026?")
@@ -311,7 +311,7 @@ def test_windows_match_on_the_deadline_fields():
 
 
 def test_report_header_reads_channel_period_and_due_event():
-    from knowledge.answer import PlanRef, Result, report_header
+    from knowledge.questions.answer import PlanRef, Result, report_header
 
     plan = PlanRef(1, "Kế hoạch", "1/KH-UBND", "UBND tỉnh", None, "x.txt")
     rule = Result(

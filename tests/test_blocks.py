@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.blocks import (
+from knowledge.model import LEAD, RECIPIENT, SUPPORT, Clause
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.blocks import (
     DEADLINE_FIELD,
     LEAD_FIELD,
     ROLES_FIELD,
@@ -20,9 +21,8 @@ from knowledge.blocks import (
     split_fields,
     title_field,
 )
-from knowledge.duties import classify
-from knowledge.model import LEAD, RECIPIENT, SUPPORT, Clause
-from knowledge.parser import parse_plan
+from knowledge.parsing.duties import classify
+from knowledge.parsing.parser import parse_plan
 
 WILD = Path(__file__).resolve().parent / "data" / "wild"
 

@@ -14,7 +14,7 @@ from indexer.changes import change_summary, report_lines
 from indexer.indexing import index_paths, load, parse
 from knowledge.changes import diff_plans
 from knowledge.model import Deadline
-from knowledge.parser import parse_plan
+from knowledge.parsing.parser import parse_plan
 from store.database import Store
 from store.writes import file_hash
 from tests.emulator.fixtures import *  # noqa: F403

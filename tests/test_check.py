@@ -17,7 +17,7 @@ from indexer.check_score import (
     same_agencies,
     score_reports,
 )
-from knowledge.agencies import AgencyRegistry
+from knowledge.orgs.agencies import AgencyRegistry
 from planbot.cli import main
 from tests.conftest import SAMPLES
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from knowledge.deadlines import find_deadline, last_day, parse_deadline, status_of
+from knowledge.dates.deadlines import find_deadline, last_day, parse_deadline, status_of
 
 D = date
 ISSUED = D(2025, 3, 10)  # the plan's date, for "kể từ ngày ban hành"

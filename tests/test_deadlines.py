@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from knowledge.deadlines import ends_within, find_deadline, last_day, parse_deadline
-from knowledge.parser import parse_plan
+from knowledge.dates.deadlines import ends_within, find_deadline, last_day, parse_deadline
+from knowledge.parsing.parser import parse_plan
 
 D = date
 CASES = [

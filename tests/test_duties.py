@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.duties import classify, subject_of_title
 from knowledge.model import AgencyRef
-from knowledge.parser import parse_plan
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.duties import classify, subject_of_title
+from knowledge.parsing.parser import parse_plan
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 registry = AgencyRegistry()

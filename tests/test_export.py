@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from indexer.export import HEADERS, export_rows, task_status, write_csv
-from knowledge.answer import PlanRef, Result, deadline_phrase
-from knowledge.deadlines import parse_deadline
+from knowledge.dates.deadlines import parse_deadline
 from knowledge.model import Deadline
+from knowledge.questions.answer import PlanRef, Result, deadline_phrase
 from planbot.cli import main
 from tests.emulator.fixtures import *  # noqa: F403
 

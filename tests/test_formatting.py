@@ -29,10 +29,10 @@ from bot.messages import preview_html, rewrite_question, source_messages, upload
 from bot.pages import choice_keyboard, page_keyboard, paginate, split_listing
 from bot.periods import parse_period
 from indexer.indexing import index_paths
-from knowledge.answer import PlanRef, Result
-from knowledge.deadlines import ONGOING_STATUS as ONGOING
-from knowledge.deadlines import OPEN, OVERDUE, SOON, UNDATED, parse_deadline, status_of
+from knowledge.dates.deadlines import ONGOING_STATUS as ONGOING
+from knowledge.dates.deadlines import OPEN, OVERDUE, SOON, UNDATED, parse_deadline, status_of
 from knowledge.model import Deadline
+from knowledge.questions.answer import PlanRef, Result
 from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Question understanding (knowledge.intent, knowledge.names): pure, no index needed."""
+"""Question understanding (knowledge.questions.intent, knowledge.orgs.names): pure, no index needed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from datetime import date
 
 import pytest
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.intent import DUE, DUTIES, REPORTING, WHO_LEADS, detect, find_period
-from knowledge.names import (
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.orgs.names import (
     bare_level_head,
     find_provinces,
     level_options,
@@ -17,6 +16,7 @@ from knowledge.names import (
     plausible,
     without_province,
 )
+from knowledge.questions.intent import DUE, DUTIES, REPORTING, WHO_LEADS, detect, find_period
 
 TODAY = date(2025, 6, 18)  # a Wednesday
 

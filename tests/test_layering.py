@@ -128,7 +128,7 @@ def test_the_table_check_sees_sql_but_not_docstrings(tmp_path):
 
 
 STORAGE = ["store/database.py", "store/connection.py", "store/reads.py", "store/writes.py", "store/migrations.py"]
-PIPELINE = {"knowledge.parser", "encoders.embedder", "encoders.lazy_model", "encoders.onnx_encoder", "encoders.onnx_fast",
+PIPELINE = {"knowledge.parsing.parser", "encoders.embedder", "encoders.lazy_model", "encoders.onnx_encoder", "encoders.onnx_fast",
             "encoders.convert_e5", "encoders.e5_rebuild", "encoders.e5s1_file", "indexer.indexing", "torch", "onnxruntime",
             "sentence_transformers"}
 
@@ -148,3 +148,36 @@ def imported_modules(path: Path) -> set[str]:
 def test_storage_only_stores(module):
     """The store imports neither the parser nor an encoder: the pipeline parses and embeds."""
     assert sorted(imported_modules(ROOT / module) & PIPELINE) == []
+
+
+MAX_MODULES = 15  # planbot issue 18: a folder with more modules is split by concern
+NOT_YET_SPLIT = {"bot": 18}  # still to split by concern; until then it may not grow
+
+
+def crowded_folders(package: Path, allowed: int = MAX_MODULES) -> list[str]:
+    """Folders of `package` (itself included) holding more than `allowed` modules (`*.py` but
+    `__init__.py`), each with its count, named from the package's parent."""
+    folders = [package, *(p for p in sorted(package.rglob("*")) if p.is_dir() and p.name != "__pycache__")]
+    counts = {folder: sum(1 for p in folder.glob("*.py") if p.name != "__init__.py") for folder in folders}
+    return [f"{folder.relative_to(package.parent)}: {n}" for folder, n in counts.items() if n > allowed]
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_package_folder_holds_more_than_15_modules(package):
+    assert crowded_folders(ROOT / package) == [] or package in NOT_YET_SPLIT
+
+
+@pytest.mark.parametrize("package", sorted(NOT_YET_SPLIT))
+def test_a_package_not_yet_split_does_not_grow(package):
+    assert crowded_folders(ROOT / package, NOT_YET_SPLIT[package]) == []
+    assert crowded_folders(ROOT / package) != [], "split now: drop it from NOT_YET_SPLIT"
+
+
+def test_the_folder_count_sees_a_crowded_subfolder(tmp_path):
+    crowded = tmp_path / "pkg" / "sub"
+    crowded.mkdir(parents=True)
+    for name in ["__init__", *(f"m{i}" for i in range(MAX_MODULES))]:
+        (crowded / f"{name}.py").write_text("", encoding="utf-8")
+    assert crowded_folders(tmp_path / "pkg") == []
+    (crowded / "one_more.py").write_text("", encoding="utf-8")
+    assert crowded_folders(tmp_path / "pkg") == [f"{Path('pkg') / 'sub'}: {MAX_MODULES + 1}"]

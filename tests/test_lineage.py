@@ -175,6 +175,6 @@ def test_the_lineage_module_loads_without_the_plan_parser():
     import subprocess
     import sys
 
-    code = "import sys, answering.lineage; print('knowledge.parser' in sys.modules)"
+    code = "import sys, answering.lineage; print('knowledge.parsing.parser' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

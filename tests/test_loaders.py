@@ -17,7 +17,7 @@ from indexer.loaders.ocr import available as ocr_problem
 from indexer.loaders.text import decode_text
 from knowledge.document import OCR, Paragraph, Table
 from knowledge.errors import PlanbotError
-from knowledge.parser import parse_document
+from knowledge.parsing.parser import parse_document
 from tests.conftest import cp1258_bytes
 from tests.pdfs import blank_pdf, text_pdf
 

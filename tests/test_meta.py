@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.meta import case_forms, restore_case
-from knowledge.parser import parse_plan
+from knowledge.parsing.meta import case_forms, restore_case
+from knowledge.parsing.parser import parse_plan
 from knowledge.text import fold
 
 DATA = Path(__file__).resolve().parent / "data"

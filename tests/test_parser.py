@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.parser import parse_plan
+from knowledge.parsing.parser import parse_plan
 
 # Plan 003 appendix: row → (lead, support, deadline text). Rows 5, 11 and 17 are split across
 # page breaks (continuation lines with an empty TT carry the rest of each cell).
@@ -211,7 +211,7 @@ from pathlib import Path  # noqa: E402
 from knowledge.document import DOCX, Document, Paragraph, Table  # noqa: E402
 from knowledge.errors import PlanbotError  # noqa: E402
 from knowledge.model import DOCUMENT_KINDS  # noqa: E402
-from knowledge.parser import parse_document  # noqa: E402
+from knowledge.parsing.parser import parse_document  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -22,7 +22,7 @@ from bot.console import console_chat
 from bot.settings import BotSettings
 from bot.storage import chat_plans, note_last_plan, pin_plan
 from indexer.settings import load_settings
-from knowledge.plan_resolver import ChatPlan
+from knowledge.questions.plan_resolver import ChatPlan
 from store.database import Store
 from tests.emulator.fixtures import *  # noqa: F403
 from tests.emulator.fixtures import running_bot

@@ -1,12 +1,12 @@
-"""knowledge.plan_resolver: which indexed plan a question means, on plan metadata written here
+"""knowledge.questions.plan_resolver: which indexed plan a question means, on plan metadata written here
 (number, title, issuer, year and the start of the text, as the index holds them)."""
 
 from __future__ import annotations
 
 import pytest
 
-from knowledge.plan_abbreviations import expand, learn
-from knowledge.plan_resolver import Catalog, profile, read, resolve
+from knowledge.questions.plan_abbreviations import expand, learn
+from knowledge.questions.plan_resolver import Catalog, profile, read, resolve
 
 PLANS = [
     # (id, title, number, issuer, year, head)

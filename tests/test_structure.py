@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.document import DOCX, Document, Paragraph, Table, from_text
-from knowledge.structure import Block, blocks, is_noise, numbering, split_run_in
+from knowledge.parsing.structure import Block, blocks, is_noise, numbering, split_run_in
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 

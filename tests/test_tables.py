@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.agencies import AgencyRegistry
 from knowledge.document import Cell, Table, from_text
 from knowledge.model import Task
-from knowledge.tables import TableResult, parse_table
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.tabular.tables import TableResult, parse_table
 from knowledge.text import fold, nfc
 
 DATA = Path(__file__).parent / "data"
@@ -548,7 +548,7 @@ def test_start_and_end_columns_make_one_span() -> None:
     (task,) = parse_table(rows, "", REGISTRY).tasks
     assert (
         task.deadline.text == "Tháng 3/2026 - Tháng 6/2026"
-    )  # (the span's dates: knowledge.deadlines)
+    )  # (the span's dates: knowledge.dates.deadlines)
 
 
 def test_a_signature_table_after_a_task_table_does_not_continue_it() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.model import LEAD, SUPPORT
-from knowledge.parser import parse_plan
+from knowledge.parsing.parser import parse_plan
 from knowledge.text import fold
 
 WILD = Path(__file__).resolve().parent / "data" / "wild"

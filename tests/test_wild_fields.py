@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.duties import classify
 from knowledge.model import LEAD, RECIPIENT, SUPPORT
-from knowledge.parser import parse_plan
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.duties import classify
+from knowledge.parsing.parser import parse_plan
 
 WILD = Path(__file__).resolve().parent / "data" / "wild"
 
@@ -116,7 +116,7 @@ def test_the_plan_period_is_the_time_of_duties_stating_none():
     ],
 )
 def test_a_span_to_the_end_of_a_year(text, start, end):
-    from knowledge.deadlines import parse_deadline
+    from knowledge.dates.deadlines import parse_deadline
 
     found = parse_deadline(text)
     assert (found.start.isoformat(), found.end.isoformat()) == (start, end)
@@ -154,7 +154,7 @@ def test_a_word_list_with_fields_as_list_items():
     from docx import Document as WordDocument
 
     from indexer.loaders import read_plan_bytes
-    from knowledge.parser import parse_document
+    from knowledge.parsing.parser import parse_document
 
     text = (WILD / "fields2_kh_gach_dau_dong.txt").read_text(encoding="utf-8")
     doc = WordDocument()

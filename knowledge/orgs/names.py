@@ -1,6 +1,6 @@
 """Names in questions, as officials write them: provinces, agency levels, agencies we do not know.
 
-Pure helpers on top of `knowledge.agencies`: which province a question or a plan is about
+Pure helpers on top of `knowledge.orgs.agencies`: which province a question or a plan is about
 ("Sở Y tế Bắc Ninh", "ở TP.HCM"), whether "UBND" or "BHXH" was written without its level (then
 the levels are offered, not guessed), whether a registry match is a real agency or a common word
 ("tỉnh" is not Tỉnh Đoàn), and whether the question names an agency the plans never mention.
@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from knowledge.agencies import QueryMatch
+from knowledge.orgs.agencies import QueryMatch
 from knowledge.text import fold, squash
 
 # Provinces and centrally run cities, before and after the 2025 merger; aliases are folded.

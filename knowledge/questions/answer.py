@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge.deadlines import describe
+from knowledge.dates.deadlines import describe
 from knowledge.model import Deadline
 
 MAX_TEXT = 600

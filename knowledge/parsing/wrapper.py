@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.structure import APPENDIX_RE, SIGNATURE_RE, SIGNER_RE, Block, numbering
+from knowledge.parsing.structure import APPENDIX_RE, SIGNATURE_RE, SIGNER_RE, Block, numbering
 from knowledge.text import fold
 
 KIND_WORDS = {

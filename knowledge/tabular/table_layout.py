@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.agencies import HEAD_WORDS
-from knowledge.deadlines import parse_deadline
+from knowledge.dates.deadlines import parse_deadline
 from knowledge.document import Table
+from knowledge.orgs.agencies import HEAD_WORDS
 from knowledge.text import clean_spaces, fold
 
 NUMBER, TASK, LEAD, SUPPORT, DEADLINE, NOTE, OTHER = (

@@ -1,6 +1,6 @@
 """Calendar wordings of the deadline grammar: days, spans of days, months, quarters, years.
 
-A mixin of `knowledge.deadline_scan.Scanner` (it reads `folded`, `whole`, `issued`, `default_year`
+A mixin of `knowledge.dates.deadline_scan.Scanner` (it reads `folded`, `whole`, `issued`, `default_year`
 and builds hits with `make`); the patterns work on diacritics-folded text.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.deadlines import parse_deadline
+from knowledge.dates.deadlines import parse_deadline
 from knowledge.model import Deadline
 from knowledge.text import clean_spaces
 

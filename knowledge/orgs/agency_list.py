@@ -1,6 +1,6 @@
 """The static agency list: canonical names (what users see) with their aliases, abbreviations
 and collective names, and the words an agency name starts with. Data only; the matching is
-`knowledge.agencies.AgencyRegistry`.
+`knowledge.orgs.agencies.AgencyRegistry`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The deadline grammar's scanner: each wording form, tried in order on folded text.
 
-Used through `knowledge.deadlines.parse_deadline` / `find_deadline`; see that module for what the
+Used through `knowledge.dates.deadlines.parse_deadline` / `find_deadline`; see that module for what the
 fields of a `Deadline` mean.
 """
 
@@ -10,7 +10,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from knowledge.deadline_calendar import (
+from knowledge.dates.deadline_calendar import (
     _DAY,
     _MON,
     _YEAR,
@@ -18,13 +18,14 @@ from knowledge.deadline_calendar import (
     _Hit,
     _is_reference_date,
 )
-from knowledge.deadline_events import (
+from knowledge.dates.deadline_events import (
     clause_end,
     days_before_event,
     duration_phrase,
     event_phrase,
     sentences,
 )
+from knowledge.dates.recurrence import CUE, adverbial, recurrence, sentence_window
 from knowledge.model import (
     CONDITIONAL,
     DATE,
@@ -36,7 +37,6 @@ from knowledge.model import (
     YEAR,
     Deadline,
 )
-from knowledge.recurrence import CUE, adverbial, recurrence, sentence_window
 from knowledge.text import clean_spaces, fold
 
 RELATIVE = (

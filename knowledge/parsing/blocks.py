@@ -14,7 +14,7 @@ thực hiện: …"). Labels are recognised by general vocabulary, not by one do
 cơ quan / đơn vị + chủ trì / phối hợp / thực hiện / tham mưu; thời hạn / thời gian / tiến độ (+
 hoàn thành / thực hiện / trình / ban hành …); sản phẩm / kết quả; nội dung (the task itself).
 
-This module knows the vocabulary and reads a field's value; `knowledge.sections.Builder` joins the
+This module knows the vocabulary and reads a field's value; `knowledge.parsing.sections.Builder` joins the
 fields to the task they describe (one clause per task, cited at its heading).
 """
 
@@ -24,10 +24,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.deadlines import find_deadline, parse_deadline
-from knowledge.duties import _ANY_VERB_RE, classify, mentions_in, subject_of_title
+from knowledge.dates.deadlines import find_deadline, parse_deadline
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment, Clause, Deadline
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.duties import _ANY_VERB_RE, classify, mentions_in, subject_of_title
 from knowledge.text import fold
 
 _WORDING = 20  # longest time wording kept as written when the grammar reads no date in it

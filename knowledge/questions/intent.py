@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from knowledge import asked
-from knowledge.deadlines import ROMAN, safe_date
+from knowledge.dates.deadlines import ROMAN, safe_date
+from knowledge.questions import asked
 from knowledge.text import fold, has_diacritics, words
 
 DUTIES = "agency_duties"

@@ -3,7 +3,7 @@
 An agency heading owns the items below it wherever it sits ("IV.3. Sở Tài chính", "b) Văn phòng
 UBND tỉnh:", "Giao Sở X:", "Điều 2 › 1. Giám đốc Sở …:", an unnumbered short line naming an
 agency), whatever the title of the part it belongs to. A task heading and its labelled lines
-("- Cơ quan chủ trì: …", "3. Thời gian thực hiện: …") are joined into one task (`knowledge.blocks`).
+("- Cơ quan chủ trì: …", "3. Thời gian thực hiện: …") are joined into one task (`knowledge.parsing.blocks`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.blocks import (
+from knowledge.dates.deadlines import find_deadline, parse_deadline
+from knowledge.model import LEAD, AgencyRef, Clause, Section
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.blocks import (
     CONTENT_FIELD,
     DEADLINE_FIELD,
     Record,
@@ -22,10 +24,8 @@ from knowledge.blocks import (
     split_fields,
     title_field,
 )
-from knowledge.deadlines import find_deadline, parse_deadline
-from knowledge.duties import classify, subject_of_title
-from knowledge.model import LEAD, AgencyRef, Clause, Section
-from knowledge.structure import RANK
+from knowledge.parsing.duties import classify, subject_of_title
+from knowledge.parsing.structure import RANK
 from knowledge.text import clean_spaces, fold
 
 PLAN_LEVELS = {"roman": 1, "arabic": 2, "dotted": 3, "letter": 4}
@@ -265,7 +265,7 @@ class Builder:
         if bullet and not sub_bullet:
             self.parent_bullet = text
 
-    # -- task blocks: a heading and its labelled lines (knowledge.blocks) -------------------------
+    # -- task blocks: a heading and its labelled lines (knowledge.parsing.blocks) -------------------------
 
     def field_heading(self, written: str, rest: str) -> None:
         """A numbered part that is a field of the block above ("3. Thời gian thực hiện: Quý IV",

@@ -4,7 +4,7 @@ Names are compared on a "squashed" key (diacritics folded, đ→d, lower case, p
 dropped), exactly first, then with rapidfuzz for typos. The canonical spelling (with
 diacritics) is what users see. Names met in indexed plans can be added at run time, so a
 unit the static list does not know ("Ban QLDA&TXD CTDD và CN") is still found. The static list
-itself (names, aliases, head words) is `knowledge.agency_list`.
+itself (names, aliases, head words) is `knowledge.orgs.agency_list`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from knowledge.agency_list import HEAD_WORDS, STATIC_ENTRIES, AgencyEntry
-from knowledge.agency_patterns import name_end, same_level
 from knowledge.model import AgencyRef
+from knowledge.orgs.agency_list import HEAD_WORDS, STATIC_ENTRIES, AgencyEntry
+from knowledge.orgs.agency_patterns import name_end, same_level
 from knowledge.text import clean_spaces, fold, has_diacritics, squash, squash_folded, tone_key
 
 __all__ = [

@@ -7,13 +7,13 @@ import re
 from collections import Counter
 from datetime import date
 
-from knowledge import letterhead
-from knowledge.agencies import AgencyRegistry
 from knowledge.model import PlanMeta
-from knowledge.noise import SiteFields
-from knowledge.structure import Block
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing import letterhead
+from knowledge.parsing.noise import SiteFields
+from knowledge.parsing.structure import Block
+from knowledge.parsing.wrapper import ATTACHED_TITLE, KIND_NAMES, Layout, type_line_kind
 from knowledge.text import clean_spaces, fold
-from knowledge.wrapper import ATTACHED_TITLE, KIND_NAMES, Layout, type_line_kind
 
 # "2597/QĐ-TTg", "996/KH-TCTLNTW-C04", "170/2025/NĐ-CP", "1750/KH- SYT", "01814/QĐ-UBND"
 _NUMBER = r"(\d+[a-z]?)\s*/\s*((?:\d{4}\s*/\s*)?[A-ZĐ][A-Za-zĐđ0-9]*(?:\s*-\s*[A-ZĐ0-9][A-Za-zĐđ0-9]*)*)"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from knowledge.agencies import AgencyRegistry, Mention
+from knowledge.orgs.agencies import AgencyRegistry, Mention
 from knowledge.text import fold
 
 _GENERIC = (

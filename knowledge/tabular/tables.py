@@ -3,7 +3,7 @@ each column means.
 
 A table arrives as a `knowledge.document.Table` (cells with spans and vertical merges, from
 .docx and PDF) or as rows of cell texts (tab-separated lines of text plans). It is cut into
-segments, each under a header (`knowledge.table_layout`): a header may sit at the end of a line
+segments, each under a header (`knowledge.tabular.table_layout`): a header may sit at the end of a line
 of junk cells, span two lines, repeat after a page break or lose its number cell; a segment
 without a header gets its column roles from what its cells hold. Rows are then rebuilt: a row
 continues on lines whose number cell is empty (page breaks), group rows ("I", "A", "5.1"
@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.agencies import AgencyRegistry, is_note, split_agencies
-from knowledge.deadlines import parse_deadline
+from knowledge.dates.deadlines import parse_deadline
 from knowledge.document import Table
 from knowledge.model import Task
-from knowledge.table_cells import agency_cell, deadline_of, split_roles, task_text
-from knowledge.table_layout import (
+from knowledge.orgs.agencies import AgencyRegistry, is_note, split_agencies
+from knowledge.tabular.table_cells import agency_cell, deadline_of, split_roles, task_text
+from knowledge.tabular.table_layout import (
     DEADLINE,
     GROUP_LABEL_RE,
     LEAD,
@@ -41,7 +41,7 @@ from knowledge.table_layout import (
     looks_agency,
     to_grid,
 )
-from knowledge.table_segments import Segment, segments
+from knowledge.tabular.table_segments import Segment, segments
 from knowledge.text import clean_spaces, fold
 
 __all__ = ["TableResult", "column_role", "parse_table"]

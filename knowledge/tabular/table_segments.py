@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.table_layout import (
+from knowledge.tabular.table_layout import (
     DEADLINE,
     LEAD,
     NUMBER,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from knowledge.agencies import AgencyRegistry
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.wrapper import type_line_kind
 from knowledge.text import clean_spaces, fold
-from knowledge.wrapper import type_line_kind
 
 MOTTO = re.compile(
     r"C[ỘO]NG\s*H[OÒ][AÀ]\s+X[ÃA]\s+H[ỘO]I|Độc lập\s*[-–—]\s*Tự do|(?:^|\s)(?:CHỦ\s+)?NGHĨA\s+VIỆT\s+NAM\b",

@@ -30,8 +30,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from knowledge.deadline_calendar import ROMAN, safe_date
-from knowledge.deadline_scan import Scanner
+from knowledge.dates.deadline_calendar import ROMAN, safe_date
+from knowledge.dates.deadline_scan import Scanner
+from knowledge.dates.recurrence import (
+    PERIOD_MONTHS,
+    due_months,
+    due_offset,
+    recurrence,
+    sentence_window,
+)
 from knowledge.model import (
     CONDITIONAL,
     DATE,
@@ -45,7 +52,6 @@ from knowledge.model import (
     YEAR,
     Deadline,
 )
-from knowledge.recurrence import PERIOD_MONTHS, due_months, due_offset, recurrence, sentence_window
 from knowledge.text import clean_spaces
 
 __all__ = [
@@ -116,7 +122,7 @@ def find_deadline(sentence: str, issued: date | None = None, default_year: int |
 
 
 def _recurrence(folded: str) -> tuple[str, list[str], int | None] | None:
-    """Kept for callers of the old name: see `knowledge.recurrence.recurrence`."""
+    """Kept for callers of the old name: see `knowledge.dates.recurrence.recurrence`."""
     return recurrence(folded)
 
 

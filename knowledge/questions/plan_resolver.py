@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from knowledge import names
-from knowledge.plan_abbreviations import COMMON, expand, learn
+from knowledge.orgs import names
+from knowledge.questions.plan_abbreviations import COMMON, expand, learn
 from knowledge.text import fold, has_diacritics, nfc, words
 
 # Kind words, folded → the kind code documents use in their numbers.

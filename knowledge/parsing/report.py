@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from knowledge.agencies import AgencyRegistry
 from knowledge.model import LEAD, Assignment, Clause
+from knowledge.orgs.agencies import AgencyRegistry
 from knowledge.text import fold
 
 # Headings of a report's parts (folded).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from knowledge.deadlines import dated_last_day
+from knowledge.dates.deadlines import dated_last_day
 from knowledge.model import Deadline
 
 EXACT, DUE, RECURS, RUNS = 0, 1, 2, 3  # how an item falls in a window, best first

@@ -3,7 +3,7 @@
 "sau khi được UBND Thành phố phê duyệt Đề án", "ngay khi xảy ra sự cố", "khi có yêu cầu",
 "Sau khi kết thúc thẩm định, trong vòng 01 ngày làm việc", "ít nhất 03 ngày làm việc trước thời
 hạn quy định": the wording is kept as a CONDITIONAL deadline and no date is invented. Works on
-diacritics-folded text (offsets shared with the original); used by `knowledge.deadline_scan`.
+diacritics-folded text (offsets shared with the original); used by `knowledge.dates.deadline_scan`.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from knowledge.document import Document, Table
-from knowledge.letterhead import MOTTO
-from knowledge.structure import Block, noise_signals
+from knowledge.parsing.letterhead import MOTTO
+from knowledge.parsing.structure import Block, noise_signals
 from knowledge.text import clean_spaces, fold
 
 _BUTTONS = re.compile(

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import re
 
-from knowledge.agencies import AgencyRegistry
-from knowledge.blocks import CONTENT_FIELD
-from knowledge.deadlines import _recurrence, _sentence_window
+from knowledge.dates.deadlines import _recurrence, _sentence_window
 from knowledge.document import Document, from_text
 from knowledge.errors import PlanbotError
-from knowledge.meta import meta_warnings, parse_meta
 from knowledge.model import LEAD, RECIPIENT, RECURRING, AgencyRef, Clause, Plan, ReportingRule
-from knowledge.noise import drop_site_preamble, site_fields
-from knowledge.periods import carry_periods
-from knowledge.report import settle_duties
-from knowledge.sections import Builder, title_and_rest
-from knowledge.structure import APPENDIX_RE, Block, join_page_breaks, numbering
-from knowledge.structure import blocks as blocks_of
-from knowledge.subjects import established_bodies
-from knowledge.tables import parse_table
+from knowledge.orgs.agencies import AgencyRegistry
+from knowledge.parsing.blocks import CONTENT_FIELD
+from knowledge.parsing.meta import meta_warnings, parse_meta
+from knowledge.parsing.noise import drop_site_preamble, site_fields
+from knowledge.parsing.periods import carry_periods
+from knowledge.parsing.report import settle_duties
+from knowledge.parsing.sections import Builder, title_and_rest
+from knowledge.parsing.structure import APPENDIX_RE, Block, join_page_breaks, numbering
+from knowledge.parsing.structure import blocks as blocks_of
+from knowledge.parsing.subjects import established_bodies
+from knowledge.parsing.wrapper import ATTACHED_TITLE, layout
+from knowledge.tabular.tables import parse_table
 from knowledge.text import fold, nfc
-from knowledge.wrapper import ATTACHED_TITLE, layout
 
 _READABLE = re.compile(r"[^\W_]")  # a letter or digit
 STARTERS = ("part", "chapter", "lsection", "article", "roman")

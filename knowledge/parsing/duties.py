@@ -1,7 +1,7 @@
 """Who does what in a sentence: lead (chủ trì), cooperating (phối hợp), report recipients.
 
 General rules over agency mentions (registry names, and names recognised by their shape:
-`knowledge.agency_patterns`), not rules for sample sentences:
+`knowledge.orgs.agency_patterns`), not rules for sample sentences:
 - an agency heading a part of the plan ("3.5. Sở Giáo dục và Đào tạo", "Giao Sở X:") owns every
   duty under it: lead, or cooperating when the duty starts with "Phối hợp";
 - "Giao X …", "Đề nghị X …", "yêu cầu X …", "Cơ quan chủ trì: X", or X as the subject of a duty
@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-from knowledge.agencies import AgencyRegistry, Mention, split_agencies
-from knowledge.agency_patterns import find_names, name_end, same_level
 from knowledge.model import LEAD, RECIPIENT, SUPPORT, AgencyRef, Assignment
-from knowledge.subjects import clause_subjects
+from knowledge.orgs.agencies import AgencyRegistry, Mention, split_agencies
+from knowledge.orgs.agency_patterns import find_names, name_end, same_level
+from knowledge.parsing.subjects import clause_subjects
 from knowledge.text import fold
 
 SUBJECT_VERBS = (

@@ -1,0 +1,1 @@
+"""Reading a plan's tables: cells, header layout, row segments."""

@@ -117,15 +117,7 @@ def answer_reporting(
         if not clauses or not confident(kb, q, clauses[0], focus):
             return None
         ordered = merge(clauses, evidence)
-        return Answer(
-            q,
-            intent.name,
-            names_[0] if names_ else None,
-            True,
-            render_text(_report_title(ordered[0]), ordered[:5]),
-            ordered,
-            shown=min(5, len(ordered)),
-        )
+        return _reporting_answer(q, intent, names_[0] if names_ else None, ordered)
     agency = names_[0] if names_ else None
     if checks.asked_kind(q):  # an e-mail, a phone number, an amount: only a text giving one answers
         pool = checks.kind_first(q, merge(rules[:5], evidence[:5]), within=10)
@@ -148,15 +140,7 @@ def answer_reporting(
                 rules + evidence,
             )
         ordered = own_deadlines(merge(pool, rules[:limit] + evidence))
-        return Answer(
-            q,
-            intent.name,
-            agency,
-            True,
-            render_text(_report_title(ordered[0]), ordered[:5]),
-            ordered,
-            shown=min(5, len(ordered)),
-        )
+        return _reporting_answer(q, intent, agency, ordered)
     if not rules:
         return None
     best_rule, best_hit = (
@@ -176,14 +160,13 @@ def answer_reporting(
         else merge(evidence[:3], rules[:limit] + evidence)
     )
     ordered = own_deadlines(fact_first(kb, q, checks.cycle_first(q, ordered), within=8))
+    return _reporting_answer(q, intent, agency, ordered)
+
+
+def _reporting_answer(q: str, intent, agency: str | None, ordered: list[Result]) -> Answer:
+    """A reporting answer: the reporting line of its first result, then the first five."""
     return Answer(
-        q,
-        intent.name,
-        agency,
-        True,
-        render_text(_report_title(ordered[0]), ordered[:5]),
-        ordered,
-        shown=min(5, len(ordered)),
+        q, intent.name, agency, True, render_text(_report_title(ordered[0]), ordered[:5]), ordered, shown=min(5, len(ordered))
     )
 
 

@@ -82,7 +82,7 @@ def modules_importing(package: str, names: set[str]) -> list[str]:
 
 @pytest.mark.parametrize("package", ["knowledge", "store", "encoders", "answering", "indexer", "reminders"])
 def test_only_the_bot_and_the_composition_root_talk_to_telegram(package):
-    """Reminders send through a callable the bot gives them (`bot.reminder_jobs.sender`)."""
+    """Reminders send through a callable the bot gives them (`bot.reminders.jobs.sender`)."""
     assert modules_importing(package, {"telegram"}) == []
 
 
@@ -151,7 +151,6 @@ def test_storage_only_stores(module):
 
 
 MAX_MODULES = 15  # planbot issue 18: a folder with more modules is split by concern
-NOT_YET_SPLIT = {"bot": 18}  # still to split by concern; until then it may not grow
 
 
 def crowded_folders(package: Path, allowed: int = MAX_MODULES) -> list[str]:
@@ -164,13 +163,7 @@ def crowded_folders(package: Path, allowed: int = MAX_MODULES) -> list[str]:
 
 @pytest.mark.parametrize("package", LAYERS)
 def test_no_package_folder_holds_more_than_15_modules(package):
-    assert crowded_folders(ROOT / package) == [] or package in NOT_YET_SPLIT
-
-
-@pytest.mark.parametrize("package", sorted(NOT_YET_SPLIT))
-def test_a_package_not_yet_split_does_not_grow(package):
-    assert crowded_folders(ROOT / package, NOT_YET_SPLIT[package]) == []
-    assert crowded_folders(ROOT / package) != [], "split now: drop it from NOT_YET_SPLIT"
+    assert crowded_folders(ROOT / package) == []
 
 
 def test_the_folder_count_sees_a_crowded_subfolder(tmp_path):

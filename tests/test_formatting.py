@@ -32,7 +32,15 @@ from knowledge.dates.deadlines import ONGOING_STATUS as ONGOING
 from knowledge.dates.deadlines import OPEN, OVERDUE, SOON, UNDATED, parse_deadline, status_of
 from knowledge.model import Deadline
 from knowledge.questions.answer import PlanRef, Result
-from knowledge.telegram_text import MAX_MESSAGE, esc_clip, split_messages, split_plain, to_plain
+from knowledge.telegram_text import (
+    MAX_MESSAGE,
+    esc_clip,
+    split_html,
+    split_messages,
+    split_plain,
+    to_plain,
+    utf16_len,
+)
 from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,6 +235,18 @@ def test_split_helpers() -> None:
     assert split_messages(["a" * 3000, "b" * 3000, "c"]) == ["a" * 3000, "b" * 3000 + "\n\nc"]
     chunks = split_plain("x&y " * 3000, 1000)
     assert all(len(c) <= 1000 for c in chunks) and "&amp;" in chunks[0]
+
+
+def test_messages_fit_telegram_s_limit_in_utf16_units() -> None:
+    """Telegram counts UTF-16 code units: "📄 " is 2 characters but 3 units, so 3,000 characters
+    of it (4,500 units) do not fit one message."""
+    part = "📄 " * 1500
+    messages = split_messages([part])
+    assert len(part) <= MAX_MESSAGE < utf16_len(part)
+    assert len(messages) == 2 and all(utf16_len(m) <= MAX_MESSAGE for m in messages)
+    assert "".join(messages).replace(" ", "") == part.replace(" ", "")
+    pieces = split_html("<b>1.</b> " + "📄 " * 1500 + "\n<i>Hạn</i>", 1000)
+    assert all(utf16_len(p) <= 1000 for p in pieces) and pieces[-1].endswith("<i>Hạn</i>")
 
 
 # -- statuses -------------------------------------------------------------------------------

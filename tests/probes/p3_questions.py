@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -357,38 +358,10 @@ from answering.knowledge_base import KnowledgeBase
 from bot.render.listings import answer_listing
 from bot.render.pages import paginate, page_keyboard, choice_html, choice_keyboard
 from bot.questions import question_text, ASK_LIMIT
+from telegram_html import text_problems  # copied beside this script
 
-TAGS = {"b","strong","i","em","u","ins","s","strike","del","code","pre","a","tg-spoiler","span","blockquote","tg-emoji"}
-TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s[^>]*)?)>")
-ENT_RE = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot);")
-def tg_parse(src):
-    out, stack, i = [], [], 0
-    while i < len(src):
-        c = src[i]
-        if c == "<":
-            m = TAG_RE.match(src, i)
-            if not m: return None, f"Unsupported start tag at offset {i}: {src[i:i+20]!r}"
-            closing, name = m.group(1), m.group(2).lower()
-            if name not in TAGS: return None, f"Unsupported start tag {name!r} at offset {i}"
-            if not closing: stack.append(name)
-            else:
-                if not stack or stack.pop() != name: return None, f"Unmatched end tag {name!r} at offset {i}"
-            i = m.end()
-        elif c == "&":
-            m = ENT_RE.match(src, i)
-            if m: out.append("?"); i = m.end()
-            else: out.append("&"); i += 1
-        else:
-            out.append(c); i += 1
-    if stack: return None, f"Unclosed tag {stack[-1]!r}"
-    return "".join(out), None
-def utf16(s): return len(s.encode("utf-16-le", "surrogatepass")) // 2
 def check_message(text, markup):
-    problems = []
-    plain, err = tg_parse(text)
-    if err: problems.append("can't parse entities: " + err)
-    elif not plain.strip(): problems.append("message text is empty")
-    elif utf16(plain) > 4096: problems.append(f"message is too long ({utf16(plain)} UTF-16 units)")
+    problems = text_problems(text)
     if markup is not None:
         for row in markup.inline_keyboard:
             for b in row:
@@ -436,6 +409,7 @@ print(json.dumps(res, ensure_ascii=False))
 """
 if not args.skip_bot:
     (WORK / "bot_check.py").write_text(BOT_CHECK, encoding="utf-8")
+    shutil.copy(Path(__file__).with_name("telegram_html.py"), WORK / "telegram_html.py")
     p = subprocess.run(
         [PY, str(WORK / "bot_check.py"), args.db, str(WORK / "questions.json")],
         capture_output=True,

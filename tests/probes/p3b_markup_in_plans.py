@@ -12,7 +12,6 @@ and checks each message with the Telegram HTML entity parser port used in p3.
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -59,6 +58,8 @@ subprocess.run(
     capture_output=True,
     env={**os.environ, "HF_HUB_OFFLINE": "1"},
 )
+from telegram_html import text_problems  # noqa: E402 (beside this script)
+
 from answering.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.render.listings import answer_listing, duties_listing, reporting_listing  # noqa: E402
 from bot.render.messages import help_parts, plans_parts, source_messages  # noqa: E402
@@ -70,51 +71,6 @@ from reminders.due import due_now  # noqa: E402
 from reminders.model import Policy, Subscription  # noqa: E402
 from reminders.render import render  # noqa: E402
 from store.database import Store  # noqa: E402
-
-TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "code",
-    "pre",
-    "a",
-    "tg-spoiler",
-    "span",
-    "blockquote",
-    "tg-emoji",
-}
-TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s[^>]*)?)>")
-ENT_RE = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot);")
-
-
-def tg_parse(src):
-    out, stack, i = [], [], 0
-    while i < len(src):
-        c = src[i]
-        if c == "<":
-            m = TAG_RE.match(src, i)
-            if not m or m.group(2).lower() not in TAGS:
-                return None, f"unsupported tag at {i}: {src[i : i + 20]!r}"
-            if not m.group(1):
-                stack.append(m.group(2).lower())
-            elif not stack or stack.pop() != m.group(2).lower():
-                return None, f"unmatched end tag at {i}"
-            i = m.end()
-        elif c == "&":
-            m = ENT_RE.match(src, i)
-            out.append("?" if m else "&")
-            i = m.end() if m else i + 1
-        else:
-            out.append(c)
-            i += 1
-    return ("".join(out), None) if not stack else (None, f"unclosed {stack[-1]}")
-
 
 store = Store(db)
 kb = KnowledgeBase(store, None)
@@ -144,9 +100,9 @@ sub = Subscription(chat_id=1, created_at=now - timedelta(days=1))
 msgs += [o.text for o in render(due_now(sub, know, policy, now), sub, know)]
 bad = 0
 for m in msgs:
-    plain, err = tg_parse(m)
-    if err or not plain.strip() or len(plain.encode("utf-16-le")) // 2 > 4096:
+    problems = text_problems(m)
+    if problems:
         bad += 1
-        print("BAD:", err, repr(m[:300]))
+        print("BAD:", problems[0], repr(m[:300]))
 print(f"messages checked: {len(msgs)}, bad: {bad}")
 sys.exit(1 if bad else 0)

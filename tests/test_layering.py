@@ -174,3 +174,38 @@ def test_the_folder_count_sees_a_crowded_subfolder(tmp_path):
     assert crowded_folders(tmp_path / "pkg") == []
     (crowded / "one_more.py").write_text("", encoding="utf-8")
     assert crowded_folders(tmp_path / "pkg") == [f"{Path('pkg') / 'sub'}: {MAX_MODULES + 1}"]
+
+
+def re_exports(path: Path) -> list[str]:
+    """Names a module lists in `__all__` that it imports rather than defines (a shim for
+    importers that should import from the defining module)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    imported = {
+        alias.asname or alias.name.split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and getattr(node, "module", "") != "__future__"
+        for alias in node.names
+    }
+    exported = [
+        name
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+        for name in ast.literal_eval(node.value)
+    ]
+    return [name for name in exported if name in imported]
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_module_re_exports_what_it_imports(package):
+    found = {
+        str(path.relative_to(ROOT)): names
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (names := re_exports(path))
+    }
+    assert found == {}
+
+
+def test_the_re_export_check_sees_a_shim(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from a import b, c\n\n__all__ = ['b', 'd']\n\n\ndef d():\n    pass\n", encoding="utf-8")
+    assert re_exports(module) == ["b"]

@@ -30,7 +30,8 @@ from knowledge.questions.answer import Answer, Result, render_text
 from knowledge.text import fold, words
 
 if TYPE_CHECKING:
-    from answering.knowledge_base import Focus, KnowledgeBase
+    from answering.focus import Focus
+    from answering.knowledge_base import KnowledgeBase
 
 
 APPENDIX = re.compile(r"\bphu luc(?:\s+(?:so\s+)?([ivx]+|\d+)\b)?")

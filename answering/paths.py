@@ -24,7 +24,8 @@ from knowledge.questions.answer import Answer, Result, render_text
 from knowledge.text import fold, squash, squash_folded, words
 
 if TYPE_CHECKING:
-    from answering.knowledge_base import Focus, KnowledgeBase
+    from answering.focus import Focus
+    from answering.knowledge_base import KnowledgeBase
 
 NOT_IN_PLANS = "Không có trong các kế hoạch đã nạp"
 UNKNOWN_AGENCY = "Không có cơ quan này trong các kế hoạch đã nạp"

@@ -31,11 +31,11 @@ from bot.chat import (
     recall,
     remember,
 )
-from bot.html_text import esc
-from bot.messages import REFUSAL, indexed_html, preview_html, reindex_html, upload_problem
-from bot.pages import upload_keyboard
+from bot.render.messages import REFUSAL, indexed_html, preview_html, reindex_html, upload_problem
+from bot.render.pages import upload_keyboard
 from indexer.indexing import index_paths, index_upload, preview_upload
 from knowledge.errors import PlanbotError
+from knowledge.telegram_text import esc
 from reminders.notices import notifier
 from store.database import Store
 

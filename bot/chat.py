@@ -20,10 +20,10 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from answering.knowledge_base import KnowledgeBase
-from bot.html_text import split_messages
-from bot.listings import Listing
-from bot.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
+from bot.render.listings import Listing
+from bot.render.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
 from bot.settings import BotSettings
+from knowledge.telegram_text import split_messages
 from store.database import Store
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -1,6 +1,6 @@
 """Sending reminders through the outbox, by whatever sends messages (the bot gives a callable).
 
-The chat's daily jobs are the bot's (`bot.reminder_jobs`: one named, timezone-aware job per
+The chat's daily jobs are the bot's (`bot.reminders.jobs`: one named, timezone-aware job per
 subscribed chat, rebuilt deterministically from the `subscriptions` table at start-up, no job
 store: which reminders are owed is recomputed from the sent keys, so nothing depends on the
 scheduler remembering anything). At start-up a catch-up run sends, once, whatever was missed

@@ -16,7 +16,6 @@ import sqlite_utils
 
 from knowledge.text import nfc
 from store.connection import transaction
-from store.writes import delete_plan_rows
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -172,11 +171,20 @@ def m008_plan_source(db: sqlite_utils.Database) -> None:
         if nfc(file) == file:
             continue
         if nfc(file) in kept:  # a second copy of the same plan: drop it
-            delete_plan_rows(db, plan_id)
-            db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
+            _m008_delete_plan(db, plan_id)
         else:
             db.execute("UPDATE plans SET file = ? WHERE id = ?", [nfc(file), plan_id])
             kept.add(nfc(file))
+
+
+def _m008_delete_plan(db: sqlite_utils.Database, plan_id: int) -> None:
+    """A plan and every row of it, as the tables stood at m008 (frozen: a migration is history,
+    it does not follow the write code)."""
+    ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
+    db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+    for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
+        db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+    db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
 
 
 def m009_reminder_outbox(db: sqlite_utils.Database) -> None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from knowledge.dates.deadlines import ROMAN, safe_date
+from knowledge.dates.deadline_calendar import ROMAN, safe_date
 from knowledge.questions import asked
 from knowledge.text import fold, has_diacritics, words
 

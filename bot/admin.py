@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot import followthrough, storage
+from bot import followthrough, state, storage
 from bot.chat import (
     BAD_BUTTON,
     Context,
@@ -53,6 +53,13 @@ KEEP_UPLOADS = 3  # pending upload previews per chat (each holds the file's byte
 class PendingUpload:
     file: str
     data: bytes
+
+
+state.register(  # the bytes wait in the database (at most max_upload_bytes: checked before)
+    "uploads",
+    lambda p: ({"file": p.file}, p.data),
+    lambda payload, data: PendingUpload(payload["file"], data or b""),
+)
 
 
 class Progress:

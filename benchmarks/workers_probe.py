@@ -1,0 +1,450 @@
+"""Several bot workers over one database: the p5 and p6 probes (/work/shared/probes) with 3
+worker processes (issue 19).
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py questions --work /tmp/wp-q
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py reminders --work /tmp/wp-r
+
+`questions` (p6): the sample plans in two versions, A and B (B: one more duty of Sở Nội vụ in
+each plan). `--workers` processes each hold their own `KnowledgeBase` over the one database and
+answer `--users` users between them (threads, each asking in a loop: the Sở Nội vụ duties, whose
+(items, plans) must be those of some mix of whole plans, and ordinary questions), while one more
+process flips the plans folder between A and B and reindexes it, again and again. Failures: any
+exception, an impossible (items, plans) pair (a half-written plan seen), and a worker that does
+not follow the last reindex (its final answer not that of the final version: no restart, no
+reload call, only the index generation in the database).
+
+`reminders` (p5): a plan with `--tasks` tasks due tomorrow, `--chats` chats subscribed. The
+workers run the reminder service (each its own process and worker name, lease `--lease` s) in a
+loop until the outbox is drained; "Telegram" is a file every send appends a line to (one write;
+then a short pause: the answer's way back, where a kill costs a resend). `--kills` times a random
+worker is killed with SIGKILL at a random moment while sends go on, and restarted: every other
+time under a new name (its claims must lapse and be taken over by the others), else under its
+own (it takes its rows back at once). Counts per (chat, task): lost (never delivered), unmarked
+repeats (delivered twice without the resend note), marked resends (at most one per kill).
+
+Both print a JSON summary and exit 1 on a failure. `run_questions` and `run_reminders` are what
+the tests call (tests/test_workers_probe.py) with small numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+AGENCY = "Sở Nội vụ"
+QUESTIONS = [
+    "Sở Nội vụ chịu trách nhiệm gì, hạn khi nào?",
+    "Nhiệm vụ nào phải xong trước 01/7/2025?",
+    "Báo cáo định kỳ gửi khi nào?",
+    "Ai chủ trì việc chuyển Trung tâm Y tế về UBND huyện?",
+    "Sở Y tế phải làm gì?",
+    "so noi vu chu tri viec gi",
+]
+EXTRA_DUTY = "\n- Sở Nội vụ chủ trì rà soát bổ sung danh mục vị trí việc làm, hoàn thành trước ngày 15/12/2026.\n"
+NOW = "2025-06-24 09:00"  # a Tuesday; the tasks' last day (due "Trước ngày 25/06/2025")
+RESENT = "<i>(Gửi lại sau một lần gián đoạn"  # reminders.jobs.RESENT_NOTE, as sent (HTML)
+TASK = re.compile(r"Nhiệm vụ thử số (\d{3})")
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+
+
+def _spawn(*args: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, __file__, *args],
+        env=_env(),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# questions (p6)
+
+
+def _versions(work: Path) -> tuple[Path, Path, Path]:
+    a, b, f = work / "A", work / "B", work / "F"
+    for folder in (a, b, f):
+        folder.mkdir(parents=True)
+    for sample in sorted((ROOT / "sample_plans").glob("*.txt")):
+        text = sample.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        at = next((j for j, line in enumerate(lines) if line.lstrip("#* ").startswith("II.")), 5)
+        lines.insert(at + 1, EXTRA_DUTY)
+        (a / sample.name).write_text(text, encoding="utf-8")
+        (b / sample.name).write_text("\n".join(lines), encoding="utf-8")
+        shutil.copy(a / sample.name, f / sample.name)
+    return a, b, f
+
+
+def _per_plan(folder: Path, db: Path) -> dict[str, int]:
+    from answering.knowledge_base import KnowledgeBase
+    from indexer.indexing import index_paths
+    from store.database import Store
+
+    store = Store(db)
+    index_paths(store, [folder], None)
+    counts = Counter(r.plan.file for r in KnowledgeBase(store, None).duties(AGENCY))
+    store.close()
+    return dict(counts)
+
+
+def _pair(results) -> tuple[int, int]:
+    return len(results), len({r.plan.file for r in results})
+
+
+def question_worker(db: str, users: int, until: float, out: str, seed: int) -> None:
+    """One worker process: `users` threads asking through one KnowledgeBase until `until`; then
+    one last answer, once the reindexer has stopped (`out`.done exists)."""
+    from answering.knowledge_base import KnowledgeBase
+    from store.database import Store
+
+    kb = KnowledgeBase(Store(db), None)
+    stats = Counter()
+    pairs: Counter = Counter()
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def user(n: int) -> None:
+        rng = random.Random(seed * 100 + n)
+        while time.time() < until:
+            try:
+                if rng.random() < 0.5:
+                    pair = _pair(kb.duties(AGENCY))
+                    with lock:
+                        pairs[pair] += 1
+                else:
+                    answer = kb.ask(rng.choice(QUESTIONS), limit=30)
+                    with lock:
+                        stats["answered" if answer.answered else "declined"] += 1
+            except Exception as exc:  # noqa: BLE001 - counted, that is the probe's point
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+            with lock:
+                stats["questions"] += 1
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done = Path(out + ".done")
+    while not done.exists():
+        time.sleep(0.1)
+    final = _pair(kb.duties(AGENCY))
+    Path(out).write_text(
+        json.dumps(
+            {
+                "stats": stats,
+                "pairs": [[list(p), c] for p, c in pairs.items()],
+                "errors": errors[:20],
+                "error_count": len(errors),
+                "final": list(final),
+                "generation": kb.store.data_version(),
+            }
+        )
+    )
+
+
+def reindexer(db: str, a: str, b: str, f: str, until: float, out: str) -> None:
+    """Flip the plans folder between versions A and B and reindex it, until `until`; ends on a
+    version written to `out`."""
+    from indexer.indexing import index_paths
+    from store.database import Store
+
+    store = Store(db)
+    runs, failed, version = 0, 0, "A"
+    while time.time() < until:
+        version = "B" if version == "A" else "A"
+        source = Path(a if version == "A" else b)
+        for plan in source.glob("*.txt"):
+            shutil.copy(plan, Path(f) / plan.name)
+        reports = index_paths(store, [Path(f)], None)
+        runs += 1
+        failed += sum(1 for r in reports if r.status not in ("indexed", "unchanged"))
+    Path(out).write_text(json.dumps({"runs": runs, "failed": failed, "version": version}))
+
+
+def run_questions(work: Path, workers: int = 3, users: int = 20, seconds: float = 30) -> dict:
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    a, b, f = _versions(work)
+    per_plan = {"A": _per_plan(a, work / "count_A.db"), "B": _per_plan(b, work / "count_B.db")}
+    files = sorted(set(per_plan["A"]) | set(per_plan["B"]))
+    valid = set()
+    for choice in itertools.product("AB", repeat=len(files)):
+        counts = [per_plan[v].get(file, 0) for file, v in zip(files, choice, strict=True)]
+        valid.add((sum(counts), sum(1 for c in counts if c)))
+    whole = {v: (sum(per_plan[v].values()), len(per_plan[v])) for v in "AB"}
+    db = work / "bot.db"
+    _per_plan(f, db)  # the served index starts at version A
+    start = time.time() + 3  # the workers load their state meanwhile
+    until = start + seconds
+    shares = [users // workers + (1 if i < users % workers else 0) for i in range(workers)]
+    procs = [
+        _spawn(
+            "_question_worker",
+            str(db),
+            str(n),
+            str(until),
+            str(work / f"w{i}.json"),
+            str(i),
+            log=work / f"w{i}.log",
+        )
+        for i, n in enumerate(shares)
+    ]
+    indexer = _spawn(
+        "_reindexer",
+        str(db),
+        str(a),
+        str(b),
+        str(f),
+        str(until),
+        str(work / "reindex.json"),
+        log=work / "reindex.log",
+    )
+    indexer.wait()
+    for i in range(workers):
+        Path(str(work / f"w{i}.json") + ".done").touch()
+    for proc in procs:
+        proc.wait(timeout=120)
+    reindex = json.loads((work / "reindex.json").read_text())
+    results = [json.loads((work / f"w{i}.json").read_text()) for i in range(workers)]
+    pairs = Counter()
+    for result in results:
+        for pair, count in result["pairs"]:
+            pairs[tuple(pair)] += count
+    partial = {str(p): c for p, c in pairs.items() if p not in valid}
+    final = whole[reindex["version"]]
+    return {
+        "workers": workers,
+        "users": users,
+        "seconds": seconds,
+        "questions": sum(r["stats"].get("questions", 0) for r in results),
+        "duties_checked": sum(pairs.values()),
+        "errors": sum(r["error_count"] for r in results),
+        "error_examples": [e for r in results for e in r["errors"]][:5],
+        "partial_answers": sum(partial.values()),
+        "partial_examples": partial,
+        "reindex_runs": reindex["runs"],
+        "reindex_failed": reindex["failed"],
+        "workers_behind_last_reindex": sum(1 for r in results if tuple(r["final"]) != final),
+        "pairs_seen": sorted(str(p) for p in pairs),
+        "exit_codes": [p.returncode for p in procs] + [indexer.returncode],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# reminders (p5)
+
+
+def reminder_worker(db: str, name: str, telegram: str, lease: float, seed: int) -> None:
+    """One worker process: the reminder service in a loop until the outbox is drained."""
+    from indexer.settings import load_settings
+    from reminders.jobs import ReminderService, clock_from
+    from reminders.pacing import Pacer
+    from reminders.storage import active_subscriptions
+    from store.database import Store
+
+    rng = random.Random(seed)
+    now = datetime.strptime(NOW, "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+    settings = load_settings({"PLANBOT_DB": db}, dotenv=False)
+    store = Store(db)
+    pacer = Pacer(per_second=400, private_gap=0.01)  # Telegram's limits lifted: many sends fast
+    svc = ReminderService(
+        settings, store, clock_from(now), pacer, worker=name, lease=timedelta(seconds=lease)
+    )
+    fd = os.open(telegram, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    counter = itertools.count(1)
+
+    async def send(chat_id: int, html: str, buttons: list[tuple[str, str]]) -> int:
+        await asyncio.sleep(rng.uniform(0, 0.015))  # the request's way out
+        line = (
+            json.dumps({"chat": chat_id, "text": html, "worker": name}, ensure_ascii=False) + "\n"
+        )
+        os.write(fd, line.encode())  # Telegram has it
+        await asyncio.sleep(rng.uniform(0, 0.015))  # the answer's way back
+        return next(counter)
+
+    async def loop() -> None:
+        chats = [s.chat_id for s in active_subscriptions(store.db)]
+        while True:
+            rng.shuffle(chats)
+            for chat_id in chats:
+                await svc.run_chat(send, chat_id, svc.now())
+            left = store.db.execute(
+                "SELECT count(*) FROM reminder_outbox WHERE state = 'pending'"
+            ).fetchone()[0]
+            decided = store.db.execute(
+                "SELECT count(DISTINCT chat_id) FROM reminder_outbox"
+            ).fetchone()[0]
+            if left == 0 and decided == len(chats):
+                return
+            await asyncio.sleep(0.05)
+
+    asyncio.run(loop())
+
+
+def run_reminders(
+    work: Path,
+    workers: int = 3,
+    chats: int = 60,
+    tasks: int = 30,
+    kills: int = 6,
+    lease: float = 1.5,
+    seed: int = 5,
+) -> dict:
+    from indexer.indexing import index_text
+    from reminders import storage
+    from reminders.model import everything
+    from store.database import Store
+    from tests.generated_plans import plan_with_tasks
+
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    db = work / "bot.db"
+    store = Store(db)
+    index_text(store, "thu-nghiem.txt", plan_with_tasks(tasks, date(2025, 6, 25)))
+    created = datetime(2025, 6, 22, tzinfo=TZ)
+    chat_ids = [8_000_000 + i for i in range(chats)]
+    for chat_id in chat_ids:
+        storage.save_subscription(store.db, everything(chat_id, created), created)
+    store.close()
+    telegram = work / "telegram.jsonl"
+    telegram.touch()
+    rng = random.Random(seed)
+    names = [f"w{i}" for i in range(workers)]
+    serial = itertools.count(workers)
+
+    def start(name: str) -> subprocess.Popen:
+        args = (
+            "_reminder_worker",
+            str(db),
+            name,
+            str(telegram),
+            str(lease),
+            str(rng.randrange(10**6)),
+        )
+        return _spawn(*args, log=work / f"{name}.log")
+
+    procs = {name: start(name) for name in names}
+    killed = 0
+    deliveries = lambda: telegram.read_bytes().count(b"\n")  # noqa: E731
+    started = time.monotonic()
+    while deliveries() == 0 and time.monotonic() - started < 60:
+        time.sleep(0.01)
+    for k in range(kills):
+        time.sleep(rng.uniform(0.05, 0.4))
+        alive = [name for name, proc in procs.items() if proc.poll() is None]
+        if not alive:
+            break
+        victim = rng.choice(alive)
+        os.killpg(procs[victim].pid, signal.SIGKILL)
+        procs[victim].wait()
+        killed += 1
+        del procs[victim]
+        name = victim if k % 2 else f"w{next(serial)}"  # every other time under a new name
+        procs[name] = start(name)
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    per_key: Counter = Counter()
+    unmarked: Counter = Counter()
+    resent = 0
+    by_worker: Counter = Counter()
+    for line in telegram.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        marked = entry["text"].startswith(RESENT)
+        resent += marked
+        by_worker[entry["worker"]] += 1
+        for number in TASK.findall(entry["text"]):
+            per_key[(entry["chat"], number)] += 1
+            unmarked[(entry["chat"], number)] += not marked
+    expected = [(c, f"{i:03d}") for c in chat_ids for i in range(1, tasks + 1)]
+    check = Store(db)
+    pending = check.db.execute(
+        "SELECT count(*) FROM reminder_outbox WHERE state = 'pending'"
+    ).fetchone()[0]
+    check.close()
+    return {
+        "workers": workers,
+        "chats": chats,
+        "reminders_expected": len(expected),
+        "messages_delivered": sum(by_worker.values()),
+        "by_worker": dict(by_worker),
+        "kills": killed,
+        "lost": sum(1 for k in expected if per_key[k] == 0),
+        "unmarked_repeats": sum(1 for k in expected if unmarked[k] > 1),
+        "marked_resends": resent,
+        "repeated_reminders": sum(1 for k in expected if per_key[k] > 1),
+        "pending_left": pending,
+        "exit_codes": [p.returncode for p in procs.values()],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "_question_worker":
+        db, users, until, out, seed = sys.argv[2:7]
+        question_worker(db, int(users), float(until), out, int(seed))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "_reindexer":
+        reindexer(*sys.argv[2:6], float(sys.argv[6]), sys.argv[7])
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "_reminder_worker":
+        db, name, telegram, lease, seed = sys.argv[2:7]
+        reminder_worker(db, name, telegram, float(lease), int(seed))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("probe", choices=["questions", "reminders"])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/workers_probe"))
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--chats", type=int, default=100)
+    parser.add_argument("--tasks", type=int, default=40)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--lease", type=float, default=1.5)
+    args = parser.parse_args()
+    if args.probe == "questions":
+        summary = run_questions(args.work, args.workers, args.users, args.seconds)
+        bad = summary["errors"] or summary["partial_answers"] or summary["reindex_failed"]
+        bad = bad or summary["workers_behind_last_reindex"] or any(summary["exit_codes"])
+    else:
+        summary = run_reminders(
+            args.work, args.workers, args.chats, args.tasks, args.kills, args.lease
+        )
+        bad = summary["lost"] or summary["unmarked_repeats"] or summary["pending_left"]
+        bad = bad or summary["marked_resends"] > summary["kills"] or any(summary["exit_codes"])
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -209,7 +209,10 @@ async def upload_choice(update: Update, context: Context) -> None:
     pending: PendingUpload | None = recall(context, "uploads", key, pop=True)
     if pending is None:
         await query.answer(PREVIEW_GONE, show_alert=True)
-        await query.edit_message_reply_markup(None)
+        try:
+            await query.edit_message_reply_markup(None)
+        except TelegramError as exc:  # no buttons left: another press (any worker) took it
+            log.debug("preview buttons already gone: %s", exc)
         return
     log_upload = _upload_logger(update, deps, pending.file, len(pending.data))
     if action != "ok":

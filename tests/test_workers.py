@@ -192,7 +192,7 @@ def test_two_workers_never_claim_the_same_row_and_a_lapsed_claim_is_taken_over_m
 def test_three_workers_kill_9_while_sending_lose_nothing_and_repeat_only_marked(
     tmp_path: Path,
 ) -> None:
-    from benchmarks.workers_probe import run_reminders
+    from benchmarks.workers_reminders import run_reminders
 
     summary = run_reminders(tmp_path / "r", workers=3, chats=80, tasks=20, kills=6, lease=1.0)
     print(summary)

@@ -11,8 +11,8 @@ row whose send had started (`attempts` > 0) then goes out marked as a possible r
 its own name takes its rows back at once.
 
 Every claim is one statement: on SQLite inside BEGIN IMMEDIATE (one writer at a time); on
-PostgreSQL the candidate rows are read `FOR UPDATE SKIP LOCKED` (`store.dialect`), so two
-transactions never pick the same row.
+PostgreSQL the candidate rows are read `FOR UPDATE SKIP LOCKED`, so two transactions never
+pick the same row (the only engine-specific SQL here, with `lock_chat`).
 """
 
 from __future__ import annotations
@@ -24,11 +24,15 @@ from datetime import timedelta
 
 from reminders.storage import Outgoing, _outgoing
 from store.connection import transaction
-from store.dialect import POSTGRESQL, dialect, skip_locked
 
 LEASE = timedelta(minutes=10)  # longer than any one send with its flood-control waits
 CLAIM_LIMIT = 20  # rows one claim takes (a chat's digest is a few messages)
 _COLUMNS = "id, chat_id, text, buttons, keys, attempts, created_at"
+
+
+def _postgresql(db) -> bool:
+    """The one engine-specific bit: PostgreSQL's connection says `engine = "postgresql"`."""
+    return getattr(db, "engine", "sqlite") == "postgresql"
 
 
 def worker_name(configured: str = "", port: int | None = None) -> str:
@@ -55,7 +59,8 @@ def claim(
             f"UPDATE reminder_outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
             f"SELECT id FROM reminder_outbox WHERE state = 'pending' AND chat_id = ? AND "
             f"(claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) "
-            f"ORDER BY id LIMIT ?{skip_locked(db)}) RETURNING {_COLUMNS}",
+            f"ORDER BY id LIMIT ?{' FOR UPDATE SKIP LOCKED' if _postgresql(db) else ''}) "
+            f"RETURNING {_COLUMNS}",
             [worker, _ms(now + lease.total_seconds()), chat_id, worker, _ms(now), limit],
         ).fetchall()
     return sorted((_outgoing(r) for r in rows), key=lambda o: o.id)
@@ -65,7 +70,7 @@ def lock_chat(db, chat_id: int) -> None:
     """Inside the transaction that decides what is due for a chat: on PostgreSQL, lock the chat's
     subscription row, so two workers deciding at once take turns (the second then reads the keys
     the first settled: READ COMMITTED). SQLite's BEGIN IMMEDIATE already lets one writer in."""
-    if dialect(db) == POSTGRESQL:
+    if _postgresql(db):
         db.execute("SELECT chat_id FROM subscriptions WHERE chat_id = ? FOR UPDATE", [chat_id])
 
 

@@ -17,7 +17,6 @@ import sqlite_utils
 
 from knowledge.text import nfc
 from store.connection import transaction
-from store.dialect import blob_type
 from store.writes import delete_plan_rows
 
 
@@ -232,10 +231,10 @@ def m012_bot_state(db: sqlite_utils.Database) -> None:
     and plan choices, uploads awaiting "Nhập" (their bytes in `data`), so that any of several bot
     processes answers any button. Bounded per chat and kind; expired rows are swept."""
     db.execute(
-        f"""CREATE TABLE IF NOT EXISTS bot_state (
+        """CREATE TABLE IF NOT EXISTS bot_state (
             chat_id BIGINT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
             payload TEXT NOT NULL,      -- JSON
-            data {blob_type(db)},            -- raw bytes (an upload awaiting "Nhập"), else NULL
+            data BLOB,                  -- raw bytes (an upload awaiting "Nhập"), else NULL
             created_at TEXT NOT NULL,   -- ISO 8601 UTC with microseconds (orders a chat's rows)
             expires_at TEXT NOT NULL,
             PRIMARY KEY (chat_id, kind, key))"""
@@ -246,11 +245,8 @@ def m012_bot_state(db: sqlite_utils.Database) -> None:
 def m013_outbox_claims(db: sqlite_utils.Database) -> None:
     """Reminder outbox rows claimed by one bot process at a time (`reminders.claims`): who holds
     the row and until when (epoch milliseconds); a dead process's claim lapses and is taken over."""
-    columns = db["reminder_outbox"].columns_dict
-    if "claimed_by" not in columns:
-        db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_by TEXT")
-    if "claimed_until" not in columns:
-        db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_until BIGINT")
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_until BIGINT")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

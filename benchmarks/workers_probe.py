@@ -177,7 +177,9 @@ def reindexer(db: str, a: str, b: str, f: str, until: float, out: str) -> None:
     Path(out).write_text(json.dumps({"runs": runs, "failed": failed, "version": version}))
 
 
-def run_questions(work: Path, workers: int = 3, users: int = 20, seconds: float = 30) -> dict:
+def run_questions(
+    work: Path, workers: int = 3, users: int = 20, seconds: float = 30, db: Path | str | None = None
+) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -189,7 +191,7 @@ def run_questions(work: Path, workers: int = 3, users: int = 20, seconds: float 
         counts = [per_plan[v].get(file, 0) for file, v in zip(files, choice, strict=True)]
         valid.add((sum(counts), sum(1 for c in counts if c)))
     whole = {v: (sum(per_plan[v].values()), len(per_plan[v])) for v in "AB"}
-    db = work / "bot.db"
+    db = db or work / "bot.db"  # or an empty PostgreSQL database's URL
     _per_plan(f, db)  # the served index starts at version A
     start = time.time() + 3  # the workers load their state meanwhile
     until = start + seconds
@@ -274,16 +276,19 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--lease", type=float, default=1.5)
+    parser.add_argument(
+        "--db", help="an empty database to use (PostgreSQL URL); default SQLite in --work"
+    )
     args = parser.parse_args()
     if args.probe == "questions":
-        summary = run_questions(args.work, args.workers, args.users, args.seconds)
+        summary = run_questions(args.work, args.workers, args.users, args.seconds, args.db)
         bad = summary["errors"] or summary["partial_answers"] or summary["reindex_failed"]
         bad = bad or summary["workers_behind_last_reindex"] or any(summary["exit_codes"])
     else:
         from benchmarks.workers_reminders import run_reminders
 
         summary = run_reminders(
-            args.work, args.workers, args.chats, args.tasks, args.kills, args.lease
+            args.work, args.workers, args.chats, args.tasks, args.kills, args.lease, db=args.db
         )
         bad = summary["lost"] or summary["unmarked_repeats"] or summary["pending_left"]
         bad = bad or summary["marked_resends"] > summary["kills"] or any(summary["exit_codes"])

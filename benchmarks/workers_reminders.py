@@ -81,7 +81,10 @@ def run_reminders(
     kills: int = 6,
     lease: float = 1.5,
     seed: int = 5,
+    db: Path | str | None = None,
 ) -> dict:
+    """The probe in `work`; `db`: an empty database to use (a PostgreSQL URL once that backend is
+    in), default a new SQLite file in `work`."""
     from indexer.indexing import index_text
     from reminders import storage
     from reminders.model import everything
@@ -91,7 +94,7 @@ def run_reminders(
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    db = work / "bot.db"
+    db = db or work / "bot.db"
     store = Store(db)
     index_text(store, "thu-nghiem.txt", plan_with_tasks(tasks, date(2025, 6, 25)))
     created = datetime(2025, 6, 22, tzinfo=TZ)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot import followthrough, state, storage
+from bot import followthrough, storage
 from bot.chat import (
     BAD_BUTTON,
     Context,
@@ -55,7 +55,7 @@ class PendingUpload:
     data: bytes
 
 
-state.register(  # the bytes wait in the database (at most max_upload_bytes: checked before)
+storage.register_state(  # the bytes wait in the database (at most max_upload_bytes: checked before)
     "uploads",
     lambda p: ({"file": p.file}, p.data),
     lambda payload, data: PendingUpload(payload["file"], data or b""),

@@ -3,7 +3,7 @@ was shown (kept for its buttons) and how a listing or a choice is sent.
 
 Dependencies live in ``application.bot_data["deps"]`` (a `Deps`, set by `bot.app`). What the
 user was shown (pages of a listing, agency choices, upload previews) is kept per chat in the
-database (`bot.state`) under a short key that the inline buttons carry: any bot process
+database (`bot.storage`) under a short key that the inline buttons carry: any bot process
 answers a button pressed under a message another one sent.
 """
 
@@ -19,7 +19,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from answering.knowledge_base import KnowledgeBase
-from bot import state
+from bot import storage
 from bot.html_text import split_messages
 from bot.listings import Block, Listing
 from bot.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
@@ -116,8 +116,8 @@ def callback_parts(update: Update, count: int) -> list[str]:
 
 def remember(context: Context, slot: str, value: object, keep: int = KEEP) -> str:
     """Keep `value` in this chat's `slot` (the oldest beyond `keep` are dropped); returns its key.
-    Kept in the database (`bot.state`): a button pressed later may reach another bot process."""
-    return state.put(deps_of(context).store.db, _chat_of(context), slot, value, keep)
+    Kept in the database (`bot.storage`): a button pressed later may reach another bot process."""
+    return storage.put_state(deps_of(context).store.db, _chat_of(context), slot, value, keep)
 
 
 def recall(context: Context, slot: str, key: str, pop: bool = False) -> Any:
@@ -125,7 +125,7 @@ def recall(context: Context, slot: str, key: str, pop: bool = False) -> Any:
     chat = context._chat_id  # set by PTB from the update's chat
     if chat is None:
         return None
-    return state.get(deps_of(context).store.db, chat, slot, key, pop=pop)
+    return storage.get_state(deps_of(context).store.db, chat, slot, key, pop=pop)
 
 
 def _chat_of(context: Context) -> int:
@@ -161,9 +161,11 @@ def _shown_value(payload: dict, _: bytes | None) -> Shown:
     return Shown(pages, **{**payload, "plans": [(pid, label) for pid, label in payload["plans"]]})
 
 
-state.register("shown", _shown_payload, _shown_value)
-state.register("choices", lambda c: (asdict(c), None), lambda p, _: Choice(**p))
-state.register("pins", lambda ids: ([int(i) for i in ids], None), lambda p, _: [int(i) for i in p])
+storage.register_state("shown", _shown_payload, _shown_value)
+storage.register_state("choices", lambda c: (asdict(c), None), lambda p, _: Choice(**p))
+storage.register_state(
+    "pins", lambda ids: ([int(i) for i in ids], None), lambda p, _: [int(i) for i in p]
+)
 
 
 # ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from answering.knowledge_base import KnowledgeBase
-from bot import state
+from bot import storage as bot_storage
 from bot.admin import PREVIEW_GONE, PendingUpload
 from bot.chat import Choice
 from indexer.indexing import index_paths, index_text
@@ -96,25 +96,27 @@ async def test_an_upload_previewed_on_worker_a_is_imported_by_worker_b(
 def test_bot_state_is_bounded_per_chat_expires_and_is_taken_once(db: Path) -> None:
     a, b = Store(db), Store(db)
     keys = [
-        state.put(a.db, 7, "uploads", PendingUpload(f"f{i}.txt", b"x" * i), keep=3)
+        bot_storage.put_state(a.db, 7, "uploads", PendingUpload(f"f{i}.txt", b"x" * i), keep=3)
         for i in range(5)
     ]
-    assert [state.get(b.db, 7, "uploads", k) for k in keys[:2]] == [
+    assert [bot_storage.get_state(b.db, 7, "uploads", k) for k in keys[:2]] == [
         None,
         None,
     ]  # the oldest dropped
-    kept = state.get(b.db, 7, "uploads", keys[4])
+    kept = bot_storage.get_state(b.db, 7, "uploads", keys[4])
     assert kept == PendingUpload("f4.txt", b"xxxx")
-    assert state.get(b.db, 8, "uploads", keys[4]) is None  # another chat's key: nothing
-    assert state.get(b.db, 7, "uploads", keys[4], pop=True) == kept
-    assert state.get(a.db, 7, "uploads", keys[4], pop=True) is None  # taken once, by one worker
+    assert bot_storage.get_state(b.db, 8, "uploads", keys[4]) is None  # another chat's key: nothing
+    assert bot_storage.get_state(b.db, 7, "uploads", keys[4], pop=True) == kept
+    assert (
+        bot_storage.get_state(a.db, 7, "uploads", keys[4], pop=True) is None
+    )  # taken once, by one worker
 
     choice = Choice("ask", ["Sở Nội vụ", "Sở Y tế"], "ai lo việc này", "so")
-    key = state.put(a.db, 7, "choices", choice, keep=50)
-    assert state.get(b.db, 7, "choices", key) == choice
-    later = datetime.now(UTC) + state.DEFAULT_TTL + timedelta(minutes=1)
-    assert state.get(b.db, 7, "choices", key, now=later) is None  # expired
-    assert state.sweep(b.db, now=later) >= 2  # swept: the choice and the uploads left
+    key = bot_storage.put_state(a.db, 7, "choices", choice, keep=50)
+    assert bot_storage.get_state(b.db, 7, "choices", key) == choice
+    later = datetime.now(UTC) + bot_storage.STATE_DEFAULT_TTL + timedelta(minutes=1)
+    assert bot_storage.get_state(b.db, 7, "choices", key, now=later) is None  # expired
+    assert bot_storage.sweep_state(b.db, now=later) >= 2  # swept: the choice and the uploads left
     assert b.db.execute("SELECT count(*) FROM bot_state").fetchone()[0] == 0
 
 

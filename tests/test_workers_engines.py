@@ -16,7 +16,7 @@ pytest.importorskip(
     "store.pgserve", reason="the PostgreSQL backend (its engine fixtures) is not here"
 )
 
-from bot import state  # noqa: E402
+from bot import storage as bot_storage  # noqa: E402
 from bot.admin import PendingUpload  # noqa: E402
 from indexer.indexing import index_text  # noqa: E402
 from indexer.settings import load_settings  # noqa: E402
@@ -35,13 +35,16 @@ def test_bot_state(empty_db) -> None:
     a, b = Store(empty_db), Store(empty_db)
     data = bytes(range(256)) * 64
     keys = [
-        state.put(a.db, 7, "uploads", PendingUpload(f"f{i}.txt", data), keep=3) for i in range(5)
+        bot_storage.put_state(a.db, 7, "uploads", PendingUpload(f"f{i}.txt", data), keep=3)
+        for i in range(5)
     ]
-    assert state.get(b.db, 7, "uploads", keys[0]) is None  # beyond the 3 kept
-    assert state.get(b.db, 7, "uploads", keys[4], pop=True) == PendingUpload("f4.txt", data)
-    assert state.get(a.db, 7, "uploads", keys[4], pop=True) is None  # taken once
+    assert bot_storage.get_state(b.db, 7, "uploads", keys[0]) is None  # beyond the 3 kept
+    assert bot_storage.get_state(b.db, 7, "uploads", keys[4], pop=True) == PendingUpload(
+        "f4.txt", data
+    )
+    assert bot_storage.get_state(a.db, 7, "uploads", keys[4], pop=True) is None  # taken once
     later = datetime.now(UTC) + timedelta(days=2)
-    assert state.sweep(b.db, now=later) == 2
+    assert bot_storage.sweep_state(b.db, now=later) == 2
     a.close()
     b.close()
 

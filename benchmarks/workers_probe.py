@@ -2,6 +2,7 @@
 worker processes (issue 19).
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py questions --work /tmp/wp-q
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py webhook --work /tmp/wp-w
     PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py reminders --work /tmp/wp-r
 
 `questions` (p6): the sample plans in two versions, A and B (B: one more duty of Sở Nội vụ in
@@ -12,6 +13,9 @@ process flips the plans folder between A and B and reindexes it, again and again
 exception, an impossible (items, plans) pair (a half-written plan seen), and a worker that does
 not follow the last reindex (its final answer not that of the final version: no restart, no
 reload call, only the index generation in the database).
+
+`webhook` (p6 through the real bot): the same, but the workers are `planbot run --port` webhook
+processes and the users post updates to a random one (`benchmarks.workers_webhook`).
 
 `reminders` (p5): a plan with `--tasks` tasks due tomorrow, `--chats` chats subscribed. The
 workers run the reminder service (each its own process and worker name, lease `--lease` s) in a
@@ -177,9 +181,9 @@ def reindexer(db: str, a: str, b: str, f: str, until: float, out: str) -> None:
     Path(out).write_text(json.dumps({"runs": runs, "failed": failed, "version": version}))
 
 
-def run_questions(
-    work: Path, workers: int = 3, users: int = 20, seconds: float = 30, db: Path | str | None = None
-) -> dict:
+def plan_versions(work: Path) -> tuple[Path, Path, Path, set, dict]:
+    """A fresh `work` with the plans in versions A and B and the folder F (a copy of A); the
+    (items, plans) pairs of the agency's duties any mix of whole plans gives, and each version's."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -191,6 +195,13 @@ def run_questions(
         counts = [per_plan[v].get(file, 0) for file, v in zip(files, choice, strict=True)]
         valid.add((sum(counts), sum(1 for c in counts if c)))
     whole = {v: (sum(per_plan[v].values()), len(per_plan[v])) for v in "AB"}
+    return a, b, f, valid, whole
+
+
+def run_questions(
+    work: Path, workers: int = 3, users: int = 20, seconds: float = 30, db: Path | str | None = None
+) -> dict:
+    a, b, f, valid, whole = plan_versions(work)
     db = db or work / "bot.db"  # or an empty PostgreSQL database's URL
     _per_plan(f, db)  # the served index starts at version A
     start = time.time() + 3  # the workers load their state meanwhile
@@ -267,7 +278,7 @@ def main() -> int:
         reminder_worker(db, name, telegram, float(lease), int(seed))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=["questions", "reminders"])
+    parser.add_argument("probe", choices=["questions", "webhook", "reminders"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/workers_probe"))
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
@@ -284,6 +295,15 @@ def main() -> int:
         summary = run_questions(args.work, args.workers, args.users, args.seconds, args.db)
         bad = summary["errors"] or summary["partial_answers"] or summary["reindex_failed"]
         bad = bad or summary["workers_behind_last_reindex"] or any(summary["exit_codes"])
+    elif args.probe == "webhook":
+        from benchmarks.workers_webhook import run_webhook
+
+        summary = run_webhook(args.work, args.workers, args.users, args.seconds, args.db)
+        bad = summary["no_reply"] or summary["generic_errors"] or summary["partial_answers"]
+        bad = (
+            bad or summary["error_lines_in_logs"] or summary["workers_alive_at_end"] != args.workers
+        )
+        bad = bad or summary["reindex_failed"]
     else:
         from benchmarks.workers_reminders import run_reminders
 

@@ -4,6 +4,7 @@ worker processes (issue 19).
     PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py questions --work /tmp/wp-q
     PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py webhook --work /tmp/wp-w
     PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py reminders --work /tmp/wp-r
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/workers_probe.py bot-reminders --work /tmp/wp-b
 
 `questions` (p6): the sample plans in two versions, A and B (B: one more duty of Sở Nội vụ in
 each plan). `--workers` processes each hold their own `KnowledgeBase` over the one database and
@@ -26,7 +27,10 @@ time under a new name (its claims must lapse and be taken over by the others), e
 own (it takes its rows back at once). Counts per (chat, task): lost (never delivered), unmarked
 repeats (delivered twice without the resend note), marked resends (at most one per kill).
 
-Both print a JSON summary and exit 1 on a failure. `run_questions` (here) and `run_reminders`
+`bot-reminders` (p5 through the real bot): the same with `planbot run --now … --port` webhook
+workers (`benchmarks.workers_bot_reminders`).
+
+All print a JSON summary and exit 1 on a failure. `run_questions` (here) and `run_reminders`
 (`benchmarks.workers_reminders`) are what tests/test_workers.py calls, with small numbers.
 """
 
@@ -278,7 +282,7 @@ def main() -> int:
         reminder_worker(db, name, telegram, float(lease), int(seed))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=["questions", "webhook", "reminders"])
+    parser.add_argument("probe", choices=["questions", "webhook", "reminders", "bot-reminders"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/workers_probe"))
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--users", type=int, default=20)
@@ -304,6 +308,14 @@ def main() -> int:
             bad or summary["error_lines_in_logs"] or summary["workers_alive_at_end"] != args.workers
         )
         bad = bad or summary["reindex_failed"]
+    elif args.probe == "bot-reminders":
+        from benchmarks.workers_bot_reminders import run_bot_reminders
+
+        summary = run_bot_reminders(
+            args.work, args.workers, args.chats, args.tasks, args.kills, args.lease, db=args.db
+        )
+        bad = summary["lost"] or summary["unmarked_repeats"] or summary["pending_left"]
+        bad = bad or summary["marked_resends"] > summary["kills"] or summary["error_lines_in_logs"]
     else:
         from benchmarks.workers_reminders import run_reminders
 

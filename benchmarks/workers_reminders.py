@@ -85,23 +85,7 @@ def run_reminders(
 ) -> dict:
     """The probe in `work`; `db`: an empty database to use (a PostgreSQL URL once that backend is
     in), default a new SQLite file in `work`."""
-    from indexer.indexing import index_text
-    from reminders import storage
-    from reminders.model import everything
-    from store.database import Store
-    from tests.generated_plans import plan_with_tasks
-
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    db = db or work / "bot.db"
-    store = Store(db)
-    index_text(store, "thu-nghiem.txt", plan_with_tasks(tasks, date(2025, 6, 25)))
-    created = datetime(2025, 6, 22, tzinfo=TZ)
-    chat_ids = [8_000_000 + i for i in range(chats)]
-    for chat_id in chat_ids:
-        storage.save_subscription(store.db, everything(chat_id, created), created)
-    store.close()
+    db, chat_ids = reminder_db(work, chats, tasks, db)
     telegram = work / "telegram.jsonl"
     telegram.touch()
     rng = random.Random(seed)
@@ -143,15 +127,54 @@ def run_reminders(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    entries = [json.loads(line) for line in telegram.read_text(encoding="utf-8").splitlines()]
+    return {
+        "workers": workers,
+        "chats": chats,
+        **count_deliveries(entries, chat_ids, tasks, db),
+        "kills": killed,
+        "exit_codes": [p.returncode for p in procs.values()],
+    }
+
+
+def reminder_db(
+    work: Path, chats: int, tasks: int, db: Path | str | None = None
+) -> tuple[Path | str, list[int]]:
+    """A fresh `work`; in `db` (default a SQLite file in it) a plan of `tasks` tasks due on the
+    25th and `chats` chats subscribed since the 22nd: its location and the chats' ids."""
+    from indexer.indexing import index_text
+    from reminders import storage
+    from reminders.model import everything
+    from store.database import Store
+    from tests.generated_plans import plan_with_tasks
+
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    db = db or work / "bot.db"
+    store = Store(db)
+    index_text(store, "thu-nghiem.txt", plan_with_tasks(tasks, date(2025, 6, 25)))
+    created = datetime(2025, 6, 22, tzinfo=TZ)
+    chat_ids = [8_000_000 + i for i in range(chats)]
+    for chat_id in chat_ids:
+        storage.save_subscription(store.db, everything(chat_id, created), created)
+    store.close()
+    return db, chat_ids
+
+
+def count_deliveries(entries: list[dict], chat_ids: list[int], tasks: int, db: Path | str) -> dict:
+    """Per (chat, task): lost, repeated, repeated unmarked; `entries`: {chat, text, worker} per
+    message Telegram received."""
+    from store.database import Store
+
     per_key: Counter = Counter()
     unmarked: Counter = Counter()
     resent = 0
     by_worker: Counter = Counter()
-    for line in telegram.read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
+    for entry in entries:
         marked = entry["text"].startswith(RESENT_NOTE)
         resent += marked
-        by_worker[entry["worker"]] += 1
+        by_worker[entry.get("worker", "?")] += 1
         for number in TASK.findall(entry["text"]):
             per_key[(entry["chat"], number)] += 1
             unmarked[(entry["chat"], number)] += not marked
@@ -162,16 +185,12 @@ def run_reminders(
     ).fetchone()[0]
     check.close()
     return {
-        "workers": workers,
-        "chats": chats,
         "reminders_expected": len(expected),
-        "messages_delivered": sum(by_worker.values()),
+        "messages_delivered": len(entries),
         "by_worker": dict(by_worker),
-        "kills": killed,
         "lost": sum(1 for k in expected if per_key[k] == 0),
         "unmarked_repeats": sum(1 for k in expected if unmarked[k] > 1),
         "marked_resends": resent,
         "repeated_reminders": sum(1 for k in expected if per_key[k] > 1),
         "pending_left": pending,
-        "exit_codes": [p.returncode for p in procs.values()],
     }

@@ -43,8 +43,9 @@ class BotApi(ThreadingHTTPServer):
     """A stand-in Bot API on 127.0.0.1: answers getMe, sendMessage, editMessageText and (with
     True) anything else; keeps every call and every sent message."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.delay = delay  # seconds between keeping a sent message and answering (the way back)
         self.calls: list[tuple[str, dict]] = []
         self.changed = threading.Condition()
         self.ids = iter(range(1_000_000, 10**9))
@@ -113,6 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
         json_body = "json" in (self.headers.get("Content-Type") or "")
         params = json.loads(body or "{}") if json_body else dict(parse_qsl(body))
         self.server.record(method, params)
+        if method == "sendMessage" and self.server.delay:
+            time.sleep(self.server.delay)  # Telegram has it; its answer is on its way
         if method == "getMe":
             result: object = {
                 "id": 1,
@@ -171,9 +174,16 @@ def text_update(update_id: int, chat_id: int, message_id: int, text: str) -> dic
 
 
 def start_workers(
-    api: BotApi, db: Path | str, ports: list[int], work: Path, **env: str
+    api: BotApi,
+    db: Path | str,
+    ports: list[int],
+    work: Path,
+    names: list[str] | None = None,
+    args: tuple[str, ...] = (),
+    **env: str,
 ) -> list[subprocess.Popen]:
-    """`planbot run --port P` per port (webhook mode, no embedding model), logs in `work`."""
+    """`planbot run --port P ARGS` per port (webhook mode, no embedding model), named `names`
+    (PLANBOT_WORKER_ID; default w0, w1, …), each logging to `work`/<name>.log."""
     base = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -187,16 +197,17 @@ def start_workers(
         "PLANBOT_SEND_RATE": "0",  # Telegram's limit lifted: the stand-in has none
         **env,
     }
+    names = names or [f"w{n}" for n in range(len(ports))]
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "planbot.cli", "-v", "run", "--port", str(port)],
-            env={**base, "PLANBOT_WORKER_ID": f"w{n}"},
+            [sys.executable, "-m", "planbot.cli", "-v", "run", "--port", str(port), *args],
+            env={**base, "PLANBOT_WORKER_ID": name},
             cwd=work,
-            stdout=(work / f"worker{n}.log").open("wb"),
+            stdout=(work / f"{name}.log").open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        for n, port in enumerate(ports)
+        for name, port in zip(names, ports, strict=True)
     ]
 
 
@@ -283,7 +294,7 @@ def run_webhook(
         for proc in procs:
             stop(proc)
         api.shutdown()
-    logs = "\n".join((work / f"worker{n}.log").read_text(errors="replace") for n in range(workers))
+    logs = "\n".join(log.read_text(errors="replace") for log in sorted(work.glob("w*.log")))
     bad_lines = [
         line for line in logs.splitlines() if "Traceback" in line or line.startswith("ERROR")
     ]

@@ -95,7 +95,7 @@ def test_three_webhook_workers_share_one_url_and_answer_each_others_buttons(tmp_
         for worker in workers:
             stop(worker)
         api.shutdown()
-    logs = "\n".join((tmp_path / f"worker{n}.log").read_text(errors="replace") for n in range(3))
+    logs = "\n".join((tmp_path / f"w{n}.log").read_text(errors="replace") for n in range(3))
     assert "Traceback" not in logs and TOKEN not in logs
 
 
@@ -109,3 +109,17 @@ def test_users_asking_through_three_webhook_workers_during_reindexing(tmp_path: 
     assert summary["partial_answers"] == 0 and summary["error_lines_in_logs"] == 0
     assert summary["reindex_runs"] >= 1 and summary["reindex_failed"] == 0
     assert summary["workers_alive_at_end"] == 3
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_kill_9_of_webhook_workers_while_reminders_go_out(tmp_path: Path) -> None:
+    """p5 through 3 real webhook workers (benchmarks/workers_bot_reminders.py), ~30 s."""
+    from benchmarks.workers_bot_reminders import run_bot_reminders
+
+    summary = run_bot_reminders(tmp_path / "b", chats=60, tasks=20, kills=4, lease=2.0)
+    print(summary)
+    assert summary["kills"] == 4 and summary["messages_delivered"] >= 120
+    assert summary["lost"] == 0 and summary["pending_left"] == 0
+    assert summary["unmarked_repeats"] == 0 and summary["marked_resends"] <= summary["kills"]
+    assert summary["error_lines_in_logs"] == 0

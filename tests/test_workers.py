@@ -93,6 +93,22 @@ async def test_an_upload_previewed_on_worker_a_is_imported_by_worker_b(
     assert [p["file"] for p in kb_b.plans()][-1] == "kh_moi.txt" and len(kb_b.plans()) == 6
 
 
+@pytest.mark.e2e
+async def test_an_upload_over_the_limit_is_refused_and_nothing_waits_for_it(
+    emulator, bot_token, db
+) -> None:
+    admin = emulator.private_user(bot_token, first_name="Quản trị", user_id=ADMIN)
+    kb = worker(db)
+    async with running_bot(make_app(emulator, bot_token, kb, max_upload_bytes=500)):
+        await admin.send_document("kh_moi.txt", NEW_PLAN.encode(), "text/plain")  # 949 bytes
+        refused = await reply_where(admin, containing("quá lớn", "Chỉ mục không thay đổi"))
+        assert buttons(refused) == []
+    assert (
+        kb.store.db.execute("SELECT count(*) FROM bot_state WHERE kind = 'uploads'").fetchone()[0]
+        == 0
+    )
+
+
 def test_bot_state_is_bounded_per_chat_expires_and_is_taken_once(db: Path) -> None:
     a, b = Store(db), Store(db)
     keys = [

@@ -55,6 +55,13 @@ class PendingUpload:
     data: bytes
 
 
+storage.register_state(  # the bytes wait in the database (at most max_upload_bytes: checked before)
+    "uploads",
+    lambda p: ({"file": p.file}, p.data),
+    lambda payload, data: PendingUpload(payload["file"], data or b""),
+)
+
+
 class Progress:
     """Shows a worker thread's progress by editing one status message (at most every `every` s)."""
 
@@ -202,7 +209,10 @@ async def upload_choice(update: Update, context: Context) -> None:
     pending: PendingUpload | None = recall(context, "uploads", key, pop=True)
     if pending is None:
         await query.answer(PREVIEW_GONE, show_alert=True)
-        await query.edit_message_reply_markup(None)
+        try:
+            await query.edit_message_reply_markup(None)
+        except TelegramError as exc:  # no buttons left: another press (any worker) took it
+            log.debug("preview buttons already gone: %s", exc)
         return
     log_upload = _upload_logger(update, deps, pending.file, len(pending.data))
     if action != "ok":

@@ -349,6 +349,8 @@ def _serve(settings: BotSettings, clock: Callable[[], datetime] | None) -> None:
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            # Several workers behind one URL (a reverse proxy, each worker on its own port): each
+            # sets the same URL and secret at start-up, which is idempotent.
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,

@@ -1,7 +1,8 @@
 """The store's schema as numbered migrations: append only; each runs once, in order, recorded in
 `_migrations` (as llm's `embeddings_migrations.py`). An existing database is brought up to date
 when it is opened (`store.database.open_db`); other packages' tables live here too (`m004_reminders`,
-`m005_feedback`, `m009_reminder_outbox`, `m010_answer_log`, `m011_chat_plan`).
+`m005_feedback`, `m009_reminder_outbox`, `m010_answer_log`, `m011_chat_plan`, `m012_bot_state`,
+`m013_outbox_claims`).
 
 Numbered without gaps. Databases made before the renumbering recorded some migrations under
 their old names (`RENAMED`): those count as applied under the new name, so nothing runs twice.
@@ -233,6 +234,29 @@ def m011_chat_plan(db: sqlite_utils.Database) -> None:
     )
 
 
+def m012_bot_state(db: sqlite_utils.Database) -> None:
+    """What a chat was shown and what waits for its buttons (`bot.state`): result pages, agency
+    and plan choices, uploads awaiting "Nhập" (their bytes in `data`), so that any of several bot
+    processes answers any button. Bounded per chat and kind; expired rows are swept."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS bot_state (
+            chat_id BIGINT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+            payload TEXT NOT NULL,      -- JSON
+            data BLOB,                  -- raw bytes (an upload awaiting "Nhập"), else NULL
+            created_at TEXT NOT NULL,   -- ISO 8601 UTC with microseconds (orders a chat's rows)
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, key))"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_bot_state_expires ON bot_state(expires_at)")
+
+
+def m013_outbox_claims(db: sqlite_utils.Database) -> None:
+    """Reminder outbox rows claimed by one bot process at a time (`reminders.claims`): who holds
+    the row and until when (epoch milliseconds); a dead process's claim lapses and is taken over."""
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_until BIGINT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_plan_year,
@@ -245,6 +269,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m009_reminder_outbox,
     m010_answer_log,
     m011_chat_plan,
+    m012_bot_state,
+    m013_outbox_claims,
 ]
 
 

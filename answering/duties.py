@@ -50,7 +50,9 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence, focus.plans)
+    plan_order, topical_words = plans_by_relevance(
+        kb, q, agency, results, evidence, focus.plans, focus.leaning
+    )
     if not topical_words and intents.asks_time(q):  # "… hạn khi nào?": plans giving times first
         kept = [r for r in results if wanted is None or r.role == wanted]
         plan_order = dated_first(plan_order, kept, focus.plans)
@@ -167,15 +169,17 @@ def plans_by_relevance(
     results: list[Result],
     evidence: list[Result],
     named: frozenset[int] = frozenset(),
+    leaning: frozenset[int] = frozenset(),
 ) -> tuple[dict[int, int], bool]:
     """The plans of an agency's duties in the order to list them: the plans the question names
-    (`named`: by title words, province, a document they implement) first; then, when the question
+    (`named`: by title words, province, a document they implement) first, among them (and then)
+    those its title words point at most (`leaning`); then, when the question
     has words of its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan
     whose listed items hold most of them (then the one search finds first); else the order given
     (newest first). Also whether the question has such words (then items are listed as search
     finds them, too)."""
     given = list(dict.fromkeys(r.plan.id for r in results))
-    given.sort(key=lambda pid: pid not in named)  # stable: the named plans first, in their order
+    given.sort(key=lambda pid: (pid not in named, pid not in leaning))  # stable: named first, in their order
     skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
     topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
     df = kb.frequencies(topic) if topic else {}
@@ -192,7 +196,7 @@ def plans_by_relevance(
         first.setdefault(r.plan.id, i)
     order = sorted(
         given,
-        key=lambda pid: (pid not in named, -round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)),
+        key=lambda pid: (pid not in named, pid not in leaning, -round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)),
     )
     return {pid: i for i, pid in enumerate(order)}, True
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from knowledge.dates.deadlines import ROMAN, safe_date
+from knowledge.orgs.names import without_document_numbers
 from knowledge.questions import asked
 from knowledge.text import fold, has_diacritics, words
 
@@ -34,7 +35,7 @@ _DEADLINE = re.compile(
 )
 _DUTY = re.compile(
     r"lam gi|trach nhiem gi|nhiem vu gi|nhung viec gi|viec gi|phai lam|co nhiem vu|chiu trach nhiem|"
-    r"duoc giao|nhiem vu cua|trach nhiem cua|phu trach gi|lam nhung gi|can lam|phai thuc hien"
+    r"duoc giao|nhiem vu cua|trach nhiem cua|phu trach gi|lam nhung gi|can lam|phai thuc hien|vai tro gi"
 )
 DUTY_WORDS = _DUTY
 
@@ -169,6 +170,7 @@ def find_period(question: str, today: date | None = None) -> Period | None:
     relative = relative_period(question, today)
     if relative:
         return relative
+    question = without_document_numbers(question)  # "Thông tư 09/2013/TT-BXD" is no "tháng 9/2013"
     f = fold(question)
     finish = bool(_FINISH.search(f)) or not _RUNS.search(f)
     special = _year_range(question, f) or _months(question, f)

@@ -70,10 +70,15 @@ _BACK = re.compile(
 # Words that end the name of a plan in a question ("Kế hoạch CCHC năm 2026 yêu cầu …"): matched
 # with their diacritics ("có" ends a name, "cơ sở" does not); without, only the unambiguous ones.
 _NAME_END = re.compile(
-    r"(?<!\w)(phải|yêu cầu|quy định|giao|có|do|được|là|thì|cần|sẽ|đã|đạt|ai|nào|gì|bao nhiêu|khi|hạn|"
+    r"(?<!\w)(phải|yêu cầu|quy định|giao(?! thông| dịch| lưu| thương| nhận| đất)|có|do|được|là|thì|cần|sẽ|đã|đạt|ai|nào|gì|bao nhiêu|khi|hạn|"
     r"những|các|nêu|ghi|nói|hướng dẫn|trong đó)(?!\w)|[?!.;:]"
 )
 _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhung|cac)\b|[?!.;:]")
+# "Kế hoạch thực hiện Nghị quyết 57-NQ/TW", "… triển khai, thực hiện Chỉ thị 25": the number is the
+# document the plan implements, not the plan's own (local plans implement resolutions, decisions,
+# directives; "kết quả thực hiện Kế hoạch 179" still names plan 179).
+_IMPLEMENTS = re.compile(r"\b(thuc hien|trien khai|thi hanh)\s*,?\s*$")
+_PLAN_WORD_BEFORE = re.compile(r"\b(ke hoach|chuong trinh|de an|phuong an|kh)\b[^?.;]{0,60}$")
 _TITLE_KIND = re.compile(rf"^\W*({_KIND_WORD})\b|\b(?:phe duyet|ban hanh) ({_KIND_WORD})\b")
 _NAMED = re.compile(rf"(?<![a-z0-9&])({_KIND_WORD}|{_SHORT_WORD})(?![a-z0-9&])")
 _TITLE_STOP = {
@@ -201,6 +206,7 @@ class Asked:
     """What a question says about a plan."""
 
     numbers: tuple[tuple[str, str, str], ...]  # (digits, kind code or "", as written)
+    implemented: frozenset[str]  # digits of the documents a plan is named as implementing
     kinds: frozenset[str]
     terms: frozenset[str]  # word pairs of the names it gives (abbreviations spelled out)
     abbreviations: tuple[str, ...]  # the topic abbreviations it used ("cchc")
@@ -217,8 +223,13 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     folded = fold(question)
     lowered, marked = nfc(question).lower(), has_diacritics(question)
     numbers = []
+    implemented: set[str] = set()
     for m in _NUMBER_AFTER.finditer(folded):
         kind = KINDS.get(m.group("kind")) or _SHORT.get(m.group("kind"), "")
+        before = folded[: m.start()]
+        verb = _IMPLEMENTS.search(before)
+        if verb and (kind != "kh" or _PLAN_WORD_BEFORE.search(before[: verb.start()])):
+            implemented.add(m.group("n").lstrip("0") or "0")
         suffix = re.match(r"\s*/\s*[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+)*", folded[m.end() :])
         end = m.end() + (suffix.end() if suffix else 0)
         numbers.append((m.group("n").lstrip("0") or "0", kind, question[m.start() : end]))
@@ -252,6 +263,7 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     kinds = {KINDS.get(k) or _SHORT.get(k, "") for k in _NAMED.findall(folded)} - {""}
     return Asked(
         numbers=tuple(numbers),
+        implemented=frozenset(implemented),
         kinds=frozenset(kinds),
         terms=frozenset(_pairs(named_text)),
         abbreviations=tuple(dict.fromkeys(k for k in span_used if k in used)),
@@ -280,6 +292,8 @@ class Resolved:
     missing: str = ""  # "Kế hoạch 141/KH-UBND": named by the question, not indexed
     back: bool = False
     ranked: tuple[int, ...] = ()  # plan ids, the likeliest first (for a choice)
+    implementing: bool = False  # "cited": named as the plan implementing that document
+    leaning: frozenset[int] = frozenset()  # not named, but its title words point at these most
 
 
 def _blank(text: str, parts: Iterable[str]) -> str:
@@ -339,7 +353,13 @@ def resolve(
     if len(catalog.plans) < 2 and not asked.numbers:
         return Resolved(back=asked.back, ranked=tuple(catalog.plans))
     in_province = {pid for pid, p in catalog.plans.items() if p.province in asked.provinces}
-    own = {pid for digits, _, _ in asked.numbers for pid in catalog.by_number.get(digits, ())}
+    implementing = {d for d in asked.implemented if catalog.by_ref.get(d)}
+    own = {
+        pid
+        for digits, _, _ in asked.numbers
+        if digits not in implementing
+        for pid in catalog.by_number.get(digits, ())
+    }
     if (
         own
         and asked.provinces
@@ -354,7 +374,10 @@ def resolve(
     cited = {pid for digits, _, _ in asked.numbers for pid in catalog.by_ref.get(digits, ())}
     if cited:
         chosen = catalog.copies(_narrow(cited, asked, catalog))
-        return Resolved(chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)))
+        framed = any(catalog.by_ref.get(d, set()) & chosen for d in implementing)
+        return Resolved(
+            chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)), implementing=framed
+        )
     absent = [
         d for d, kind, _ in asked.numbers if kind and not 1990 <= int(d) <= 2040 and not known(d)
     ]
@@ -388,6 +411,22 @@ def resolve(
         and not any(catalog.about(key) for key in asked.abbreviations)
     ):  # "Kế hoạch CCHC …" and no plan is about cải cách hành chính
         return Resolved(missing=asked.spans[0], back=asked.back)
+    leaning = _leaning(scores, ranked, catalog, n)
     if in_province and len(in_province) < len(catalog.plans):
-        return Resolved(frozenset(in_province), "province", back=asked.back, ranked=tuple(ranked))
-    return Resolved(back=asked.back, ranked=tuple(ranked))
+        return Resolved(
+            frozenset(in_province), "province", back=asked.back, ranked=tuple(ranked), leaning=leaning
+        )
+    return Resolved(back=asked.back, ranked=tuple(ranked), leaning=leaning)
+
+
+def _leaning(scores: dict[int, float], ranked: list[int], catalog: Catalog, n: int) -> frozenset[int]:
+    """The plans a question's title words point at most when they name none for certain ("Sở X
+    làm gì trong kế hoạch chuyển đổi số giao thông" among several plans on chuyển đổi số): those
+    scoring near the best, when the best holds at least one rare title pair and they are few."""
+    top = scores[ranked[0]] if ranked else 0.0
+    if top < math.log(n):
+        return frozenset()
+    near = [pid for pid in ranked if scores[pid] >= 0.8 * top]
+    if len({catalog.plans[pid].doc for pid in near}) > max(3, n // 10):
+        return frozenset()
+    return catalog.copies(near)

@@ -87,3 +87,15 @@ def test_a_plan_name_runs_on_over_giao_thong(tq):
     asked = read("Sở Xây dựng làm gì trong kế hoạch chuyển đổi số giao thông?", tq.catalog())
     assert "giao_thong" in asked.terms
     assert read("Kế hoạch 47 giao Sở Y tế việc gì?", tq.catalog()).spans == ("Kế hoạch 47",)
+
+
+def test_a_number_written_with_another_issuer_is_the_document_a_plan_implements(tq):
+    # 12/KH-UBND is a plan of the province's people's committee; "Nghị quyết 12 của Tỉnh ủy",
+    # "12-NQ/TU" is the resolution the tourism plan implements
+    for question in (
+        "Sở Tài chính phải làm gì theo Nghị quyết 12-NQ/TU?",
+        "Sở Tài chính phải làm gì theo Nghị quyết 12 của Ban Chấp hành Đảng bộ tỉnh?",
+    ):
+        assert "hộ làm du lịch cộng đồng" in first(tq.ask(question)), question
+    own = tq.ask("Sở Tài chính phải làm gì theo Kế hoạch 12 của UBND tỉnh Tuyên Quang?")
+    assert own.shown_results[0].plan.file.startswith("answers3_tq_cds_nong_nghiep")

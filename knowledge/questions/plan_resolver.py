@@ -79,6 +79,9 @@ _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhun
 # directives; "kết quả thực hiện Kế hoạch 179" still names plan 179).
 _IMPLEMENTS = re.compile(r"\b(thuc hien|trien khai|thi hanh)\s*,?\s*$")
 _PLAN_WORD_BEFORE = re.compile(r"\b(ke hoach|chuong trinh|de an|phuong an|kh)\b[^?.;]{0,60}$")
+# "Nghị quyết 57 của Bộ Chính trị", "57-NQ/TW": who issued the document a number names.
+_ISSUED_BY = re.compile(r"^\s*(?:ngay\s+[\d/ ]+(?:thang\s+\d+\s+nam\s+\d+)?\s*)?cua\s+((?:\w+\s*){1,4})")
+_ISSUERS = (("uy ban nhan dan", "ubnd"), ("hoi dong nhan dan", "hdnd"), ("thu tuong chinh phu", "thu tuong"))
 _TITLE_KIND = re.compile(rf"^\W*({_KIND_WORD})\b|\b(?:phe duyet|ban hanh) ({_KIND_WORD})\b")
 _NAMED = re.compile(rf"(?<![a-z0-9&])({_KIND_WORD}|{_SHORT_WORD})(?![a-z0-9&])")
 _TITLE_STOP = {
@@ -207,6 +210,7 @@ class Asked:
 
     numbers: tuple[tuple[str, str, str], ...]  # (digits, kind code or "", as written)
     implemented: frozenset[str]  # digits of the documents a plan is named as implementing
+    issuers: tuple[tuple[str, str, str], ...]  # (digits, issuer code, issuer words) as written
     kinds: frozenset[str]
     terms: frozenset[str]  # word pairs of the names it gives (abbreviations spelled out)
     abbreviations: tuple[str, ...]  # the topic abbreviations it used ("cchc")
@@ -224,15 +228,22 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     lowered, marked = nfc(question).lower(), has_diacritics(question)
     numbers = []
     implemented: set[str] = set()
+    issuers: list[tuple[str, str, str]] = []
     for m in _NUMBER_AFTER.finditer(folded):
         kind = KINDS.get(m.group("kind")) or _SHORT.get(m.group("kind"), "")
         before = folded[: m.start()]
         verb = _IMPLEMENTS.search(before)
         if verb and (kind != "kh" or _PLAN_WORD_BEFORE.search(before[: verb.start()])):
             implemented.add(m.group("n").lstrip("0") or "0")
-        suffix = re.match(r"\s*/\s*[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+)*", folded[m.end() :])
+        suffix = re.match(r"(?:\s*/\s*|-)[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+)*", folded[m.end() :])
         end = m.end() + (suffix.end() if suffix else 0)
         numbers.append((m.group("n").lstrip("0") or "0", kind, question[m.start() : end]))
+        code = re.findall(r"[a-z]+", folded[m.end() : end])
+        by = _ISSUED_BY.match(folded[end:])
+        if code or by:
+            issuers.append(
+                (numbers[-1][0], code[-1] if code else "", _issuer_words(by.group(1)) if by else "")
+            )
     for m in _NUMBER.finditer(folded):
         kind = _SHORT.get(m.group("kind"), "")
         if kind or m.group("kind") in ("ubnd", "ttg", "cp"):
@@ -264,6 +275,7 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     return Asked(
         numbers=tuple(numbers),
         implemented=frozenset(implemented),
+        issuers=tuple(issuers),
         kinds=frozenset(kinds),
         terms=frozenset(_pairs(named_text)),
         abbreviations=tuple(dict.fromkeys(k for k in span_used if k in used)),
@@ -294,6 +306,28 @@ class Resolved:
     ranked: tuple[int, ...] = ()  # plan ids, the likeliest first (for a choice)
     implementing: bool = False  # "cited": named as the plan implementing that document
     leaning: frozenset[int] = frozenset()  # not named, but its title words point at these most
+
+
+def _issuer_words(text: str, first: int = 3) -> str:
+    text = f" {' '.join(text.split())} "
+    for long, short in _ISSUERS:
+        text = text.replace(f" {long} ", f" {short} ")
+    return " ".join(text.split()[:first])
+
+
+def _issued_as_written(plan: PlanMeta, digits: str, asked: Asked) -> bool:
+    """The plan's own number and issuer fit what the question writes of that number ("57-NQ/TW",
+    "Nghị quyết 57 của Bộ Chính trị" are not the 57/2025/NQ-HĐND of a city council)."""
+    number, _, issuer = plan.doc.partition("|")
+    segments = set(re.findall(r"[a-z]+", number))
+    for d, code, by in asked.issuers:
+        if d != digits:
+            continue
+        if code and code not in segments and code not in _SHORT:
+            return False
+        if by and f" {by} " not in f" {_issuer_words(issuer, 99)} " and not segments & set(by.split()):
+            return False
+    return True
 
 
 def _blank(text: str, parts: Iterable[str]) -> str:
@@ -359,6 +393,7 @@ def resolve(
         for digits, _, _ in asked.numbers
         if digits not in implementing
         for pid in catalog.by_number.get(digits, ())
+        if not catalog.by_ref.get(digits) or _issued_as_written(catalog.plans[pid], digits, asked)
     }
     if (
         own

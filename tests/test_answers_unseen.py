@@ -99,3 +99,13 @@ def test_a_number_written_with_another_issuer_is_the_document_a_plan_implements(
         assert "hộ làm du lịch cộng đồng" in first(tq.ask(question)), question
     own = tq.ask("Sở Tài chính phải làm gì theo Kế hoạch 12 của UBND tỉnh Tuyên Quang?")
     assert own.shown_results[0].plan.file.startswith("answers3_tq_cds_nong_nghiep")
+
+
+def test_a_plan_implementing_another_named_in_its_preamble(tq):
+    # the district plan's title names no document; its preamble says it implements KH 47
+    answer = tq.ask("Trung tâm Y tế huyện làm gì trong kế hoạch thực hiện Kế hoạch 47 của tỉnh?")
+    assert answer.answered, answer.answer
+    assert any("đặt lịch khám qua điện thoại" in r.text for r in answer.shown_results)
+    assert all(r.plan.file.startswith("answers3_tq_huyen") for r in answer.shown_results)
+    own = tq.ask("Sở Khoa học và Công nghệ phải làm gì theo Kế hoạch 47/KH-UBND?")
+    assert own.shown_results[0].plan.file.startswith("answers3_tq_cds_y_te")

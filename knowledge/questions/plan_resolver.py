@@ -80,8 +80,20 @@ _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhun
 _IMPLEMENTS = re.compile(r"\b(thuc hien|trien khai|thi hanh)\s*,?\s*$")
 _PLAN_WORD_BEFORE = re.compile(r"\b(ke hoach|chuong trinh|de an|phuong an|kh)\b[^?.;]{0,60}$")
 # "Nghị quyết 57 của Bộ Chính trị", "57-NQ/TW": who issued the document a number names.
-_ISSUED_BY = re.compile(r"^\s*(?:ngay\s+[\d/ ]+(?:thang\s+\d+\s+nam\s+\d+)?\s*)?cua\s+((?:\w+\s*){1,4})")
-_ISSUERS = (("uy ban nhan dan", "ubnd"), ("hoi dong nhan dan", "hdnd"), ("thu tuong chinh phu", "thu tuong"))
+_ISSUED_BY = re.compile(
+    r"^\s*(?:ngay\s+[\d/ ]+(?:thang\s+\d+\s+nam\s+\d+)?\s*)?cua\s+((?:\w+\s*){1,4})"
+)
+_ISSUERS = (
+    ("uy ban nhan dan", "ubnd"),
+    ("hoi dong nhan dan", "hdnd"),
+    ("thu tuong chinh phu", "thu tuong"),
+)
+# The preamble's first "Thực hiện Quyết định số 7619/QĐ-BCA …, UBND … ban hành Kế hoạch …": the
+# documents a plan implements, when its title does not name them.
+_IMPLEMENTING_LINE = re.compile(
+    rf"(?m)^[ \t*_]*(?:thuc hien|trien khai|thi hanh)[ \t,]+(?:{_KIND_WORD})\b[^\n]*"
+)
+_FIRST_SECTION = re.compile(r"(?m)^[ \t*_]*(?:i|1)\s*[.)]\s|^[ \t*_]*muc dich")
 _TITLE_KIND = re.compile(rf"^\W*({_KIND_WORD})\b|\b(?:phe duyet|ban hanh) ({_KIND_WORD})\b")
 _NAMED = re.compile(rf"(?<![a-z0-9&])({_KIND_WORD}|{_SHORT_WORD})(?![a-z0-9&])")
 _TITLE_STOP = {
@@ -126,6 +138,7 @@ class PlanMeta:
     years: frozenset[int]
     abbreviations: Mapping[str, str] = field(default_factory=dict)
     aliases: frozenset[str] = frozenset()  # short names it gives itself ("chuong trinh 1237")
+    implements: frozenset[str] = frozenset()  # refs and the documents its preamble implements
 
 
 def profile(
@@ -144,6 +157,9 @@ def profile(
     cited = " ".join([f_title, *learned.aliases])  # "(sau đây gọi tắt là Nghị quyết số 57-NQ/TW)"
     refs = {m.group("n").lstrip("0") for m in _NUMBER.finditer(cited)}
     refs |= {m.group("n").lstrip("0") for m in _NUMBER_AFTER.finditer(cited)}
+    preamble = _implementing_line(head)
+    implements = refs | {m.group("n").lstrip("0") for m in _NUMBER.finditer(preamble)}
+    implements |= {m.group("n").lstrip("0") for m in _NUMBER_AFTER.finditer(preamble)}
     aliases = frozenset(a for a in learned.aliases if not any(c.isdigit() for c in a))
     terms = _pairs(f"{title} {head[:800]}")
     for subject in learned.subjects:
@@ -164,7 +180,16 @@ def profile(
         frozenset(years),
         dict(learned.abbreviations),
         aliases,
+        frozenset(implements - numbers),
     )
+
+
+def _implementing_line(head: str) -> str:
+    """The preamble's first line saying what the plan implements ("Thực hiện Quyết định số …")."""
+    folded = fold(head[:4000])
+    section = _FIRST_SECTION.search(folded)
+    m = _IMPLEMENTING_LINE.search(folded[: section.start() if section else len(folded)])
+    return m.group(0)[:600] if m else ""
 
 
 class Catalog:
@@ -175,6 +200,7 @@ class Catalog:
         self.docs = len({p.doc for p in self.plans.values()})
         self.by_number: dict[str, set[int]] = defaultdict(set)
         self.by_ref: dict[str, set[int]] = defaultdict(set)
+        self.by_implemented: dict[str, set[int]] = defaultdict(set)
         self.by_term: dict[str, set[int]] = defaultdict(set)
         self.abbreviations = dict(COMMON)
         self.by_abbreviation: dict[str, set[int]] = defaultdict(set)
@@ -183,6 +209,8 @@ class Catalog:
                 self.by_number[n].add(p.id)
             for n in p.refs:
                 self.by_ref[n].add(p.id)
+            for n in p.implements:
+                self.by_implemented[n].add(p.id)
             for t in p.terms:
                 self.by_term[t].add(p.id)
             for key, expansion in p.abbreviations.items():
@@ -325,7 +353,11 @@ def _issued_as_written(plan: PlanMeta, digits: str, asked: Asked) -> bool:
             continue
         if code and code not in segments and code not in _SHORT:
             return False
-        if by and f" {by} " not in f" {_issuer_words(issuer, 99)} " and not segments & set(by.split()):
+        if (
+            by
+            and f" {by} " not in f" {_issuer_words(issuer, 99)} "
+            and not segments & set(by.split())
+        ):
             return False
     return True
 
@@ -387,13 +419,14 @@ def resolve(
     if len(catalog.plans) < 2 and not asked.numbers:
         return Resolved(back=asked.back, ranked=tuple(catalog.plans))
     in_province = {pid for pid, p in catalog.plans.items() if p.province in asked.provinces}
-    implementing = {d for d in asked.implemented if catalog.by_ref.get(d)}
+    implementing = {d for d in asked.implemented if catalog.by_implemented.get(d)}
     own = {
         pid
         for digits, _, _ in asked.numbers
         if digits not in implementing
         for pid in catalog.by_number.get(digits, ())
-        if not catalog.by_ref.get(digits) or _issued_as_written(catalog.plans[pid], digits, asked)
+        if not catalog.by_implemented.get(digits)
+        or _issued_as_written(catalog.plans[pid], digits, asked)
     }
     if (
         own
@@ -406,13 +439,16 @@ def resolve(
     if own:
         chosen = catalog.copies(_narrow(own, asked, catalog))
         return Resolved(chosen, "number", back=asked.back, ranked=tuple(sorted(chosen)))
+    if implementing:  # "kế hoạch thực hiện Quyết định 7619": the plans implementing it
+        doing = {pid for d in implementing for pid in catalog.by_implemented[d]}
+        chosen = catalog.copies(_narrow(doing, asked, catalog))
+        return Resolved(
+            chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)), implementing=True
+        )
     cited = {pid for digits, _, _ in asked.numbers for pid in catalog.by_ref.get(digits, ())}
     if cited:
         chosen = catalog.copies(_narrow(cited, asked, catalog))
-        framed = any(catalog.by_ref.get(d, set()) & chosen for d in implementing)
-        return Resolved(
-            chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)), implementing=framed
-        )
+        return Resolved(chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)))
     absent = [
         d for d, kind, _ in asked.numbers if kind and not 1990 <= int(d) <= 2040 and not known(d)
     ]
@@ -449,12 +485,18 @@ def resolve(
     leaning = _leaning(scores, ranked, catalog, n)
     if in_province and len(in_province) < len(catalog.plans):
         return Resolved(
-            frozenset(in_province), "province", back=asked.back, ranked=tuple(ranked), leaning=leaning
+            frozenset(in_province),
+            "province",
+            back=asked.back,
+            ranked=tuple(ranked),
+            leaning=leaning,
         )
     return Resolved(back=asked.back, ranked=tuple(ranked), leaning=leaning)
 
 
-def _leaning(scores: dict[int, float], ranked: list[int], catalog: Catalog, n: int) -> frozenset[int]:
+def _leaning(
+    scores: dict[int, float], ranked: list[int], catalog: Catalog, n: int
+) -> frozenset[int]:
     """The plans a question's title words point at most when they name none for certain ("Sở X
     làm gì trong kế hoạch chuyển đổi số giao thông" among several plans on chuyển đổi số): those
     scoring near the best, when the best holds at least one rare title pair and they are few."""

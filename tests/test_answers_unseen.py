@@ -109,3 +109,8 @@ def test_a_plan_implementing_another_named_in_its_preamble(tq):
     assert all(r.plan.file.startswith("answers3_tq_huyen") for r in answer.shown_results)
     own = tq.ask("Sở Khoa học và Công nghệ phải làm gì theo Kế hoạch 47/KH-UBND?")
     assert own.shown_results[0].plan.file.startswith("answers3_tq_cds_y_te")
+
+
+def test_an_item_sharing_only_its_plans_title_words_comes_after_one_on_the_question(tq):
+    question = "Ở Sơn Dương, ai hướng dẫn dân cài sổ sức khỏe điện tử khi ứng dụng công nghệ số trong khám bệnh, chữa bệnh?"
+    assert "sổ sức khỏe điện tử" in first(tq.ask(question))

@@ -86,6 +86,8 @@ def search_hits(
     for r in results:
         if r.plan.id in focus.plans:
             r.score *= focus.boost
+        if r.plan.id in focus.leaning:  # not named, but its title words point at it most
+            r.score *= 1.15
         if agency and (r.role or names_in(key_agency, r.text)):
             r.score *= 1.3
         if (intent.name == intents.WHO_LEADS and r.lead) or (intent.name == intents.WHO_SUPPORTS and r.support):

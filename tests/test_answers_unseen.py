@@ -114,3 +114,42 @@ def test_a_plan_implementing_another_named_in_its_preamble(tq):
 def test_an_item_sharing_only_its_plans_title_words_comes_after_one_on_the_question(tq):
     question = "Ở Sơn Dương, ai hướng dẫn dân cài sổ sức khỏe điện tử khi ứng dụng công nghệ số trong khám bệnh, chữa bệnh?"
     assert "sổ sức khỏe điện tử" in first(tq.ask(question))
+
+
+def test_a_year_ending_a_plans_name_is_no_due_window():
+    assert find_period("Sở Công Thương làm gì trong kế hoạch kinh tế số năm 2027?") is None
+    assert (
+        find_period("Những nhiệm vụ nào trong kế hoạch kinh tế số phải xong trong năm 2027?")
+        is not None
+    )
+
+
+def test_a_plan_running_to_a_year_is_named_by_any_year_it_runs():
+    from knowledge.questions.plan_resolver import Catalog, profile, read, resolve
+
+    drugs = profile(
+        1,
+        "Kế hoạch phòng, chống ma túy đến năm 2030 trên địa bàn tỉnh Tuyên Quang",
+        "5/KH-UBND",
+        "UBND tỉnh Tuyên Quang",
+        2025,
+        "",
+    )
+    tourism = profile(
+        2,
+        "Kế hoạch phát triển du lịch cộng đồng năm 2025",
+        "9/KH-UBND",
+        "UBND tỉnh Tuyên Quang",
+        2025,
+        "",
+    )
+    catalog = Catalog([drugs, tourism])
+    found = resolve(
+        read("Công an tỉnh làm gì trong kế hoạch phòng chống ma túy năm 2027?", catalog), catalog
+    )
+    assert found.plans == frozenset({1}) and not found.missing
+    gone = resolve(
+        read("Sở Văn hóa làm gì trong kế hoạch phát triển du lịch cộng đồng năm 2027?", catalog),
+        catalog,
+    )
+    assert gone.missing  # the tourism plan is of 2025 only

@@ -136,6 +136,10 @@ _CUE = re.compile(
 _ONWARD = re.compile(r"\s*(tro di|tro ve sau|ve sau|tro len)\b")
 _CUE_LATER = re.compile(r"\b(den han|het han|phai xong|phai hoan thanh|hoan thanh|xong|can xong)\b")
 _NAMES_PLAN = re.compile(r"\b(giai doan|tam nhin|nhiem ky|khoa)\s*$|\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet)\b(?!.*\b(han|xong|hoan thanh)\b)[^?;]{0,80}\b(den|toi|den nam|nam)\s*$")
+# "… trong Kế hoạch chuyển đổi số năm 2026": a year ending a plan's name (no due word after the kind)
+_PLAN_NAME = re.compile(
+    r"\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet|kh)\b(?![^?;]*\b(han|xong|hoan thanh|nhung|nao)\b)[^?;,]{0,80}$"
+)
 _DATE_RE = re.compile(
     r"(?P<day>(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d))"
     r"|(?P<quarter>quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d))"
@@ -247,8 +251,8 @@ def _dated_period(question: str, f: str) -> Period | None:
     for m, (start, end) in found:
         before = f[: m.start()]
         text = question[m.start() : m.end()]
-        if _NAMES_PLAN.search(before):
-            continue
+        if _NAMES_PLAN.search(before) or (f[m.start() :].startswith("nam") and _PLAN_NAME.search(before)):
+            continue  # "kế hoạch … đến năm 2030", "Kế hoạch kinh tế số năm 2027": the plan's years
         if _ONWARD.match(f[m.end() :]):  # "từ năm 2027 trở đi": due from its first day on
             return Period(start, None, "after", question[m.start() : m.end()] + " trở đi")
         if _CUE_BEFORE.search(before):

@@ -168,6 +168,9 @@ def profile(
         terms |= _pairs(expansion)
     province = names.plan_province(f"{issuer} {title} {head[:2500]}")
     years = _years(f"{title} {head[:300]}") | ({year} if year else set())
+    until = re.search(r"\bden (?:het )?(?:nam )?((?:19|20)\d\d)\b", f_title)
+    if year and until and 0 <= int(until.group(1)) - year <= 20:  # "… đến năm 2030", issued 2025
+        years |= set(range(year, int(until.group(1)) + 1))
     doc = f"{f_number}|{fold(issuer)}" if number else f"#{pid}"
     return PlanMeta(
         pid,

@@ -58,10 +58,15 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         plan_order = dated_first(plan_order, kept, focus.plans)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     numbered = any(in_appendix(q, r.section) for r in results)
+    named = focus.plans or focus.leaning
+    on_subject = subject_items(kb, q, agency, results, named)
     results.sort(  # plan by plan (the named one, else the most relevant); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
             not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
+            r.plan.id not in focus.plans,
+            r.plan.id not in focus.leaning,
+            r.item_id not in on_subject,  # "… với chương trình hỗ trợ cửa hàng bán lẻ": whatever its role
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
             r.role == "lead" and len(r.lead) > 2,  # its own duties before those it leads with many
@@ -156,6 +161,34 @@ def in_appendix(q: str, section: str, numbered: bool = True) -> bool:
         return True
     cited = APPENDIX.match(fold(section).strip())
     return bool(cited) and (not numbered or not asked.group(1) or cited.group(1) == asked.group(1))
+
+
+def subject_items(
+    kb: KnowledgeBase, q: str, agency: str, results: list[Result], named: frozenset[int]
+) -> set[int]:
+    """The listed items on the question's own subject: holding most (idf-weighted) of its words
+    beyond the agency, the asking words, the province and the titles of the plans it names
+    ("Sở Công Thương có nhiệm vụ gì với chương trình hỗ trợ cửa hàng bán lẻ chuyển đổi số?").
+    Only the named plans' items are read when the question names some."""
+    skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
+    skip |= set(" ".join(fold(p) for p in names.find_provinces(q)).split())
+    for pid in named:
+        skip |= {t for t in kb._plan_terms.get(pid, ()) if "_" not in t}
+    topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
+    df = kb.frequencies(topic) if topic else {}
+    n = max(kb._item_count, 1)
+    weights = {t: _idf(df[t], n) for t in topic if df.get(t, 0) > 0}
+    if len(weights) < 2:
+        return set()
+    total = sum(weights.values())
+    out = set()
+    for r in results:
+        if named and r.plan.id not in named:
+            continue
+        hay = set(words(f"{r.text} {r.heading}"))
+        if sum(w for t, w in weights.items() if t in hay) >= 0.6 * total:
+            out.add(r.item_id)
+    return out
 
 
 # Words that ask about duties rather than name their subject ("chịu trách nhiệm gì, hạn khi nào").

@@ -153,3 +153,10 @@ def test_a_plan_running_to_a_year_is_named_by_any_year_it_runs():
         catalog,
     )
     assert gone.missing  # the tourism plan is of 2025 only
+
+
+def test_an_agencys_duty_on_the_questions_subject_comes_first_whatever_its_role(tq):
+    answer = tq.ask("Sở Y tế có nhiệm vụ gì về tập huấn kỹ năng số cho nhân viên y tế cơ sở?")
+    assert "tập huấn kỹ năng số" in first(answer)
+    answer = tq.ask("Sở Tài chính có nhiệm vụ gì về thu hút đầu tư vào du lịch cộng đồng?")
+    assert "hộ làm du lịch cộng đồng" in first(answer)

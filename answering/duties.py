@@ -58,8 +58,8 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         plan_order = dated_first(plan_order, kept, focus.plans)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     numbered = any(in_appendix(q, r.section) for r in results)
-    named = focus.plans or focus.leaning
-    on_subject = subject_items(kb, q, agency, results, named)
+    named = (focus.plans if focus.named else frozenset()) | focus.leaning  # not a whole province
+    on_subject = subject_items(kb, q, agency, results, named, frozenset(position))
     results.sort(  # plan by plan (the named one, else the most relevant); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
@@ -164,12 +164,18 @@ def in_appendix(q: str, section: str, numbered: bool = True) -> bool:
 
 
 def subject_items(
-    kb: KnowledgeBase, q: str, agency: str, results: list[Result], named: frozenset[int]
+    kb: KnowledgeBase,
+    q: str,
+    agency: str,
+    results: list[Result],
+    named: frozenset[int],
+    found: frozenset[int] = frozenset(),
 ) -> set[int]:
     """The listed items on the question's own subject: holding most (idf-weighted) of its words
     beyond the agency, the asking words, the province and the titles of the plans it names
     ("Sở Công Thương có nhiệm vụ gì với chương trình hỗ trợ cửa hàng bán lẻ chuyển đổi số?").
-    Only the named plans' items are read when the question names some."""
+    Only the named plans' items are read when the question names some, else those search `found`
+    (an agency's duties in a thousand plans are too many to read for each question)."""
     skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
     skip |= set(" ".join(fold(p) for p in names.find_provinces(q)).split())
     for pid in named:
@@ -183,7 +189,7 @@ def subject_items(
     total = sum(weights.values())
     out = set()
     for r in results:
-        if named and r.plan.id not in named:
+        if (r.plan.id not in named) if named else (r.item_id not in found):
             continue
         hay = set(words(f"{r.text} {r.heading}"))
         if sum(w for t, w in weights.items() if t in hay) >= 0.6 * total:

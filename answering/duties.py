@@ -58,7 +58,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
         plan_order = dated_first(plan_order, kept, focus.plans)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     numbered = any(in_appendix(q, r.section) for r in results)
-    named = (focus.plans if focus.named else frozenset()) | focus.leaning  # not a whole province
+    named = focus.plans | focus.leaning
     on_subject = subject_items(kb, q, agency, results, named, frozenset(position))
     results.sort(  # plan by plan (the named one, else the most relevant); in each, by role, then by match
         key=lambda r: (

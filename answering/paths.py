@@ -110,15 +110,12 @@ def title_only(kb: KnowledgeBase, q: str, results: list[Result], head: int = 20)
     pairs = {t for t in query_terms(q) if "_" in t}
     if len(pairs) < 2:
         return
-    bodies = kb.store.lexical_bodies([r.item_id for r in results[:head] if r.item_id is not None])
     for r in results[:head]:
         title = kb._plan_terms.get(r.plan.id, frozenset())
         if not pairs - title:
             continue
-        held = pairs & set(bodies.get(r.item_id, "").split())  # the text's terms, read when indexed
-        if not held or not held <= title:
-            continue
-        if not pairs & set(lexical_terms(" ".join([r.heading, *r.lead, *r.support]))):
+        held = pairs & set(lexical_terms(" ".join([r.text, r.heading, *r.lead, *r.support])))
+        if held and held <= title:
             r.score *= 0.85
 
 

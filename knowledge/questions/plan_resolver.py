@@ -19,6 +19,12 @@ from dataclasses import dataclass, field
 
 from knowledge.orgs import names
 from knowledge.questions.plan_abbreviations import COMMON, expand, learn
+from knowledge.questions.plan_citations import (
+    implemented,
+    implementing_line,
+    issued_as_written,
+    written_issuer,
+)
 from knowledge.text import fold, has_diacritics, nfc, words
 
 # Kind words, folded → the kind code documents use in their numbers.
@@ -74,26 +80,6 @@ _NAME_END = re.compile(
     r"những|các|nêu|ghi|nói|hướng dẫn|trong đó)(?!\w)|[?!.;:]"
 )
 _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhung|cac)\b|[?!.;:]")
-# "Kế hoạch thực hiện Nghị quyết 57-NQ/TW", "… triển khai, thực hiện Chỉ thị 25": the number is the
-# document the plan implements, not the plan's own (local plans implement resolutions, decisions,
-# directives; "kết quả thực hiện Kế hoạch 179" still names plan 179).
-_IMPLEMENTS = re.compile(r"\b(thuc hien|trien khai|thi hanh)\s*,?\s*$")
-_PLAN_WORD_BEFORE = re.compile(r"\b(ke hoach|chuong trinh|de an|phuong an|kh)\b[^?.;]{0,60}$")
-# "Nghị quyết 57 của Bộ Chính trị", "57-NQ/TW": who issued the document a number names.
-_ISSUED_BY = re.compile(
-    r"^\s*(?:ngay\s+[\d/ ]+(?:thang\s+\d+\s+nam\s+\d+)?\s*)?cua\s+((?:\w+\s*){1,4})"
-)
-_ISSUERS = (
-    ("uy ban nhan dan", "ubnd"),
-    ("hoi dong nhan dan", "hdnd"),
-    ("thu tuong chinh phu", "thu tuong"),
-)
-# The preamble's first "Thực hiện Quyết định số 7619/QĐ-BCA …, UBND … ban hành Kế hoạch …": the
-# documents a plan implements, when its title does not name them.
-_IMPLEMENTING_LINE = re.compile(
-    rf"(?m)^[ \t*_]*(?:thuc hien|trien khai|thi hanh)[ \t,]+(?:{_KIND_WORD})\b[^\n]*"
-)
-_FIRST_SECTION = re.compile(r"(?m)^[ \t*_]*(?:i|1)\s*[.)]\s|^[ \t*_]*muc dich")
 _TITLE_KIND = re.compile(rf"^\W*({_KIND_WORD})\b|\b(?:phe duyet|ban hanh) ({_KIND_WORD})\b")
 _NAMED = re.compile(rf"(?<![a-z0-9&])({_KIND_WORD}|{_SHORT_WORD})(?![a-z0-9&])")
 _TITLE_STOP = {
@@ -157,7 +143,7 @@ def profile(
     cited = " ".join([f_title, *learned.aliases])  # "(sau đây gọi tắt là Nghị quyết số 57-NQ/TW)"
     refs = {m.group("n").lstrip("0") for m in _NUMBER.finditer(cited)}
     refs |= {m.group("n").lstrip("0") for m in _NUMBER_AFTER.finditer(cited)}
-    preamble = _implementing_line(head)
+    preamble = implementing_line(head, _KIND_WORD)
     implements = refs | {m.group("n").lstrip("0") for m in _NUMBER.finditer(preamble)}
     implements |= {m.group("n").lstrip("0") for m in _NUMBER_AFTER.finditer(preamble)}
     aliases = frozenset(a for a in learned.aliases if not any(c.isdigit() for c in a))
@@ -185,14 +171,6 @@ def profile(
         aliases,
         frozenset(implements - numbers),
     )
-
-
-def _implementing_line(head: str) -> str:
-    """The preamble's first line saying what the plan implements ("Thực hiện Quyết định số …")."""
-    folded = fold(head[:4000])
-    section = _FIRST_SECTION.search(folded)
-    m = _IMPLEMENTING_LINE.search(folded[: section.start() if section else len(folded)])
-    return m.group(0)[:600] if m else ""
 
 
 class Catalog:
@@ -258,23 +236,18 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     folded = fold(question)
     lowered, marked = nfc(question).lower(), has_diacritics(question)
     numbers = []
-    implemented: set[str] = set()
+    cited: set[str] = set()
     issuers: list[tuple[str, str, str]] = []
     for m in _NUMBER_AFTER.finditer(folded):
         kind = KINDS.get(m.group("kind")) or _SHORT.get(m.group("kind"), "")
-        before = folded[: m.start()]
-        verb = _IMPLEMENTS.search(before)
-        if verb and (kind != "kh" or _PLAN_WORD_BEFORE.search(before[: verb.start()])):
-            implemented.add(m.group("n").lstrip("0") or "0")
+        if implemented(folded[: m.start()], kind):  # "kế hoạch thực hiện Nghị quyết 57"
+            cited.add(m.group("n").lstrip("0") or "0")
         suffix = re.match(r"(?:\s*/\s*|-)[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+)*", folded[m.end() :])
         end = m.end() + (suffix.end() if suffix else 0)
         numbers.append((m.group("n").lstrip("0") or "0", kind, question[m.start() : end]))
-        code = re.findall(r"[a-z]+", folded[m.end() : end])
-        by = _ISSUED_BY.match(folded[end:])
-        if code or by:
-            issuers.append(
-                (numbers[-1][0], code[-1] if code else "", _issuer_words(by.group(1)) if by else "")
-            )
+        written = written_issuer(folded[m.end() : end], folded[end:])
+        if written:
+            issuers.append((numbers[-1][0], *written))
     for m in _NUMBER.finditer(folded):
         kind = _SHORT.get(m.group("kind"), "")
         if kind or m.group("kind") in ("ubnd", "ttg", "cp"):
@@ -305,7 +278,7 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     kinds = {KINDS.get(k) or _SHORT.get(k, "") for k in _NAMED.findall(folded)} - {""}
     return Asked(
         numbers=tuple(numbers),
-        implemented=frozenset(implemented),
+        implemented=frozenset(cited),
         issuers=tuple(issuers),
         kinds=frozenset(kinds),
         terms=frozenset(_pairs(named_text)),
@@ -337,32 +310,6 @@ class Resolved:
     ranked: tuple[int, ...] = ()  # plan ids, the likeliest first (for a choice)
     implementing: bool = False  # "cited": named as the plan implementing that document
     leaning: frozenset[int] = frozenset()  # not named, but its title words point at these most
-
-
-def _issuer_words(text: str, first: int = 3) -> str:
-    text = f" {' '.join(text.split())} "
-    for long, short in _ISSUERS:
-        text = text.replace(f" {long} ", f" {short} ")
-    return " ".join(text.split()[:first])
-
-
-def _issued_as_written(plan: PlanMeta, digits: str, asked: Asked) -> bool:
-    """The plan's own number and issuer fit what the question writes of that number ("57-NQ/TW",
-    "Nghị quyết 57 của Bộ Chính trị" are not the 57/2025/NQ-HĐND of a city council)."""
-    number, _, issuer = plan.doc.partition("|")
-    segments = set(re.findall(r"[a-z]+", number))
-    for d, code, by in asked.issuers:
-        if d != digits:
-            continue
-        if code and code not in segments and code not in _SHORT:
-            return False
-        if (
-            by
-            and f" {by} " not in f" {_issuer_words(issuer, 99)} "
-            and not segments & set(by.split())
-        ):
-            return False
-    return True
 
 
 def _blank(text: str, parts: Iterable[str]) -> str:
@@ -429,7 +376,7 @@ def resolve(
         if digits not in implementing
         for pid in catalog.by_number.get(digits, ())
         if not catalog.by_implemented.get(digits)
-        or _issued_as_written(catalog.plans[pid], digits, asked)
+        or issued_as_written(catalog.plans[pid].doc, digits, asked.issuers, _SHORT)
     }
     if (
         own

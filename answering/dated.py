@@ -76,6 +76,9 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     ]
     total += sum(1 for r in relevant if r.item_id not in how)
     found = merge(relevant, found)
+    # A paragraph that only states a time ("Bước 2 Thời gian hoàn tất: trước ngày 25/7/2014")
+    # says nothing of what to do: the items saying it go first.
+    found = [r for r in found if not only_time(r)] + [r for r in found if only_time(r)]
     what = {
         "before": "phải xong trước",
         "within": "đến hạn trong",
@@ -172,6 +175,23 @@ def _reporting_answer(q: str, intent, agency: str | None, ordered: list[Result])
 
 
 _REPORTS = re.compile(r"\bbao cao\b")
+
+# The words a line stating only a time is made of besides its date: a step or part label and
+# "thời gian / thời hạn hoàn thành / hoàn tất / thực hiện".
+_TIME_LINE_WORDS = frozenset(
+    "buoc giai doan dot phan muc thoi gian han hoan thanh tat thuc hien truoc trong cham nhat "
+    "den ngay thang nam quy truoc va tu".split()
+)
+
+
+def only_time(result: Result) -> bool:
+    """The item's own text states only a time: its words, its deadline's text aside, are a
+    label and time words ("Bước 2 Thời gian hoàn tất: trước ngày 25 tháng 7 năm 2014.")."""
+    text = fold(result.text)
+    if result.deadline is not None and result.deadline.text:
+        text = text.replace(fold(result.deadline.text), " ")
+    rest = [w for w in re.findall(r"[a-z]+", text) if w not in _TIME_LINE_WORDS]
+    return len(rest) <= 1
 
 
 def _rule_fit(kb: KnowledgeBase, q: str, rule: Result) -> float:

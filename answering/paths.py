@@ -75,6 +75,10 @@ def decline(q: str, intent: str, agency: str | None, reason: str, related: list[
     return Answer(q, intent, agency, False, text, related, list(candidates or []), shown=len(shown))
 
 
+# "bộ nào", "sở nào", "xã nào": the kind of body asked for, the head word of its name.
+_ASKED_HEAD = re.compile(r"\b(bo|so|cuc|vien|truong|phong|ban|uy ban nhan dan|trung tam|hoi|xa|huyen|tinh)\s+nao\b")
+
+
 def search_hits(
     kb: KnowledgeBase, q: str, intent, focus: Focus, agency: str | None, limit: int = 40, dense: bool = True
 ) -> list[Result]:
@@ -84,6 +88,8 @@ def search_hits(
     within = focus.plans if focus.only else None  # the plan named by number, or the chat's plan
     results = kb._results(kb.rank(q, use_dense=dense and intent.diacritics, limit=limit, drop=drop, plans=within), agency)
     key_agency = squash(agency) if agency else ""
+    asked = _ASKED_HEAD.search(fold(q))
+    head = f"{asked.group(1)} " if asked else ""
     for r in results:
         if r.plan.id in focus.plans:
             r.score *= focus.boost
@@ -93,6 +99,8 @@ def search_hits(
             r.score *= 1.3
         if (intent.name == intents.WHO_LEADS and r.lead) or (intent.name == intents.WHO_SUPPORTS and r.support):
             r.score *= 1.15
+            if head and any(fold(n).startswith(head) for n in (r.lead if intent.name == intents.WHO_LEADS else r.support)):
+                r.score *= 1.2  # "do bộ nào đảm nhận": a ministry, not a department
         if intent.name == intents.DEADLINE and r.deadline is not None:  # "… khi nào?": an item giving a time
             r.score *= 1.1
         if agency and r.role == "lead":  # "Sở Xây dựng phải lập xong …": what it leads before what it supports

@@ -15,15 +15,8 @@ from answering.snapshot import consistent
 from knowledge.orgs.agencies import QueryMatch
 from knowledge.questions import intent as intents
 from knowledge.questions.answer import Answer, PlanRef, Result
-from knowledge.questions.plan_resolver import (
-    Catalog,
-    ChatPlan,
-    PlanMeta,
-    Resolved,
-    profile,
-    read,
-    resolve,
-)
+from knowledge.questions.plan_catalog import Catalog, PlanMeta, profile
+from knowledge.questions.plan_resolver import ChatPlan, Resolved, read, resolve
 from store.writes import lexical_terms
 
 HEAD = 12_000  # characters of a plan's text read for its own number and abbreviations

@@ -28,7 +28,8 @@ from knowledge.orgs import names
 from knowledge.orgs.agencies import QueryMatch
 from knowledge.questions import intent as intents
 from knowledge.questions.answer import Answer
-from knowledge.questions.plan_resolver import Catalog, ChatPlan, PlanMeta
+from knowledge.questions.plan_catalog import Catalog, PlanMeta
+from knowledge.questions.plan_resolver import ChatPlan
 from knowledge.text import clean_spaces, fold, nfc, squash, words
 from store.database import Store
 from store.writes import lexical_terms

@@ -125,7 +125,8 @@ def test_a_year_ending_a_plans_name_is_no_due_window():
 
 
 def test_a_plan_running_to_a_year_is_named_by_any_year_it_runs():
-    from knowledge.questions.plan_resolver import Catalog, profile, read, resolve
+    from knowledge.questions.plan_catalog import Catalog, profile
+    from knowledge.questions.plan_resolver import read, resolve
 
     drugs = profile(
         1,

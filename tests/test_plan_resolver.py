@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.questions.plan_abbreviations import expand, learn
-from knowledge.questions.plan_resolver import Catalog, profile, read, resolve
+from knowledge.questions.plan_catalog import Catalog, profile
+from knowledge.questions.plan_resolver import read, resolve
 
 PLANS = [
     # (id, title, number, issuer, year, head)

@@ -25,8 +25,9 @@ from answering.paths import (
 )
 from knowledge.dates import windows
 from knowledge.orgs import names
+from knowledge.questions import intent as intents
 from knowledge.questions.answer import Answer, Result, render_text, report_header
-from knowledge.text import fold, squash
+from knowledge.text import fold, squash, words
 
 if TYPE_CHECKING:
     from answering.focus import Focus
@@ -69,7 +70,8 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     relevant = [
         r
         for r in evidence[:10]
-        if coverage(kb, q, r) >= MIN_RELEVANT
+        if asks_topic(q, period.text)
+        and coverage(kb, q, r) >= MIN_RELEVANT
         and windows.match(r.deadline, period) is not None
         and (not plans or r.plan.id in plans)
         and (not agency or checks.names_agency(agency, r))  # "Bộ X phải xong …": its items only
@@ -101,6 +103,24 @@ def answer_due(kb: KnowledgeBase, q: str, intent, agency, focus: Focus, limit: i
     text = render_text(header, shown, footer=footer)
     return Answer(
         q, intent.name, agency, True, text, merge(found, evidence), period=span, shown=len(shown)
+    )
+
+
+# Words that only frame a question on a time window ("những nhiệm vụ nào có thời gian thực hiện
+# giai đoạn …", "phải hoàn thành trong …", "từ … trở đi", "trong Phụ lục").
+_DUE_FRAME = frozenset(
+    "thuc hien giai doan hoan thanh tat xong qua tro di truoc sau quy thang nam ngay phu luc het "
+    "cham nhat dot dien ra bat dau ket chot hay duoi tren".split()
+)
+
+
+def asks_topic(q: str, window: str) -> bool:
+    """The question names a subject besides its time window ("… về nhà ở", "… tuyên truyền"):
+    only then do the search hits on its words go before the window's items."""
+    rest = fold(q).replace(fold(window), " ") if window else fold(q)
+    return any(
+        w not in intents.STOPWORDS and w not in _DUE_FRAME and len(w) > 1 and not w.isdigit()
+        for w in words(rest)
     )
 
 

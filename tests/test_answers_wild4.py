@@ -11,8 +11,10 @@ import shutil
 
 import pytest
 
+from answering.dated import asks_topic
 from answering.knowledge_base import KnowledgeBase
 from indexer.indexing import index_paths
+from knowledge.questions.intent import find_period
 from store.database import Store
 from tests.conftest import ROOT
 
@@ -63,7 +65,9 @@ def test_every_gold_item_is_among_the_first_five(plans, row):
 
 def test_a_line_stating_only_a_time_comes_after_the_steps_it_closes(plans):
     # "Bước 2 … Thời gian hoàn tất: …" read as its own item says nothing of what to do
-    answer = plans.ask("Những bước nào trong kế hoạch hỗ trợ nhà ở phải hoàn tất trước ngày 31/8/2014?")
+    answer = plans.ask(
+        "Những bước nào trong kế hoạch hỗ trợ nhà ở phải hoàn tất trước ngày 31/8/2014?"
+    )
     assert answer.answered, answer.answer
     assert "hiện trạng nhà ở" in answer.shown_results[0].text
 
@@ -72,3 +76,20 @@ def test_bo_nao_asks_for_a_ministry(plans):
     answer = plans.ask("Việc lập quỹ hỗ trợ hộ nghèo làm nhà do bộ nào đảm nhận?")
     assert answer.answered, answer.answer
     assert answer.shown_results[0].lead[0].startswith("Bộ"), answer.shown_results[0].lead
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Những nhiệm vụ nào có thời gian thực hiện giai đoạn 2025 - 2030?", False),
+        ("Những nhiệm vụ nào trong Phụ lục phải hoàn thành trong năm 2026?", False),
+        ("Những việc nào phải xong trước 01/7/2025?", False),
+        ("Kế hoạch 86/KH-UBND có việc gì phải hoàn thành trong quý II/2026 về nhà ở?", True),
+        ("Những đợt kiểm tra nào diễn ra vào tháng 8 hoặc tháng 9?", True),
+    ],
+)
+def test_a_window_question_without_a_subject_puts_no_search_hit_first(question, topic):
+    # with no subject, the window's own items (the same span first) lead, not a search hit
+    # on "thực hiện", "giai đoạn"
+    period = find_period(question)
+    assert period is not None and asks_topic(question, period.text) is topic

@@ -27,7 +27,7 @@ from knowledge.dates import windows
 from knowledge.orgs import names
 from knowledge.questions import intent as intents
 from knowledge.questions.answer import Answer, Result, render_text
-from knowledge.text import fold, words
+from knowledge.text import fold, squash, words
 
 if TYPE_CHECKING:
     from answering.focus import Focus
@@ -70,6 +70,7 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
             r.item_id not in on_subject,  # "… với chương trình hỗ trợ cửa hàng bán lẻ": whatever its role
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
+            not own_section(agency, r),  # under its own heading ("2. Bộ Quốc phòng"): its duties
             r.role == "lead" and len(r.lead) > 2,  # its own duties before those it leads with many
             r.text.rstrip().endswith(":"),  # a lead-in ("Sở X chủ trì … các nội dung sau:") after its points
             position.get(r.item_id, len(position)) if focus.plans or topical_words else 0,
@@ -151,6 +152,21 @@ def dated_first(
 
     ranked = sorted(order, key=key)
     return {pid: i for i, pid in enumerate(ranked)}
+
+
+def own_section(agency: str, r: Result) -> bool:
+    """The item sits under a heading naming the agency itself ("2. Bộ Quốc phòng", "Sở Y tế:",
+    "1. Sở Nông nghiệp và Môi trường (cơ quan thường trực …)", "Trách nhiệm của Sở X"): the
+    section listing its duties, as plans write their "Tổ chức thực hiện"."""
+    key = _agency_key(agency)
+    if not key or not r.heading:
+        return False
+    for part in r.heading.split("›"):
+        part = re.sub(r"^\W*(?:\d+|[a-zđ]|[ivx]+)[.)/]\s*", "", fold(part).strip())
+        part = re.sub(r"^(?:trach nhiem|nhiem vu)(?: cu the)? cua\s+", "", part)
+        if squash(re.split(r"[(:]", part)[0]).startswith(key):
+            return True
+    return False
 
 
 def in_appendix(q: str, section: str, numbered: bool = True) -> bool:

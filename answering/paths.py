@@ -75,8 +75,9 @@ def decline(q: str, intent: str, agency: str | None, reason: str, related: list[
     return Answer(q, intent, agency, False, text, related, list(candidates or []), shown=len(shown))
 
 
-# "bộ nào", "sở nào", "xã nào": the kind of body asked for, the head word of its name.
-_ASKED_HEAD = re.compile(r"\b(bo|so|cuc|vien|truong|phong|ban|uy ban nhan dan|trung tam|hoi|xa|huyen|tinh)\s+nao\b")
+# "bộ nào", "sở nào", "phòng nào": the kind of body asked for, the head word of its name (not
+# "tỉnh nào", "xã nào": a place).
+_ASKED_HEAD = re.compile(r"\b(bo|so|cuc|vien|truong|phong|ban|trung tam|hoi)\s+nao\b")
 
 
 def search_hits(

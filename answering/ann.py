@@ -281,8 +281,9 @@ def _updated_or_built(path: Path, model: str, key: str, ids: np.ndarray, matrix:
 
 
 def refresh(store, model: str) -> AnnSlot | None:
-    """After indexing: bring `<db>.<model>.hnsw` up to date with the committed vectors."""
-    if not available():
+    """After indexing: bring `<db>.<model>.hnsw` up to date with the committed vectors (SQLite
+    only: PostgreSQL keeps its own index)."""
+    if not available() or store.engine != "sqlite":
         return None
     with store.reading():
         count = store.db.execute(

@@ -16,6 +16,7 @@ import click
 
 from indexer.cli import COMMANDS, NOTIFY_FOR, db_option, kb_for, parse_date, settings_for
 from knowledge.errors import PlanbotError
+from store.connection import db_location
 
 
 class PlanbotGroup(click.Group):
@@ -51,7 +52,7 @@ def bot_settings_for(db: str | None):
     from bot.settings import load_bot_settings
 
     settings = load_bot_settings()
-    return replace(settings, db_path=Path(db)) if db else settings
+    return replace(settings, db_path=db_location(db)) if db else settings
 
 
 for _command in COMMANDS:

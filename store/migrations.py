@@ -5,6 +5,10 @@ when it is opened (`store.database.open_db`); other packages' tables live here t
 
 Numbered without gaps. Databases made before the renumbering recorded some migrations under
 their old names (`RENAMED`): those count as applied under the new name, so nothing runs twice.
+
+One schema on both engines (`store.connection` says how to write portable SQL): a migration's
+plain CREATE TABLE is translated for PostgreSQL; what cannot be (FTS5 against `store.lexical_pg`'s
+table, BLOB vectors against pgvector) branches on `db.engine` inside the same migration.
 """
 
 from __future__ import annotations
@@ -261,7 +265,21 @@ RENAMED = {
 
 
 def migrate(db: Database) -> list[str]:
-    """Apply the migrations this database has not had yet, each in its own transaction; their names."""
+    """Apply the migrations this database has not had yet, each in its own transaction; their
+    names. On PostgreSQL, workers starting together take turns (an advisory lock)."""
+    if db.engine == "postgresql":
+        db.execute(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+    try:
+        return _migrate(db)
+    finally:
+        if db.engine == "postgresql":
+            db.execute(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+
+
+_MIGRATION_LOCK = 0x706C616E  # "plan": the advisory lock key of migrations
+
+
+def _migrate(db: Database) -> list[str]:
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
     done = {RENAMED.get(row[0], row[0]) for row in db.execute("SELECT name FROM _migrations").fetchall()}
     applied = []

@@ -140,3 +140,16 @@ def indexed_db(request, tmp_path_factory) -> Path | str:
 @pytest.fixture(scope="session")
 def indexed_kb(indexed_db) -> KnowledgeBase:
     return KnowledgeBase(Store(indexed_db), embedder=None)
+
+
+@pytest.fixture(params=ENGINES)
+def sample_db_any(request, sample_db, tmp_path) -> Path | str:
+    """A private copy of the indexed samples on each engine (`sample_db_copy`, or a PostgreSQL
+    database filled by `planbot db copy`), for tests that write into it."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sample_db_copy")
+    from store.copy import copy
+
+    url = request.getfixturevalue("pg_database")("samples_copy")
+    copy(sample_db, url)
+    return url

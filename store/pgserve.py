@@ -23,13 +23,14 @@ def data_dir(given: str | None = None) -> Path:
     return Path(given or os.environ.get("PLANBOT_PG_DATA") or DEFAULT_DIR).resolve()
 
 
-def start(pgdata: Path, database: str = DEFAULT_DATABASE, keep_running: bool = True) -> str:
+def start(pgdata: Path, database: str = DEFAULT_DATABASE, at_exit: str | None = None) -> str:
     """Start (or find running) the server in `pgdata`; the URL of `database`, created with the
-    `vector` extension. `keep_running=False`: the server stops when this process exits."""
+    `vector` extension. `at_exit`: None keeps the server running after this process, "stop"
+    stops it when this process exits, "delete" also deletes its data (tests)."""
     import pgserver
 
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+    server = pgserver.get_server(pgdata, cleanup_mode=at_exit)
     create_database(server.get_uri(), database)
     return server.get_uri(database)
 

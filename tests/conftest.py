@@ -79,7 +79,9 @@ ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 @pytest.fixture(scope="session")
 def pg_server():
     """The admin URL of a PostgreSQL server with pgvector, started for this session."""
+    import atexit
     import os
+    import shutil
     import tempfile
 
     if os.environ.get("PLANBOT_TEST_POSTGRES") == "0":
@@ -93,7 +95,8 @@ def pg_server():
 
     folder = Path(tempfile.mkdtemp(prefix="planbot-pg-"))
     folder.chmod(0o755)  # the server runs as its own user when the tests run as root
-    return start(folder / "data", "postgres", keep_running=False)
+    atexit.register(shutil.rmtree, folder, True)  # after the server is stopped and its data deleted
+    return start(folder / "data", "postgres", at_exit="delete")
 
 
 _pg_count = iter(range(1_000_000))

@@ -118,8 +118,6 @@ def _write(db: Database, table: str, names: list[str], batch: list) -> None:
     marks = ", ".join("?" for _ in names)
     if table == "embeddings" and db.engine == "postgresql":
         at = names.index("vector")
-        for dim in {len(r[at]) // 4 for r in batch}:
-            vectors_pg.ensure_index(db, dim)
         marks = ", ".join("CAST(? AS vector)" if n == "vector" else "?" for n in names)
         batch = [
             tuple(vectors_pg.literal(np.frombuffer(v, dtype="<f4")) if i == at else v for i, v in enumerate(r))
@@ -165,6 +163,8 @@ def copy(source: Path | str, target: Path | str, progress: Callable[[str], None]
         with transaction(dst):
             for table in reversed(names):
                 dst.execute(f"DELETE FROM {table}")
+            if dst.engine == "postgresql":
+                vectors_pg.drop_indexes(dst)
             for table in names:
                 cols = columns(src, table)  # the same names on both ends ("rowid" is a column on PostgreSQL)
                 for batch in _rows(src, table, cols):
@@ -175,6 +175,7 @@ def copy(source: Path | str, target: Path | str, progress: Callable[[str], None]
                 progress(table)
             dst.execute("UPDATE index_state SET generation = ?", [generation + 1])
             if dst.engine == "postgresql":
+                vectors_pg.build_indexes(dst)
                 _reset_identities(dst)
         return [
             Counted(t, *(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for db in (src, dst)))

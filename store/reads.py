@@ -45,7 +45,7 @@ class StoreQueries:
         rows: dict[int, dict] = {}
         cursor = self.db.execute(
             f"""SELECT i.*, d.text, d.kind, d.start, d.end, d.recurrence, d.before
-                FROM items i LEFT JOIN deadlines d ON d.id = i.deadline_id WHERE i.id IN ({marks})""",
+                FROM items i LEFT JOIN deadlines d ON d.id = i.deadline_id WHERE i.id IN ({marks}) ORDER BY i.id""",
             ids,
         )
         columns = [c[0] for c in cursor.description][: -len(_DEADLINE_KEYS)]
@@ -69,7 +69,7 @@ class StoreQueries:
     def plan_refs(self) -> dict[int, dict]:
         return {
             r["id"]: r
-            for r in self.db.query("SELECT id, title, number, issuer, date, year, file FROM plans")
+            for r in self.db.query("SELECT id, title, number, issuer, date, year, file FROM plans ORDER BY id")
         }
 
     def assignment_item_ids(self, agency: str, role: str | None = None) -> list[tuple[int, str]]:
@@ -79,7 +79,7 @@ class StoreQueries:
         if role:
             sql += " AND role = ?"
             params.append(role)
-        return [(r[0], r[1]) for r in self.db.execute(sql, params).fetchall()]
+        return [(r[0], r[1]) for r in self.db.execute(sql + " ORDER BY rowid", params).fetchall()]
 
     def duty_rows(self, agency: str) -> list[tuple[int, int, str, str, int | None]]:
         """(item id, plan id, kind, text, rank of `agency`'s own role: 0 lead, 1 support,
@@ -89,12 +89,12 @@ class StoreQueries:
             """SELECT i.id, i.plan_id, i.kind, i.text,
                  (SELECT min(CASE a.role WHEN 'lead' THEN 0 WHEN 'support' THEN 1 ELSE 2 END)
                   FROM assignments a WHERE a.item_id = i.id AND a.agency = ?)
-               FROM items i WHERE i.id IN (SELECT item_id FROM assignments WHERE agency_key = ?)""",
+               FROM items i WHERE i.id IN (SELECT item_id FROM assignments WHERE agency_key = ?) ORDER BY i.id""",
             [agency, " ".join(words(agency))],
         ).fetchall()
 
     def dated_item_ids(self) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL").fetchall()]
+        return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL ORDER BY id").fetchall()]
 
     def due_item_ids(
         self,
@@ -244,7 +244,7 @@ class StoreQueries:
         join = "FROM items i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ?"
         count = int(self.db.execute(f"SELECT count(*) {join}", [model]).fetchone()[0])
         postgres = self.db.engine == "postgresql"
-        cursor = self.db.execute(f"SELECT i.id, {'vector_send(e.vector)' if postgres else 'e.vector'} {join}", [model])
+        cursor = self.db.execute(f"SELECT i.id, {'vector_send(e.vector)' if postgres else 'e.vector'} {join} ORDER BY i.id", [model])
         ids = np.empty(count, dtype=np.int64)
         matrix: np.ndarray | None = None
         filled = 0

@@ -90,16 +90,20 @@ def _frequency(toks: list[str], params: list) -> str:
 
 
 def document_frequencies(db, terms: list[str]) -> dict[str, int]:
-    """How many items hold each term (phrase)."""
+    """How many items hold each term, as FTS5's vocabulary counts them: a term the tokenizer
+    splits ("12/2025") is no entry of it, so 0."""
+    single = [t for t in terms if tokens(t) == [t]]
+    found = phrase_hits(db, [[t] for t in single])
+    return {t: found.get(t, 0) for t in terms}
+
+
+def phrase_hits(db, phrases: list[list[str]]) -> dict[str, int]:
+    """How many items hold each phrase (keyed by its tokens joined by spaces)."""
     found = {}
-    for term in terms:
-        toks = tokens(term)
-        if not toks:
-            found[term] = 0
-            continue
+    for toks in phrases:
         params: list = []
         sql = f"SELECT count(*) FROM items_fts f WHERE {_condition(toks, params)}"
-        found[term] = int(db.raw(sql, params).fetchone()[0])
+        found[" ".join(toks)] = int(db.raw(sql, params).fetchone()[0])
     return found
 
 
@@ -112,7 +116,7 @@ def lexical(db, terms: list[str], limit: int, plans: frozenset[int] | None = Non
     if not rows:
         return []
     avgdl = total / rows
-    df = document_frequencies(db, [" ".join(p) for p in phrases])
+    df = phrase_hits(db, phrases)
     parts, where, params_score, params_where = [], [], [], []
     for toks in phrases:
         hits = df[" ".join(toks)]

@@ -34,6 +34,7 @@ QUERIES = [
     "báo cáo trước 30/6/2025 gửi UBND tỉnh",
     "chuyển đổi số cải cách hành chính",
     "Bệnh viện Lão khoa",
+    "hoàn thành trước 01/7/2025",  # "01/7/2025": a phrase of three tokens for FTS5, none in its vocabulary
 ]
 
 

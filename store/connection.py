@@ -3,7 +3,8 @@
 How to write SQL that runs on both engines (every `db.execute` outside `store/` goes through here):
 - Placeholders are `?`; on PostgreSQL they become `%s` (a literal `%` is escaped for you).
 - `INSERT … ON CONFLICT (key) DO NOTHING` / `DO UPDATE SET col = excluded.col`, never
-  `INSERT OR IGNORE/REPLACE`; `INSERT … RETURNING id` + `fetchone()[0]`, never `lastrowid`.
+  `INSERT OR IGNORE/REPLACE`; `INSERT … RETURNING id` read with `fetchall()[0][0]` (so SQLite
+  finishes the statement), never `lastrowid`. Every result order you rely on needs ORDER BY.
 - No SQLite-only functions (`date(x, '-1 day')`, `json_each`, `instr`, `rowid` but on the two
   tables that have a `rowid` column on both engines: `assignments`, `items_fts`); booleans are
   INTEGER 0/1 compared explicitly (`active = 1`, `before <> 0`); quote the column `"end"`.
@@ -12,7 +13,9 @@ How to write SQL that runs on both engines (every `db.execute` outside `store/` 
 - DDL in a migration: plain `CREATE TABLE` with INTEGER/TEXT/BLOB columns is translated for
   PostgreSQL (`INTEGER` → BIGINT, `x INTEGER PRIMARY KEY` → identity, BLOB → BYTEA); anything
   else branches on `db.engine` ("sqlite" | "postgresql") inside the same numbered migration.
-- `db.query(sql, params)` yields dicts; `table_columns(db, table)` lists a table's columns.
+- `db.query(sql, params)` yields dicts; `table_columns(db, table)` lists a table's columns;
+  `store.dialect` spells the expressions that differ; PostgreSQL-only SQL goes through `db.raw`.
+- Tests: the `empty_db` / `sample_db_any` fixtures (tests/conftest.py) run a test on both engines.
 """
 
 from __future__ import annotations

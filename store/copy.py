@@ -7,7 +7,8 @@ transaction (every table emptied, then filled from the source), so running it tw
 same rows, never duplicates; the rows of each table are counted on both sides afterwards. Per
 engine: the lexical index (`items_fts`: FTS5 / the PostgreSQL table of `store.lexical_pg`) gets
 each body re-indexed, vectors go BLOB ↔ pgvector, identity counters are moved past the copied
-ids, and the index generation is bumped so running readers of the target refresh.
+ids, and the index generation is bumped so running readers of the target refresh. The source
+is read in one snapshot (it may be in use meanwhile).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from knowledge.errors import PlanbotError
 from store import lexical_pg, vectors_pg
-from store.connection import Database, connect, is_url, transaction
+from store.connection import Database, begin_read, connect, is_url, transaction
 from store.database import open_db
 from store.migrations import MIGRATIONS, RENAMED
 
@@ -152,6 +153,7 @@ def copy(source: Path | str, target: Path | str, progress: Callable[[str], None]
     check_schema(target, "đích")
     src, dst = open_db(source), open_db(target)
     try:
+        begin_read(src)  # the source read in one snapshot, its counts included
         names = tables(src)
         missing = set(names) - set(tables(dst))
         if missing:
@@ -177,10 +179,12 @@ def copy(source: Path | str, target: Path | str, progress: Callable[[str], None]
             if dst.engine == "postgresql":
                 vectors_pg.build_indexes(dst)
                 _reset_identities(dst)
-        return [
+        counted = [
             Counted(t, *(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for db in (src, dst)))
             for t in names
         ]
+        src.conn.commit()
+        return counted
     finally:
         src.conn.close()
         dst.conn.close()

@@ -27,8 +27,17 @@ from store.migrations import MIGRATIONS, RENAMED
 
 # Parents before children (foreign keys); tables not named here follow, by name.
 ORDER = [
-    "plans", "sections", "deadlines", "items", "assignments", "reporting_rules", "agencies",
-    "agency_aliases", "embeddings", "items_fts", "index_state",
+    "plans",
+    "sections",
+    "deadlines",
+    "items",
+    "assignments",
+    "reporting_rules",
+    "agencies",
+    "agency_aliases",
+    "embeddings",
+    "items_fts",
+    "index_state",
 ]
 SKIP = {"_migrations", "fts_stats"}
 _BATCH = 2000
@@ -54,7 +63,9 @@ def applied(location: Path | str) -> set[str]:
         )
         if not exists:
             return set()
-        return {RENAMED.get(r[0], r[0]) for r in db.execute("SELECT name FROM _migrations").fetchall()}
+        return {
+            RENAMED.get(r[0], r[0]) for r in db.execute("SELECT name FROM _migrations").fetchall()
+        }
     finally:
         db.conn.close()
 
@@ -70,7 +81,10 @@ def check_schema(location: Path | str, role: str) -> None:
 
 def tables(db: Database) -> list[str]:
     if db.engine == "sqlite":
-        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
+        names = [
+            r[0]
+            for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        ]
         names = [n for n in names if not n.startswith(("sqlite_", "items_fts_"))]
     else:
         names = [
@@ -103,7 +117,9 @@ def _vector_reader(db: Database) -> Callable[[object], bytes]:
 
 def _rows(db: Database, table: str, names: list[str]):
     postgres_vector = (table, db.engine) == ("embeddings", "postgresql")
-    select = ", ".join("vector_send(vector)" if postgres_vector and n == "vector" else _quoted(n) for n in names)
+    select = ", ".join(
+        "vector_send(vector)" if postgres_vector and n == "vector" else _quoted(n) for n in names
+    )
     cursor = db.execute(f"SELECT {select} FROM {table} ORDER BY 1")
     while batch := cursor.fetchmany(_BATCH):
         yield batch
@@ -121,10 +137,15 @@ def _write(db: Database, table: str, names: list[str], batch: list) -> None:
         at = names.index("vector")
         marks = ", ".join("CAST(? AS vector)" if n == "vector" else "?" for n in names)
         batch = [
-            tuple(vectors_pg.literal(np.frombuffer(v, dtype="<f4")) if i == at else v for i, v in enumerate(r))
+            tuple(
+                vectors_pg.literal(np.frombuffer(v, dtype="<f4")) if i == at else v
+                for i, v in enumerate(r)
+            )
             for r in batch
         ]
-    db.executemany(f"INSERT INTO {table} ({', '.join(_quoted(n) for n in names)}) VALUES ({marks})", batch)
+    db.executemany(
+        f"INSERT INTO {table} ({', '.join(_quoted(n) for n in names)}) VALUES ({marks})", batch
+    )
 
 
 def _quoted(column: str) -> str:
@@ -143,7 +164,9 @@ def _reset_identities(db: Database) -> None:
         )
 
 
-def copy(source: Path | str, target: Path | str, progress: Callable[[str], None] = lambda _: None) -> list[Counted]:
+def copy(
+    source: Path | str, target: Path | str, progress: Callable[[str], None] = lambda _: None
+) -> list[Counted]:
     """Replace the target's rows by the source's; the row counts of every table, both sides."""
     if str(source) == str(target):
         raise PlanbotError("Nguồn và đích là cùng một cơ sở dữ liệu.")
@@ -168,11 +191,16 @@ def copy(source: Path | str, target: Path | str, progress: Callable[[str], None]
             if dst.engine == "postgresql":
                 vectors_pg.drop_indexes(dst)
             for table in names:
-                cols = columns(src, table)  # the same names on both ends ("rowid" is a column on PostgreSQL)
+                cols = columns(
+                    src, table
+                )  # the same names on both ends ("rowid" is a column on PostgreSQL)
                 for batch in _rows(src, table, cols):
                     if table == "embeddings":
                         at = cols.index("vector")
-                        batch = [tuple(read_vector(v) if i == at else v for i, v in enumerate(r)) for r in batch]
+                        batch = [
+                            tuple(read_vector(v) if i == at else v for i, v in enumerate(r))
+                            for r in batch
+                        ]
                     _write(dst, table, cols, batch)
                 progress(table)
             dst.execute("UPDATE index_state SET generation = ?", [generation + 1])
@@ -180,7 +208,10 @@ def copy(source: Path | str, target: Path | str, progress: Callable[[str], None]
                 vectors_pg.build_indexes(dst)
                 _reset_identities(dst)
         counted = [
-            Counted(t, *(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for db in (src, dst)))
+            Counted(
+                t,
+                *(int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for db in (src, dst)),
+            )
             for t in names
         ]
         src.conn.commit()

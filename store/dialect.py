@@ -8,7 +8,9 @@ from store.connection import Database
 def last_day(db: Database, kinds: tuple[str, ...] | None = None) -> str:
     """A deadline `d`'s last day as ISO text: the day before an exclusive bound ("Trước
     01/7/2025"), as `knowledge.dates.deadlines.last_day`; `kinds`: only for these kinds."""
-    before = "d.before <> 0" + (f" AND d.kind IN ({', '.join(repr(k) for k in kinds)})" if kinds else "")
+    before = "d.before <> 0" + (
+        f" AND d.kind IN ({', '.join(repr(k) for k in kinds)})" if kinds else ""
+    )
     if db.engine == "sqlite":
         return f"date(d.end, CASE WHEN {before} THEN '-1 day' ELSE '+0 day' END)"
     return f"to_char(CAST(d.end AS date) - CASE WHEN {before} THEN 1 ELSE 0 END, 'YYYY-MM-DD')"

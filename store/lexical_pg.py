@@ -28,7 +28,9 @@ def create_lexical_tables(db) -> None:
             tokens TEXT NOT NULL, length INTEGER NOT NULL, tf JSONB NOT NULL)"""
     )
     db.execute("CREATE INDEX idx_items_fts_tf ON items_fts USING gin (tf)")
-    db.execute("CREATE TABLE fts_stats (id INTEGER PRIMARY KEY CHECK (id = 1), rows BIGINT NOT NULL, tokens BIGINT NOT NULL)")
+    db.execute(
+        "CREATE TABLE fts_stats (id INTEGER PRIMARY KEY CHECK (id = 1), rows BIGINT NOT NULL, tokens BIGINT NOT NULL)"
+    )
     db.execute("INSERT INTO fts_stats VALUES (1, 0, 0)")
     db.execute(
         """CREATE FUNCTION fts_stats_keep() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -107,7 +109,9 @@ def phrase_hits(db, phrases: list[list[str]]) -> dict[str, int]:
     return found
 
 
-def lexical(db, terms: list[str], limit: int, plans: frozenset[int] | None = None) -> list[tuple[int, float]]:
+def lexical(
+    db, terms: list[str], limit: int, plans: frozenset[int] | None = None
+) -> list[tuple[int, float]]:
     """(item id, BM25 score ≥ 0), best first, of the items holding any term; `plans`: of theirs only."""
     phrases = [toks for toks in (tokens(t) for t in terms) if toks]
     if not phrases:
@@ -124,7 +128,9 @@ def lexical(db, terms: list[str], limit: int, plans: frozenset[int] | None = Non
             continue
         idf = max(math.log((rows - hits + 0.5) / (hits + 0.5)), 1e-6)
         tf, tf_again = _frequency(toks, params_score), _frequency(toks, params_score)
-        parts.append(f"{idf!r} * {tf} * {K1 + 1!r} / ({tf_again} + {K1!r} * ({1 - B!r} + {B!r} * f.length / {avgdl!r}))")
+        parts.append(
+            f"{idf!r} * {tf} * {K1 + 1!r} / ({tf_again} + {K1!r} * ({1 - B!r} + {B!r} * f.length / {avgdl!r}))"
+        )
         where.append(_condition(toks, params_where))
     if not parts:
         return []
@@ -134,7 +140,9 @@ def lexical(db, terms: list[str], limit: int, plans: frozenset[int] | None = Non
         sql += " JOIN items i ON i.id = f.rowid AND i.plan_id = ANY(%s)"
         params.append(sorted(plans))
     sql += f" WHERE {' OR '.join(where)} ORDER BY score DESC, f.rowid LIMIT %s"
-    return [(int(r[0]), float(r[1])) for r in db.raw(sql, [*params, *params_where, limit]).fetchall()]
+    return [
+        (int(r[0]), float(r[1])) for r in db.raw(sql, [*params, *params_where, limit]).fetchall()
+    ]
 
 
 def plan_has_term(db, plan_id: int, term: str) -> bool:

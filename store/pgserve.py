@@ -40,9 +40,14 @@ def create_database(admin_url: str, database: str) -> None:
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone() is None:
+        if (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+            is None
+        ):
             conn.execute(f'CREATE DATABASE "{database}"')
-    with psycopg.connect(admin_url.replace("/postgres?", f"/{database}?", 1), autocommit=True) as conn:
+    with psycopg.connect(
+        admin_url.replace("/postgres?", f"/{database}?", 1), autocommit=True
+    ) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
 
 

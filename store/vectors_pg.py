@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 EF_SEARCH = 1000  # pgvector's maximum candidate list: results equal to brute force at k ≤ 100
-OVERSAMPLE = 4  # rows asked of the index per item wanted (stale rows and other models are dropped after)
+OVERSAMPLE = (
+    4  # rows asked of the index per item wanted (stale rows and other models are dropped after)
+)
 
 
 def literal(vector) -> str:
@@ -28,7 +30,9 @@ def ensure_index(db, dim: int) -> None:
 
 def drop_indexes(db) -> None:
     """Before a bulk load (`store.copy`): building the graph once after is far faster than per row."""
-    for (name,) in db.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'embeddings' AND indexname LIKE 'idx_embeddings_hnsw_%'").fetchall():
+    for (name,) in db.raw(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'embeddings' AND indexname LIKE 'idx_embeddings_hnsw_%'"
+    ).fetchall():
         db.raw(f'DROP INDEX "{name}"')
 
 

@@ -43,11 +43,17 @@ def test_migrations_run_once_and_a_reindex_is_unchanged(empty_db):
     first = index_paths(store, [SAMPLES / "003_c46a33fedfcb2327.txt"])
     assert [r.status for r in first] == ["indexed"]
     again = Store(empty_db)
-    applied = [r[0] for r in again.db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
+    applied = [
+        r[0] for r in again.db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()
+    ]
     assert applied == sorted(m.__name__ for m in MIGRATIONS)
-    assert [r.status for r in index_paths(again, [SAMPLES / "003_c46a33fedfcb2327.txt"])] == ["unchanged"]
+    assert [r.status for r in index_paths(again, [SAMPLES / "003_c46a33fedfcb2327.txt"])] == [
+        "unchanged"
+    ]
     items = again.item_count()
-    assert items > 10 and again.items([1]) and again.plans()[0]["file"] == "003_c46a33fedfcb2327.txt"
+    assert (
+        items > 10 and again.items([1]) and again.plans()[0]["file"] == "003_c46a33fedfcb2327.txt"
+    )
     store.close()
     again.close()
 
@@ -55,11 +61,18 @@ def test_migrations_run_once_and_a_reindex_is_unchanged(empty_db):
 def test_reminder_outbox_subscriptions_and_done_tasks(empty_db):
     store = Store(empty_db)
     db = store.db
-    storage.save_subscription(db, everything(-100123456789012, NOW), NOW)  # a supergroup id: 64 bits
+    storage.save_subscription(
+        db, everything(-100123456789012, NOW), NOW
+    )  # a supergroup id: 64 bits
     storage.save_subscription(db, everything(-100123456789012, NOW), NOW)
     assert [s.chat_id for s in storage.active_subscriptions(db)] == [-100123456789012]
     with transaction(db):
-        out = storage.enqueue(db, 7, [OutMessage("a", [("Đã xong", "d:1")], ["k1", "k2"]), OutMessage("b", [], ["k2"])], NOW)
+        out = storage.enqueue(
+            db,
+            7,
+            [OutMessage("a", [("Đã xong", "d:1")], ["k1", "k2"]), OutMessage("b", [], ["k2"])],
+            NOW,
+        )
     assert out[0].id > 0 and out[1].id == out[0].id + 1
     assert storage.sent_keys(db, 7) == {"k1", "k2"}
     assert [o.text for o in storage.pending_messages(db, 7)] == ["a", "b"]
@@ -79,7 +92,9 @@ def test_reminder_outbox_subscriptions_and_done_tasks(empty_db):
 def test_feedback_and_the_chat_s_plan(empty_db):
     store = Store(empty_db)
     db = store.db
-    answer = Answer(question="Ai chủ trì?", intent="who", agency=None, answered=True, answer="Sở Nội vụ")
+    answer = Answer(
+        question="Ai chủ trì?", intent="who", agency=None, answered=True, answer="Sở Nội vụ"
+    )
     remember_answer(db, 5, "k", answer, NOW)
     remember_answer(db, 5, "k", answer, NOW)  # the same key again: replaced
     first = record_vote(db, chat_id=5, key="k", user_id=1, vote=1, now=NOW)
@@ -88,7 +103,10 @@ def test_feedback_and_the_chat_s_plan(empty_db):
     assert record_vote(db, chat_id=5, key="missing", user_id=1, vote=1, now=NOW) is None
     pin_plan(db, 5, "a.txt")
     note_last_plan(db, 5, "b.txt", NOW)
-    assert chat_plans(db, 5, NOW + timedelta(minutes=1), timedelta(minutes=30)) == ("a.txt", "b.txt")
+    assert chat_plans(db, 5, NOW + timedelta(minutes=1), timedelta(minutes=30)) == (
+        "a.txt",
+        "b.txt",
+    )
     assert chat_plans(db, 5, NOW + timedelta(hours=1), timedelta(minutes=30)) == ("a.txt", None)
     pin_plan(db, 5, None)
     assert chat_plans(db, 5, NOW, timedelta(minutes=30)) == (None, None)
@@ -99,7 +117,11 @@ def test_feedback_and_the_chat_s_plan(empty_db):
 def test_postgres_bm25_and_copy_both_ways(sample_db, pg_database, tmp_path):
     url = pg_database("copy")
     counted = copy(sample_db, url)
-    assert all(c.source == c.target for c in counted) and {c.table for c in counted} >= {"items", "items_fts", "reminder_outbox"}
+    assert all(c.source == c.target for c in counted) and {c.table for c in counted} >= {
+        "items",
+        "items_fts",
+        "reminder_outbox",
+    }
     again = copy(sample_db, url)  # idempotent: the same rows, no duplicates
     assert [(c.table, c.target) for c in again] == [(c.table, c.target) for c in counted]
     sqlite, postgres = Store(sample_db), Store(url)
@@ -107,13 +129,19 @@ def test_postgres_bm25_and_copy_both_ways(sample_db, pg_database, tmp_path):
         terms = lexical_terms(question)
         assert postgres.document_frequencies(terms) == sqlite.document_frequencies(terms)
         expected, found = sqlite.lexical(terms, 20), postgres.lexical(terms, 20)
-        assert [i for i, _ in found] == [i for i, _ in expected] or _same_scores(found, expected), question
+        assert [i for i, _ in found] == [i for i, _ in expected] or _same_scores(found, expected), (
+            question
+        )
         assert [round(s, 9) for _, s in found] == [round(s, 9) for _, s in expected], question
         plans = frozenset({1, 3})
-        assert [i for i, _ in postgres.lexical(terms, 10, plans)] == [i for i, _ in sqlite.lexical(terms, 10, plans)]
+        assert [i for i, _ in postgres.lexical(terms, 10, plans)] == [
+            i for i, _ in sqlite.lexical(terms, 10, plans)
+        ]
     assert postgres.items(range(1, 60)) == sqlite.items(range(1, 60))
     assert postgres.reporting_rules(["Sở Nội vụ"]) == sqlite.reporting_rules(["Sở Nội vụ"])
-    assert postgres.due_item_ids("2025-01-01", "2025-12-31") == sqlite.due_item_ids("2025-01-01", "2025-12-31")
+    assert postgres.due_item_ids("2025-01-01", "2025-12-31") == sqlite.due_item_ids(
+        "2025-01-01", "2025-12-31"
+    )
     back = tmp_path / "back.db"
     result = CliRunner().invoke(main, ["db", "copy", "--from", url, "--to", str(back)])
     assert result.exit_code == 0, result.output
@@ -121,7 +149,9 @@ def test_postgres_bm25_and_copy_both_ways(sample_db, pg_database, tmp_path):
     returned = Store(back)
     assert [p["file"] for p in returned.plans()] == [p["file"] for p in sqlite.plans()]
     assert returned.items(range(1, 60)) == sqlite.items(range(1, 60))
-    assert returned.lexical(lexical_terms(QUERIES[0]), 10) == sqlite.lexical(lexical_terms(QUERIES[0]), 10)
+    assert returned.lexical(lexical_terms(QUERIES[0]), 10) == sqlite.lexical(
+        lexical_terms(QUERIES[0]), 10
+    )
     for s in (sqlite, postgres, returned):
         s.close()
 
@@ -135,7 +165,9 @@ def _same_scores(found, expected) -> bool:
 def test_copy_refuses_a_target_with_a_newer_schema(sample_db, pg_database):
     url = pg_database("newer")
     store = Store(url)
-    store.db.execute("INSERT INTO _migrations (name, applied_at) VALUES ('m999_from_the_future', '')")
+    store.db.execute(
+        "INSERT INTO _migrations (name, applied_at) VALUES ('m999_from_the_future', '')"
+    )
     store.close()
     with pytest.raises(PlanbotError, match="mới hơn"):
         copy(sample_db, url)
@@ -147,7 +179,10 @@ def test_pgvector_hnsw_search_equals_brute_force(sample_db, pg_database):
     copy(sample_db, url)
     store = Store(url)
     rng = np.random.default_rng(7)
-    hashes = [r[0] for r in store.db.execute("SELECT DISTINCT content_hash FROM items ORDER BY 1").fetchall()]
+    hashes = [
+        r[0]
+        for r in store.db.execute("SELECT DISTINCT content_hash FROM items ORDER BY 1").fetchall()
+    ]
     vectors = rng.normal(size=(len(hashes), 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     store.save_vectors("m", list(zip(hashes, vectors, strict=True)))

@@ -39,7 +39,7 @@ ORDER = [
     "items_fts",
     "index_state",
 ]
-SKIP = {"_migrations", "fts_stats"}
+SKIP = {"_migrations", "fts_stats", *lexical_pg.DERIVED}
 _BATCH = 2000
 
 

@@ -1,33 +1,40 @@
 """BM25 on PostgreSQL, scored exactly as SQLite FTS5's `bm25()` (k1 1.2, b 0.75).
 
-`items_fts` keeps, beside each item's lexical body (folded syllables and pairs, as on SQLite):
-its tokens as FTS5's unicode61 tokenizer splits them (`tokens`, space-delimited), their count
-(`length`) and each token's count (`tf`, jsonb, GIN-indexed: the inverted index). `fts_stats`
-holds the row and token totals (kept by a trigger), so a query reads no table-wide aggregate.
+`items_fts` keeps each item's lexical body (folded syllables and pairs, as on SQLite), its
+tokens as FTS5's unicode61 tokenizer splits them (`tokens`, space-delimited) and their count
+(`length`); `items_terms` is the inverted index: one row per (token, item) with the token's
+count in the item, keyed by token (deleted with its `items_fts` row). `fts_stats` holds the row
+and token totals (kept by a trigger), so a query reads no table-wide aggregate.
 
 FTS5's formula per query phrase: idf = ln((N − n + 0.5) / (n + 0.5)), at least 1e-6; score =
-Σ idf · tf · (k1 + 1) / (tf + k1 · (1 − b + b · length / avgdl)). A query term the tokenizer
+Σ idf · tf · (k1 + 1) / (tf + k1 · (1 − b + b · length / avgdl)), summed in the query's phrase
+order (as FTS5 does, so equal scores stay equal to the last bit). A query term the tokenizer
 splits ("30/6/2025" → 30 6 2025) is a phrase, as FTS5 makes it: matched on consecutive tokens.
-SQL here is psycopg's own (`%s`, jsonb `?|`), run through `db.raw`.
+SQL here is psycopg's own (`%s`), run through `db.raw`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 
 K1, B = 1.2, 0.75
 _TOKEN = re.compile(r"[\w&]+")  # unicode61 with tokenchars '_&': letters, digits, '_' and '&'
+DERIVED = ("items_terms",)  # rebuilt from `items_fts` bodies: never copied
 
 
 def create_lexical_tables(db) -> None:
     db.execute(
         """CREATE TABLE items_fts (rowid BIGINT PRIMARY KEY, body TEXT NOT NULL,
-            tokens TEXT NOT NULL, length INTEGER NOT NULL, tf JSONB NOT NULL)"""
+            tokens TEXT NOT NULL, length INTEGER NOT NULL)"""
     )
-    db.execute("CREATE INDEX idx_items_fts_tf ON items_fts USING gin (tf)")
+    db.execute(
+        """CREATE TABLE items_terms (term TEXT NOT NULL,
+            rowid BIGINT NOT NULL REFERENCES items_fts(rowid) ON DELETE CASCADE,
+            tf INTEGER NOT NULL, length INTEGER NOT NULL, PRIMARY KEY (term, rowid))"""
+    )
+    db.execute("CREATE INDEX idx_items_terms_rowid ON items_terms(rowid)")
     db.execute(
         "CREATE TABLE fts_stats (id INTEGER PRIMARY KEY CHECK (id = 1), rows BIGINT NOT NULL, tokens BIGINT NOT NULL)"
     )
@@ -54,59 +61,56 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def fts_values(body: str) -> tuple[str, int, str]:
-    """(tokens, length, tf as JSON) of a body: the columns stored beside it."""
-    toks = tokens(body)
-    return " " + " ".join(toks) + " ", len(toks), json.dumps(Counter(toks), ensure_ascii=False)
-
-
 def insert_bodies(db, rows: list[tuple[int, str]]) -> None:
-    """Store (item id, lexical body) rows."""
+    """Store (item id, lexical body) rows and their postings (COPY: a plan's thousands at once)."""
     if not rows:
         return
+    split = [(i, body, tokens(body)) for i, body in rows]
     with db.conn.raw.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO items_fts (rowid, body, tokens, length, tf) VALUES (%s, %s, %s, %s, %s::jsonb)",
-            [(i, body, *fts_values(body)) for i, body in rows],
-        )
-
-
-def _condition(toks: list[str], params: list) -> str:
-    """SQL matching the rows holding a phrase of these tokens (one token: a key of `tf`)."""
-    if len(toks) == 1:
-        params.append(toks[0])
-        return "f.tf ? %s"
-    phrase = " ".join(toks).replace("\\", "\\\\").replace("_", "\\_")
-    params += [toks, f"% {phrase} %"]
-    return "(f.tf ?& %s::text[] AND f.tokens LIKE %s)"
-
-
-def _frequency(toks: list[str], params: list) -> str:
-    """SQL of a phrase's count in a row."""
-    if len(toks) == 1:
-        params.append(toks[0])
-        return "coalesce((f.tf ->> %s)::float8, 0)"
-    phrase = f" {' '.join(toks)} "
-    params += [phrase, phrase]
-    return "((length(f.tokens) - length(replace(f.tokens, %s, ' '))) / (length(%s) - 1))::float8"
+        with cursor.copy("COPY items_fts (rowid, body, tokens, length) FROM STDIN") as copy:
+            for i, body, toks in split:
+                copy.write_row((i, body, " " + " ".join(toks) + " ", len(toks)))
+        with cursor.copy("COPY items_terms (term, rowid, tf, length) FROM STDIN") as copy:
+            for i, _, toks in split:
+                for term, count in Counter(toks).items():
+                    copy.write_row((term, i, count, len(toks)))
 
 
 def document_frequencies(db, terms: list[str]) -> dict[str, int]:
     """How many items hold each term, as FTS5's vocabulary counts them: a term the tokenizer
     splits ("12/2025") is no entry of it, so 0."""
-    single = [t for t in terms if tokens(t) == [t]]
-    found = phrase_hits(db, [[t] for t in single])
-    return {t: found.get(t, 0) for t in terms}
+    single = [t for t in dict.fromkeys(terms) if tokens(t) == [t]]
+    rows = db.raw(
+        "SELECT term, count(*) FROM items_terms WHERE term = ANY(%s) GROUP BY term", [single]
+    ).fetchall()
+    found = dict(rows)
+    return {t: int(found.get(t, 0)) for t in terms}
+
+
+def _phrase_rows(toks: list[str], params: list) -> str:
+    """(rowid, length, count) of the items holding a phrase of several tokens, consecutively;
+    occurrences counted at every start, overlapping ones too, as FTS5 counts them."""
+    phrase = " ".join(toks)
+    like = phrase.replace("\\", "\\\\").replace("_", "\\_")
+    distinct = sorted(set(toks))  # "01 01 2026": two postings to find
+    params += [f"(?= {phrase} )", distinct, len(distinct), f"% {like} %"]  # tokens hold only \w and &: no regex syntax
+    return (
+        "SELECT f.rowid, f.length, regexp_count(f.tokens, %s) AS tf "
+        "FROM items_fts f WHERE f.rowid IN (SELECT rowid FROM items_terms WHERE term = ANY(%s) "
+        "GROUP BY rowid HAVING count(*) = %s) AND f.tokens LIKE %s"
+    )
 
 
 def phrase_hits(db, phrases: list[list[str]]) -> dict[str, int]:
     """How many items hold each phrase (keyed by its tokens joined by spaces)."""
-    found = {}
-    for toks in phrases:
+    found = document_frequencies(db, [p[0] for p in phrases if len(p) == 1])
+    hits = {p[0]: found[p[0]] for p in phrases if len(p) == 1}
+    for toks in (p for p in phrases if len(p) > 1):
         params: list = []
-        sql = f"SELECT count(*) FROM items_fts f WHERE {_condition(toks, params)}"
-        found[" ".join(toks)] = int(db.raw(sql, params).fetchone()[0])
-    return found
+        hits[" ".join(toks)] = int(
+            db.raw(f"SELECT count(*) FROM ({_phrase_rows(toks, params)}) p", params).fetchone()[0]
+        )
+    return hits
 
 
 def lexical(
@@ -120,29 +124,41 @@ def lexical(
     if not rows:
         return []
     avgdl = total / rows
-    df = phrase_hits(db, phrases)
-    parts, where, params_score, params_where = [], [], [], []
-    for toks in phrases:
-        hits = df[" ".join(toks)]
-        if not hits:
+    hits = phrase_hits(db, phrases)
+    single_terms, single_idf, single_order = [], [], []
+    parts, params = [], []
+    for order, toks in enumerate(phrases):
+        n = hits[" ".join(toks)]
+        if not n:
             continue
-        idf = max(math.log((rows - hits + 0.5) / (hits + 0.5)), 1e-6)
-        tf, tf_again = _frequency(toks, params_score), _frequency(toks, params_score)
-        parts.append(
-            f"{idf!r} * {tf} * {K1 + 1!r} / ({tf_again} + {K1!r} * ({1 - B!r} + {B!r} * f.length / {avgdl!r}))"
+        idf = max(math.log((rows - n + 0.5) / (n + 0.5)), 1e-6)
+        if len(toks) == 1:
+            single_terms.append(toks[0])
+            single_idf.append(idf)
+            single_order.append(order)
+        else:
+            parts.append(
+                f"SELECT rowid, length, tf, {idf!r}::float8 AS idf, {order} AS ord FROM ({_phrase_rows(toks, params)}) p"
+            )
+    if single_terms:
+        parts.insert(
+            0,
+            "SELECT t.rowid, t.length, t.tf, q.idf, q.ord FROM items_terms t "
+            "JOIN unnest(%s::text[], %s::float8[], %s::int[]) AS q(term, idf, ord) ON q.term = t.term",
         )
-        where.append(_condition(toks, params_where))
+        params[:0] = [single_terms, single_idf, single_order]
     if not parts:
         return []
-    sql = f"SELECT f.rowid, {' + '.join(parts)} AS score FROM items_fts f"
-    params = [*params_score]
+    # FTS5's own arithmetic, operation for operation: idf * ((tf * (k1 + 1)) / (tf + k1 * (1 - b + b * D / avgdl)))
+    k1, k1_1, b_1, b, dl = (f"{v!r}::float8" for v in (K1, K1 + 1, 1 - B, B, avgdl))  # not NUMERIC literals
+    tf, length = "h.tf::float8", "h.length::float8"
+    score = f"sum(h.idf * (({tf} * {k1_1}) / ({tf} + {k1} * ({b_1} + {b} * {length} / {dl}))) ORDER BY h.ord)"
+    sql = f"SELECT h.rowid, {score} AS score FROM ({' UNION ALL '.join(parts)}) h"
     if plans is not None:
-        sql += " JOIN items i ON i.id = f.rowid AND i.plan_id = ANY(%s)"
+        sql += " JOIN items i ON i.id = h.rowid AND i.plan_id = ANY(%s)"
         params.append(sorted(plans))
-    sql += f" WHERE {' OR '.join(where)} ORDER BY score DESC, f.rowid LIMIT %s"
-    return [
-        (int(r[0]), float(r[1])) for r in db.raw(sql, [*params, *params_where, limit]).fetchall()
-    ]
+    sql += " GROUP BY h.rowid ORDER BY score DESC, h.rowid LIMIT %s"
+    return [(int(r[0]), float(r[1])) for r in db.raw(sql, [*params, limit]).fetchall()]
 
 
 def plan_has_term(db, plan_id: int, term: str) -> bool:
@@ -150,6 +166,13 @@ def plan_has_term(db, plan_id: int, term: str) -> bool:
     toks = tokens(term)
     if not toks:
         return False
-    params: list = []
-    sql = f"SELECT 1 FROM items_fts f JOIN items i ON i.id = f.rowid WHERE {_condition(toks, params)} AND i.plan_id = %s LIMIT 1"
-    return db.raw(sql, [*params, plan_id]).fetchone() is not None
+    if len(toks) == 1:
+        sql, params = "SELECT rowid FROM items_terms WHERE term = %s", [toks[0]]
+    else:
+        params = []
+        sql = f"SELECT rowid FROM ({_phrase_rows(toks, params)}) p"
+    row = db.raw(
+        f"SELECT 1 FROM ({sql}) h JOIN items i ON i.id = h.rowid WHERE i.plan_id = %s LIMIT 1",
+        [*params, plan_id],
+    ).fetchone()
+    return row is not None

@@ -207,6 +207,8 @@ def copy(
             if dst.engine == "postgresql":
                 vectors_pg.build_indexes(dst)
                 _reset_identities(dst)
+        if dst.engine == "postgresql":
+            dst.execute("ANALYZE")  # the planner's statistics of the new rows, before the first query
         counted = [
             Counted(
                 t,

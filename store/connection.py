@@ -83,6 +83,7 @@ class PgConnection:
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
+        self._began: list[bool] = []  # per `with` block, innermost last: did it BEGIN?
 
     @property
     def in_transaction(self) -> bool:
@@ -114,13 +115,14 @@ class PgConnection:
         self.raw.close()
 
     def __enter__(self) -> PgConnection:
-        self._began = not self.in_transaction
-        if self._began:
+        began = not self.in_transaction
+        if began:
             self.raw.execute("BEGIN")
+        self._began.append(began)
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if not self._began:
+        if not self._began.pop():
             return
         if kind is None:
             self.commit()

@@ -214,3 +214,20 @@ def test_postgres_reading_sees_one_snapshot_while_a_plan_is_replaced(sample_db, 
     assert reader.data_version() == generation + 1 and not reader.reporting_rules()
     reader.close()
     writer.close()
+
+
+def test_grouped_writes_commit_once_and_a_failed_transaction_leaves_nothing(empty_db):
+    store, other = Store(empty_db), Store(empty_db)
+    db = store.db
+    with db.conn:
+        with db.conn:  # nested: joins the outer block
+            db.execute("INSERT INTO chat_plan (chat_id, pinned) VALUES (?, ?)", [1, "a"])
+        db.execute("INSERT INTO chat_plan (chat_id, pinned) VALUES (?, ?)", [2, "b"])
+    assert not db.conn.in_transaction
+    assert other.db.execute("SELECT count(*) FROM chat_plan").fetchone()[0] == 2
+    with pytest.raises(ZeroDivisionError), transaction(db):
+        db.execute("INSERT INTO chat_plan (chat_id, pinned) VALUES (?, ?)", [3, "c"])
+        1 / 0  # noqa: B018
+    assert other.db.execute("SELECT count(*) FROM chat_plan").fetchone()[0] == 2
+    store.close()
+    other.close()

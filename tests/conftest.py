@@ -91,11 +91,18 @@ def pg_server():
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("pgserver/psycopg not installed")
-    from store.pgserve import start
+    from store.pgserve import start, stop
 
     folder = Path(tempfile.mkdtemp(prefix="planbot-pg-"))
     folder.chmod(0o755)  # the server runs as its own user when the tests run as root
-    atexit.register(shutil.rmtree, folder, True)  # after the server is stopped and its data deleted
+    session = os.getpid()
+
+    def remove() -> None:  # runs after pgserver's own clean-up; again, in case that one did not
+        if os.getpid() == session:  # not in a forked child
+            stop(folder / "data")
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
     return start(folder / "data", "postgres", at_exit="delete")
 
 

@@ -35,8 +35,9 @@ _FUNCTION = frozenset(
 # Word pairs that frame a question (when, who, what kind of duty), never its subject.
 _FRAME_PAIRS = frozenset(
     """thoi_diem thoi_gian thoi_han giai_doan bao_gio han_chot hoan_thanh thuc_hien trien_khai nhiem_vu
-    ke_hoach trach_nhiem chu_tri phoi_hop bao_cao dinh_ky co_quan don_vi ket_qua tien_do""".split()
-)
+    ke_hoach trach_nhiem chu_tri phoi_hop bao_cao dinh_ky co_quan don_vi ket_qua tien_do
+    hoach_thuc hoach_trien trinh_thuc trinh_trien""".split()
+)  # the last four: "kế hoạch thực hiện …", "chương trình triển khai …" name which plan, not a subject
 _RAW_WORD = re.compile(
     r"[0-9a-zA-Z\u00c0-\u1ef9]+(?:[&/][0-9a-zA-Z\u00c0-\u1ef9]+)*"
 )  # knowledge.text's word

@@ -29,7 +29,8 @@ from knowledge.questions.answer import Answer, Result, render_text, report_heade
 from knowledge.text import fold, squash
 
 if TYPE_CHECKING:
-    from answering.knowledge_base import Focus, KnowledgeBase
+    from answering.focus import Focus
+    from answering.knowledge_base import KnowledgeBase
 
 
 _THIS_PLAN = re.compile(

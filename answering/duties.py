@@ -30,7 +30,8 @@ from knowledge.questions.answer import Answer, Result, render_text
 from knowledge.text import fold, words
 
 if TYPE_CHECKING:
-    from answering.knowledge_base import Focus, KnowledgeBase
+    from answering.focus import Focus
+    from answering.knowledge_base import KnowledgeBase
 
 
 APPENDIX = re.compile(r"\bphu luc(?:\s+(?:so\s+)?([ivx]+|\d+)\b)?")
@@ -50,16 +51,23 @@ def answer_duties(kb: KnowledgeBase, q: str, agency: str, intent, focus: Focus, 
     asks_lead, asks_support = "chu tri" in folded, "phoi hop" in folded
     position = {r.item_id: i for i, r in enumerate(evidence)}
     wanted = "lead" if asks_lead and not asks_support else "support" if asks_support and not asks_lead else None
-    plan_order, topical_words = plans_by_relevance(kb, q, agency, results, evidence, focus.plans)
+    plan_order, topical_words = plans_by_relevance(
+        kb, q, agency, results, evidence, focus.plans, focus.leaning
+    )
     if not topical_words and intents.asks_time(q):  # "… hạn khi nào?": plans giving times first
         kept = [r for r in results if wanted is None or r.role == wanted]
         plan_order = dated_first(plan_order, kept, focus.plans)
     role_order = {"lead": 0, "support": 1, "recipient": 2}
     numbered = any(in_appendix(q, r.section) for r in results)
+    named = focus.plans | focus.leaning
+    on_subject = subject_items(kb, q, agency, results, named, frozenset(position))
     results.sort(  # plan by plan (the named one, else the most relevant); in each, by role, then by match
         key=lambda r: (
             wanted is not None and r.role != wanted,
             not in_appendix(q, r.section, numbered),  # "… trong Phụ lục II": its rows first
+            r.plan.id not in focus.plans,
+            r.plan.id not in focus.leaning,
+            r.item_id not in on_subject,  # "… với chương trình hỗ trợ cửa hàng bán lẻ": whatever its role
             plan_order[r.plan.id],
             role_order.get(r.role or "", 3),
             r.role == "lead" and len(r.lead) > 2,  # its own duties before those it leads with many
@@ -156,6 +164,40 @@ def in_appendix(q: str, section: str, numbered: bool = True) -> bool:
     return bool(cited) and (not numbered or not asked.group(1) or cited.group(1) == asked.group(1))
 
 
+def subject_items(
+    kb: KnowledgeBase,
+    q: str,
+    agency: str,
+    results: list[Result],
+    named: frozenset[int],
+    found: frozenset[int] = frozenset(),
+) -> set[int]:
+    """The listed items on the question's own subject: holding most (idf-weighted) of its words
+    beyond the agency, the asking words, the province and the titles of the plans it names
+    ("Sở Công Thương có nhiệm vụ gì với chương trình hỗ trợ cửa hàng bán lẻ chuyển đổi số?").
+    Only the named plans' items are read when the question names some, else those search `found`
+    (an agency's duties in a thousand plans are too many to read for each question)."""
+    skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
+    skip |= set(" ".join(fold(p) for p in names.find_provinces(q)).split())
+    for pid in named:
+        skip |= {t for t in kb._plan_terms.get(pid, ()) if "_" not in t}
+    topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
+    df = kb.frequencies(topic) if topic else {}
+    n = max(kb._item_count, 1)
+    weights = {t: _idf(df[t], n) for t in topic if df.get(t, 0) > 0}
+    if len(weights) < 2:
+        return set()
+    total = sum(weights.values())
+    out = set()
+    for r in results:
+        if (r.plan.id not in named) if named else (r.item_id not in found):
+            continue
+        hay = set(words(f"{r.text} {r.heading}"))
+        if sum(w for t, w in weights.items() if t in hay) >= 0.6 * total:
+            out.add(r.item_id)
+    return out
+
+
 # Words that ask about duties rather than name their subject ("chịu trách nhiệm gì, hạn khi nào").
 _ASKING = frozenset("chiu trach nhiem lam gi han khi nao thoi gian phai duoc giao nhung viec tung ra sao the bao gio".split())
 
@@ -167,15 +209,17 @@ def plans_by_relevance(
     results: list[Result],
     evidence: list[Result],
     named: frozenset[int] = frozenset(),
+    leaning: frozenset[int] = frozenset(),
 ) -> tuple[dict[int, int], bool]:
     """The plans of an agency's duties in the order to list them: the plans the question names
-    (`named`: by title words, province, a document they implement) first; then, when the question
+    (`named`: by title words, province, a document they implement) first, among them (and then)
+    those its title words point at most (`leaning`); then, when the question
     has words of its own beyond the agency ("… trong Phụ lục II", "… về chuyển đổi số"), the plan
     whose listed items hold most of them (then the one search finds first); else the order given
     (newest first). Also whether the question has such words (then items are listed as search
     finds them, too)."""
     given = list(dict.fromkeys(r.plan.id for r in results))
-    given.sort(key=lambda pid: pid not in named)  # stable: the named plans first, in their order
+    given.sort(key=lambda pid: (pid not in named, pid not in leaning))  # stable: named first, in their order
     skip = set(words(agency)) | intents.STOPWORDS | FRAME | _ASKING
     topic = [t for t in dict.fromkeys(words(q)) if t not in skip and len(t) > 1 and not t.isdigit()]
     df = kb.frequencies(topic) if topic else {}
@@ -192,7 +236,7 @@ def plans_by_relevance(
         first.setdefault(r.plan.id, i)
     order = sorted(
         given,
-        key=lambda pid: (pid not in named, -round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)),
+        key=lambda pid: (pid not in named, pid not in leaning, -round(held.get(pid, 0.0), 6), first.get(pid, len(evidence)), given.index(pid)),
     )
     return {pid: i for i, pid in enumerate(order)}, True
 

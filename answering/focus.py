@@ -41,6 +41,7 @@ class Focus:
     boost: float
     only: bool = False
     missing: str = ""
+    leaning: frozenset[int] = frozenset()  # the plans its title words point at most (not named)
 
     @property
     def strong(self) -> bool:
@@ -110,7 +111,8 @@ class FocusMixin:
             return Focus(frozenset(), 1.0, missing=found.missing)
         if found.how == "number":
             return Focus(found.plans, 2.0, only=True)
-        if found.how == "title":
+        if found.how == "title" or (found.how == "cited" and found.implementing):
+            # "… kế hoạch thực hiện Nghị quyết 57": the plans implementing it
             return Focus(found.plans, 1.6)
         if chat is not None and chat.plan_id in self.plan_refs:
             catalog = self.catalog()
@@ -121,8 +123,8 @@ class FocusMixin:
             ):
                 return Focus(catalog.copies([chat.plan_id]), 2.0, only=True)
         if found.how == "province":
-            return Focus(found.plans, 1.3)
-        return NO_FOCUS
+            return Focus(found.plans, 1.3, leaning=found.leaning)
+        return Focus(frozenset(), 1.0, leaning=found.leaning) if found.leaning else NO_FOCUS
 
     @consistent
     def ask_in_chat(

@@ -19,10 +19,10 @@ from datetime import date
 import numpy as np
 
 from answering import dated, duties, paths
-from answering.focus import Focus, FocusMixin
+from answering.focus import FocusMixin
 from answering.lineage import lineage_answer
-from answering.lookups import ROLE_ORDER, LookupsMixin
-from answering.ranking import FRAME, LONG_BODY, RankingMixin, query_terms
+from answering.lookups import LookupsMixin
+from answering.ranking import RankingMixin
 from answering.snapshot import SearchState, Snapshots, build_state, consistent
 from knowledge.orgs import names
 from knowledge.orgs.agencies import QueryMatch
@@ -32,16 +32,6 @@ from knowledge.questions.plan_resolver import Catalog, ChatPlan, PlanMeta
 from knowledge.text import clean_spaces, fold, nfc, squash, words
 from store.database import Store
 from store.writes import lexical_terms
-
-__all__ = [
-    "FRAME",
-    "LONG_BODY",
-    "ROLE_ORDER",
-    "Focus",
-    "KnowledgeBase",
-    "polite",
-    "query_terms",
-]
 
 log = logging.getLogger(__name__)
 

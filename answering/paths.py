@@ -16,15 +16,18 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from answering import checks
+from answering.ranking import query_terms
 from knowledge.dates.deadlines import describe, find_deadline, parse_deadline
 from knowledge.orgs import names
 from knowledge.orgs.agencies import is_note, split_agencies
 from knowledge.questions import intent as intents
 from knowledge.questions.answer import Answer, Result, render_text
 from knowledge.text import fold, squash, squash_folded, words
+from store.writes import lexical_terms
 
 if TYPE_CHECKING:
-    from answering.knowledge_base import Focus, KnowledgeBase
+    from answering.focus import Focus
+    from answering.knowledge_base import KnowledgeBase
 
 NOT_IN_PLANS = "Không có trong các kế hoạch đã nạp"
 UNKNOWN_AGENCY = "Không có cơ quan này trong các kế hoạch đã nạp"
@@ -84,6 +87,8 @@ def search_hits(
     for r in results:
         if r.plan.id in focus.plans:
             r.score *= focus.boost
+        if r.plan.id in focus.leaning:  # not named, but its title words point at it most
+            r.score *= 1.15
         if agency and (r.role or names_in(key_agency, r.text)):
             r.score *= 1.3
         if (intent.name == intents.WHO_LEADS and r.lead) or (intent.name == intents.WHO_SUPPORTS and r.support):
@@ -92,10 +97,27 @@ def search_hits(
             r.score *= 1.1
         if agency and r.role == "lead":  # "Sở Xây dựng phải lập xong …": what it leads before what it supports
             r.score *= 1.1
+    title_only(kb, q, results)
     results.sort(key=lambda r: -r.score)
     for r in results[:5]:
         own_words(kb, r)
     return results
+
+
+def title_only(kb: KnowledgeBase, q: str, results: list[Result], head: int = 20) -> None:
+    """Lower the items that share with the question only words of their own plan's title ("Trên
+    đây là Kế hoạch truyền thông về giảm nghèo …" for "ai bảo báo đài tuyên truyền về giảm
+    nghèo"): those words tell which plan, not which item, when the question has words of its own."""
+    pairs = {t for t in query_terms(q) if "_" in t}
+    if len(pairs) < 2:
+        return
+    for r in results[:head]:
+        title = kb._plan_terms.get(r.plan.id, frozenset())
+        if not pairs - title:
+            continue
+        held = pairs & set(lexical_terms(" ".join([r.text, r.heading, *r.lead, *r.support])))
+        if held and held <= title:
+            r.score *= 0.85
 
 
 # Fields written in an item's own words, for a first hit the extraction left without them:

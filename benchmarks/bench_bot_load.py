@@ -42,8 +42,8 @@ from telegram.ext import TypeHandler  # noqa: E402
 
 from answering.knowledge_base import KnowledgeBase  # noqa: E402
 from bot.app import OVERALL_RATE, build_application  # noqa: E402
-from bot.listings import answer_listing  # noqa: E402
-from bot.pages import paginate  # noqa: E402
+from bot.render.listings import answer_listing  # noqa: E402
+from bot.render.pages import paginate  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from indexer.indexing import index_paths  # noqa: E402
 from store.database import Store  # noqa: E402

@@ -31,11 +31,11 @@ from bot.chat import (
     recall,
     remember,
 )
-from bot.html_text import esc
-from bot.messages import REFUSAL, indexed_html, preview_html, reindex_html, upload_problem
-from bot.pages import upload_keyboard
+from bot.render.messages import REFUSAL, indexed_html, preview_html, reindex_html, upload_problem
+from bot.render.pages import upload_keyboard
 from indexer.indexing import index_paths, index_upload, preview_upload
 from knowledge.errors import PlanbotError
+from knowledge.telegram_text import esc
 from reminders.notices import notifier
 from store.database import Store
 
@@ -53,6 +53,13 @@ KEEP_UPLOADS = 3  # pending upload previews per chat (each holds the file's byte
 class PendingUpload:
     file: str
     data: bytes
+
+
+storage.register_state(  # the bytes wait in the database (at most max_upload_bytes: checked before)
+    "uploads",
+    lambda p: ({"file": p.file}, p.data),
+    lambda payload, data: PendingUpload(payload["file"], data or b""),
+)
 
 
 class Progress:
@@ -202,7 +209,10 @@ async def upload_choice(update: Update, context: Context) -> None:
     pending: PendingUpload | None = recall(context, "uploads", key, pop=True)
     if pending is None:
         await query.answer(PREVIEW_GONE, show_alert=True)
-        await query.edit_message_reply_markup(None)
+        try:
+            await query.edit_message_reply_markup(None)
+        except TelegramError as exc:  # no buttons left: another press (any worker) took it
+            log.debug("preview buttons already gone: %s", exc)
         return
     log_upload = _upload_logger(update, deps, pending.file, len(pending.data))
     if action != "ok":

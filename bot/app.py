@@ -35,9 +35,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from answering.knowledge_base import KnowledgeBase
-from bot import followthrough, handlers, plan_focus
-from bot.reminder_commands import handlers as reminder_handlers
-from bot.reminder_jobs import register_reminders
+from bot import admin, fallbacks, followthrough, lookups, plan_focus, questions
+from bot.chat import Deps
+from bot.reminders.commands import handlers as reminder_handlers
+from bot.reminders.jobs import register_reminders
 from bot.settings import BotSettings
 from knowledge.errors import PlanbotError
 from store.database import Store
@@ -232,57 +233,57 @@ def build_application(
         if files:
             builder = builder.base_file_url(files)
     application = builder.build()
-    application.bot_data["deps"] = handlers.Deps(settings, kb, store, embedder)
+    application.bot_data["deps"] = Deps(settings, kb, store, embedder)
 
     message = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE & message
     groups = filters.ChatType.GROUPS & message
 
-    application.add_handler(CommandHandler(["start", "help"], handlers.start, filters=message))
-    application.add_handler(CommandHandler("plans", handlers.plans, filters=message))
-    application.add_handler(CommandHandler("nhiemvu", handlers.nhiemvu, filters=message))
-    application.add_handler(CommandHandler("hanchot", handlers.hanchot, filters=message))
-    application.add_handler(CommandHandler("baocao", handlers.baocao, filters=message))
-    application.add_handler(CommandHandler("reindex", handlers.reindex, filters=message))
+    application.add_handler(CommandHandler(["start", "help"], lookups.start, filters=message))
+    application.add_handler(CommandHandler("plans", lookups.plans, filters=message))
+    application.add_handler(CommandHandler("nhiemvu", lookups.nhiemvu, filters=message))
+    application.add_handler(CommandHandler("hanchot", lookups.hanchot, filters=message))
+    application.add_handler(CommandHandler("baocao", lookups.baocao, filters=message))
+    application.add_handler(CommandHandler("reindex", admin.reindex, filters=message))
     application.add_handler(CommandHandler("xuat", followthrough.xuat, filters=message))
     application.add_handler(CommandHandler("vanban", followthrough.vanban, filters=message))
     application.add_handler(CommandHandler("gopy", followthrough.gopy, filters=message))
     application.add_handler(CommandHandler("kehoach", plan_focus.kehoach, filters=message))
-    application.add_handler(MessageHandler(private & filters.Document.ALL, handlers.document))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, admin.document))
     application.add_handler(
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.question)
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, questions.question)
     )
     application.add_handler(
         MessageHandler(
-            groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), handlers.question
+            groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), questions.question
         )
     )
     register_reminders(application, settings, store, clock)  # /nhacviec, /huynhac and their jobs
     for handler in reminder_handlers():
         application.add_handler(handler)
-    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(private & filters.COMMAND, fallbacks.unknown_command))
     application.add_handler(
         MessageHandler(
             private & ~filters.TEXT & ~filters.Document.ALL & ~filters.StatusUpdate.ALL,
-            handlers.not_text,
+            fallbacks.not_text,
         )
     )
-    application.add_handler(CallbackQueryHandler(handlers.page, pattern=r"^p:"))
-    application.add_handler(CallbackQueryHandler(handlers.source, pattern=r"^s:"))
-    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^f:"))
-    application.add_handler(CallbackQueryHandler(handlers.pick, pattern=r"^a:"))
-    application.add_handler(CallbackQueryHandler(handlers.plan_pick, pattern=r"^k:"))
+    application.add_handler(CallbackQueryHandler(questions.page, pattern=r"^p:"))
+    application.add_handler(CallbackQueryHandler(questions.source, pattern=r"^s:"))
+    application.add_handler(CallbackQueryHandler(questions.feedback, pattern=r"^f:"))
+    application.add_handler(CallbackQueryHandler(questions.pick, pattern=r"^a:"))
+    application.add_handler(CallbackQueryHandler(questions.plan_pick, pattern=r"^k:"))
     application.add_handler(CallbackQueryHandler(plan_focus.pin_pick, pattern=r"^g:"))
-    application.add_handler(CallbackQueryHandler(handlers.upload_choice, pattern=r"^u:"))
-    application.add_handler(CallbackQueryHandler(handlers.noop, pattern=r"^noop$"))
-    application.add_handler(CallbackQueryHandler(handlers.unknown_button))  # last: anything else
-    application.add_error_handler(handlers.on_error)
+    application.add_handler(CallbackQueryHandler(admin.upload_choice, pattern=r"^u:"))
+    application.add_handler(CallbackQueryHandler(questions.noop, pattern=r"^noop$"))
+    application.add_handler(CallbackQueryHandler(questions.unknown_button))  # last: anything else
+    application.add_error_handler(fallbacks.on_error)
     return application
 
 
 async def register_commands(application: Application) -> None:
     """Command menu: everyone's commands; admins also see /reindex in their own chat."""
-    deps: handlers.Deps = application.bot_data["deps"]
+    deps: Deps = application.bot_data["deps"]
     await application.bot.set_my_commands(USER_COMMANDS, scope=BotCommandScopeDefault())
     for admin_id in sorted(deps.settings.admin_ids):
         try:
@@ -348,6 +349,8 @@ def _serve(settings: BotSettings, clock: Callable[[], datetime] | None) -> None:
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            # Several workers behind one URL (a reverse proxy, each worker on its own port): each
+            # sets the same URL and secret at start-up, which is idempotent.
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,

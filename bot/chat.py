@@ -2,16 +2,15 @@
 was shown (kept for its buttons) and how a listing or a choice is sent.
 
 Dependencies live in ``application.bot_data["deps"]`` (a `Deps`, set by `bot.app`). What the
-user was shown (pages of a listing, agency choices, upload previews) is kept per chat in
-``chat_data`` under a short key that the inline buttons carry.
+user was shown (pages of a listing, agency choices, upload previews) is kept per chat in the
+database (`bot.storage`) under a short key that the inline buttons carry: any bot process
+answers a button pressed under a message another one sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,10 +19,11 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from answering.knowledge_base import KnowledgeBase
-from bot.html_text import split_messages
-from bot.listings import Listing
-from bot.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
+from bot import storage
+from bot.render.listings import Block, Listing
+from bot.render.pages import Page, choice_html, choice_keyboard, page_keyboard, paginate
 from bot.settings import BotSettings
+from knowledge.telegram_text import split_messages
 from store.database import Store
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -115,19 +115,57 @@ def callback_parts(update: Update, count: int) -> list[str]:
 
 
 def remember(context: Context, slot: str, value: object, keep: int = KEEP) -> str:
-    """Keep `value` in this chat's `slot` (the oldest beyond `keep` are dropped); returns its key."""
-    store: OrderedDict[str, object] = context.chat_data.setdefault(slot, OrderedDict())
-    key = secrets.token_hex(4)
-    store[key] = value
-    while len(store) > keep:
-        store.popitem(last=False)
-    return key
+    """Keep `value` in this chat's `slot` (the oldest beyond `keep` are dropped); returns its key.
+    Kept in the database (`bot.storage`): a button pressed later may reach another bot process."""
+    return storage.put_state(deps_of(context).store.db, _chat_of(context), slot, value, keep)
 
 
 def recall(context: Context, slot: str, key: str, pop: bool = False) -> Any:
     """What `remember` kept under `key` (None when forgotten or never there)."""
-    store = (context.chat_data or {}).get(slot) or {}
-    return store.pop(key, None) if pop else store.get(key)
+    chat = context._chat_id  # set by PTB from the update's chat
+    if chat is None:
+        return None
+    return storage.get_state(deps_of(context).store.db, chat, slot, key, pop=pop)
+
+
+def _chat_of(context: Context) -> int:
+    chat = context._chat_id  # PTB sets it from the update's chat (what `chat_data` is keyed by)
+    if chat is None:
+        raise ValueError("nothing to remember outside a chat")
+    return chat
+
+
+def _shown_payload(shown: Shown) -> tuple[dict, None]:
+    pages = [
+        {
+            "text": p.text,
+            "index": p.index,
+            "count": p.count,
+            "blocks": [asdict(b) for b in p.blocks],
+        }
+        for p in shown.pages
+    ]
+    return {**asdict(shown), "pages": pages}, None
+
+
+def _shown_value(payload: dict, _: bytes | None) -> Shown:
+    pages = [
+        Page(
+            p["text"],
+            tuple(Block(**{**b, "groups": tuple(b["groups"])}) for b in p["blocks"]),
+            p["index"],
+            p["count"],
+        )
+        for p in payload.pop("pages")
+    ]
+    return Shown(pages, **{**payload, "plans": [(pid, label) for pid, label in payload["plans"]]})
+
+
+storage.register_state("shown", _shown_payload, _shown_value)
+storage.register_state("choices", lambda c: (asdict(c), None), lambda p, _: Choice(**p))
+storage.register_state(
+    "pins", lambda ids: ([int(i) for i in ids], None), lambda p, _: [int(i) for i in p]
+)
 
 
 # ------------------------------------------------------------------------------------------

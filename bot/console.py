@@ -22,8 +22,8 @@ from telegram.request import BaseRequest, RequestData
 
 from answering.knowledge_base import KnowledgeBase
 from bot.app import build_application
-from bot.html_text import to_plain
 from bot.settings import BotSettings
+from knowledge.telegram_text import to_plain
 
 BOT_USER = {
     "id": 1,

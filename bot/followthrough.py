@@ -15,11 +15,11 @@ from telegram import InputFile, Message, Update
 
 from answering.lineage import document_answer
 from bot.chat import Context, deps_of, is_admin, message_of, today
-from bot.html_text import esc, split_messages
-from bot.messages import REFUSAL
+from bot.render.messages import REFUSAL
 from indexer.changes import declared_lines
 from indexer.export import agency_export, export_title, file_name, xlsx_bytes
 from indexer.feedback import feedback_report, render_text, write_csv
+from knowledge.telegram_text import esc, split_messages
 from reminders.storage import done_item_ids
 
 XUAT_USAGE = "Cách dùng: /xuat <tên cơ quan>, ví dụ: /xuat Sở Nội vụ (gửi tệp Excel các nhiệm vụ)."
@@ -125,7 +125,7 @@ def _parse_day(text: str) -> date:
 def deliver_soon(context: Context, summary: dict) -> None:
     """Change notices an import queued (`notified` chats) go out now, by each chat's reminder
     run (which sends what its outbox holds), rather than with the next daily reminders."""
-    from bot.reminder_jobs import job_name, reminder_job
+    from bot.reminders.jobs import job_name, reminder_job
 
     if context.job_queue is None:
         return

@@ -1,6 +1,6 @@
 """Look-up commands: /start and /help, /plans, /nhiemvu, /hanchot, /baocao.
 
-Thin handlers: the knowledge base finds, `bot.listings` and `bot.messages` render."""
+Thin handlers: the knowledge base finds, `bot.render.listings` and `bot.render.messages` render."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from bot.chat import (
     send_listing,
     today,
 )
-from bot.html_text import esc
-from bot.listings import due_listing, duties_listing, reporting_listing
-from bot.messages import help_parts, plans_parts
 from bot.periods import USAGE as HANCHOT_USAGE
 from bot.periods import parse_period
+from bot.render.listings import due_listing, duties_listing, reporting_listing
+from bot.render.messages import help_parts, plans_parts
 from knowledge.orgs.names import find_provinces
+from knowledge.telegram_text import esc
 from reminders.storage import done_item_ids
 
 NHIEMVU_USAGE = "Cách dùng: /nhiemvu <tên cơ quan>, ví dụ: /nhiemvu Sở Nội vụ"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from knowledge.dates.deadlines import ROMAN
+from knowledge.dates.deadline_calendar import ROMAN
 from knowledge.text import clean_spaces, fold
 
 DEFAULT_DAYS = 30

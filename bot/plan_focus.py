@@ -30,9 +30,9 @@ from bot.chat import (
     recall,
     remember,
 )
-from bot.html_text import esc, esc_clip
 from knowledge.questions.answer import Answer, PlanRef
 from knowledge.questions.plan_resolver import ChatPlan
+from knowledge.telegram_text import esc, esc_clip
 from knowledge.text import squash
 
 KEHOACH_USAGE = (

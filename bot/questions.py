@@ -2,7 +2,7 @@
 👍 👎, "Ý bạn là …" (the pick among several agencies) and 📄 (one plan of an answer listed from
 several). A question is answered in its chat's plan when it names none (`bot.plan_focus`).
 
-Thin handlers over `KnowledgeBase.ask` and `bot.listings` / `bot.pages`."""
+Thin handlers over `KnowledgeBase.ask` and `bot.render.listings` / `bot.render.pages`."""
 
 from __future__ import annotations
 
@@ -28,11 +28,11 @@ from bot.chat import (
     send_listing,
     today,
 )
-from bot.listings import answer_listing, parse_source_token, source_token
 from bot.lookups import send_duties, send_reporting
-from bot.messages import rewrite_question, source_messages
-from bot.pages import page_keyboard
 from bot.plan_focus import chat_plan, note_answer, pinned_note, plan_button
+from bot.render.listings import answer_listing, parse_source_token, source_token
+from bot.render.messages import rewrite_question, source_messages
+from bot.render.pages import page_keyboard
 from indexer.feedback import DOWN, UP, record_unlogged_vote, record_vote, remember_answer
 from knowledge.questions.plan_resolver import ChatPlan
 

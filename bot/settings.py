@@ -29,6 +29,8 @@ class BotSettings(Settings):
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    worker_id: str = ""  # this process's name in reminder claims; "" = host[:webhook port]
+    reminder_lease_seconds: float = 600.0  # a reminder claim lapses after this (worker dead)
 
 
 def load_bot_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> BotSettings:
@@ -45,4 +47,6 @@ def load_bot_settings(env: dict[str, str] | None = None, dotenv: bool = True) ->
         webhook_secret=env.get("PLANBOT_WEBHOOK_SECRET", ""),
         webhook_listen=env.get("PLANBOT_WEBHOOK_LISTEN", "127.0.0.1"),
         webhook_port=int(env.get("PLANBOT_WEBHOOK_PORT", "8443")),
+        worker_id=env.get("PLANBOT_WORKER_ID", "").strip(),
+        reminder_lease_seconds=float(env.get("PLANBOT_REMINDER_LEASE_SECONDS", "600")),
     )

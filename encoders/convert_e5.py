@@ -32,57 +32,14 @@ from typing import Any
 import numpy as np
 
 from encoders.e5_rebuild import (
-    METASPACE,
     build_bert,
-    build_precompiled_charsmap,
-    build_state_dict,
     build_tokenizer,
     check_normaliser,
 )
 from encoders.e5s1_file import (
-    DTYPE_F32,
-    DTYPE_Q4_0,
-    FORMAT_VERSION,
-    MAGIC,
-    Q4_BLOCK_BYTES,
-    QK,
     ConversionError,
-    E5S1Model,
-    TensorEntry,
-    dequantize_q4_0,
     read_e5s1,
 )
-
-__all__ = [
-    "CONVERTER_VERSION",
-    "DTYPE_F32",
-    "DTYPE_Q4_0",
-    "FORMAT_VERSION",
-    "MAGIC",
-    "MARKER_FILE",
-    "METASPACE",
-    "PASSAGE_PREFIX",
-    "Q4_BLOCK_BYTES",
-    "QK",
-    "QUERY_PREFIX",
-    "REQUIRED_FILES",
-    "SOURCE_FILENAME",
-    "ConversionError",
-    "E5S1Model",
-    "TensorEntry",
-    "build_bert",
-    "build_precompiled_charsmap",
-    "build_state_dict",
-    "build_tokenizer",
-    "convert",
-    "default_source",
-    "dequantize_q4_0",
-    "file_sha256",
-    "is_complete",
-    "main",
-    "read_e5s1",
-    "read_marker",
-]
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ the model) are imported inside the commands, so `planbot tasks` starts without t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -123,11 +124,19 @@ def export_cmd(db, agency, role, plan_id, start, end, today, chat_id, xlsx, csv_
     help="YYYY-MM-DD HH:MM (giờ Việt Nam nếu không ghi múi giờ): chạy như thể lúc đó "
     "(thử nghiệm, chạy thử nhắc việc); đồng hồ chạy tiếp từ thời điểm ấy.",
 )
-def run(db, now) -> None:
+@click.option(
+    "--port",
+    type=int,
+    help="Cổng nghe webhook của tiến trình này (thay PLANBOT_WEBHOOK_PORT): chạy nhiều tiến trình "
+    "sau một địa chỉ webhook, mỗi tiến trình một cổng.",
+)
+def run(db, now, port) -> None:
     """Start the Telegram bot (polling; webhook when PLANBOT_WEBHOOK_URL is set)."""
     from bot.app import run as run_bot
 
     settings = bot_settings_for(db)
+    if port is not None:
+        settings = dataclasses.replace(settings, webhook_port=port)
     clock = None
     if now is not None:
         from reminders.cli import parse_on

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from knowledge.dates.deadlines import due_months
+from knowledge.dates.recurrence import due_months
 from knowledge.model import DATE, MONTH, QUARTER, YEAR
 from knowledge.text import squash
 from reminders.model import Knowledge, Policy, Rule, Subscription, Task

@@ -1,6 +1,6 @@
 """Sending reminders through the outbox, by whatever sends messages (the bot gives a callable).
 
-The chat's daily jobs are the bot's (`bot.reminder_jobs`: one named, timezone-aware job per
+The chat's daily jobs are the bot's (`bot.reminders.jobs`: one named, timezone-aware job per
 subscribed chat, rebuilt deterministically from the `subscriptions` table at start-up, no job
 store: which reminders are owed is recomputed from the sent keys, so nothing depends on the
 scheduler remembering anything). At start-up a catch-up run sends, once, whatever was missed
@@ -24,6 +24,12 @@ nhận, xin bỏ qua"). Guaranteed:
   There is no honest way to close it: the Bot API has no idempotency key and no way for a bot to
   read back the messages it sent.
 
+Several bot processes may share the database (webhook workers): each pending row is claimed by
+one of them with a lease (`reminders.claims`), and the attempt is counted in the statement that
+renews the claim, right before the send; a killed worker's rows are taken over when the lease
+lapses, and one whose send had started goes out marked, as above. So the guarantees hold per
+killed worker: at most one marked resend each.
+
 Reminder sends are paced the way Telegram asks for broadcasts (about 25/s overall, 1/s per
 chat, 20/min per group; `reminders.pacing.Pacer`); answers to users are not.
 
@@ -45,7 +51,7 @@ from datetime import time as dt_time
 from typing import Protocol
 
 from indexer.settings import Settings
-from reminders import storage
+from reminders import claims, storage
 from reminders.due import Digest, due_now
 from reminders.model import Knowledge, Policy, Subscription
 from reminders.pacing import Pacer
@@ -131,9 +137,13 @@ class ReminderService:
         store: Store,
         clock: Callable[[], datetime] | None = None,
         pacer: Pacer | None = None,
+        worker: str = "",
+        lease: timedelta = claims.LEASE,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.worker = worker or claims.worker_name()  # this process's name in outbox claims
+        self.lease = lease
         self.policy = Policy.from_settings(settings)
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(self.policy.tz))
         self.pacer = pacer or Pacer()
@@ -174,6 +184,7 @@ class ReminderService:
         """What is due, recorded in the outbox in the same transaction that read what was sent."""
         knowledge = self.knowledge()
         with transaction(self.db):
+            claims.lock_chat(self.db, sub.chat_id)  # PostgreSQL: one decision per chat at a time
             digest = due_now(
                 sub,
                 knowledge,
@@ -183,6 +194,7 @@ class ReminderService:
                 done=storage.done_keys(self.db, sub.chat_id),
             )
             queued = storage.enqueue(self.db, sub.chat_id, render(digest, sub, knowledge), now)
+            claims.hold(self.db, [o.id for o in queued], self.worker, self.lease)
         return digest, queued
 
     async def run_chat(
@@ -202,7 +214,7 @@ class ReminderService:
             result = RunResult(chat_id, "nothing")
             stale = now - timedelta(days=self.policy.overdue_grace_days)
             storage.expire_pending(self.db, chat_id, stale)  # left pending too long ago: dropped
-            queue = storage.pending_messages(self.db, chat_id)
+            queue = claims.claim(self.db, chat_id, self.worker, self.lease)  # left pending earlier
             for fresh in (False, True):
                 if fresh:
                     _, queue = self.decide(sub, now)
@@ -211,11 +223,16 @@ class ReminderService:
                     if status == "rejected":  # this message only: the others still go
                         result.status = "failed"
                         continue
+                    if status == "taken":  # another worker took it over: it sends it
+                        continue
                     if status != "sent":
                         result.status = status
                         return result
                     if result.status != "failed":
                         result.status = "sent"
+            wait = claims.held_elsewhere(self.db, chat_id, self.worker)
+            if wait is not None and jobs is not None:  # look again once that claim lapses
+                jobs.retry(chat_id, timedelta(seconds=wait + 1))
             return result
 
     async def _deliver(
@@ -233,7 +250,8 @@ class ReminderService:
         message = OutMessage(text, list(outgoing.buttons), list(outgoing.keys))
         try:
             async with self.pacer.slot(chat_id):  # the only reminder send in flight
-                storage.mark_attempt(self.db, outgoing.id)
+                if not claims.start_send(self.db, outgoing.id, self.worker, self.lease):
+                    return "taken"
                 message_id = await send_with_retry(send, chat_id, message)
                 # Telegram has it: commit at once, nothing awaited in between (a crash from here
                 # to the commit is the one case that resends this message).

@@ -1,22 +1,21 @@
 """Digests as Telegram messages (Vietnamese, HTML): the reminder text, split under Telegram's
-4,096-character limit, with one "Đã xong" button per task; a chat's settings as shown by
+limit (`knowledge.telegram_text`), with one "Đã xong" button per task; a chat's settings as shown by
 /nhacviec; the notice of a plan's changes. Pure, like `reminders.due`."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
 from knowledge.model import DATE, YEAR
+from knowledge.telegram_text import MAX_MESSAGE, esc, split_html, utf16_len
 from reminders.due import Digest, Reminder, period_end
 from reminders.model import Knowledge, Policy, Subscription, Task
 
 if TYPE_CHECKING:
     from indexer.changes import ChangeNotice
 
-TELEGRAM_LIMIT = 4096
 MAX_TASK_TEXT = 300
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -30,10 +29,6 @@ class OutMessage:
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 def fmt_day(day: date) -> str:
@@ -190,18 +185,14 @@ def render(
     return _pack(title, blocks, footer, digest)
 
 
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _pack(title: str, blocks, footer: str, digest: Digest) -> list[OutMessage]:
     messages: list[OutMessage] = []
     current = OutMessage(title)
     shown: list[list[Reminder]] = [[]]
     for text, reminders, button in blocks:
-        for piece in _hard_split(text, TELEGRAM_LIMIT - 200):
+        for piece in split_html(text, MAX_MESSAGE - 200):
             candidate = current.text + "\n\n" + piece
-            if _utf16(candidate) > TELEGRAM_LIMIT - 100 and current.text != title:
+            if utf16_len(candidate) > MAX_MESSAGE - 100 and current.text != title:
                 messages.append(current)
                 current = OutMessage(title + " (tiếp)\n\n" + piece)
                 shown.append([])
@@ -211,7 +202,7 @@ def _pack(title: str, blocks, footer: str, digest: Digest) -> list[OutMessage]:
         if button:
             current.buttons.append(button)
     if footer:
-        if _utf16(current.text + "\n\n" + footer) > TELEGRAM_LIMIT:
+        if utf16_len(current.text + "\n\n" + footer) > MAX_MESSAGE:
             messages.append(current)
             current = OutMessage(footer)
             shown.append([])
@@ -223,37 +214,12 @@ def _pack(title: str, blocks, footer: str, digest: Digest) -> list[OutMessage]:
     return messages
 
 
-def _hard_split(text: str, limit: int) -> list[str]:
-    """Split an oversized block on line ends (then anywhere); tags never span lines here."""
-    if _utf16(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while _utf16(line) > limit:
-            cut = limit
-            head, line = line[:cut], line[cut:]
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(head)
-        if current and _utf16(current + "\n" + line) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        pieces.append(current)
-    return pieces
-
-
 def notice_text(notice: ChangeNotice, lines: list[str], limit: int = 25) -> str:
     """The notice of a plan's changes a chat receives: the `lines` that concern it."""
-    escape = html.escape  # quotes too, as notices always have
-    head = f"📝 <b>{escape(notice.title)}</b> được sửa"
+    head = f"📝 <b>{esc(notice.title)}</b> được sửa"
     if notice.replaces is not None:
-        head = f"📝 <b>{escape(notice.title)}</b> thay thế {escape(notice.replaces)}"
-    body = [escape(line) for line in lines[:limit]]
+        head = f"📝 <b>{esc(notice.title)}</b> thay thế {esc(notice.replaces)}"
+    body = [esc(line) for line in lines[:limit]]
     if len(lines) > limit:
         body.append(f"… và {len(lines) - limit} thay đổi khác.")
     return head + ":\n" + "\n".join(body)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 
 import sqlite_utils
 
-from knowledge.dates.deadlines import due_offset
+from knowledge.dates.recurrence import due_offset
 from reminders.model import Knowledge, PlanInfo, Rule, Subscription, Task, rule_key, task_key
 from store.connection import transaction
 

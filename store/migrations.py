@@ -1,7 +1,8 @@
 """The store's schema as numbered migrations: append only; each runs once, in order, recorded in
 `_migrations` (as llm's `embeddings_migrations.py`). An existing database is brought up to date
 when it is opened (`store.database.open_db`); other packages' tables live here too (`m004_reminders`,
-`m005_feedback`, `m009_reminder_outbox`, `m010_answer_log`, `m011_chat_plan`).
+`m005_feedback`, `m009_reminder_outbox`, `m010_answer_log`, `m011_chat_plan`, `m012_bot_state`,
+`m013_outbox_claims`).
 
 Numbered without gaps. Databases made before the renumbering recorded some migrations under
 their old names (`RENAMED`): those count as applied under the new name, so nothing runs twice.
@@ -18,7 +19,6 @@ from datetime import UTC, datetime
 
 from knowledge.text import nfc
 from store.connection import Database, table_columns, transaction
-from store.writes import delete_plan_rows
 
 
 def m001_initial(db: Database) -> None:
@@ -187,11 +187,20 @@ def m008_plan_source(db: Database) -> None:
         if nfc(file) == file:
             continue
         if nfc(file) in kept:  # a second copy of the same plan: drop it
-            delete_plan_rows(db, plan_id)
-            db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
+            _m008_delete_plan(db, plan_id)
         else:
             db.execute("UPDATE plans SET file = ? WHERE id = ?", [nfc(file), plan_id])
             kept.add(nfc(file))
+
+
+def _m008_delete_plan(db: Database, plan_id: int) -> None:
+    """A plan and every row of it, as the tables stood at m008 (frozen: a migration is history,
+    it does not follow the write code)."""
+    ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
+    db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+    for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
+        db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+    db.execute("DELETE FROM plans WHERE id = ?", [plan_id])
 
 
 def m009_reminder_outbox(db: Database) -> None:
@@ -240,6 +249,29 @@ def m011_chat_plan(db: Database) -> None:
     )
 
 
+def m012_bot_state(db: Database) -> None:
+    """What a chat was shown and what waits for its buttons (`bot.state`): result pages, agency
+    and plan choices, uploads awaiting "Nhập" (their bytes in `data`), so that any of several bot
+    processes answers any button. Bounded per chat and kind; expired rows are swept."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS bot_state (
+            chat_id BIGINT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+            payload TEXT NOT NULL,      -- JSON
+            data BLOB,                  -- raw bytes (an upload awaiting "Nhập"), else NULL
+            created_at TEXT NOT NULL,   -- ISO 8601 UTC with microseconds (orders a chat's rows)
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, key))"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_bot_state_expires ON bot_state(expires_at)")
+
+
+def m013_outbox_claims(db: Database) -> None:
+    """Reminder outbox rows claimed by one bot process at a time (`reminders.claims`): who holds
+    the row and until when (epoch milliseconds); a dead process's claim lapses and is taken over."""
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE reminder_outbox ADD COLUMN claimed_until BIGINT")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_plan_year,
@@ -252,6 +284,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m009_reminder_outbox,
     m010_answer_log,
     m011_chat_plan,
+    m012_bot_state,
+    m013_outbox_claims,
 ]
 
 

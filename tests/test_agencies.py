@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.orgs.agencies import (
-    HEAD_WORDS,
-    STATIC_ENTRIES,
-    AgencyRegistry,
-    is_note,
-    split_agencies,
-)
+from knowledge.orgs.agencies import AgencyRegistry, is_note, split_agencies
+from knowledge.orgs.agency_list import HEAD_WORDS, STATIC_ENTRIES
 
 registry = AgencyRegistry()
 

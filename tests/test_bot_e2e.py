@@ -22,7 +22,7 @@ from telegram.ext import AIORateLimiter
 
 from answering.knowledge_base import KnowledgeBase
 from bot.app import ADMIN_COMMANDS, USER_COMMANDS, build_application
-from bot.messages import REFUSAL
+from bot.render.messages import REFUSAL
 from bot.settings import BotSettings
 from encoders.embedder import HashingEmbedder
 from indexer.feedback import feedback_rows

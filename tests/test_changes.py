@@ -155,7 +155,7 @@ async def test_admin_upload_of_an_amended_plan_previews_and_notifies_once(emulat
 
     from answering.knowledge_base import KnowledgeBase
     from bot.app import build_application
-    from bot.reminder_jobs import SERVICE_KEY, sender
+    from bot.reminders.jobs import SERVICE_KEY, sender
     from bot.settings import BotSettings
     from reminders.cli import remind_dry_run
     from reminders.jobs import clock_from

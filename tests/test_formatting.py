@@ -1,4 +1,4 @@
-"""bot.html_text, bot.listings, bot.pages, bot.messages (and the pure /hanchot parser
+"""knowledge.telegram_text, bot.render.listings, bot.render.pages, bot.render.messages (and the pure /hanchot parser
 bot.periods): HTML, splitting, pages, statuses.
 
 Real data: the sample plans indexed into a temporary database (lexical search, no model).
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from answering.knowledge_base import KnowledgeBase
-from bot.html_text import MAX_MESSAGE, esc_clip, split_messages, split_plain, to_plain
-from bot.listings import (
+from bot.periods import parse_period
+from bot.render.listings import (
     Listing,
     answer_listing,
     deadline_html,
@@ -25,14 +25,22 @@ from bot.listings import (
     results_listing,
     source_token,
 )
-from bot.messages import preview_html, rewrite_question, source_messages, upload_problem
-from bot.pages import choice_keyboard, page_keyboard, paginate, split_listing
-from bot.periods import parse_period
+from bot.render.messages import preview_html, rewrite_question, source_messages, upload_problem
+from bot.render.pages import choice_keyboard, page_keyboard, paginate, split_listing
 from indexer.indexing import index_paths
 from knowledge.dates.deadlines import ONGOING_STATUS as ONGOING
 from knowledge.dates.deadlines import OPEN, OVERDUE, SOON, UNDATED, parse_deadline, status_of
 from knowledge.model import Deadline
 from knowledge.questions.answer import PlanRef, Result
+from knowledge.telegram_text import (
+    MAX_MESSAGE,
+    esc_clip,
+    split_html,
+    split_messages,
+    split_plain,
+    to_plain,
+    utf16_len,
+)
 from store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,6 +237,18 @@ def test_split_helpers() -> None:
     assert all(len(c) <= 1000 for c in chunks) and "&amp;" in chunks[0]
 
 
+def test_messages_fit_telegram_s_limit_in_utf16_units() -> None:
+    """Telegram counts UTF-16 code units: "📄 " is 2 characters but 3 units, so 3,000 characters
+    of it (4,500 units) do not fit one message."""
+    part = "📄 " * 1500
+    messages = split_messages([part])
+    assert len(part) <= MAX_MESSAGE < utf16_len(part)
+    assert len(messages) == 2 and all(utf16_len(m) <= MAX_MESSAGE for m in messages)
+    assert "".join(messages).replace(" ", "") == part.replace(" ", "")
+    pieces = split_html("<b>1.</b> " + "📄 " * 1500 + "\n<i>Hạn</i>", 1000)
+    assert all(utf16_len(p) <= 1000 for p in pieces) and pieces[-1].endswith("<i>Hạn</i>")
+
+
 # -- statuses -------------------------------------------------------------------------------
 
 
@@ -385,8 +405,8 @@ def test_period_labels() -> None:
 
 
 def test_duties_listing_groups_tasks_this_chat_marked_done(kb):
-    from bot.html_text import to_plain
-    from bot.listings import duties_listing
+    from bot.render.listings import duties_listing
+    from knowledge.telegram_text import to_plain
 
     results = kb.duties("Sở Nội vụ")
     done_row = next(r for r in results if r.section == "Phụ lục, TT 5")

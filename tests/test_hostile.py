@@ -183,8 +183,8 @@ CHAT = """
 import json, sys
 from pathlib import Path
 from bot.admin import UNCHANGED, _preview_job, _upload_job
-from bot.html_text import esc
-from bot.messages import upload_problem
+from knowledge.telegram_text import esc
+from bot.render.messages import upload_problem
 from indexer.indexing import index_paths
 from store.database import Store
 from knowledge.errors import PlanbotError

@@ -82,7 +82,7 @@ def modules_importing(package: str, names: set[str]) -> list[str]:
 
 @pytest.mark.parametrize("package", ["knowledge", "store", "encoders", "answering", "indexer", "reminders"])
 def test_only_the_bot_and_the_composition_root_talk_to_telegram(package):
-    """Reminders send through a callable the bot gives them (`bot.reminder_jobs.sender`)."""
+    """Reminders send through a callable the bot gives them (`bot.reminders.jobs.sender`)."""
     assert modules_importing(package, {"telegram"}) == []
 
 
@@ -151,7 +151,6 @@ def test_storage_only_stores(module):
 
 
 MAX_MODULES = 15  # planbot issue 18: a folder with more modules is split by concern
-NOT_YET_SPLIT = {"bot": 18}  # still to split by concern; until then it may not grow
 
 
 def crowded_folders(package: Path, allowed: int = MAX_MODULES) -> list[str]:
@@ -164,13 +163,7 @@ def crowded_folders(package: Path, allowed: int = MAX_MODULES) -> list[str]:
 
 @pytest.mark.parametrize("package", LAYERS)
 def test_no_package_folder_holds_more_than_15_modules(package):
-    assert crowded_folders(ROOT / package) == [] or package in NOT_YET_SPLIT
-
-
-@pytest.mark.parametrize("package", sorted(NOT_YET_SPLIT))
-def test_a_package_not_yet_split_does_not_grow(package):
-    assert crowded_folders(ROOT / package, NOT_YET_SPLIT[package]) == []
-    assert crowded_folders(ROOT / package) != [], "split now: drop it from NOT_YET_SPLIT"
+    assert crowded_folders(ROOT / package) == []
 
 
 def test_the_folder_count_sees_a_crowded_subfolder(tmp_path):
@@ -181,3 +174,38 @@ def test_the_folder_count_sees_a_crowded_subfolder(tmp_path):
     assert crowded_folders(tmp_path / "pkg") == []
     (crowded / "one_more.py").write_text("", encoding="utf-8")
     assert crowded_folders(tmp_path / "pkg") == [f"{Path('pkg') / 'sub'}: {MAX_MODULES + 1}"]
+
+
+def re_exports(path: Path) -> list[str]:
+    """Names a module lists in `__all__` that it imports rather than defines (a shim for
+    importers that should import from the defining module)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    imported = {
+        alias.asname or alias.name.split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and getattr(node, "module", "") != "__future__"
+        for alias in node.names
+    }
+    exported = [
+        name
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+        for name in ast.literal_eval(node.value)
+    ]
+    return [name for name in exported if name in imported]
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_module_re_exports_what_it_imports(package):
+    found = {
+        str(path.relative_to(ROOT)): names
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (names := re_exports(path))
+    }
+    assert found == {}
+
+
+def test_the_re_export_check_sees_a_shim(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from a import b, c\n\n__all__ = ['b', 'd']\n\n\ndef d():\n    pass\n", encoding="utf-8")
+    assert re_exports(module) == ["b"]

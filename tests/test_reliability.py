@@ -25,7 +25,7 @@ from telegram.ext import CallbackContext
 
 from answering.knowledge_base import KnowledgeBase
 from bot.app import RedactingFormatter, Redactor
-from bot.reminder_jobs import sender
+from bot.reminders.jobs import sender
 from bot.settings import BotSettings, load_bot_settings
 from encoders.embedder import HashingEmbedder
 from indexer.indexing import index_paths, index_text
@@ -445,7 +445,7 @@ async def test_forged_or_stale_callback_data_is_always_answered(emulator, bot_to
 @pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_error_handler_survives_its_own_failed_reply(emulator, bot_token, sample_db_copy):
-    from bot.handlers import on_error
+    from bot.fallbacks import on_error
 
     app = _app(emulator, bot_token, sample_db_copy)
     message = {
@@ -509,7 +509,7 @@ async def test_bot_with_a_chosen_clock_sends_the_deferred_report_reminder_on_mon
     emulator, bot_token, sample_db_copy
 ):
     from bot.app import build_application
-    from bot.reminder_jobs import CATCHUP_JOB
+    from bot.reminders.jobs import CATCHUP_JOB
     from reminders.jobs import clock_from
 
     store = Store(sample_db_copy)

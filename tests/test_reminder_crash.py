@@ -43,7 +43,7 @@ KILLS = 30
 MAX_DELAY = 0.8  # seconds after the round's first reminder reached the emulator
 # No embedding model here, so no warm-up to wait for: the catch-up starts 1 s after start-up
 # instead of 5 (keeps 30 restarts within a few minutes; nothing else is changed).
-FAST_CATCHUP = "import datetime, bot.reminder_jobs as j; j.CATCHUP_AFTER = datetime.timedelta(seconds=1)"
+FAST_CATCHUP = "import datetime, bot.reminders.jobs as j; j.CATCHUP_AFTER = datetime.timedelta(seconds=1)"
 RESENT = "(Gửi lại sau một lần gián đoạn"
 TASK = re.compile(r"Nhiệm vụ thử số (\d{3})")
 

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminder_commands import handlers
-from bot.reminder_jobs import CATCHUP_JOB, job_name, register_reminders
+from bot.reminders.commands import handlers
+from bot.reminders.jobs import CATCHUP_JOB, job_name, register_reminders
 from bot.settings import load_bot_settings
 from indexer.settings import load_settings
 from reminders import storage

@@ -2,7 +2,7 @@
 
 The pure core (`reminders.model`, `reminders.due`, `reminders.render`) is driven hour by hour
 across month, quarter and year ends; the service (`reminders.jobs`) is driven with an injected
-`now` and a fake bot (through `bot.reminder_jobs.sender`, which maps its Telegram errors) to
+`now` and a fake bot (through `bot.reminders.jobs.sender`, which maps its Telegram errors) to
 show that a restart neither repeats nor loses a reminder.
 """
 
@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.reminder_jobs import register_reminders, sender
+from bot.reminders.jobs import register_reminders, sender
 from bot.settings import load_bot_settings
+from knowledge.telegram_text import MAX_MESSAGE
 from reminders import jobs, storage
 from reminders.cli import parse_on, remind_dry_run
 from reminders.due import TASK_KINDS, candidates, due_now
 from reminders.model import Knowledge, PlanInfo, Policy, Subscription, Task, everything, task_key
-from reminders.render import DONE_PREFIX, TELEGRAM_LIMIT, period_label, render
+from reminders.render import DONE_PREFIX, period_label, render
 from store.database import Store
 from store.migrations import migrate
 
@@ -364,7 +365,7 @@ def test_one_message_per_run_split_under_the_telegram_limit_with_a_button_per_ta
     digest = due_now(sub, knowledge, POLICY, at(2025, 6, 24))
     messages = render(digest, sub, knowledge)
     assert len(messages) > 1
-    assert all(len(m.text.encode("utf-16-le")) // 2 <= TELEGRAM_LIMIT for m in messages)
+    assert all(len(m.text.encode("utf-16-le")) // 2 <= MAX_MESSAGE for m in messages)
     buttons = [data for m in messages for _, data in m.buttons]
     assert buttons == [f"{DONE_PREFIX}{i}" for i in range(1, 41)]
     assert sorted(k for m in messages for k in m.keys) == sorted(digest.keys)
@@ -563,7 +564,7 @@ def test_dry_run_for_a_chat_uses_its_subscription(settings):
 
 
 def test_nhacviec_arguments_name_an_agency_and_or_a_plan(settings):
-    from bot.reminder_commands import _parse_args
+    from bot.reminders.commands import _parse_args
 
     store = Store(settings.db_path)
     try:

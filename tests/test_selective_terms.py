@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from answering.knowledge_base import KnowledgeBase, query_terms
+from answering.knowledge_base import KnowledgeBase
+from answering.ranking import query_terms
 from indexer.indexing import index_paths
 from store.database import Store
 

@@ -30,12 +30,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from knowledge.dates.deadline_calendar import ROMAN, safe_date
 from knowledge.dates.deadline_scan import Scanner
 from knowledge.dates.recurrence import (
-    PERIOD_MONTHS,
-    due_months,
-    due_offset,
     recurrence,
     sentence_window,
 )
@@ -53,11 +49,6 @@ from knowledge.model import (
     Deadline,
 )
 from knowledge.text import clean_spaces
-
-__all__ = [
-    "PERIOD_MONTHS", "ROMAN", "describe", "due_months", "due_offset", "ends_within", "find_deadline",
-    "last_day", "parse_deadline", "safe_date",
-]
 
 
 def dated_last_day(deadline: Deadline | None) -> date | None:

@@ -20,18 +20,6 @@ from knowledge.orgs.agency_list import HEAD_WORDS, STATIC_ENTRIES, AgencyEntry
 from knowledge.orgs.agency_patterns import name_end, same_level
 from knowledge.text import clean_spaces, fold, has_diacritics, squash, squash_folded, tone_key
 
-__all__ = [
-    "HEAD_WORDS",
-    "STATIC_ENTRIES",
-    "AgencyEntry",
-    "AgencyRegistry",
-    "Mention",
-    "QueryMatch",
-    "clean_agency_text",
-    "is_note",
-    "split_agencies",
-]
-
 _HEAD_RE = re.compile(
     r"(?:" + "|".join(re.escape(fold(w)) for w in sorted(HEAD_WORDS, key=len, reverse=True)) + r")\b"
 )

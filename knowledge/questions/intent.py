@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from knowledge.dates.deadlines import ROMAN, safe_date
+from knowledge.dates.deadline_calendar import ROMAN, safe_date
+from knowledge.orgs.names import without_document_numbers
 from knowledge.questions import asked
 from knowledge.text import fold, has_diacritics, words
 
@@ -34,7 +35,7 @@ _DEADLINE = re.compile(
 )
 _DUTY = re.compile(
     r"lam gi|trach nhiem gi|nhiem vu gi|nhung viec gi|viec gi|phai lam|co nhiem vu|chiu trach nhiem|"
-    r"duoc giao|nhiem vu cua|trach nhiem cua|phu trach gi|lam nhung gi|can lam|phai thuc hien"
+    r"duoc giao|nhiem vu cua|trach nhiem cua|phu trach gi|lam nhung gi|can lam|phai thuc hien|vai tro gi"
 )
 DUTY_WORDS = _DUTY
 
@@ -135,6 +136,10 @@ _CUE = re.compile(
 _ONWARD = re.compile(r"\s*(tro di|tro ve sau|ve sau|tro len)\b")
 _CUE_LATER = re.compile(r"\b(den han|het han|phai xong|phai hoan thanh|hoan thanh|xong|can xong)\b")
 _NAMES_PLAN = re.compile(r"\b(giai doan|tam nhin|nhiem ky|khoa)\s*$|\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet)\b(?!.*\b(han|xong|hoan thanh)\b)[^?;]{0,80}\b(den|toi|den nam|nam)\s*$")
+# "… trong Kế hoạch chuyển đổi số năm 2026": a year ending a plan's name (no due word after the kind)
+_PLAN_NAME = re.compile(
+    r"\b(ke hoach|chuong trinh|de an|chien luoc|nghi quyet|kh)\b(?![^?;]*\b(han|xong|hoan thanh|nhung|nao)\b)[^?;,]{0,80}$"
+)
 _DATE_RE = re.compile(
     r"(?P<day>(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d))"
     r"|(?P<quarter>quy\s+(iv|iii|ii|i|[1-4])\s*(?:nam\s+|/\s*)?((?:19|20)\d\d))"
@@ -169,6 +174,7 @@ def find_period(question: str, today: date | None = None) -> Period | None:
     relative = relative_period(question, today)
     if relative:
         return relative
+    question = without_document_numbers(question)  # "Thông tư 09/2013/TT-BXD" is no "tháng 9/2013"
     f = fold(question)
     finish = bool(_FINISH.search(f)) or not _RUNS.search(f)
     special = _year_range(question, f) or _months(question, f)
@@ -245,8 +251,8 @@ def _dated_period(question: str, f: str) -> Period | None:
     for m, (start, end) in found:
         before = f[: m.start()]
         text = question[m.start() : m.end()]
-        if _NAMES_PLAN.search(before):
-            continue
+        if _NAMES_PLAN.search(before) or (f[m.start() :].startswith("nam") and _PLAN_NAME.search(before)):
+            continue  # "kế hoạch … đến năm 2030", "Kế hoạch kinh tế số năm 2027": the plan's years
         if _ONWARD.match(f[m.end() :]):  # "từ năm 2027 trở đi": due from its first day on
             return Period(start, None, "after", question[m.start() : m.end()] + " trở đi")
         if _CUE_BEFORE.search(before):

@@ -19,6 +19,12 @@ from dataclasses import dataclass, field
 
 from knowledge.orgs import names
 from knowledge.questions.plan_abbreviations import COMMON, expand, learn
+from knowledge.questions.plan_citations import (
+    implemented,
+    implementing_line,
+    issued_as_written,
+    written_issuer,
+)
 from knowledge.text import fold, has_diacritics, nfc, words
 
 # Kind words, folded → the kind code documents use in their numbers.
@@ -70,7 +76,7 @@ _BACK = re.compile(
 # Words that end the name of a plan in a question ("Kế hoạch CCHC năm 2026 yêu cầu …"): matched
 # with their diacritics ("có" ends a name, "cơ sở" does not); without, only the unambiguous ones.
 _NAME_END = re.compile(
-    r"(?<!\w)(phải|yêu cầu|quy định|giao|có|do|được|là|thì|cần|sẽ|đã|đạt|ai|nào|gì|bao nhiêu|khi|hạn|"
+    r"(?<!\w)(phải|yêu cầu|quy định|giao(?! thông| dịch| lưu| thương| nhận| đất)|có|do|được|là|thì|cần|sẽ|đã|đạt|ai|nào|gì|bao nhiêu|khi|hạn|"
     r"những|các|nêu|ghi|nói|hướng dẫn|trong đó)(?!\w)|[?!.;:]"
 )
 _NAME_END_PLAIN = re.compile(r"\b(phai|yeu cau|quy dinh|ai|nao|gi|bao nhieu|nhung|cac)\b|[?!.;:]")
@@ -118,6 +124,7 @@ class PlanMeta:
     years: frozenset[int]
     abbreviations: Mapping[str, str] = field(default_factory=dict)
     aliases: frozenset[str] = frozenset()  # short names it gives itself ("chuong trinh 1237")
+    implements: frozenset[str] = frozenset()  # refs and the documents its preamble implements
 
 
 def profile(
@@ -136,6 +143,9 @@ def profile(
     cited = " ".join([f_title, *learned.aliases])  # "(sau đây gọi tắt là Nghị quyết số 57-NQ/TW)"
     refs = {m.group("n").lstrip("0") for m in _NUMBER.finditer(cited)}
     refs |= {m.group("n").lstrip("0") for m in _NUMBER_AFTER.finditer(cited)}
+    preamble = implementing_line(head, _KIND_WORD)
+    implements = refs | {m.group("n").lstrip("0") for m in _NUMBER.finditer(preamble)}
+    implements |= {m.group("n").lstrip("0") for m in _NUMBER_AFTER.finditer(preamble)}
     aliases = frozenset(a for a in learned.aliases if not any(c.isdigit() for c in a))
     terms = _pairs(f"{title} {head[:800]}")
     for subject in learned.subjects:
@@ -144,6 +154,9 @@ def profile(
         terms |= _pairs(expansion)
     province = names.plan_province(f"{issuer} {title} {head[:2500]}")
     years = _years(f"{title} {head[:300]}") | ({year} if year else set())
+    until = re.search(r"\bden (?:het )?(?:nam )?((?:19|20)\d\d)\b", f_title)
+    if year and until and 0 <= int(until.group(1)) - year <= 20:  # "… đến năm 2030", issued 2025
+        years |= set(range(year, int(until.group(1)) + 1))
     doc = f"{f_number}|{fold(issuer)}" if number else f"#{pid}"
     return PlanMeta(
         pid,
@@ -156,6 +169,7 @@ def profile(
         frozenset(years),
         dict(learned.abbreviations),
         aliases,
+        frozenset(implements - numbers),
     )
 
 
@@ -167,6 +181,7 @@ class Catalog:
         self.docs = len({p.doc for p in self.plans.values()})
         self.by_number: dict[str, set[int]] = defaultdict(set)
         self.by_ref: dict[str, set[int]] = defaultdict(set)
+        self.by_implemented: dict[str, set[int]] = defaultdict(set)
         self.by_term: dict[str, set[int]] = defaultdict(set)
         self.abbreviations = dict(COMMON)
         self.by_abbreviation: dict[str, set[int]] = defaultdict(set)
@@ -175,6 +190,8 @@ class Catalog:
                 self.by_number[n].add(p.id)
             for n in p.refs:
                 self.by_ref[n].add(p.id)
+            for n in p.implements:
+                self.by_implemented[n].add(p.id)
             for t in p.terms:
                 self.by_term[t].add(p.id)
             for key, expansion in p.abbreviations.items():
@@ -201,6 +218,8 @@ class Asked:
     """What a question says about a plan."""
 
     numbers: tuple[tuple[str, str, str], ...]  # (digits, kind code or "", as written)
+    implemented: frozenset[str]  # digits of the documents a plan is named as implementing
+    issuers: tuple[tuple[str, str, str], ...]  # (digits, issuer code, issuer words) as written
     kinds: frozenset[str]
     terms: frozenset[str]  # word pairs of the names it gives (abbreviations spelled out)
     abbreviations: tuple[str, ...]  # the topic abbreviations it used ("cchc")
@@ -217,11 +236,18 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     folded = fold(question)
     lowered, marked = nfc(question).lower(), has_diacritics(question)
     numbers = []
+    cited: set[str] = set()
+    issuers: list[tuple[str, str, str]] = []
     for m in _NUMBER_AFTER.finditer(folded):
         kind = KINDS.get(m.group("kind")) or _SHORT.get(m.group("kind"), "")
-        suffix = re.match(r"\s*/\s*[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+)*", folded[m.end() :])
+        if implemented(folded[: m.start()], kind):  # "kế hoạch thực hiện Nghị quyết 57"
+            cited.add(m.group("n").lstrip("0") or "0")
+        suffix = re.match(r"(?:\s*/\s*|-)[a-z0-9]+(?:\s*[-/]\s*[a-z0-9]+)*", folded[m.end() :])
         end = m.end() + (suffix.end() if suffix else 0)
         numbers.append((m.group("n").lstrip("0") or "0", kind, question[m.start() : end]))
+        written = written_issuer(folded[m.end() : end], folded[end:])
+        if written:
+            issuers.append((numbers[-1][0], *written))
     for m in _NUMBER.finditer(folded):
         kind = _SHORT.get(m.group("kind"), "")
         if kind or m.group("kind") in ("ubnd", "ttg", "cp"):
@@ -252,6 +278,8 @@ def read(question: str, catalog: Catalog, ignore: Iterable[str] = (), whole: boo
     kinds = {KINDS.get(k) or _SHORT.get(k, "") for k in _NAMED.findall(folded)} - {""}
     return Asked(
         numbers=tuple(numbers),
+        implemented=frozenset(cited),
+        issuers=tuple(issuers),
         kinds=frozenset(kinds),
         terms=frozenset(_pairs(named_text)),
         abbreviations=tuple(dict.fromkeys(k for k in span_used if k in used)),
@@ -280,6 +308,8 @@ class Resolved:
     missing: str = ""  # "Kế hoạch 141/KH-UBND": named by the question, not indexed
     back: bool = False
     ranked: tuple[int, ...] = ()  # plan ids, the likeliest first (for a choice)
+    implementing: bool = False  # "cited": named as the plan implementing that document
+    leaning: frozenset[int] = frozenset()  # not named, but its title words point at these most
 
 
 def _blank(text: str, parts: Iterable[str]) -> str:
@@ -339,7 +369,15 @@ def resolve(
     if len(catalog.plans) < 2 and not asked.numbers:
         return Resolved(back=asked.back, ranked=tuple(catalog.plans))
     in_province = {pid for pid, p in catalog.plans.items() if p.province in asked.provinces}
-    own = {pid for digits, _, _ in asked.numbers for pid in catalog.by_number.get(digits, ())}
+    implementing = {d for d in asked.implemented if catalog.by_implemented.get(d)}
+    own = {
+        pid
+        for digits, _, _ in asked.numbers
+        if digits not in implementing
+        for pid in catalog.by_number.get(digits, ())
+        if not catalog.by_implemented.get(digits)
+        or issued_as_written(catalog.plans[pid].doc, digits, asked.issuers, _SHORT)
+    }
     if (
         own
         and asked.provinces
@@ -351,6 +389,12 @@ def resolve(
     if own:
         chosen = catalog.copies(_narrow(own, asked, catalog))
         return Resolved(chosen, "number", back=asked.back, ranked=tuple(sorted(chosen)))
+    if implementing:  # "kế hoạch thực hiện Quyết định 7619": the plans implementing it
+        doing = {pid for d in implementing for pid in catalog.by_implemented[d]}
+        chosen = catalog.copies(_narrow(doing, asked, catalog))
+        return Resolved(
+            chosen, "cited", back=asked.back, ranked=tuple(sorted(chosen)), implementing=True
+        )
     cited = {pid for digits, _, _ in asked.numbers for pid in catalog.by_ref.get(digits, ())}
     if cited:
         chosen = catalog.copies(_narrow(cited, asked, catalog))
@@ -388,6 +432,28 @@ def resolve(
         and not any(catalog.about(key) for key in asked.abbreviations)
     ):  # "Kế hoạch CCHC …" and no plan is about cải cách hành chính
         return Resolved(missing=asked.spans[0], back=asked.back)
+    leaning = _leaning(scores, ranked, catalog, n)
     if in_province and len(in_province) < len(catalog.plans):
-        return Resolved(frozenset(in_province), "province", back=asked.back, ranked=tuple(ranked))
-    return Resolved(back=asked.back, ranked=tuple(ranked))
+        return Resolved(
+            frozenset(in_province),
+            "province",
+            back=asked.back,
+            ranked=tuple(ranked),
+            leaning=leaning,
+        )
+    return Resolved(back=asked.back, ranked=tuple(ranked), leaning=leaning)
+
+
+def _leaning(
+    scores: dict[int, float], ranked: list[int], catalog: Catalog, n: int
+) -> frozenset[int]:
+    """The plans a question's title words point at most when they name none for certain ("Sở X
+    làm gì trong kế hoạch chuyển đổi số giao thông" among several plans on chuyển đổi số): those
+    scoring near the best, when the best holds at least one rare title pair and they are few."""
+    top = scores[ranked[0]] if ranked else 0.0
+    if top < math.log(n):
+        return frozenset()
+    near = [pid for pid in ranked if scores[pid] >= 0.8 * top]
+    if len({catalog.plans[pid].doc for pid in near}) > max(3, n // 10):
+        return frozenset()
+    return catalog.copies(near)

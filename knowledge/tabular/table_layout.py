@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from knowledge.dates.deadlines import parse_deadline
 from knowledge.document import Table
-from knowledge.orgs.agencies import HEAD_WORDS
+from knowledge.orgs.agency_list import HEAD_WORDS
 from knowledge.text import clean_spaces, fold
 
 NUMBER, TASK, LEAD, SUPPORT, DEADLINE, NOTE, OTHER = (

@@ -35,7 +35,6 @@ from knowledge.tabular.table_layout import (
     TASK,
     TASKS,
     Grid,
-    column_role,
     header_year,
     is_label,
     looks_agency,
@@ -43,8 +42,6 @@ from knowledge.tabular.table_layout import (
 )
 from knowledge.tabular.table_segments import Segment, segments
 from knowledge.text import clean_spaces, fold
-
-__all__ = ["TableResult", "column_role", "parse_table"]
 
 
 @dataclass

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from bot.html_text import esc, esc_clip, split_messages, split_plain
-from bot.listings import HEADING_MAX, deadline_html, plan_heading
+from bot.render.listings import HEADING_MAX, deadline_html, plan_heading
 from knowledge.questions.answer import PlanRef, Result
+from knowledge.telegram_text import esc, esc_clip, split_messages, split_plain
 from knowledge.text import fold, nfc, words
 
 SUPPORTED_UPLOADS = (".txt", ".md", ".docx", ".doc", ".pdf")

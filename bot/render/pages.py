@@ -1,7 +1,7 @@
 """A listing cut into pages, and the inline keyboards under them. Pure.
 
 `paginate` cuts a listing into pages of at most `PAGE_SIZE` items that each fit in one
-Telegram message (4,096 characters), always at item boundaries, repeating the group headings
+Telegram message (4,096 UTF-16 units), always at item boundaries, repeating the group headings
 a page starts in. Callback data of the inline buttons (≤ 64 bytes):
 
     p:<key>:<page>      show page <page> of listing <key>          (◀ ▶)
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.html_text import MAX_MESSAGE, esc
-from bot.listings import Block, Listing
+from bot.render.listings import Block, Listing
+from knowledge.telegram_text import MAX_MESSAGE, esc, utf16_len
 
 PAGE_SIZE = 5  # items per page of a paginated answer
 _PAGE_MARK_RESERVE = 40  # room for " (trang n/N)"
@@ -60,14 +60,14 @@ def _render(listing: Listing, blocks: Sequence[Block], index: int, count: int) -
 
 
 def paginate(listing: Listing, per_page: int = PAGE_SIZE, limit: int = MAX_MESSAGE) -> list[Page]:
-    """Pages of at most `per_page` items, each rendered under `limit` characters."""
-    budget = limit - _PAGE_MARK_RESERVE - len(listing.footer)
+    """Pages of at most `per_page` items, each rendered under `limit` UTF-16 units."""
+    budget = limit - _PAGE_MARK_RESERVE - utf16_len(listing.footer)
     groups: list[list[Block]] = []
     current: list[Block] = []
     for block in listing.blocks:
         candidate = [*current, block]
         if current and (
-            len(candidate) > per_page or len(_render(listing, candidate, 0, 1)) > budget
+            len(candidate) > per_page or utf16_len(_render(listing, candidate, 0, 1)) > budget
         ):
             groups.append(current)
             current = [block]

@@ -1,15 +1,16 @@
-"""Telegram handlers: thin async functions over the knowledge base and the bot's HTML
-(`bot.listings`, `bot.pages`, `bot.messages`).
+"""What no feature handler takes: unknown commands, messages that are not text, and the one
+error handler (a user-facing sentence for every failure).
 
-The one module `bot.app` wires from. Handlers live by feature and are all importable here:
+The feature handlers live by feature and `bot.app` wires them all:
 - `bot.lookups`: /start, /help, /plans, /nhiemvu, /hanchot, /baocao;
 - `bot.questions`: free-text questions and the buttons under answers (pages, source, votes,
   agency picks);
 - `bot.admin`: /reindex and plan uploads (admins);
 - `bot.followthrough`: /xuat, /vanban, /gopy;
 - `bot.plan_focus`: /kehoach (the chat's plan: pinned, or its last answer's);
-- here: unknown commands, messages that are not text, and the one error handler.
-What every handler shares (dependencies, per-chat memory, replies) is in `bot.chat`.
+- `bot.reminders.commands`: /nhacviec, /huynhac and the reminders' buttons.
+What every handler shares (dependencies, per-chat memory, replies) is in `bot.chat`; the HTML
+they send is built in `bot.render`.
 """
 
 from __future__ import annotations
@@ -18,60 +19,9 @@ import logging
 
 from telegram import Update
 
-from bot.admin import BUSY, KEEP_UPLOADS, PendingUpload, document, reindex, upload_choice
-from bot.chat import EXPIRED, KEEP, Choice, Context, Deps, Shown, message_of
-from bot.html_text import esc
-from bot.lookups import NHIEMVU_USAGE, baocao, hanchot, nhiemvu, plans, start
-from bot.questions import (
-    ASK_LIMIT,
-    STALE_BUTTON,
-    feedback,
-    noop,
-    page,
-    pick,
-    plan_pick,
-    question,
-    question_text,
-    source,
-    unknown_button,
-)
+from bot.chat import Context, message_of
 from knowledge.errors import PlanbotError
-
-__all__ = [
-    "ASK_LIMIT",
-    "BUSY",
-    "EXPIRED",
-    "GENERIC_ERROR",
-    "KEEP",
-    "KEEP_UPLOADS",
-    "NHIEMVU_USAGE",
-    "STALE_BUTTON",
-    "Choice",
-    "Context",
-    "Deps",
-    "PendingUpload",
-    "Shown",
-    "baocao",
-    "document",
-    "feedback",
-    "hanchot",
-    "nhiemvu",
-    "noop",
-    "not_text",
-    "on_error",
-    "page",
-    "pick",
-    "plan_pick",
-    "plans",
-    "question",
-    "question_text",
-    "reindex",
-    "source",
-    "start",
-    "unknown_button",
-    "unknown_command",
-    "upload_choice",
-]
+from knowledge.telegram_text import esc
 
 log = logging.getLogger(__name__)
 

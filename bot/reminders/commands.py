@@ -2,7 +2,7 @@
 
 Thin: parse, check who may change the chat's subscription (group administrators or bot
 admins), call `reminders.storage`, reschedule the chat's job, answer. `handlers()` returns them
-for the bot's app builder to add; they need `bot.reminder_jobs.register_reminders` to have run.
+for the bot's app builder to add; they need `bot.reminders.jobs.register_reminders` to have run.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.reminder_jobs import ADMINS_KEY, SERVICE_KEY, QueueJobs
+from bot.reminders.jobs import ADMINS_KEY, SERVICE_KEY, QueueJobs
+from knowledge.telegram_text import esc
 from knowledge.text import clean_spaces, fold, nfc
 from reminders import storage
 from reminders.due import next_reminder
 from reminders.jobs import ReminderService
 from reminders.model import Subscription
-from reminders.render import DONE_PREFIX, describe_subscription, esc, fmt_day, plan_label, weekday
+from reminders.render import DONE_PREFIX, describe_subscription, fmt_day, plan_label, weekday
 
 log = logging.getLogger(__name__)
 

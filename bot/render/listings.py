@@ -1,7 +1,7 @@
 """Answers and listings as numbered items under group headings (plan, role, status). Pure.
 
 A `Listing` is a header plus numbered items ("blocks"), each under its group headings,
-outermost first; `bot.pages` cuts it into Telegram messages. `today` is passed in."""
+outermost first; `bot.render.pages` cuts it into Telegram messages. `today` is passed in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.html_text import esc, esc_clip
 from knowledge.dates.deadlines import (
     DONE,
     ONGOING_STATUS,
@@ -33,6 +32,7 @@ from knowledge.questions.answer import (
     deadline_phrase,
     group_by_plan,
 )
+from knowledge.telegram_text import esc, esc_clip
 
 # Upper bounds (escaped characters) that make any single item fit in a message with its header.
 HEADER_MAX = 800

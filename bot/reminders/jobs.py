@@ -25,6 +25,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import BotSettings
 from reminders import storage
+from reminders.claims import worker_name
 from reminders.jobs import (
     ChatGone,
     ChatMoved,
@@ -171,7 +172,14 @@ def register_reminders(
         raise RuntimeError(
             'reminders need the job queue: pip install "python-telegram-bot[job-queue]"'
         )
-    svc = ReminderService(settings, store, clock)
+    port = settings.webhook_port if settings.webhook_url else None
+    svc = ReminderService(
+        settings,
+        store,
+        clock,
+        worker=worker_name(settings.worker_id, port),
+        lease=timedelta(seconds=settings.reminder_lease_seconds),
+    )
     application.bot_data[SERVICE_KEY] = svc
     application.bot_data[ADMINS_KEY] = settings.admin_ids
     count = QueueJobs(application.job_queue, svc).rebuild()

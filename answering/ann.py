@@ -74,8 +74,10 @@ def brute_force(matrix: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) 
         return []
     sims = matrix @ np.asarray(query, dtype=np.float32)
     k = min(k, len(sims))
-    top = np.argpartition(-sims, k - 1)[:k]
-    top = top[np.argsort(-sims[top])]
+    kth = np.partition(sims, len(sims) - k)[len(sims) - k]  # the k-th largest similarity
+    candidates = np.flatnonzero(sims >= kth)
+    # equal similarities (the same text in several plans) in item id order, as pgvector's search
+    top = candidates[np.lexsort((ids[candidates], -sims[candidates]))[:k]]
     return [int(ids[i]) for i in top]
 
 
@@ -281,8 +283,9 @@ def _updated_or_built(path: Path, model: str, key: str, ids: np.ndarray, matrix:
 
 
 def refresh(store, model: str) -> AnnSlot | None:
-    """After indexing: bring `<db>.<model>.hnsw` up to date with the committed vectors."""
-    if not available():
+    """After indexing: bring `<db>.<model>.hnsw` up to date with the committed vectors (SQLite
+    only: PostgreSQL keeps its own index)."""
+    if not available() or store.engine != "sqlite":
         return None
     with store.reading():
         count = store.db.execute(

@@ -179,15 +179,7 @@ class FocusMixin:
         self, terms: list[str], plans: frozenset[int], limit: int = 100
     ) -> list[int]:
         """BM25 over the items of these plans only."""
-        terms = [t for t in dict.fromkeys(terms) if t]
-        if not terms or not plans:
-            return []
-        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        sql = (
-            "SELECT f.rowid FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? "
-            f"AND i.plan_id IN ({','.join('?' * len(plans))}) ORDER BY bm25(items_fts) LIMIT ?"
-        )
-        return [r[0] for r in self.store.db.execute(sql, [match, *sorted(plans), limit]).fetchall()]
+        return [i for i, _ in self.store.lexical(terms, limit, plans)] if plans else []
 
     def dense_within(self, query: np.ndarray, plans: frozenset[int], k: int = 100) -> list[int]:
         """The k items of these plans nearest the query (exact, over their vectors only)."""

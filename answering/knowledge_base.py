@@ -119,7 +119,7 @@ class KnowledgeBase(LookupsMixin, RankingMixin, FocusMixin):
         version = self._snapshots.current.version
         cached = self._agency_cache
         if cached is None or cached[0] != version:
-            rows = self.store.db.execute("SELECT DISTINCT agency FROM assignments").fetchall()
+            rows = self.store.db.execute("SELECT agency FROM assignments GROUP BY agency ORDER BY min(rowid)").fetchall()
             cached = (version, [r[0] for r in rows])
             self._agency_cache = cached
         return cached[1]

@@ -15,6 +15,7 @@ from knowledge.model import Deadline
 from knowledge.orgs.agencies import QueryMatch
 from knowledge.questions.answer import Result
 from knowledge.text import clean_spaces, fold, words
+from store import dialect
 
 if TYPE_CHECKING:
     from answering.focus import Focus
@@ -250,7 +251,7 @@ class LookupsMixin:
 
     def due_ids(self, start, end, agency=None, plans=None, latest_first=False, limit=None) -> tuple[list[int], int]:
         """(item ids, how many in all) for `due_in`, selected and ordered in SQL."""
-        last_day = "date(d.end, CASE WHEN d.before THEN '-1 day' ELSE '+0 day' END)"
+        last_day = dialect.last_day(self.store.db)
         where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
         params: list = []
         if start is not None and start == end:
@@ -326,18 +327,14 @@ class LookupsMixin:
 
     def plan_has_term(self, plan_id: int, term: str) -> bool:
         """Some item of the plan holds this lexical term (a folded syllable or pair)."""
-        row = self.store.db.execute(
-            "SELECT 1 FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? AND i.plan_id = ? LIMIT 1",
-            ['"' + term.replace('"', "") + '"', plan_id],
-        ).fetchone()
-        return row is not None
+        return self.store.plan_has_term(plan_id, term)
 
     @consistent
     def stating(self, plan_id: int, text: str) -> Result | None:
         """The item of the plan whose own text holds `text` (a deadline its items inherit: the
         sentence that states it), if one does."""
         row = self.store.db.execute(
-            "SELECT id FROM items WHERE plan_id = ? AND instr(text, ?) > 0 ORDER BY ordinal LIMIT 1",
+            f"SELECT id FROM items WHERE plan_id = ? AND {dialect.position(self.store.db)}(text, ?) > 0 ORDER BY ordinal LIMIT 1",
             [plan_id, text],
         ).fetchone()
         found = self._results([(row[0], 0.0)]) if row else []

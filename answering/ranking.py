@@ -40,7 +40,10 @@ class RankingMixin:
     # -- ranking ----------------------------------------------------------------------------
     def dense_ids(self, query: np.ndarray, k: int, exact: bool = False) -> list[int]:
         """The k items nearest the query: by the state's HNSW index when it has one (large
-        indexes), else (or `exact`) by brute-force cosine over every vector."""
+        indexes), else (or `exact`) by brute-force cosine over every vector; on PostgreSQL by
+        pgvector's HNSW index in the database."""
+        if not exact and self.store.engine == "postgresql" and self.embedder is not None:
+            return self.store.nearest(self.embedder.name, query, k)
         state = self._snapshots.current
         index = state.ann.index if state.ann is not None and not exact else None
         if index is not None:

@@ -60,7 +60,8 @@ def build_state(store: Store, model: str | None, lexical_terms: Callable[[str], 
         vec_ids, matrix = store.vectors(model)
     vec_ids.setflags(write=False)
     matrix.setflags(write=False)
-    slot = ann.slot_for(store.path, model, version, vec_ids, matrix) if model is not None else None
+    # faiss beside a SQLite file; PostgreSQL searches its own HNSW index (`Store.nearest`)
+    slot = ann.slot_for(store.path, model, version, vec_ids, matrix) if model is not None and store.engine == "sqlite" else None
     state = SearchState(
         version=version,
         registry=store.registry(),

@@ -7,6 +7,9 @@
 # PLANBOT_EVAL_SETS="seed dev" limits the question sets (default: seed dev dev2).
 # PLANBOT_EVAL_HOLDOUT="d2_02 d2_04 d2_12" leaves the questions of those documents out of dev2 (the
 # part of dev2 kept out of the development loop; the documents stay in the index).
+# PLANBOT_EVAL_DB=postgresql://… puts the joint index in that PostgreSQL database instead of
+# $OUT/joint.db (e.g. PLANBOT_EVAL_DB="$(bash scripts/postgres.sh start | tail -1)"); it is
+# indexed and asked there the same way; dev2 alone stays on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD  # this checkout's code, also from a git worktree sharing one .venv
@@ -47,9 +50,10 @@ if [ "${PLANBOT_EVAL_FIELDS_ONLY:-}" = 1 ]; then  # reading only: no vectors, no
   $PB check --expect "$SHARED/eval/dev_tables.jsonl" "$C/plans" "$C/formats" 2>&1 | grep -A1 '^Tỉ lệ' | head -1
   exit 0
 fi
-run joint "$OUT/joint.db" sample_plans "$C/plans" "$C/other" "$C/dev2" "$C/formats"
+JOINT=${PLANBOT_EVAL_DB:-$OUT/joint.db}
+run joint "$JOINT" sample_plans "$C/plans" "$C/other" "$C/dev2" "$C/formats"
 for set in $SETS; do
-  ask "$OUT/joint.db" "$set" "$OUT/joint.$set.answers.jsonl"
+  ask "$JOINT" "$set" "$OUT/joint.$set.answers.jsonl"
   printf '%-6s ' "$set"; $PY "$SHARED/eval/score.py" "$Q/${set}_questions.jsonl" "$OUT/joint.$set.answers.jsonl" 2>"$OUT/joint.$set.misses" | tail -1
 done
 $PY "$SHARED/eval/fields.py" "$OUT/joint.tasks.json" "$Q"/{seed,dev,dev2}_questions.jsonl

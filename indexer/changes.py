@@ -66,7 +66,7 @@ def known_plan(store: Store, file: str, plan: Plan) -> dict | None:
         return row
     if not plan.meta.number or not plan.meta.issuer:
         return None
-    for other in store.db.query("SELECT * FROM plans WHERE number = ?", [plan.meta.number]):
+    for other in store.db.query("SELECT * FROM plans WHERE number = ? ORDER BY id", [plan.meta.number]):
         if same_document(other, plan):
             return other
     return None
@@ -94,7 +94,7 @@ def _declared(store: Store, file: str, plan: Plan) -> list[tuple[str, DocRef, di
         if (name, ref) in declared[:i]:
             continue
         target = None
-        for row in store.db.query("SELECT * FROM plans WHERE number IS NOT NULL AND number != ''"):
+        for row in store.db.query("SELECT * FROM plans WHERE number IS NOT NULL AND number != '' ORDER BY id"):
             if row["file"] != nfc(file) and matches(DocRef("", ref.number), DocRef("", row["number"])):
                 target = row
                 break

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from indexer.settings import Settings, load_settings
+from store.connection import db_location
 
 
 def settings_for(db: str | None) -> Settings:
@@ -26,7 +27,7 @@ def settings_for(db: str | None) -> Settings:
     if db:
         from dataclasses import replace
 
-        settings = replace(settings, db_path=Path(db))
+        settings = replace(settings, db_path=db_location(db))
     return settings
 
 

@@ -44,8 +44,11 @@ def remember_answer(
     moment = now or datetime.now(UTC)
     with transaction(db):
         db.execute(
-            """INSERT OR REPLACE INTO answer_log (chat_id, key, question, intent, answered, answer, plans, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO answer_log (chat_id, key, question, intent, answered, answer, plans, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (chat_id, key) DO UPDATE SET question = excluded.question, intent = excluded.intent,
+                   answered = excluded.answered, answer = excluded.answer, plans = excluded.plans,
+                   created_at = excluded.created_at""",
             [
                 chat_id,
                 key,
@@ -101,10 +104,10 @@ def _insert_vote(db: sqlite_utils.Database, values: list) -> int:
     with transaction(db):
         cur = db.execute(
             """INSERT INTO feedback (chat_id, user_id, question, answer_intent, answered, vote, created_at, answer, plans)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             values,
         )
-    return int(cur.lastrowid or 0)
+        return int(cur.fetchall()[0][0])
 
 
 def feedback_rows(db: sqlite_utils.Database) -> list[dict]:

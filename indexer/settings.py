@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.loaders.limits import Limits, limits_from_env
+from store.connection import db_location
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -15,7 +16,7 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    db_path: Path
+    db_path: Path | str  # a SQLite file, or a postgresql:// URL
     plans_dir: Path
     model: str  # hub name or local folder of a sentence-transformers model
     encoder: str = "onnx"  # "onnx" (default) or "torch" (encoders.embedder.choose_encoder)
@@ -63,7 +64,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
                 pass
         env = dict(os.environ)
     data_dir = Path(env.get("PLANBOT_DATA_DIR") or PROJECT_ROOT / "data")
-    db_path = Path(env.get("PLANBOT_DB") or data_dir / "planbot.db")
+    db_path = db_location(env.get("PLANBOT_DB") or data_dir / "planbot.db")
     model = env.get("PLANBOT_MODEL") or str(data_dir / "models" / "multilingual-e5-small")
     return Settings(
         data_dir=data_dir,

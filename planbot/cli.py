@@ -17,6 +17,7 @@ import click
 
 from indexer.cli import COMMANDS, NOTIFY_FOR, db_option, kb_for, parse_date, settings_for
 from knowledge.errors import PlanbotError
+from store.connection import db_location
 
 
 class PlanbotGroup(click.Group):
@@ -52,11 +53,33 @@ def bot_settings_for(db: str | None):
     from bot.settings import load_bot_settings
 
     settings = load_bot_settings()
-    return replace(settings, db_path=Path(db)) if db else settings
+    return replace(settings, db_path=db_location(db)) if db else settings
 
 
 for _command in COMMANDS:
     main.add_command(_command)
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """The database: copy it between SQLite and PostgreSQL."""
+
+
+@db_group.command(name="copy")
+@click.option("--from", "source", required=True, help="Nguồn: tệp SQLite hoặc postgresql://…")
+@click.option("--to", "target", required=True, help="Đích: tệp SQLite hoặc postgresql://… (các bảng được thay toàn bộ).")
+def db_copy(source: str, target: str) -> None:
+    """Copy every table (plans, tasks, vectors, reminders, feedback…), counts checked per table."""
+    from store.copy import copy
+
+    counted = copy(db_location(source), db_location(target))
+    width = max(len(c.table) for c in counted)
+    for c in counted:
+        click.echo(f"{c.table:<{width}}  {c.source:>8}  {c.target:>8}{'' if c.source == c.target else '  KHÁC'}")
+    wrong = [c.table for c in counted if c.source != c.target]
+    if wrong:
+        raise PlanbotError(f"Số dòng khác nhau ở bảng: {', '.join(wrong)}.")
+    click.echo(f"Đã chép {len(counted)} bảng, {sum(c.target for c in counted)} dòng: số dòng khớp từng bảng.")
 
 
 @main.command(name="export")

@@ -107,7 +107,11 @@ def move_chat(db: sqlite_utils.Database, old_id: int, new_id: int, now: datetime
             "UPDATE subscriptions SET chat_id = ?, chat_type = 'supergroup', updated_at = ? WHERE chat_id = ?",
             [new_id, now.isoformat(), old_id],
         )
-        db.execute("UPDATE OR IGNORE task_done SET chat_id = ? WHERE chat_id = ?", [new_id, old_id])
+        # a task the new chat has marked already stays the new chat's own (UPDATE OR IGNORE, portably)
+        db.execute(
+            "UPDATE task_done SET chat_id = ? WHERE chat_id = ? AND item_key NOT IN (SELECT item_key FROM task_done WHERE chat_id = ?)",
+            [new_id, old_id, new_id],
+        )
         db.execute("UPDATE reminder_outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", [new_id, old_id])
 
 
@@ -138,7 +142,7 @@ def record_sent(
 ) -> None:
     with transaction(db):
         db.conn.executemany(
-            "INSERT OR IGNORE INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
             [(k, chat_id, now.isoformat(), message_id) for k in keys],
         )
 
@@ -182,16 +186,17 @@ def enqueue(
     for message in messages:
         cur = db.conn.execute(
             """INSERT INTO reminder_outbox (chat_id, text, buttons, keys, created_at)
-               VALUES (?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?) RETURNING id""",
             [chat_id, message.text, json.dumps(message.buttons, ensure_ascii=False),
              json.dumps(message.keys), now.isoformat()],
         )
+        outgoing_id = int(cur.fetchall()[0][0])
         db.conn.executemany(
-            "INSERT OR IGNORE INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, NULL)",
+            "INSERT INTO sent_reminders (key, chat_id, sent_at, message_id) VALUES (?, ?, ?, NULL) ON CONFLICT (key) DO NOTHING",
             [(k, chat_id, now.isoformat()) for k in message.keys],
         )
         out.append(
-            Outgoing(int(cur.lastrowid or 0), chat_id, message.text,
+            Outgoing(outgoing_id, chat_id, message.text,
                      tuple(tuple(b) for b in message.buttons), tuple(message.keys), 0, now)
         )
     return out
@@ -273,8 +278,9 @@ def mark_done(
 ) -> None:
     with transaction(db):
         db.execute(
-            """INSERT OR REPLACE INTO task_done (chat_id, item_key, item_id, done_at, by_user)
-               VALUES (?, ?, ?, ?, ?)""",
+            """INSERT INTO task_done (chat_id, item_key, item_id, done_at, by_user) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (chat_id, item_key) DO UPDATE SET item_id = excluded.item_id,
+                   done_at = excluded.done_at, by_user = excluded.by_user""",
             [chat_id, item_key, item_id, now.isoformat(), user_id],
         )
 

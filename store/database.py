@@ -19,13 +19,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from knowledge.errors import PlanbotError
 from knowledge.model import Plan
 from knowledge.orgs.agencies import AgencyRegistry
 from knowledge.text import nfc, words
-from store.connection import connect, transaction
+from store.connection import Database, begin_read, connect, is_url, transaction
 from store.migrations import migrate
 from store.reads import StoreQueries
 from store.writes import (
@@ -38,7 +36,11 @@ from store.writes import (
 )
 
 
-def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:
+def open_db(path: Path | str, create: bool = True) -> Database:
+    if is_url(path):
+        db = connect(path)
+        migrate(db)
+        return db
     path = Path(path)
     if not create and not path.exists():
         raise PlanbotError(f"Chưa có chỉ mục tại {path}. Hãy chạy: planbot index <thư mục kế hoạch>.")
@@ -50,10 +52,11 @@ def open_db(path: Path | str, create: bool = True) -> sqlite_utils.Database:
 
 class Store(StoreQueries):
     """All reads and writes of the index. Safe to share between threads: each thread gets its
-    own SQLite connection (WAL lets them read while another writes)."""
+    own connection (SQLite: WAL lets them read while another writes). `path`: a SQLite file, or
+    a `postgresql://` URL."""
 
     def __init__(self, path: Path | str, create: bool = True) -> None:
-        self.path = Path(path)
+        self.path: Path | str = path if is_url(path) else Path(path)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._local.db = open_db(self.path, create=create)
@@ -61,7 +64,12 @@ class Store(StoreQueries):
         self._seed_agencies()
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def engine(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return "postgresql" if is_url(self.path) else "sqlite"
+
+    @property
+    def db(self) -> Database:
         """This thread's connection (sqlite-utils' savepoints must not interleave across threads)."""
         db = getattr(self._local, "db", None)
         if db is None:
@@ -74,12 +82,13 @@ class Store(StoreQueries):
     @contextmanager
     def reading(self) -> Iterator[None]:
         """One read transaction on this thread's connection: every SELECT inside sees the same
-        commit (WAL), however many statements an answer takes. Nested calls join the outer one."""
+        commit (SQLite WAL; PostgreSQL REPEATABLE READ), however many statements an answer
+        takes. Nested calls join the outer one."""
         conn = self.db.conn
         depth = getattr(self._local, "reads", 0)
         begin = depth == 0 and not conn.in_transaction
         if begin:
-            conn.execute("BEGIN")  # deferred: the snapshot is taken at the first SELECT
+            begin_read(self.db)
         self._local.reads = depth + 1
         try:
             yield
@@ -102,12 +111,13 @@ class Store(StoreQueries):
         with transaction(self.db):
             for entry in registry.entries:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO agencies (name, collective, source) VALUES (?, ?, 'static')",
+                    "INSERT INTO agencies (name, collective, source) VALUES (?, ?, 'static') ON CONFLICT (name) DO NOTHING",
                     [entry.name, int(entry.collective)],
                 )
                 for alias in (entry.name, *entry.aliases):
                     self.db.execute(
-                        "INSERT OR IGNORE INTO agency_aliases (alias, alias_key, agency) VALUES (?, ?, ?)",
+                        """INSERT INTO agency_aliases (alias, alias_key, agency) VALUES (?, ?, ?)
+                           ON CONFLICT (alias_key, agency) DO NOTHING""",
                         [alias, " ".join(words(alias)), entry.name],
                     )
 

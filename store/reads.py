@@ -10,14 +10,12 @@ import json
 from collections.abc import Iterable
 
 import numpy as np
-import sqlite_utils
 
 from knowledge.model import Deadline
 from knowledge.text import words
-
-# A deadline's last day in SQL: the day before an exclusive bound ("Trước 01/7/2025"), as
-# knowledge.dates.deadlines.last_day.
-_LAST_DAY = "date(d.end, CASE WHEN d.before AND d.kind IN ('date', 'month', 'quarter') THEN '-1 day' ELSE '+0 day' END)"
+from store import lexical_pg, vectors_pg
+from store.connection import Database
+from store.dialect import json_list_has, last_day
 
 _VECTOR_CHUNK = 4096  # embedding rows read at a time
 _DEADLINE_KEYS = ("text", "kind", "start", "end", "recurrence", "before")
@@ -26,7 +24,7 @@ _DEADLINE_KEYS = ("text", "kind", "start", "end", "recurrence", "before")
 class StoreQueries:
     """The read queries of `Store` (which supplies `db`)."""
 
-    db: sqlite_utils.Database
+    db: Database
 
     def plans(self) -> list[dict]:
         rows = []
@@ -47,7 +45,7 @@ class StoreQueries:
         rows: dict[int, dict] = {}
         cursor = self.db.execute(
             f"""SELECT i.*, d.text, d.kind, d.start, d.end, d.recurrence, d.before
-                FROM items i LEFT JOIN deadlines d ON d.id = i.deadline_id WHERE i.id IN ({marks})""",
+                FROM items i LEFT JOIN deadlines d ON d.id = i.deadline_id WHERE i.id IN ({marks}) ORDER BY i.id""",
             ids,
         )
         columns = [c[0] for c in cursor.description][: -len(_DEADLINE_KEYS)]
@@ -71,7 +69,7 @@ class StoreQueries:
     def plan_refs(self) -> dict[int, dict]:
         return {
             r["id"]: r
-            for r in self.db.query("SELECT id, title, number, issuer, date, year, file FROM plans")
+            for r in self.db.query("SELECT id, title, number, issuer, date, year, file FROM plans ORDER BY id")
         }
 
     def assignment_item_ids(self, agency: str, role: str | None = None) -> list[tuple[int, str]]:
@@ -81,7 +79,7 @@ class StoreQueries:
         if role:
             sql += " AND role = ?"
             params.append(role)
-        return [(r[0], r[1]) for r in self.db.execute(sql, params).fetchall()]
+        return [(r[0], r[1]) for r in self.db.execute(sql + " ORDER BY rowid", params).fetchall()]
 
     def duty_rows(self, agency: str) -> list[tuple[int, int, str, str, int | None]]:
         """(item id, plan id, kind, text, rank of `agency`'s own role: 0 lead, 1 support,
@@ -91,12 +89,12 @@ class StoreQueries:
             """SELECT i.id, i.plan_id, i.kind, i.text,
                  (SELECT min(CASE a.role WHEN 'lead' THEN 0 WHEN 'support' THEN 1 ELSE 2 END)
                   FROM assignments a WHERE a.item_id = i.id AND a.agency = ?)
-               FROM items i WHERE i.id IN (SELECT item_id FROM assignments WHERE agency_key = ?)""",
+               FROM items i WHERE i.id IN (SELECT item_id FROM assignments WHERE agency_key = ?) ORDER BY i.id""",
             [agency, " ".join(words(agency))],
         ).fetchall()
 
     def dated_item_ids(self) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL").fetchall()]
+        return [r[0] for r in self.db.execute("SELECT id FROM items WHERE deadline_id IS NOT NULL ORDER BY id").fetchall()]
 
     def due_item_ids(
         self,
@@ -112,11 +110,12 @@ class StoreQueries:
         `knowledge.dates.deadlines.last_day`) lies in [start, end] (ISO dates), ordered; and their count."""
         where = ["d.kind IN ('date', 'month', 'quarter', 'year', 'range')", "d.end IS NOT NULL"]
         params: list = []
+        due_day = last_day(self.db, ("date", "month", "quarter"))
         if end:
-            where.append(f"{_LAST_DAY} <= ?")
+            where.append(f"{due_day} <= ?")
             params.append(end)
         if start:
-            where.append(f"{_LAST_DAY} >= ?")
+            where.append(f"{due_day} >= ?")
             params.append(start)
             if contained:
                 where.append("(d.start IS NULL OR d.start >= ?)")
@@ -133,7 +132,7 @@ class StoreQueries:
         # ("Quý IV năm 2025") before those merely ending in it ("Năm 2025"); then by date.
         order = (
             "(i.plan_id = ?) DESC, (i.kind = 'task') DESC, (d.start IS NULL OR d.start >= ?) DESC, "
-            f"{_LAST_DAY} {'DESC' if descending else 'ASC'}, i.id"
+            f"{due_day} {'DESC' if descending else 'ASC'}, i.id"
         )
         sql = f"SELECT i.id {base} ORDER BY {order}" + (" LIMIT ?" if limit else "")
         rows = self.db.execute(
@@ -152,10 +151,8 @@ class StoreQueries:
         and the most specific rules (a due day, a recurrence) first."""
         where, params = [], []
         if agencies:
-            marks = ",".join("?" * len(agencies))
             where.append(
-                f"(EXISTS (SELECT 1 FROM json_each(r.reporters) WHERE value IN ({marks}))"
-                f" OR EXISTS (SELECT 1 FROM json_each(r.recipients) WHERE value IN ({marks})))"
+                f"({json_list_has(self.db, 'r.reporters', len(agencies))} OR {json_list_has(self.db, 'r.recipients', len(agencies))})"
             )
             params += [*agencies, *agencies]
         if plan_id is not None:
@@ -182,6 +179,8 @@ class StoreQueries:
         """How many items contain each term (FTS5 vocabulary)."""
         if not terms:
             return {}
+        if self.db.engine == "postgresql":
+            return lexical_pg.document_frequencies(self.db, terms)
         self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.items_vocab USING fts5vocab(main, items_fts, 'row')")
         marks = ",".join("?" * len(terms))
         rows = self.db.execute(f"SELECT term, doc FROM temp.items_vocab WHERE term IN ({marks})", terms).fetchall()
@@ -192,17 +191,44 @@ class StoreQueries:
     def item_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
 
-    def lexical(self, query_terms: list[str], limit: int = 50) -> list[tuple[int, float]]:
-        """BM25 over folded syllables + bigrams (FTS5). Returns (item id, score ≥ 0)."""
+    def lexical(
+        self, query_terms: list[str], limit: int = 50, plans: frozenset[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25 over folded syllables + bigrams (FTS5; the same scores on PostgreSQL,
+        `store.lexical_pg`). Returns (item id, score ≥ 0), best first; `plans`: their items only."""
         terms = [t for t in dict.fromkeys(query_terms) if t]
-        if not terms:
+        if not terms or (plans is not None and not plans):
             return []
+        if self.db.engine == "postgresql":
+            return lexical_pg.lexical(self.db, terms, limit, plans)
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        rows = self.db.execute(
-            "SELECT rowid, bm25(items_fts) FROM items_fts WHERE items_fts MATCH ? ORDER BY bm25(items_fts) LIMIT ?",
-            [match, limit],
-        ).fetchall()
+        if plans is None:
+            sql, params = "SELECT rowid, bm25(items_fts) FROM items_fts WHERE items_fts MATCH ?", [match]
+        else:
+            sql = (
+                "SELECT f.rowid, bm25(items_fts) FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? "
+                f"AND i.plan_id IN ({','.join('?' * len(plans))})"
+            )
+            params = [match, *sorted(plans)]
+        rows = self.db.execute(sql + " ORDER BY bm25(items_fts) LIMIT ?", [*params, limit]).fetchall()
         return [(r[0], -r[1]) for r in rows]
+
+    def plan_has_term(self, plan_id: int, term: str) -> bool:
+        """Some item of the plan holds this lexical term (a folded syllable or pair)."""
+        if self.db.engine == "postgresql":
+            return lexical_pg.plan_has_term(self.db, plan_id, term)
+        row = self.db.execute(
+            "SELECT 1 FROM items_fts f JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? AND i.plan_id = ? LIMIT 1",
+            ['"' + term.replace('"', "") + '"', plan_id],
+        ).fetchone()
+        return row is not None
+
+    def nearest(self, model: str, query: np.ndarray, k: int) -> list[int] | None:
+        """The k items nearest the query through the database's own vector index (pgvector
+        HNSW); None on SQLite (the search keeps the vectors in memory: `answering.ann`)."""
+        if self.db.engine != "postgresql":
+            return None
+        return vectors_pg.nearest(self.db, model, query, k)
 
     def lexical_bodies(self, ids: list[int]) -> dict[int, str]:
         if not ids:
@@ -217,16 +243,20 @@ class StoreQueries:
         objects (150 MB at 1,000 plans) are never all held beside it."""
         join = "FROM items i JOIN embeddings e ON e.content_hash = i.content_hash AND e.model = ?"
         count = int(self.db.execute(f"SELECT count(*) {join}", [model]).fetchone()[0])
-        cursor = self.db.execute(f"SELECT i.id, e.vector {join}", [model])
+        postgres = self.db.engine == "postgresql"
+        cursor = self.db.execute(f"SELECT i.id, {'vector_send(e.vector)' if postgres else 'e.vector'} {join} ORDER BY i.id", [model])
         ids = np.empty(count, dtype=np.int64)
         matrix: np.ndarray | None = None
         filled = 0
         while chunk := cursor.fetchmany(_VECTOR_CHUNK):
             if matrix is None:
-                matrix = np.empty((count, len(chunk[0][1]) // 4), dtype=np.float32)
+                matrix = np.empty((count, (len(chunk[0][1]) - 4 * postgres) // 4), dtype=np.float32)
             end = filled + len(chunk)
             ids[filled:end] = [r[0] for r in chunk]
-            matrix[filled:end] = np.frombuffer(b"".join(r[1] for r in chunk), dtype="<f4").reshape(len(chunk), -1)
+            if postgres:
+                matrix[filled:end] = [vectors_pg.decode(r[1]) for r in chunk]
+            else:
+                matrix[filled:end] = np.frombuffer(b"".join(r[1] for r in chunk), dtype="<f4").reshape(len(chunk), -1)
             filled = end
         if matrix is None:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-import sqlite_utils
 
 from knowledge.model import Deadline, Plan
 from knowledge.text import nfc, words
-from store.connection import transaction
+from store import lexical_pg, vectors_pg
+from store.connection import Database, transaction
 
 PARSER_VERSION = "7"
 # Bumped when the loaders read a file differently: its stored plan is then rebuilt.
@@ -85,20 +85,21 @@ def plan_docs(plan: Plan) -> list[tuple[str, object, str]]:
     return docs
 
 
-def plan_row(db: sqlite_utils.Database, file: str) -> dict | None:
+def plan_row(db: Database, file: str) -> dict | None:
     rows = list(db.query("SELECT * FROM plans WHERE file = ?", [nfc(file)]))
     return rows[0] if rows else None
 
 
-def delete_plan_rows(db: sqlite_utils.Database, plan_id: int) -> None:
+def delete_plan_rows(db: Database, plan_id: int) -> None:
     """Every row of a plan but its `plans` row."""
     ids = [r[0] for r in db.execute("SELECT id FROM items WHERE plan_id = ?", [plan_id]).fetchall()]
-    db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+    if ids:
+        db.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
     for table in ("assignments", "reporting_rules", "items", "deadlines", "sections"):
         db.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
 
 
-def missing_vectors(db: sqlite_utils.Database, model: str, texts: dict[str, str]) -> list[tuple[str, str]]:
+def missing_vectors(db: Database, model: str, texts: dict[str, str]) -> list[tuple[str, str]]:
     """(content hash, text) of the `texts` (by content hash) with no vector for `model` yet."""
     have = {
         row[0]
@@ -110,17 +111,21 @@ def missing_vectors(db: sqlite_utils.Database, model: str, texts: dict[str, str]
     return [(h, t) for h, t in texts.items() if h not in have]
 
 
-def save_vectors(db: sqlite_utils.Database, model: str, vectors: list[tuple[str, object]]) -> None:
-    """Store (content hash, vector) pairs of `model` as float32 BLOBs."""
+def save_vectors(db: Database, model: str, vectors: list[tuple[str, object]]) -> None:
+    """Store (content hash, vector) pairs of `model` as float32 BLOBs (pgvector on PostgreSQL)."""
+    if db.engine == "postgresql":
+        vectors_pg.save_vectors(db, model, vectors)
+        return
     with db.conn:
         db.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)",
+            """INSERT INTO embeddings (content_hash, model, vector) VALUES (?, ?, ?)
+               ON CONFLICT (content_hash, model) DO UPDATE SET vector = excluded.vector""",
             [(h, model, np.asarray(v, dtype="<f4").tobytes()) for h, v in vectors],
         )
 
 
 def replace_plan(
-    db: sqlite_utils.Database, file: str, text: str, plan: Plan, digest: str, source: str | None, summary: dict
+    db: Database, file: str, text: str, plan: Plan, digest: str, source: str | None, summary: dict
 ) -> int:
     """Replace the plan stored under `file` (or add it) in one transaction; its id (kept on replace)."""
     meta = plan.meta
@@ -151,20 +156,21 @@ def replace_plan(
         }
         if plan_id is None:
             cur = db.execute(
-                f"INSERT INTO plans ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                f"INSERT INTO plans ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) RETURNING id",
                 list(values.values()),
             )
-            plan_id = cur.lastrowid
+            plan_id = cur.fetchall()[0][0]
         else:
             db.execute(
                 f"UPDATE plans SET {', '.join(k + ' = ?' for k in values)} WHERE id = ?",
                 [*values.values(), plan_id],
             )
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO sections (plan_id, path, label, title, level, parent) VALUES (?, ?, ?, ?, ?, ?)",
             [(plan_id, s.path, s.label, s.title, s.level, s.parent) for s in plan.sections],
         )
         clause_item: dict[int, int] = {}
+        bodies: list[tuple[int, str]] = []
         for kind, obj, search_text in plan_docs(plan):
             deadline_id = insert_deadline(db, plan_id, obj.deadline)  # type: ignore[attr-defined]
             if kind == "task":
@@ -184,17 +190,14 @@ def replace_plan(
             cur = db.execute(
                 """INSERT INTO items (plan_id, kind, ordinal, section, citation, heading, text, lead_text,
                    support_text, note, extra, deadline_id, in_implementation, search_text, content_hash)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 row,
             )
-            item_id = cur.lastrowid
+            item_id = cur.fetchall()[0][0]
             if kind == "clause":
                 clause_item[obj.ordinal] = item_id  # type: ignore[attr-defined]
             body = lexical_body_for_task(obj) if kind == "task" else search_text
-            db.execute(
-                "INSERT INTO items_fts (rowid, body) VALUES (?, ?)",
-                [item_id, " ".join(lexical_terms(body))],
-            )
+            bodies.append((item_id, " ".join(lexical_terms(body))))
             seen = set()
             for ref, role in assignments:
                 if (ref.name, role) in seen:
@@ -206,9 +209,10 @@ def replace_plan(
                     [plan_id, item_id, ref.name, ref.raw, " ".join(words(ref.name)), role, int(ref.collective)],
                 )
                 db.execute(
-                    "INSERT OR IGNORE INTO agencies (name, collective, source) VALUES (?, ?, 'plan')",
+                    "INSERT INTO agencies (name, collective, source) VALUES (?, ?, 'plan') ON CONFLICT (name) DO NOTHING",
                     [ref.name, int(ref.collective)],
                 )
+        insert_bodies(db, bodies)
         for rule in plan.reporting_rules:
             db.execute(
                 """INSERT INTO reporting_rules (plan_id, item_id, section, text, reporters, recipients,
@@ -229,11 +233,12 @@ def replace_plan(
     return int(plan_id)
 
 
-def insert_deadline(db: sqlite_utils.Database, plan_id: int, deadline: Deadline | None) -> int | None:
+def insert_deadline(db: Database, plan_id: int, deadline: Deadline | None) -> int | None:
     if deadline is None:
         return None
     cur = db.execute(
-        "INSERT INTO deadlines (plan_id, text, kind, start, end, recurrence, before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO deadlines (plan_id, text, kind, start, "end", recurrence, before)
+           VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         [
             plan_id,
             deadline.text,
@@ -244,4 +249,12 @@ def insert_deadline(db: sqlite_utils.Database, plan_id: int, deadline: Deadline 
             int(deadline.before),
         ],
     )
-    return cur.lastrowid
+    return cur.fetchall()[0][0]
+
+
+def insert_bodies(db: Database, rows: list[tuple[int, str]]) -> None:
+    """The lexical index's rows: (item id, body of folded syllables and pairs)."""
+    if db.engine == "postgresql":
+        lexical_pg.insert_bodies(db, rows)
+    elif rows:
+        db.executemany("INSERT INTO items_fts (rowid, body) VALUES (?, ?)", rows)

@@ -35,15 +35,15 @@ def _vote(store: Store, kb: KnowledgeBase, chat: int, key: str, question: str, v
     assert record_vote(store.db, chat_id=chat, key=key, user_id=7, vote=vote, now=when)
 
 
-def test_planbot_feedback_lists_votes_cast(sample_db_copy):
-    store = Store(sample_db_copy)
+def test_planbot_feedback_lists_votes_cast(sample_db_any):
+    store = Store(sample_db_any)
     kb = KnowledgeBase(store, None)
     _vote(store, kb, 1, "aaaa0001", DUTIES, UP, datetime(2025, 5, 1, tzinfo=UTC))
     _vote(store, kb, 1, "aaaa0002", DUE, DOWN, datetime(2025, 6, 2, tzinfo=UTC))
     _vote(store, kb, 2, "aaaa0001", DUTIES, DOWN, datetime(2025, 6, 3, tzinfo=UTC))
     assert record_vote(store.db, chat_id=3, key="aaaa0001", user_id=7, vote=UP) is None  # not logged
 
-    result = CliRunner().invoke(main, ["feedback", "--db", str(sample_db_copy)])
+    result = CliRunner().invoke(main, ["feedback", "--db", str(sample_db_any)])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "3 lượt (👍 1 · 👎 2)" in out
@@ -51,31 +51,31 @@ def test_planbot_feedback_lists_votes_cast(sample_db_copy):
     assert f"] {DUE} (" in out and f"] {DUTIES} (" in out
     assert "↳ Sở Nội vụ" in out  # the answer shown, under the question voted down
 
-    report = json.loads(CliRunner().invoke(main, ["feedback", "--db", str(sample_db_copy), "--json"]).output)
+    report = json.loads(CliRunner().invoke(main, ["feedback", "--db", str(sample_db_any), "--json"]).output)
     assert report["up"] == 1 and report["down"] == 2
     plans = report["by_plan"]
     thanh_hoa = next(k for k in plans if "Chỉ thị số 25-CT/TW" in k)
     assert plans[thanh_hoa]["down"] == 2 and plans[thanh_hoa]["up"] == 1
 
-    since = CliRunner().invoke(main, ["feedback", "--db", str(sample_db_copy), "--since", "2025-06-03"]).output
+    since = CliRunner().invoke(main, ["feedback", "--db", str(sample_db_any), "--since", "2025-06-03"]).output
     assert "1 lượt (👍 0 · 👎 1)" in since and DUE not in since
 
-    rows = list(csv.reader(io.StringIO(CliRunner().invoke(main, ["feedback", "--db", str(sample_db_copy), "--csv"]).output)))
+    rows = list(csv.reader(io.StringIO(CliRunner().invoke(main, ["feedback", "--db", str(sample_db_any), "--csv"]).output)))
     assert len(rows) == 4 and rows[2][1] == "👎" and rows[2][4] == DUE and rows[2][5]
 
 
-def test_no_votes_yet(sample_db_copy):
-    result = CliRunner().invoke(main, ["feedback", "--db", str(sample_db_copy)])
+def test_no_votes_yet(sample_db_any):
+    result = CliRunner().invoke(main, ["feedback", "--db", str(sample_db_any)])
     assert result.exit_code == 0 and "Chưa có góp ý nào" in result.output
-    assert feedback_report(Store(sample_db_copy).db).votes == []
+    assert feedback_report(Store(sample_db_any).db).votes == []
 
 
 # -- through the bot ----------------------------------------------------------------------------
 
 
-def _app(emulator, token: str, kb: KnowledgeBase):
+def _app(emulator, token: str, kb: KnowledgeBase, data_dir: Path):
     config = BotSettings(
-        data_dir=kb.store.path.parent,
+        data_dir=data_dir,
         db_path=kb.store.path,
         plans_dir=ROOT / "sample_plans",
         model="",
@@ -87,14 +87,14 @@ def _app(emulator, token: str, kb: KnowledgeBase):
 
 
 @pytest.mark.e2e
-async def test_vote_after_a_restart_is_recorded_and_gopy_shows_it(emulator, bot_token, sample_db_copy) -> None:
-    kb = KnowledgeBase(Store(sample_db_copy), None)
+async def test_vote_after_a_restart_is_recorded_and_gopy_shows_it(emulator, bot_token, sample_db_any, tmp_path) -> None:
+    kb = KnowledgeBase(Store(sample_db_any), None)
     lan = emulator.private_user(bot_token, first_name="Lan")
-    async with running_bot(_app(emulator, bot_token, kb)):
+    async with running_bot(_app(emulator, bot_token, kb, tmp_path)):
         await lan.send_text(DUTIES)
         [reply] = await lan.wait_for_replies(1)
     # a new process: nothing of the first one's chat_data survives
-    async with running_bot(_app(emulator, bot_token, kb)):
+    async with running_bot(_app(emulator, bot_token, kb, tmp_path)):
         await lan.press("👎", reply)
         # The vote is stored before the button is answered: wait for both.
         for _ in range(200):

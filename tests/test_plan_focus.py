@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,13 +34,14 @@ REPORTS = "Kế hoạch này yêu cầu báo cáo gì, hạn khi nào?"
 
 
 @pytest.fixture
-def own_kb(sample_db_copy: Path) -> KnowledgeBase:
-    return KnowledgeBase(Store(sample_db_copy), embedder=None)
+def own_kb(sample_db_any: Path | str) -> KnowledgeBase:
+    """On SQLite and on PostgreSQL (the chat's plan is kept in the database)."""
+    return KnowledgeBase(Store(sample_db_any), embedder=None)
 
 
 def settings_for(kb: KnowledgeBase, **extra) -> BotSettings:
     base = {
-        "data_dir": kb.store.path.parent,
+        "data_dir": Path(tempfile.gettempdir()),  # unused by the bot
         "db_path": kb.store.path,
         "plans_dir": ROOT / "sample_plans",
         "model": "",

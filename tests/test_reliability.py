@@ -65,6 +65,16 @@ def vector_db(tmp_path: Path) -> Path:
     return tmp_path / "planbot.db"
 
 
+@pytest.fixture
+def vector_db_any(empty_db: Path | str) -> Path | str:
+    """`vector_db` on each engine (SQLite, PostgreSQL)."""
+    store = Store(empty_db)
+    reports = index_paths(store, [SAMPLES], HashingEmbedder())
+    assert all(r.status == "indexed" for r in reports), [r.error for r in reports]
+    store.close()
+    return empty_db
+
+
 def _plan_with_agency(store: Store) -> tuple[str, str]:
     """(file, text) of a plan assigning work to AGENCY, to re-index while others read."""
     file, text = store.db.execute(
@@ -83,10 +93,10 @@ def _shape(results) -> tuple[int, int]:
 # 1. One immutable search state, swapped whole
 
 
-def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state(vector_db):
+def test_threads_asking_while_others_reload_and_reindex_see_one_consistent_state(vector_db_any):
     embedder = HashingEmbedder()
-    kb = KnowledgeBase(Store(vector_db), embedder)
-    writer = Store(vector_db)
+    kb = KnowledgeBase(Store(vector_db_any), embedder)
+    writer = Store(vector_db_any)
     file, text = _plan_with_agency(writer)
     expected_answer = [(r.plan.file, r.section) for r in kb.ask(QUESTION, limit=30).results]
     expected_duties = _shape(kb.duties(AGENCY))

@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def store(sample_db_copy):
-    opened = Store(sample_db_copy)
+def store(sample_db_any):
+    """The reminder tests run on SQLite and on PostgreSQL."""
+    opened = Store(sample_db_any)
     yield opened
     opened.close()
 

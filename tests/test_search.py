@@ -13,6 +13,12 @@ from planbot.cli import main
 from tests.conftest import SEED
 
 
+@pytest.fixture(scope="session")
+def kb(indexed_kb):
+    """These tests run on SQLite and on PostgreSQL (`indexed_db`)."""
+    return indexed_kb
+
+
 @pytest.fixture(autouse=True)
 def lexical_cli(monkeypatch, tmp_path):
     """CLI tests run without the embedding model (fast; the model has its own tests)."""
@@ -41,8 +47,8 @@ def test_due_before(kb):
     assert "Phụ lục, TT 7" not in rows  # "Từ năm 2026"
 
 
-def test_cli_tasks_json(sample_db):
-    out = CliRunner().invoke(main, ["tasks", "--db", str(sample_db), "--agency", "so noi vu", "--json"])
+def test_cli_tasks_json(indexed_db):
+    out = CliRunner().invoke(main, ["tasks", "--db", str(indexed_db), "--agency", "so noi vu", "--json"])
     assert out.exit_code == 0, out.output
     rows = json.loads(out.stdout)
     first = rows[0]
@@ -83,20 +89,20 @@ def test_malformed_questions_get_a_short_polite_answer(kb, question):
     assert 0 < len(answer.answer) < 200
 
 
-def test_cli_ask_json_and_stdin(sample_db):
+def test_cli_ask_json_and_stdin(indexed_db):
     runner = CliRunner()
-    out = runner.invoke(main, ["ask", "--db", str(sample_db), "--json", "Ai chủ trì Đề án thành lập Bệnh viện Lão khoa?"])
+    out = runner.invoke(main, ["ask", "--db", str(indexed_db), "--json", "Ai chủ trì Đề án thành lập Bệnh viện Lão khoa?"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert set(data) >= {"question", "intent", "agency", "answered", "answer", "results"}
     assert data["results"][0]["lead"] == ["Sở Nội vụ", "Sở Y tế"]
-    out = runner.invoke(main, ["ask", "--db", str(sample_db), "--json", "-"], input="so noi vu lam gi\n\nBHXH huyện phối hợp gì?\n")
+    out = runner.invoke(main, ["ask", "--db", str(indexed_db), "--json", "-"], input="so noi vu lam gi\n\nBHXH huyện phối hợp gì?\n")
     lines = [json.loads(x) for x in out.stdout.strip().splitlines()]
     assert len(lines) == 3 and lines[0]["agency"] == "Sở Nội vụ" and not lines[1]["answered"]
 
 
-def test_cli_eval_prints_the_table(sample_db):
-    out = CliRunner().invoke(main, ["eval", "--db", str(sample_db), "--mode", "lexical", str(SEED)])
+def test_cli_eval_prints_the_table(indexed_db):
+    out = CliRunner().invoke(main, ["eval", "--db", str(indexed_db), "--mode", "lexical", str(SEED)])
     assert out.exit_code == 0, out.output
     assert "overall" in out.output and "R@5" in out.output
 

@@ -70,7 +70,7 @@ def parse_date(value: str | None) -> date | None:
 # that follow it), given by the `planbot` group, which knows the reminders.
 NOTIFY_FOR = "notify_for"
 
-db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite database (default: PLANBOT_DB or data/planbot.db).")
+db_option = click.option("--db", "db", type=click.Path(dir_okay=False), help="the index: a SQLite file or a postgresql:// URL (default: PLANBOT_DB or data/planbot.db).")
 
 
 @click.command()

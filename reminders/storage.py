@@ -1,4 +1,4 @@
-"""Reminder state in the project's SQLite database: subscriptions, sent keys, outbox, tasks done.
+"""Reminder state in the project's database (SQLite or PostgreSQL): subscriptions, sent keys, outbox, tasks done.
 
 The tables are numbered migrations in `store.migrations` (`m004_reminders`, the outbox), applied
 whenever a `Store` opens the database. Sent keys live in the same database as everything else:

@@ -27,8 +27,10 @@ import copy
 import json
 import multiprocessing as mp
 import os
+import queue
 import random
 import re
+import resource
 import statistics
 import sys
 import time
@@ -200,7 +202,7 @@ def _worker(db: str, questions: list[str], seconds: float, start_at: float, out)
         except Exception:  # noqa: BLE001 (counted, reported)
             errors += 1
         i += 1
-    out.put((answered, errors, rss_mb()))
+    out.put((answered, errors, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def throughput(
@@ -217,23 +219,24 @@ def throughput(
     ]
     for p in procs:
         p.start()
-    results = [out.get() for _ in procs]
+    results = []
+    for _ in procs:
+        try:
+            results.append(out.get(timeout=seconds + 900))
+        except queue.Empty:  # a worker died (e.g. killed for memory): counted as an error
+            results.append((0, 1, 0.0))
     for p in procs:
         p.join()
     return sum(r[0] for r in results) / seconds, sum(r[1] for r in results), [r[2] for r in results]
 
 
-def measure(args) -> None:
+def latencies(args, questions: list[str]) -> None:
+    """Answer p50/p95 per engine, interleaved, in this process (skipped with --rounds 0, e.g. to leave
+    the memory to the workers)."""
     from answering.knowledge_base import KnowledgeBase
     from encoders.embedder import load_embedder
     from indexer.settings import load_settings
 
-    questions = [
-        json.loads(line)["q"]
-        for path in args.questions
-        for line in Path(path).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
     embedder = load_embedder(load_settings().model)
     kbs = {db: KnowledgeBase(open_store(db), embedder) for db in args.db}
     for db, kb in kbs.items():
@@ -256,12 +259,23 @@ def measure(args) -> None:
         print(
             f"{db[:60]}: {len(spent)} answers p50 {statistics.median(spent):.1f} ms, p95 {spent[int(0.95 * (len(spent) - 1))]:.1f} ms"
         )
-    del kbs
+
+
+def measure(args) -> None:
+
+    questions = [
+        json.loads(line)["q"]
+        for path in args.questions
+        for line in Path(path).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    if args.rounds:
+        latencies(args, questions)
     for workers in args.workers:
         for db in args.db:
             rate, errors, rss = throughput(db, questions, workers, args.seconds)
             print(
-                f"{db[:60]}: {workers} worker(s): {rate:.1f} answers/s, {errors} errors, RSS per worker {', '.join(f'{r:.0f}' for r in rss)} MB"
+                f"{db[:60]}: {workers} worker(s): {rate:.1f} answers/s, {errors} errors, peak RSS per worker {', '.join(f'{r:.0f}' for r in rss)} MB"
             )
 
 

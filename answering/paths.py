@@ -122,7 +122,7 @@ def title_only(kb: KnowledgeBase, q: str, results: list[Result], head: int = 20)
         return
     for r in results[:head]:
         title = kb._plan_terms.get(r.plan.id, frozenset())
-        if not pairs - title:
+        if not pairs - title or not pairs & title:  # nothing to lower: the item's words cannot be only title words
             continue
         held = pairs & set(lexical_terms(" ".join([r.text, r.heading, *r.lead, *r.support])))
         if held and held <= title:

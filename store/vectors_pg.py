@@ -68,17 +68,21 @@ class Bulk:
 
 @contextmanager
 def bulk(db) -> Iterator[Bulk]:
-    """Many plans' vectors saved in a row (`planbot index` of a folder, a benchmark's build):
-    the HNSW indexes are dropped when the load grows large and built once at its end."""
+    """Many plans saved in a row (`planbot index` of a folder, a benchmark's build): the HNSW
+    indexes are dropped when the load grows large and built once at its end."""
     if getattr(db, "vector_bulk", None) is not None:  # nested: the outer load decides
         yield db.vector_bulk
         return
     state = Bulk(int(db.raw("SELECT count(*) FROM embeddings").fetchone()[0]))
     db.vector_bulk = state
+    # Each plan's commit does not wait for its WAL flush: a crash may lose the last plans of the
+    # load (never half of one); indexing the folder again stores them.
+    db.raw("SET synchronous_commit = off")
     try:
         yield state
     finally:
         db.vector_bulk = None
+        db.raw("RESET synchronous_commit")
         if state.dropped:
             started = time.perf_counter()
             build_indexes(db)

@@ -87,14 +87,15 @@ def index_paths(
             f"Không tìm thấy tệp kế hoạch ({', '.join(SUPPORTED)}) ở đường dẫn đã cho."
         )
     reports: list[IndexReport] = []
-    for path, key in targets:
-        if progress:
-            progress(path.name)
-        try:
-            report = _index_file(store, path, key, embedder, force, pages, notify)
-        except PlanbotError as exc:
-            report = IndexReport(key, "failed", error=str(exc))
-        reports.append(report)
+    with store.bulk_load():  # a big folder's vectors: the PostgreSQL graph built once, after
+        for path, key in targets:
+            if progress:
+                progress(path.name)
+            try:
+                report = _index_file(store, path, key, embedder, force, pages, notify)
+            except PlanbotError as exc:
+                report = IndexReport(key, "failed", error=str(exc))
+            reports.append(report)
     if embedder is not None and any(r.status == "indexed" for r in reports):
         ann.refresh(store, embedder.name)  # the HNSW file beside the DB, for the next reader
     return reports

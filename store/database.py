@@ -29,6 +29,7 @@ from store.reads import StoreQueries
 from store.writes import (
     PARSER_VERSION,
     IndexReport,
+    bulk_load,
     missing_vectors,
     plan_row,
     replace_plan,
@@ -173,3 +174,10 @@ class Store(StoreQueries):
     def save_vectors(self, model: str, vectors: list[tuple[str, object]]) -> None:
         """Store (content hash, vector) pairs of `model`."""
         save_vectors(self.db, model, vectors)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[object]:
+        """Many plans saved in a row (a folder): on PostgreSQL, the vector index is built once at
+        the end when the load is large (`store.vectors_pg.bulk`); a single upload stays incremental."""
+        with bulk_load(self.db) as state:
+            yield state

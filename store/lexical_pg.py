@@ -71,9 +71,9 @@ def insert_bodies(db, rows: list[tuple[int, str]]) -> None:
             for i, body, toks in split:
                 copy.write_row((i, body, " " + " ".join(toks) + " ", len(toks)))
         with cursor.copy("COPY items_terms (term, rowid, tf, length) FROM STDIN") as copy:
-            for i, _, toks in split:
-                for term, count in Counter(toks).items():
-                    copy.write_row((term, i, count, len(toks)))
+            for i, _, toks in split:  # COPY's text lines written whole: tokens hold no tab, newline or \\
+                tail = f"\t{i}\t%d\t{len(toks)}\n"
+                copy.write("".join(term + tail % count for term, count in Counter(toks).items()))
 
 
 def document_frequencies(db, terms: list[str]) -> dict[str, int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,7 +19,7 @@ import numpy as np
 from knowledge.model import Deadline, Plan
 from knowledge.text import nfc, words
 from store import lexical_pg, vectors_pg
-from store.connection import Database, transaction
+from store.connection import Database, pg_sql, transaction
 
 PARSER_VERSION = "7"
 # Bumped when the loaders read a file differently: its stored plan is then rebuilt.
@@ -124,6 +126,16 @@ def save_vectors(db: Database, model: str, vectors: list[tuple[str, object]]) ->
         )
 
 
+@contextmanager
+def bulk_load(db: Database) -> Iterator[object]:
+    """See `Store.bulk_load`: its state on PostgreSQL (`vectors_pg.Bulk`), None on SQLite."""
+    if db.engine != "postgresql":
+        yield None
+        return
+    with vectors_pg.bulk(db) as state:
+        yield state
+
+
 def replace_plan(
     db: Database, file: str, text: str, plan: Plan, digest: str, source: str | None, summary: dict
 ) -> int:
@@ -169,31 +181,36 @@ def replace_plan(
             "INSERT INTO sections (plan_id, path, label, title, level, parent) VALUES (?, ?, ?, ?, ?, ?)",
             [(plan_id, s.path, s.label, s.title, s.level, s.parent) for s in plan.sections],
         )
-        clause_item: dict[int, int] = {}
-        bodies: list[tuple[int, str]] = []
-        for kind, obj, search_text in plan_docs(plan):
-            deadline_id = insert_deadline(db, plan_id, obj.deadline)  # type: ignore[attr-defined]
+        docs = plan_docs(plan)
+        deadlines = iter(insert_deadlines(db, plan_id, [obj.deadline for _, obj, _ in docs]))  # type: ignore[attr-defined]
+        rows, assigned = [], []
+        for kind, obj, search_text in docs:
+            deadline_id = next(deadlines)
             if kind == "task":
-                row = (
+                rows.append((
                     plan_id, "task", obj.ordinal, obj.table, obj.citation, obj.group or "", obj.text,  # type: ignore[attr-defined]
                     obj.lead_text, obj.support_text, obj.note, json.dumps(obj.extra, ensure_ascii=False),  # type: ignore[attr-defined]
                     deadline_id, 0, search_text, content_hash(search_text),
-                )
-                assignments = [(a, "lead") for a in obj.lead] + [(a, "support") for a in obj.support]  # type: ignore[attr-defined]
+                ))
+                assigned.append([(a, "lead") for a in obj.lead] + [(a, "support") for a in obj.support])  # type: ignore[attr-defined]
             else:
-                row = (
+                rows.append((
                     plan_id, "clause", obj.ordinal, obj.section, obj.citation, obj.heading, obj.text,  # type: ignore[attr-defined]
                     "", "", "", "{}", deadline_id, int(obj.in_implementation),  # type: ignore[attr-defined]
                     search_text, content_hash(search_text),
-                )
-                assignments = [(a.agency, a.role) for a in obj.assignments]  # type: ignore[attr-defined]
-            cur = db.execute(
-                """INSERT INTO items (plan_id, kind, ordinal, section, citation, heading, text, lead_text,
-                   support_text, note, extra, deadline_id, in_implementation, search_text, content_hash)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-                row,
-            )
-            item_id = cur.fetchall()[0][0]
+                ))
+                assigned.append([(a.agency, a.role) for a in obj.assignments])  # type: ignore[attr-defined]
+        item_ids = insert_ids(
+            db,
+            """INSERT INTO items (plan_id, kind, ordinal, section, citation, heading, text, lead_text,
+               support_text, note, extra, deadline_id, in_implementation, search_text, content_hash)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            rows,
+        )
+        clause_item: dict[int, int] = {}
+        bodies: list[tuple[int, str]] = []
+        assignment_rows, agency_rows = [], []
+        for (kind, obj, search_text), item_id, assignments in zip(docs, item_ids, assigned, strict=True):
             if kind == "clause":
                 clause_item[obj.ordinal] = item_id  # type: ignore[attr-defined]
             body = lexical_body_for_task(obj) if kind == "task" else search_text
@@ -203,15 +220,20 @@ def replace_plan(
                 if (ref.name, role) in seen:
                     continue
                 seen.add((ref.name, role))
-                db.execute(
-                    """INSERT INTO assignments (plan_id, item_id, agency, agency_raw, agency_key, role, collective)
-                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                    [plan_id, item_id, ref.name, ref.raw, " ".join(words(ref.name)), role, int(ref.collective)],
+                assignment_rows.append(
+                    (plan_id, item_id, ref.name, ref.raw, " ".join(words(ref.name)), role, int(ref.collective))
                 )
-                db.execute(
-                    "INSERT INTO agencies (name, collective, source) VALUES (?, ?, 'plan') ON CONFLICT (name) DO NOTHING",
-                    [ref.name, int(ref.collective)],
-                )
+                agency_rows.append((ref.name, int(ref.collective)))
+        if assignment_rows:
+            db.executemany(
+                """INSERT INTO assignments (plan_id, item_id, agency, agency_raw, agency_key, role, collective)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                assignment_rows,
+            )
+            db.executemany(
+                "INSERT INTO agencies (name, collective, source) VALUES (?, ?, 'plan') ON CONFLICT (name) DO NOTHING",
+                agency_rows,
+            )
         insert_bodies(db, bodies)
         for rule in plan.reporting_rules:
             db.execute(
@@ -234,22 +256,48 @@ def replace_plan(
 
 
 def insert_deadline(db: Database, plan_id: int, deadline: Deadline | None) -> int | None:
-    if deadline is None:
-        return None
-    cur = db.execute(
-        """INSERT INTO deadlines (plan_id, text, kind, start, "end", recurrence, before)
-           VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-        [
-            plan_id,
-            deadline.text,
-            deadline.kind,
-            deadline.start.isoformat() if deadline.start else None,
-            deadline.end.isoformat() if deadline.end else None,
-            deadline.recurrence,
-            int(deadline.before),
-        ],
+    return insert_deadlines(db, plan_id, [deadline])[0]
+
+
+def insert_deadlines(db: Database, plan_id: int, deadlines: list[Deadline | None]) -> list[int | None]:
+    """Store the deadlines given (None: none); their ids, None where none was given."""
+    given = [d for d in deadlines if d is not None]
+    ids = iter(
+        insert_ids(
+            db,
+            """INSERT INTO deadlines (plan_id, text, kind, start, "end", recurrence, before)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [
+                (
+                    plan_id,
+                    d.text,
+                    d.kind,
+                    d.start.isoformat() if d.start else None,
+                    d.end.isoformat() if d.end else None,
+                    d.recurrence,
+                    int(d.before),
+                )
+                for d in given
+            ],
+        )
     )
-    return cur.fetchall()[0][0]
+    return [None if d is None else next(ids) for d in deadlines]
+
+
+def insert_ids(db: Database, sql: str, rows: list[tuple]) -> list[int]:
+    """Run an `INSERT … RETURNING id` for each row, in order; their ids. On PostgreSQL the rows
+    go in one pipeline (no round trip per row)."""
+    if not rows:
+        return []
+    if db.engine != "postgresql":
+        return [db.execute(sql, row).fetchall()[0][0] for row in rows]
+    cursor = db.conn.raw.cursor()
+    cursor.executemany(pg_sql(sql), rows, returning=True)
+    ids = []
+    while True:
+        ids.append(int(cursor.fetchone()[0]))
+        if not cursor.nextset():
+            return ids
 
 
 def insert_bodies(db: Database, rows: list[tuple[int, str]]) -> None:

@@ -193,6 +193,46 @@ def test_pgvector_hnsw_search_equals_brute_force(sample_db, pg_database):
 
 
 @pytest.mark.postgres
+def test_pgvector_bulk_load_builds_the_graph_once_and_keeps_every_vector(sample_db, pg_database, monkeypatch):
+    from store import vectors_pg
+
+    monkeypatch.setattr(vectors_pg, "BULK_MIN_VECTORS", 50)
+    monkeypatch.setattr(vectors_pg, "BULK_SHARE", 0.01)
+    url = pg_database("bulk")
+    copy(sample_db, url)
+    store = Store(url)
+    rng = np.random.default_rng(11)
+    hashes = [
+        r[0]
+        for r in store.db.execute("SELECT DISTINCT content_hash FROM items ORDER BY 1").fetchall()
+    ]
+    vectors = rng.normal(size=(len(hashes), 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    pairs = list(zip(hashes, vectors, strict=True))
+    store.save_vectors("m", pairs[:10])  # a single upload: the graph kept, row by row
+    hnsw = "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_embeddings_hnsw_384'"
+    assert store.db.execute(hnsw).fetchone()[0] == 1
+    with store.bulk_load() as bulk:
+        for at in range(10, len(pairs), 40):
+            store.save_vectors("m", pairs[at : at + 40] + pairs[at : at + 1])  # a hash twice
+        assert bulk.dropped and store.db.execute(hnsw).fetchone()[0] == 0
+    assert store.db.execute(hnsw).fetchone()[0] == 1
+    with store.reading():
+        ids, matrix = store.vectors("m")
+    stored = dict(zip(ids.tolist(), matrix, strict=True))
+    by_hash = dict(store.db.execute("SELECT content_hash, id FROM items").fetchall())
+    for h, v in pairs:
+        assert np.array_equal(stored[by_hash[h]], v)  # float32 values exactly
+    for query in rng.normal(size=(5, 384)).astype(np.float32):
+        query /= np.linalg.norm(query)
+        expected = ann.brute_force(matrix, ids, query, 20)
+        sims = dict(zip(ids.tolist(), (matrix @ query).tolist(), strict=True))
+        found = store.nearest("m", query, 20)
+        assert [round(sims[i], 5) for i in found] == [round(sims[i], 5) for i in expected]
+    store.close()
+
+
+@pytest.mark.postgres
 def test_postgres_reading_sees_one_snapshot_while_a_plan_is_replaced(sample_db, pg_database):
     url = pg_database("snapshot")
     copy(sample_db, url)

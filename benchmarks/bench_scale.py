@@ -30,7 +30,6 @@ import os
 import queue
 import random
 import re
-import resource
 import statistics
 import sys
 import time
@@ -54,6 +53,15 @@ def rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / 2**20
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory since its exec (VmHWM; ru_maxrss would count the
+    parent's memory at fork too)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return rss_mb()
 
 
 def open_store(db: str):
@@ -174,7 +182,11 @@ def build(args) -> None:
         print(
             f"{db[:60]}: wrote {args.plans} plans / {done_items} items in {spent:.0f} s: "
             f"{args.plans / spent:.1f} plans/s, {done_items / spent:.0f} items/s"
-            + (f" (HNSW graph built after, in {bulk.build_seconds:.0f} s)" if getattr(bulk, "dropped", False) else "")
+            + (
+                f" (HNSW graph built after, in {bulk.build_seconds:.0f} s)"
+                if getattr(bulk, "dropped", False)
+                else ""
+            )
         )
         from answering import ann
 
@@ -204,7 +216,7 @@ def _worker(db: str, questions: list[str], seconds: float, start_at: float, out)
         except Exception:  # noqa: BLE001 (counted, reported)
             errors += 1
         i += 1
-    out.put((answered, errors, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.put((answered, errors, peak_mb()))
 
 
 def throughput(

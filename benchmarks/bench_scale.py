@@ -8,8 +8,8 @@
 `build` reads the real plans once (the bundled samples and, with `--corpus`, the text and Word
 files under it; no OCR), encodes every item of them once with the real encoder, then writes N
 plans recombined from them through the store's own write path (`Store.save_plan`,
-`Store.save_vectors`): plan i is source i mod k with its own number, its province and year
-changed, and each item carrying its plan's number, so every synthetic item has its own content
+`Store.save_vectors`): plan i is source i mod k with its own number, its years changed (and
+"tỉnh Thanh Hóa", the samples' province, swapped for another), and each item carrying its plan's number, so every synthetic item has its own content
 hash and its own vector (the source item's vector plus small noise, renormalised; encoding 10⁶
 items on 2 cores would take a day). It prints the store-write throughput (plans/s, items/s) per
 engine and the time to build the nearest-neighbour index; parsing is timed separately (it does
@@ -87,7 +87,8 @@ def source_plans(corpus: Path | None):
 
 
 def vary(plan, text: str, i: int, rng: random.Random):
-    """Plan i: the source's words, its own number, province, year; every item marked with its number."""
+    """Plan i: the source's words, its own number and years (the samples' province swapped); every
+    item marked with its number."""
     from store.writes import plan_docs
 
     number = f"{1000 + i}/KH-UBND"
